@@ -1,0 +1,243 @@
+/* cmd_svm.c - `mdatt svm`: the oracle (libattsvm) on an instance, written as
+ * the svm JSON of SPEC section 3.  This file is glue only: it converts the
+ * instance into the oracle's plain view and prints the certified answer. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "attsvm.h"
+#include "cli.h"
+
+static int run(int argc, char **argv);
+
+const cli_command cli_svm = {
+    "svm", "solve the l_p-AttSVM (or v-SVM) with a certificate",
+    "usage: mdatt svm INSTANCE --p P [--alpha i,j,..|--alpha global|--alpha-from MODEL.json]\n"
+    "                 [--target W|v] [--exact] [--query-token K] -o SVM.json\n\n"
+    "Solves W^mm = argmin ||W||_p s.t. <(x_ia - x_it) z_i^T, W> >= 1 for all i, t != a_i\n"
+    "(or v^mm = argmin ||v||_p s.t. Y_i x_ia^T v >= 1 with --target v) on GLPK, and\n"
+    "certifies it: objective (upper bound), lower bound from the multipliers, gap,\n"
+    "violation and support.  Exit 1 when infeasible (Farkas certificate written) or\n"
+    "when the solver fails.\n\n"
+    "  --p P          1, a real > 1, or inf\n"
+    "  --alpha ...    token per sample (0-based, comma separated), or 'global'\n"
+    "                 (argmax_t Y_i v^T x_it, ties to the lowest index; default)\n"
+    "  --alpha-from M the tokens a trained model selects (its \"alpha\")\n"
+    "  --target W|v   which SVM (default W)\n"
+    "  --exact        p = 1 or inf: confirm the basis in rational arithmetic\n"
+    "  -o SVM.json    output (mdatt-svm/1), written atomically\n",
+    run};
+
+static int parse_alpha(const char *s, int n, int T, int *alpha)
+{
+    const char *c = s;
+    for (int i = 0; i < n; i++) {
+        char *end;
+        long a = strtol(c, &end, 10);
+        if (end == c || (*end != ',' && *end != '\0'))
+            return cli_error("svm", CLI_BAD, "--alpha: '%s' is not a list of %d token indices", s, n);
+        if (a < 0 || a >= T)
+            return cli_error("svm", CLI_BAD, "--alpha: token %ld of sample %d is out of range [0, %d)",
+                             a, i, T);
+        if ((*end == '\0') != (i == n - 1))
+            return cli_error("svm", CLI_BAD, "--alpha: expected %d indices, one per sample", n);
+        alpha[i] = (int)a;
+        c = end + 1;
+    }
+    return CLI_OK;
+}
+
+static void put_num(FILE *f, double x)
+{
+    if (isinf(x))
+        fputs(x > 0 ? "\"inf\"" : "\"-inf\"", f);
+    else if (isnan(x))
+        fputs("null", f);
+    else
+        fprintf(f, "%.17g", x == 0.0 ? 0.0 : x);
+}
+
+static void write_svm(FILE *f, const attsvm_data *D, const int *alpha, attsvm_target tg,
+                      double p, const attsvm_result *r, const attsvm_tokens *tok)
+{
+    fputs("{\n  \"format\": \"mdatt-svm/1\",\n  \"p\": ", f);
+    put_num(f, p);
+    fprintf(f, ",\n  \"target\": \"%s\",\n  \"alpha\": [", tg == ATTSVM_TARGET_W ? "W" : "v");
+    for (int i = 0; i < D->n; i++)
+        fprintf(f, i ? ",%d" : "%d", alpha[i]);
+    fprintf(f, "],\n  \"status\": \"%s\"", attsvm_strerror(r->status));
+    if (r->status != ATTSVM_OPTIMAL)
+        fprintf(f, ",\n  \"message\": \"%s\"", r->message);
+    if (r->status == ATTSVM_OPTIMAL && r->x) {
+        const int d = D->d;
+        fprintf(f, ",\n  \"%s\": [", tg == ATTSVM_TARGET_W ? "W" : "v");
+        if (tg == ATTSVM_TARGET_W) {
+            for (int j = 0; j < d; j++) {
+                fprintf(f, "%s\n    [", j ? "," : "");
+                for (int k = 0; k < d; k++) {
+                    if (k)
+                        fputc(',', f);
+                    put_num(f, r->x[j * d + k]);
+                }
+                fputc(']', f);
+            }
+            fputs("\n  ]", f);
+        } else {
+            for (int j = 0; j < d; j++) {
+                if (j)
+                    fputc(',', f);
+                put_num(f, r->x[j]);
+            }
+            fputc(']', f);
+        }
+        const char *names[] = {"objective", "lower_bound", "gap", "max_violation"};
+        const double vals[] = {r->objective, r->lower_bound, r->gap, r->max_violation};
+        for (int k = 0; k < 4; k++) {
+            fprintf(f, ",\n  \"%s\": ", names[k]);
+            put_num(f, vals[k]);
+        }
+    }
+    fprintf(f, ",\n  \"%s\": [", r->status == ATTSVM_INFEASIBLE ? "farkas" : "dual");
+    for (int k = 0; k < r->ndual; k++) {
+        int i, t;
+        attsvm_row_pair(D, alpha, tg, r->dual[k].row, &i, &t);
+        fprintf(f, "%s\n    {\"i\": %d, \"t\": %d, \"lambda\": %.17g}", k ? "," : "", i, t,
+                r->dual[k].lambda);
+    }
+    fputs(r->ndual ? "\n  ]" : "]", f);
+    if (r->status == ATTSVM_OPTIMAL) {
+        fputs(",\n  \"support\": [", f);
+        for (int k = 0; k < r->nsupport; k++) {
+            int i, t;
+            attsvm_row_pair(D, alpha, tg, r->support[k], &i, &t);
+            fprintf(f, k ? ",[%d,%d]" : "[%d,%d]", i, t);
+        }
+        fputc(']', f);
+    }
+    if (tok) {
+        fprintf(f, ",\n  \"tokens\": {\"globally_optimal\": %s, \"locally_optimal\": %s, \"ties\": [",
+                tok->globally_optimal ? "true" : "false", tok->locally_optimal ? "true" : "false");
+        for (int k = 0; k < tok->nties; k++)
+            fprintf(f, k ? ",%d" : "%d", tok->ties[k]);
+        fputs("]}", f);
+    }
+    if (r->exact_checked)
+        fprintf(f, ",\n  \"exact\": {\"checked\": true, \"optimal\": %s}",
+                r->exact_optimal ? "true" : "false");
+    fprintf(f, ",\n  \"solver\": {\"rounds\": %d, \"lp_solves\": %d, \"working_rows\": %d, "
+               "\"seconds\": %.6g}\n}\n",
+            r->rounds, r->lp_solves, r->working_rows, r->seconds);
+}
+
+static int run(int argc, char **argv)
+{
+    const char *sub = "svm";
+    double p = NAN;
+    const char *alpha_s = NULL, *alpha_from = NULL, *target = "W", *out = NULL;
+    int exact = 0;
+    long query = -1;
+    const cli_opt opts[] = {
+        {"--p", OPT_P, &p, 0, 0, NULL},
+        {"--alpha", OPT_STR, &alpha_s, 0, 0, NULL},
+        {"--alpha-from", OPT_STR, &alpha_from, 0, 0, NULL},
+        {"--target", OPT_STR, &target, 0, 0, NULL},
+        {"--exact", OPT_FLAG, &exact, 0, 0, NULL},
+        {"--query-token", OPT_LONG, &query, 0, 100000000, NULL},
+        {"-o", OPT_STR, &out, 0, 0, NULL},
+        {NULL, 0, NULL, 0, 0, NULL}};
+    const char *pos[1];
+    int npos, rc = cli_parse(&cli_svm, argc, argv, opts, pos, 1, &npos);
+    if (rc != CLI_OK)
+        return rc;
+    if (npos != 1)
+        return cli_error(sub, CLI_BAD, "missing INSTANCE (see --help)");
+    if (isnan(p))
+        return cli_error(sub, CLI_BAD, "--p is required (see --help)");
+    if (!out)
+        return cli_error(sub, CLI_BAD, "-o is required (see --help)");
+    if (alpha_s && alpha_from)
+        return cli_error(sub, CLI_BAD, "--alpha and --alpha-from exclude each other");
+    attsvm_target tg;
+    if (strcmp(target, "W") == 0)
+        tg = ATTSVM_TARGET_W;
+    else if (strcmp(target, "v") == 0)
+        tg = ATTSVM_TARGET_V;
+    else
+        return cli_error(sub, CLI_BAD, "--target: must be W or v (got '%s')", target);
+
+    char err[MDATT_ERRLEN] = "";
+    mdatt_instance in;
+    mdatt_status st = mdatt_instance_read_query(pos[0], (int)query, &in, err);
+    if (st != MDATT_OK)
+        return cli_status(sub, st, err);
+    const attsvm_data D = {in.n, in.T, in.d, in.X, in.Z, in.Y, in.v};
+    int *alpha = malloc(sizeof(int) * in.n), code = CLI_OK;
+    attsvm_tokens tok = {0};
+    attsvm_result res = {0};
+    if (!alpha) {
+        code = cli_error(sub, CLI_FAIL, "out of memory");
+        goto done;
+    }
+    attsvm_global_alpha(&D, alpha, &tok);
+    if (alpha_from) {
+        mdatt_model m;
+        if ((st = mdatt_model_read(alpha_from, &m, err)) != MDATT_OK) {
+            code = cli_status(sub, st, err);
+            goto done;
+        }
+        if (m.n != in.n || !m.alpha) {
+            code = cli_error(sub, CLI_BAD, "--alpha-from: model's alpha has %d entries, instance has n=%d",
+                             m.n, in.n);
+            mdatt_model_free(&m);
+            goto done;
+        }
+        for (int i = 0; i < in.n && code == CLI_OK; i++)
+            if (m.alpha[i] >= in.T)
+                code = cli_error(sub, CLI_BAD, "--alpha-from: alpha[%d] = %d is out of range [0, %d)",
+                                 i, m.alpha[i], in.T);
+        if (code == CLI_OK)
+            memcpy(alpha, m.alpha, sizeof(int) * in.n);
+        mdatt_model_free(&m);
+        if (code != CLI_OK)
+            goto done;
+    } else if (alpha_s && strcmp(alpha_s, "global") != 0) {
+        if ((code = parse_alpha(alpha_s, in.n, in.T, alpha)) != CLI_OK)
+            goto done;
+    }
+    attsvm_settings s;
+    attsvm_default_settings(&s);
+    s.p = p;
+    s.exact = exact;
+    const char *bad = attsvm_check_settings(&s);
+    if (bad) {
+        code = cli_error(sub, CLI_BAD, "%s", bad);
+        goto done;
+    }
+    attsvm_status as = attsvm_solve(&D, alpha, tg, &s, &res);
+    if (as == ATTSVM_EINVAL) {
+        code = cli_error(sub, CLI_BAD, "%s", res.message);
+        goto done;
+    }
+    if (tg == ATTSVM_TARGET_W)
+        attsvm_classify(&D, alpha, &res, &tok);
+    mdatt_outfile o;
+    if ((st = mdatt_outfile_open(&o, out, err)) != MDATT_OK) {
+        code = cli_error(sub, CLI_FAIL, "%s", err);
+        goto done;
+    }
+    write_svm(o.f, &D, alpha, tg, p, &res, tg == ATTSVM_TARGET_W ? &tok : NULL);
+    if ((st = mdatt_outfile_commit(&o, err)) != MDATT_OK) {
+        code = cli_error(sub, CLI_FAIL, "%s", err);
+        goto done;
+    }
+    if (as == ATTSVM_INFEASIBLE)
+        code = cli_error(sub, CLI_FAIL, "infeasible: %s (Farkas certificate written to %s)",
+                         res.message, out);
+    else if (as == ATTSVM_FAILED)
+        code = cli_error(sub, CLI_FAIL, "solver failed: %s", res.message);
+done:
+    attsvm_result_free(&res);
+    attsvm_tokens_free(&tok);
+    free(alpha);
+    mdatt_instance_free(&in);
+    return code;
+}

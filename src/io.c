@@ -1,0 +1,385 @@
+/* io.c - JSON files of SPEC section 3 (instance, model) and atomic output.
+ * Reading uses jansson and names the offending field on every error; writing
+ * prints numbers with %.17g, which round-trips every finite double. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <jansson.h>
+#include "mdatt.h"
+
+#define INSTANCE_FORMAT "mdatt-instance/1"
+#define MODEL_FORMAT "mdatt-model/1"
+
+static mdatt_status fail(char err[MDATT_ERRLEN], mdatt_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, MDATT_ERRLEN, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+/* ------------------------------------------------------------ atomic output */
+
+mdatt_status mdatt_outfile_open(mdatt_outfile *o, const char *path, char err[MDATT_ERRLEN])
+{
+    memset(o, 0, sizeof *o);
+    size_t len = strlen(path);
+    o->path = strdup(path);
+    o->tmp = malloc(len + 16);
+    if (!o->path || !o->tmp) {
+        mdatt_outfile_abort(o);
+        return fail(err, MDATT_ENOMEM, "%s: out of memory", path);
+    }
+    snprintf(o->tmp, len + 16, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(o->tmp);
+    if (fd < 0) {
+        mdatt_status st = fail(err, MDATT_EIO, "%s: cannot create: %s", path, strerror(errno));
+        free(o->tmp);
+        o->tmp = NULL;
+        mdatt_outfile_abort(o);
+        return st;
+    }
+    o->f = fdopen(fd, "w");
+    if (!o->f) {
+        close(fd);
+        mdatt_outfile_abort(o);
+        return fail(err, MDATT_EIO, "%s: cannot open: %s", path, strerror(errno));
+    }
+    return MDATT_OK;
+}
+
+mdatt_status mdatt_outfile_commit(mdatt_outfile *o, char err[MDATT_ERRLEN])
+{
+    int bad = ferror(o->f);
+    bad |= fflush(o->f) != 0;
+    bad |= fclose(o->f) != 0;
+    o->f = NULL;
+    if (bad || rename(o->tmp, o->path) != 0) {
+        mdatt_status st = fail(err, MDATT_EIO, "%s: cannot write: %s", o->path, strerror(errno));
+        mdatt_outfile_abort(o);
+        return st;
+    }
+    free(o->tmp);
+    free(o->path);
+    memset(o, 0, sizeof *o);
+    return MDATT_OK;
+}
+
+void mdatt_outfile_abort(mdatt_outfile *o)
+{
+    if (o->f)
+        fclose(o->f);
+    if (o->tmp)
+        unlink(o->tmp);
+    free(o->tmp);
+    free(o->path);
+    memset(o, 0, sizeof *o);
+}
+
+/* ---------------------------------------------------------------- writing */
+
+static void put_vec(FILE *f, const double *x, int m)
+{
+    fputc('[', f);
+    for (int k = 0; k < m; k++)
+        fprintf(f, k ? ",%.17g" : "%.17g", x[k] == 0.0 ? 0.0 : x[k]);
+    fputc(']', f);
+}
+
+/* rows x cols matrix, one row per line at the given indent. */
+static void put_mat(FILE *f, const double *x, int rows, int cols, const char *indent)
+{
+    fputc('[', f);
+    for (int r = 0; r < rows; r++) {
+        fprintf(f, "%s\n%s  ", r ? "," : "", indent);
+        put_vec(f, x + (size_t)r * cols, cols);
+    }
+    fprintf(f, "\n%s]", indent);
+}
+
+static void put_instance(FILE *f, const mdatt_instance *in)
+{
+    fprintf(f, "{\n  \"format\": \"%s\",\n  \"n\": %d,\n  \"T\": %d,\n  \"d\": %d,\n  \"X\": [",
+            INSTANCE_FORMAT, in->n, in->T, in->d);
+    for (int i = 0; i < in->n; i++) {
+        fprintf(f, "%s\n    ", i ? "," : "");
+        put_mat(f, in->X + (size_t)i * in->T * in->d, in->T, in->d, "    ");
+    }
+    fprintf(f, "\n  ],\n  \"Y\": ");
+    put_vec(f, in->Y, in->n);
+    if (in->query_token >= 0) {
+        fprintf(f, ",\n  \"query_token\": %d", in->query_token);
+    } else {
+        fprintf(f, ",\n  \"Z\": ");
+        put_mat(f, in->Z, in->n, in->d, "  ");
+    }
+    fprintf(f, ",\n  \"v\": ");
+    put_vec(f, in->v, in->d);
+    fprintf(f, "\n}\n");
+}
+
+mdatt_status mdatt_instance_write(const char *path, const mdatt_instance *in, char err[MDATT_ERRLEN])
+{
+    mdatt_status st = mdatt_instance_validate(in, err);
+    if (st != MDATT_OK)
+        return st;
+    if (strcmp(path, "-") == 0) {
+        put_instance(stdout, in);
+        return fflush(stdout) == 0 && !ferror(stdout) ? MDATT_OK
+               : fail(err, MDATT_EIO, "standard output: write error");
+    }
+    mdatt_outfile o;
+    if ((st = mdatt_outfile_open(&o, path, err)) != MDATT_OK)
+        return st;
+    put_instance(o.f, in);
+    return mdatt_outfile_commit(&o, err);
+}
+
+mdatt_status mdatt_model_write(const char *path, const mdatt_model *m, char err[MDATT_ERRLEN])
+{
+    mdatt_outfile o;
+    mdatt_status st = mdatt_outfile_open(&o, path, err);
+    if (st != MDATT_OK)
+        return st;
+    FILE *f = o.f;
+    fprintf(f, "{\n  \"format\": \"%s\",\n  \"p\": %.17g,\n  \"d\": %d,\n  \"W\": ",
+            MODEL_FORMAT, m->p, m->d);
+    put_mat(f, m->W, m->d, m->d, "  ");
+    fprintf(f, ",\n  \"v\": ");
+    put_vec(f, m->v, m->d);
+    if (m->alpha) {
+        fprintf(f, ",\n  \"alpha\": [");
+        for (int i = 0; i < m->n; i++)
+            fprintf(f, i ? ",%d" : "%d", m->alpha[i]);
+        fputc(']', f);
+    }
+    fprintf(f, ",\n  \"iters\": %ld,\n  \"loss\": \"%s\",\n  \"lr\": %.17g,\n"
+               "  \"normalized\": %s,\n  \"joint\": %s",
+            m->iters, mdatt_loss_name(m->loss), m->lr,
+            m->normalized ? "true" : "false", m->joint ? "true" : "false");
+    if (isfinite(m->final_loss))
+        fprintf(f, ",\n  \"final_loss\": %.17g", m->final_loss);
+    if (isfinite(m->final_log_loss))
+        fprintf(f, ",\n  \"final_log_loss\": %.17g", m->final_log_loss);
+    fprintf(f, "\n}\n");
+    return mdatt_outfile_commit(&o, err);
+}
+
+/* ---------------------------------------------------------------- reading */
+
+static mdatt_status load_json(const char *path, json_t **root, char err[MDATT_ERRLEN])
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return fail(err, MDATT_EIO, "%s: cannot open: %s", path, strerror(errno));
+    json_error_t je;
+    *root = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
+    fclose(f);
+    if (!*root)
+        return fail(err, MDATT_EFORMAT, "%s: malformed JSON at line %d, column %d: %s",
+                    path, je.line, je.column, je.text);
+    if (!json_is_object(*root)) {
+        json_decref(*root);
+        return fail(err, MDATT_EFORMAT, "%s: top level must be a JSON object", path);
+    }
+    return MDATT_OK;
+}
+
+static mdatt_status check_format(json_t *root, const char *want, char err[MDATT_ERRLEN])
+{
+    json_t *fmt = json_object_get(root, "format");
+    if (!json_is_string(fmt))
+        return fail(err, MDATT_EFORMAT, "format: missing (expected \"%s\")", want);
+    if (strcmp(json_string_value(fmt), want) != 0)
+        return fail(err, MDATT_EFORMAT, "format: expected \"%s\", got \"%s\"", want,
+                    json_string_value(fmt));
+    return MDATT_OK;
+}
+
+/* A positive integer field no larger than lim. */
+static mdatt_status get_size(json_t *root, const char *key, long lim, int *out,
+                             char err[MDATT_ERRLEN])
+{
+    json_t *x = json_object_get(root, key);
+    if (!x)
+        return fail(err, MDATT_EFORMAT, "%s: missing", key);
+    if (!json_is_integer(x) || json_integer_value(x) <= 0)
+        return fail(err, MDATT_EINVAL, "%s: must be a positive integer", key);
+    if (json_integer_value(x) > lim)
+        return fail(err, MDATT_ENOMEM, "%s: %" JSON_INTEGER_FORMAT " is too large (at most %ld)",
+                    key, json_integer_value(x), lim);
+    *out = (int)json_integer_value(x);
+    return MDATT_OK;
+}
+
+static mdatt_status get_number(json_t *x, const char *name, double *out, char err[MDATT_ERRLEN])
+{
+    if (!json_is_number(x))
+        return fail(err, MDATT_EINVAL, "%s: must be a number", name);
+    *out = json_number_value(x);
+    if (!isfinite(*out))
+        return fail(err, MDATT_EINVAL, "%s: is not finite", name);
+    return MDATT_OK;
+}
+
+/* Read a nested array of shape dims[0..rank) of numbers into out (row-major). */
+static mdatt_status get_tensor(json_t *x, const char *name, const int *dims, int rank,
+                               double *out, char err[MDATT_ERRLEN])
+{
+    char path[128];
+    if (rank == 0)
+        return get_number(x, name, out, err);
+    if (!json_is_array(x))
+        return fail(err, MDATT_EFORMAT, "%s: must be an array", name);
+    if ((long)json_array_size(x) != dims[0])
+        return fail(err, MDATT_EFORMAT, "%s: has %zu entries, expected %d", name,
+                    json_array_size(x), dims[0]);
+    size_t stride = 1;
+    for (int r = 1; r < rank; r++)
+        stride *= (size_t)dims[r];
+    for (int k = 0; k < dims[0]; k++) {
+        snprintf(path, sizeof path, "%s[%d]", name, k);
+        mdatt_status st = get_tensor(json_array_get(x, k), path, dims + 1, rank - 1,
+                                     out + k * stride, err);
+        if (st != MDATT_OK)
+            return st;
+    }
+    return MDATT_OK;
+}
+
+#define SIZE_LIMIT 100000000L
+
+mdatt_status mdatt_instance_read(const char *path, mdatt_instance *in, char err[MDATT_ERRLEN])
+{
+    return mdatt_instance_read_query(path, -1, in, err);
+}
+
+mdatt_status mdatt_instance_read_query(const char *path, int query_token, mdatt_instance *in,
+                                       char err[MDATT_ERRLEN])
+{
+    memset(in, 0, sizeof *in);
+    in->query_token = -1;
+    json_t *root;
+    mdatt_status st = load_json(path, &root, err);
+    if (st != MDATT_OK)
+        return st;
+    int n, T, d;
+    if ((st = check_format(root, INSTANCE_FORMAT, err)) != MDATT_OK ||
+        (st = get_size(root, "n", SIZE_LIMIT, &n, err)) != MDATT_OK ||
+        (st = get_size(root, "T", SIZE_LIMIT, &T, err)) != MDATT_OK ||
+        (st = get_size(root, "d", SIZE_LIMIT, &d, err)) != MDATT_OK)
+        goto done;
+    if ((st = mdatt_instance_alloc(in, n, T, d)) != MDATT_OK) {
+        fail(err, st, "n*T*d = %.0f entries cannot be held in memory", (double)n * T * d);
+        goto done;
+    }
+    const int xd[3] = {n, T, d}, zd[2] = {n, d};
+    if ((st = get_tensor(json_object_get(root, "X"), "X", xd, 3, in->X, err)) != MDATT_OK ||
+        (st = get_tensor(json_object_get(root, "Y"), "Y", xd, 1, in->Y, err)) != MDATT_OK ||
+        (st = get_tensor(json_object_get(root, "v"), "v", xd + 2, 1, in->v, err)) != MDATT_OK)
+        goto done;
+    json_t *Z = json_object_get(root, "Z"), *qt = json_object_get(root, "query_token");
+    if (query_token >= 0) {
+        if (query_token >= T) {
+            st = fail(err, MDATT_EINVAL, "query token %d: must be in [0, %d)", query_token, T);
+            goto done;
+        }
+        in->query_token = query_token;
+        mdatt_instance_sync_queries(in);
+    } else if (Z && qt) {
+        st = fail(err, MDATT_EFORMAT, "Z and query_token: give one, not both");
+        goto done;
+    }
+    if (qt) {
+        if (!json_is_integer(qt) || json_integer_value(qt) < 0 || json_integer_value(qt) >= T) {
+            st = fail(err, MDATT_EINVAL, "query_token: must be an integer in [0, %d)", T);
+            goto done;
+        }
+        in->query_token = (int)json_integer_value(qt);
+        mdatt_instance_sync_queries(in);
+    } else if (!Z) {
+        st = fail(err, MDATT_EFORMAT, "Z: missing (or give query_token for self-attention)");
+        goto done;
+    } else if ((st = get_tensor(Z, "Z", zd, 2, in->Z, err)) != MDATT_OK) {
+        goto done;
+    }
+    st = mdatt_instance_validate(in, err);
+done:
+    json_decref(root);
+    if (st != MDATT_OK)
+        mdatt_instance_free(in);
+    return st;
+}
+
+mdatt_status mdatt_model_read(const char *path, mdatt_model *m, char err[MDATT_ERRLEN])
+{
+    memset(m, 0, sizeof *m);
+    json_t *root;
+    mdatt_status st = load_json(path, &root, err);
+    if (st != MDATT_OK)
+        return st;
+    if ((st = check_format(root, MODEL_FORMAT, err)) != MDATT_OK)
+        goto done;
+    json_t *W = json_object_get(root, "W"), *alpha = json_object_get(root, "alpha");
+    if (!json_is_array(W) || json_array_size(W) == 0) {
+        st = fail(err, MDATT_EFORMAT, "W: missing or not a non-empty array");
+        goto done;
+    }
+    if (alpha && !json_is_array(alpha)) {
+        st = fail(err, MDATT_EFORMAT, "alpha: must be an array of token indices");
+        goto done;
+    }
+    if (json_array_size(W) > 46340) {
+        st = fail(err, MDATT_ENOMEM, "W: %zu rows is too large", json_array_size(W));
+        goto done;
+    }
+    const int d = (int)json_array_size(W), n = alpha ? (int)json_array_size(alpha) : 0;
+    if ((st = mdatt_model_alloc(m, d, n)) != MDATT_OK) {
+        fail(err, st, "model of dimension %d cannot be held in memory", d);
+        goto done;
+    }
+    const int wd[2] = {d, d};
+    if ((st = get_tensor(W, "W", wd, 2, m->W, err)) != MDATT_OK ||
+        (st = get_tensor(json_object_get(root, "v"), "v", wd, 1, m->v, err)) != MDATT_OK ||
+        (st = get_number(json_object_get(root, "p"), "p", &m->p, err)) != MDATT_OK)
+        goto done;
+    if (!(m->p > 1.0)) {
+        st = fail(err, MDATT_EINVAL, "p: must be > 1 (got %g)", m->p);
+        goto done;
+    }
+    for (int i = 0; i < n; i++) {
+        json_t *a = json_array_get(alpha, i);
+        if (!json_is_integer(a) || json_integer_value(a) < 0 || json_integer_value(a) > SIZE_LIMIT) {
+            st = fail(err, MDATT_EINVAL, "alpha[%d]: must be a non-negative token index", i);
+            goto done;
+        }
+        m->alpha[i] = (int)json_integer_value(a);
+    }
+    json_t *x;
+    if ((x = json_object_get(root, "iters")) && json_is_integer(x))
+        m->iters = (long)json_integer_value(x);
+    if ((x = json_object_get(root, "lr")) && json_is_number(x))
+        m->lr = json_number_value(x);
+    if ((x = json_object_get(root, "loss")) && json_is_string(x) &&
+        mdatt_loss_parse(json_string_value(x), &m->loss) != MDATT_OK) {
+        st = fail(err, MDATT_EINVAL, "loss: unknown loss \"%s\"", json_string_value(x));
+        goto done;
+    }
+    m->normalized = json_is_true(json_object_get(root, "normalized"));
+    m->joint = json_is_true(json_object_get(root, "joint"));
+    m->final_loss = m->final_log_loss = NAN;
+    if ((x = json_object_get(root, "final_loss")) && json_is_number(x))
+        m->final_loss = json_number_value(x);
+    if ((x = json_object_get(root, "final_log_loss")) && json_is_number(x))
+        m->final_log_loss = json_number_value(x);
+done:
+    json_decref(root);
+    if (st != MDATT_OK)
+        mdatt_model_free(m);
+    return st;
+}
