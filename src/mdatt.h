@@ -204,6 +204,9 @@ typedef struct {
     double step_dual;   /**< ||theta_k - theta_{k-1}||_q of the applied step */
     const double *W;    /**< W_k (d*d) */
     const double *v;    /**< v_k (d) */
+    double step_dual_v; /**< joint mode: ||theta_v,k - theta_v,k-1||_q (else 0) */
+    const double *theta;    /**< dual iterate grad psi(W_k) = theta + theta_lo (d*d) */
+    const double *theta_lo; /**< low-order part of the double-double dual iterate */
 } mdatt_train_point;
 
 /** Called at k = 0, every log_every iterations and at the last iteration;
@@ -269,6 +272,158 @@ mdatt_status mdatt_outfile_open(mdatt_outfile *o, const char *path, char err[MDA
 mdatt_status mdatt_outfile_commit(mdatt_outfile *o, char err[MDATT_ERRLEN]);
 /** Discard the temp file (no output). */
 void mdatt_outfile_abort(mdatt_outfile *o);
+
+/* ----------------------------------------------------------------- metrics */
+
+/** Outcome recorded in an svm JSON ("status"). */
+typedef enum {
+    MDATT_SVM_OPTIMAL = 0,  /**< "optimal": W (or v), bounds and gap present */
+    MDATT_SVM_INFEASIBLE,   /**< "infeasible": Farkas multipliers instead of a dual */
+    MDATT_SVM_FAILED        /**< "failed": no answer */
+} mdatt_svm_status;
+
+/** One multiplier of the svm JSON's "dual" (or "farkas") list. */
+typedef struct {
+    int i, t;           /**< sample and token of the constraint (t = alpha_i for v) */
+    double lambda;      /**< multiplier >= 0 */
+} mdatt_svm_mult;
+
+/** An svm JSON (SPEC section 3, "svm"), as written by `mdatt svm`. */
+typedef struct {
+    double p;           /**< norm exponent: 1, a real > 1 or INFINITY ("inf") */
+    int target_v;       /**< 0: the W-SVM, 1: the v-SVM */
+    int n;              /**< samples (entries of alpha) */
+    int d;              /**< dimension (rows of W, entries of v); 0 if not optimal */
+    int *alpha;         /**< n token choices */
+    mdatt_svm_status status; /**< solve outcome */
+    double *x;          /**< optimal: W^mm (d*d, row-major) or v^mm (d); else NULL */
+    double objective;   /**< ||x||_p, the certified upper bound (NAN if not optimal) */
+    double lower_bound; /**< certified lower bound (NAN if not optimal) */
+    double gap;         /**< relative gap (objective - lower_bound) / objective */
+    double max_violation; /**< largest relative constraint violation */
+    int ndual;          /**< entries of dual */
+    mdatt_svm_mult *dual; /**< multipliers (Farkas ones when infeasible) */
+    int nsupport;       /**< support constraints */
+    int *support;       /**< 2*nsupport ints: (i, t) pairs */
+    int has_tokens;     /**< the "tokens" object was present (W target) */
+    int globally_optimal; /**< tokens.globally_optimal */
+    int locally_optimal;  /**< tokens.locally_optimal */
+    int nties;          /**< tokens.ties: number of samples with a tied argmax */
+} mdatt_svm;
+
+/** Read an svm JSON strictly; on failure err names the field (MDATT_EFORMAT
+ *  for structure, MDATT_EINVAL for values). */
+mdatt_status mdatt_svm_read(const char *path, mdatt_svm *s, char err[MDATT_ERRLEN]);
+/** Release the arrays of s (safe on a zeroed struct). */
+void mdatt_svm_free(mdatt_svm *s);
+/** "optimal", "infeasible", "failed". */
+const char *mdatt_svm_status_name(mdatt_svm_status st);
+
+/** Tokens a model selects, alpha_i = argmax_t s_it = argmax_t x_it^T W z_i
+ *  (ties to the lowest index), with the saturation of the selected ones:
+ *  smax_min = min_i s_{i,alpha_i} and log1m_smax = log(1 - smax_min), both
+ *  from log-domain sums (exact long after 1 - s_ia underflows).  alpha,
+ *  smax_min and log1m_smax may be NULL. */
+void mdatt_selected_tokens(const mdatt_instance *in, const double *W, int *alpha,
+                           double *smax_min, double *log1m_smax);
+/** Normalized margin ratio (SPEC section 1):
+ *  rho = min_{i, t != alpha_i} (x_ia - x_it)^T W z_i * ref_norm / ||W||_p,
+ *  with p and ref_norm = ||W^mm||_p of the SVM; rho <= 1 for every W when
+ *  ref_norm is the SVM optimum, and rho = 1 at W = W^mm.  NAN if W = 0. */
+double mdatt_margin_ratio(const mdatt_instance *in, const int *alpha, const double *W,
+                          double p, double ref_norm);
+/** The same for the v-SVM: min_i Y_i x_ia^T v * ref_norm / ||v||_p. */
+double mdatt_margin_ratio_v(const mdatt_instance *in, const int *alpha, const double *v,
+                            double p, double ref_norm);
+/** 1 - cos(A, B) computed as ||A/||A||_2 - B/||B||_2||_2^2 / 2 (no
+ *  cancellation near alignment).  NAN if A or B is 0. */
+double mdatt_one_minus_cosine(const double *A, const double *B, size_t m);
+
+/** Token verdicts recomputed from gamma_it = Y_i v^T x_it (SPEC "Token
+ *  selection"): globally optimal when gamma_ia >= gamma_it for all i, t;
+ *  locally optimal when gamma_ia > gamma_it for each support pair (i, t).
+ *  A tie is a sample whose largest gamma is attained (to 1e-12 relative)
+ *  by more than one token. */
+typedef struct {
+    int globally_optimal;   /**< alpha_i attains max_t gamma_it for every i */
+    int locally_optimal;    /**< gamma_ia > gamma_it on every support pair */
+    int nties;              /**< samples with a (near-)tied maximum of gamma */
+} mdatt_token_verdict;
+void mdatt_token_check(const mdatt_instance *in, const double *v, const int *alpha,
+                       const int *support, int nsupport, mdatt_token_verdict *out);
+
+/** A numeric CSV file with a header line (trajectories, metrics). */
+typedef struct {
+    int ncol;           /**< columns */
+    long nrow;          /**< data rows */
+    char **names;       /**< ncol column names */
+    double *data;       /**< nrow*ncol values, row-major */
+} mdatt_csv;
+/** Read a CSV whose fields are all numbers (strtod syntax, inf/nan allowed);
+ *  errors name the line and column. */
+mdatt_status mdatt_csv_read(const char *path, mdatt_csv *c, char err[MDATT_ERRLEN]);
+void mdatt_csv_free(mdatt_csv *c);
+/** Index of the named column, or -1. */
+int mdatt_csv_col(const mdatt_csv *c, const char *name);
+
+/** Curve families fitted to a metric y(k) (SPEC "Rates"), all linear in
+ *  log space: log y = log a + (regressor) with at most one slope. */
+typedef enum {
+    MDATT_FAM_POWER = 0,    /**< a k^-b           (2 parameters, k >= 1) */
+    MDATT_FAM_LOGPOWER,     /**< a (log k)^-b     (2 parameters, k >= 2) */
+    MDATT_FAM_LOGLOG,       /**< a log log k / log k (1 parameter, k >= 3) */
+    MDATT_FAM_LINEAR,       /**< a k              (1 parameter, k >= 1) */
+    MDATT_FAM_LOG,          /**< a log k          (1 parameter, k >= 2) */
+    MDATT_NFAM
+} mdatt_family;
+/** "power", "logpower", "loglog", "linear", "log". */
+const char *mdatt_family_name(mdatt_family f);
+/** Parse a family name; MDATT_EINVAL if unknown. */
+mdatt_status mdatt_family_parse(const char *name, mdatt_family *out);
+/** Number of free parameters (1 or 2). */
+int mdatt_family_nparam(mdatt_family f);
+/** Smallest integer k at which the family is defined and positive. */
+long mdatt_family_kmin(mdatt_family f);
+
+/** A least-squares fit of one family in log space. */
+typedef struct {
+    mdatt_family family; /**< which curve */
+    double a;           /**< scale */
+    double b;           /**< exponent (NAN for one-parameter families) */
+    double rmse;        /**< root mean square of the log-space residuals */
+    int m;              /**< points used */
+} mdatt_fit;
+/** Fit family f to the m points (k_j, logy_j) (logy = log of the metric)
+ *  by least squares on log y; every k_j must be >= mdatt_family_kmin(f).
+ *  MDATT_EINVAL if m < nparam + 1 or the design is degenerate. */
+mdatt_status mdatt_fit_family(mdatt_family f, const double *k, const double *logy, int m,
+                              mdatt_fit *out);
+/** Value a * g(k) of a fitted curve. */
+double mdatt_fit_eval(const mdatt_fit *fit, double k);
+/** The selection rule of `mdatt rate`: the lowest rmse wins; fits within
+ *  1e-6 relative + 1e-12 absolute of it are ties, resolved to fewer
+ *  parameters, then to the earlier family in mdatt_family order.
+ *  Returns the index into fits (nf > 0). */
+int mdatt_fit_select(const mdatt_fit *fits, int nf);
+
+/** Bootstrap over seeds: B times, draw S seeds with replacement (mdatt_rng
+ *  seeded with seed), average their log y at each point (geometric mean
+ *  curve) and fit family f; a_lo/a_hi and b_lo/b_hi receive the 2.5 and 97.5
+ *  percentiles (linear interpolation between order statistics).  logy is
+ *  S x m row-major; b_lo/b_hi are NAN for one-parameter families. */
+mdatt_status mdatt_fit_bootstrap(mdatt_family f, const double *k, const double *logy, int S,
+                                 int m, int B, uint64_t seed, double *a_lo, double *a_hi,
+                                 double *b_lo, double *b_hi);
+
+/** A parsed bound expression in k: numbers, k, + - * / ^ (right
+ *  associative, above unary minus: -2^2 = -4), parentheses and the
+ *  functions log, exp, sqrt, abs, pow(x, y). */
+typedef struct mdatt_expr mdatt_expr;
+/** Parse s; NULL on error with err naming the 1-based position. */
+mdatt_expr *mdatt_expr_parse(const char *s, char err[MDATT_ERRLEN]);
+/** Value at k (IEEE semantics: log of a negative number is NAN). */
+double mdatt_expr_eval(const mdatt_expr *e, double k);
+void mdatt_expr_free(mdatt_expr *e);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,430 @@
+/* model.c - forward pass, losses and gradients of one-layer softmax attention
+ * (SPEC section 1, "Model", "Risk", "Gradients", "Saturation").
+ *
+ * Sample i: scores a_t = x_t^T W z, s = softmax(a), h = X v, f = s^T h,
+ * margin u = Y f, c = l'(u) Y / n.
+ *   grad_W L = sum_i c_i X_i^T J_i h_i z_i^T,   grad_v L = sum_i c_i X_i^T s_i.
+ *
+ * The stable form (mdatt_eval_grad).  With a = argmax_t a_t, delta_t =
+ * a_t - a_a <= 0, dmax = max_{t != a} delta_t, r_t = exp(delta_t - dmax) in
+ * (0, 1], R = sum_{t != a} r_t, S = e^dmax R (so s_a = 1/(1+S) and
+ * s_t = e^dmax r_t / (1+S) = smax r_t):
+ *   h_a - f = smax Dt,  Dt = sum_{u != a} r_u (h_a - h_u),
+ *   X^T J h = sum_{t != a} s_t (h_t - f)(x_t - x_a)
+ *           = smax sum_{t != a} r_t [(h_t - h_a) + smax Dt] (x_t - x_a).
+ * No difference of O(1) numbers with an O(smax) result is ever formed, and
+ * the factor smax |c_i| is kept as a logarithm
+ *   L_i = log|l'(u_i)| - log n + dmax - log1p(S),
+ * so that G = sum_i exp(L_i - max L) sgn(c_i) g~_i z_i^T with
+ * grad = G exp(max L) keeps its direction when exp(max L) underflows. */
+#include <cblas.h>
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* ------------------------------------------------------------------ loss */
+
+const char *mdatt_loss_name(mdatt_loss l)
+{
+    switch (l) {
+    case MDATT_LOSS_LOGISTIC: return "logistic";
+    case MDATT_LOSS_EXPONENTIAL: return "exponential";
+    case MDATT_LOSS_CORRELATION: return "correlation";
+    }
+    return "unknown";
+}
+
+mdatt_status mdatt_loss_parse(const char *name, mdatt_loss *out)
+{
+    static const mdatt_loss all[] = {MDATT_LOSS_LOGISTIC, MDATT_LOSS_EXPONENTIAL,
+                                     MDATT_LOSS_CORRELATION};
+    if (!name || !out) return MDATT_EINVAL;
+    for (size_t k = 0; k < sizeof all / sizeof *all; k++)
+        if (strcmp(name, mdatt_loss_name(all[k])) == 0) {
+            *out = all[k];
+            return MDATT_OK;
+        }
+    return MDATT_EINVAL;
+}
+
+/* log(1 + e^x) without overflow. */
+static double softplus(double x)
+{
+    return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
+}
+
+/* log(softplus(x)), finite for every finite x. */
+static double log_softplus(double x)
+{
+    if (x < -36.0) return x;        /* softplus = e^x (1 - e^x/2 ...), e^x < 2.4e-16 */
+    return log(softplus(x));
+}
+
+/* exp(x) for x <= 0, returning 0 below the underflow threshold without
+ * the libm error path. */
+static inline double exp_neg(double x)
+{
+    return x < -745.2 ? 0.0 : exp(x);
+}
+
+/* ------------------------------------------------------------------ work */
+
+mdatt_work *mdatt_work_new(const mdatt_instance *in)
+{
+    mdatt_work *w;
+    size_t n, T, d;
+    if (!in || in->n <= 0 || in->T <= 0 || in->d <= 0) return NULL;
+    n = (size_t)in->n; T = (size_t)in->T; d = (size_t)in->d;
+    if (n > SIZE_MAX / sizeof(double) / d || n > SIZE_MAX / sizeof(double) / T)
+        return NULL;
+    w = calloc(1, sizeof *w);
+    if (!w) return NULL;
+    w->n = in->n; w->T = in->T; w->d = in->d;
+    w->U = malloc(n * d * sizeof(double));
+    w->H = malloc(n * T * sizeof(double));
+    w->a = malloc(2 * T * sizeof(double));
+    w->r = malloc(T * sizeof(double));
+    w->beta = malloc(2 * T * sizeof(double));
+    w->Gm = malloc(n * d * sizeof(double));
+    w->Gv = malloc(n * d * sizeof(double));
+    w->LW = malloc(n * sizeof(double));
+    w->LV = malloc(n * sizeof(double));
+    w->sg = malloc(n * sizeof(double));
+    w->ll = malloc(n * sizeof(double));
+    w->nzW = malloc(n * sizeof(int));
+    if (!w->U || !w->H || !w->a || !w->r || !w->beta || !w->Gm || !w->Gv || !w->LW
+        || !w->LV || !w->sg || !w->ll || !w->nzW) {
+        mdatt_work_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void mdatt_work_free(mdatt_work *w)
+{
+    if (!w) return;
+    free(w->U); free(w->H); free(w->a); free(w->r); free(w->beta);
+    free(w->Gm); free(w->Gv); free(w->LW); free(w->LV); free(w->sg);
+    free(w->ll); free(w->nzW);
+    free(w);
+}
+
+/* ------------------------------------------------------- dense kernels */
+
+/* y = A x, A rows x cols row-major. */
+static void mv(const double *A, const double *x, double *y, int rows, int cols, int blas)
+{
+    if (blas) {
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, rows, cols, 1.0, A, cols, x, 1, 0.0, y, 1);
+        return;
+    }
+    for (int t = 0; t < rows; t++) {
+        const double *a = A + (size_t)t * cols;
+        double s0 = 0, s1 = 0;
+        int j = 0;
+        for (; j + 2 <= cols; j += 2) { s0 += a[j] * x[j]; s1 += a[j + 1] * x[j + 1]; }
+        if (j < cols) s0 += a[j] * x[j];
+        y[t] = s0 + s1;
+    }
+}
+
+/* y = A^T b, A rows x cols row-major. */
+static void mtv(const double *A, const double *b, double *y, int rows, int cols, int blas)
+{
+    if (blas) {
+        cblas_dgemv(CblasRowMajor, CblasTrans, rows, cols, 1.0, A, cols, b, 1, 0.0, y, 1);
+        return;
+    }
+    for (int j = 0; j < cols; j++) y[j] = 0.0;
+    for (int t = 0; t < rows; t++) {
+        const double *a = A + (size_t)t * cols;
+        const double bt = b[t];
+        if (bt == 0.0) continue;
+        for (int j = 0; j < cols; j++) y[j] += bt * a[j];
+    }
+}
+
+/* Largest |x_j| scaled to [1/2, 1) by a power of two (exact); returns the
+ * exponent e with x_old = x_new 2^e, or INT_MIN if x = 0. */
+static int rescale_pow2(double *x, size_t m, int *zero)
+{
+    double amax = 0;
+    int e;
+    for (size_t j = 0; j < m; j++) {
+        double a = fabs(x[j]);
+        if (a > amax) amax = a;
+    }
+    *zero = amax == 0.0;
+    if (*zero) return 0;
+    frexp(amax, &e);
+    if (e != 0) {
+        /* two factors keep 2^-e representable for subnormal amax */
+        int e1 = e / 2, e2 = e - e1;
+        double f1 = ldexp(1.0, -e1), f2 = ldexp(1.0, -e2);
+        for (size_t j = 0; j < m; j++) x[j] = x[j] * f1 * f2;
+    }
+    return e;
+}
+
+/* ------------------------------------------------------------ evaluation */
+
+mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double *v,
+                         mdatt_loss loss, mdatt_work *w, int want_eval, mdatt_eval *ev,
+                         mdatt_grad *gW, mdatt_grad *gv, int *alpha)
+{
+    const int n = in->n, T = in->T, d = in->d;
+    const int needW = gW != NULL, needV = gv != NULL;
+    const int blas_mm = (size_t)n * d * d >= MDATT_BLAS_MIN_GEMM;
+    const int blas_mv = (size_t)T * d >= MDATT_BLAS_MIN_GEMV;
+    const double logn = log((double)n);
+    double *a = w->a, *r = w->r, *beta = w->beta;
+    double loss_sum = 0, smax_sum = 0, smax_min = 1, l1m_max = -INFINITY;
+    double MW = -INFINITY, MV = -INFINITY;
+    int i, t;
+
+    if (w->n != n || w->T != T || w->d != d) return MDATT_EINVAL;
+
+    /* U = Z W^T: u_i = W z_i */
+    if (blas_mm)
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, d, d, 1.0, in->Z, d, W, d,
+                    0.0, w->U, d);
+    else
+        for (i = 0; i < n; i++) mv(W, in->Z + (size_t)i * d, w->U + (size_t)i * d, d, d, 0);
+
+    for (i = 0; i < n; i++) {
+        const double *Xi = in->X + (size_t)i * T * d;
+        const double *h;
+        double amax, dmax = -INFINITY, R = 0, Dt = 0, emax, S, l1pS, smax, ha, f, y, u;
+        double loglp, sg;
+        int al = 0;
+
+        /* scores (and h) while X_i is in cache */
+        mv(Xi, w->U + (size_t)i * d, a, T, d, blas_mv);
+        if (w->Hfix) {
+            h = w->Hfix + (size_t)i * T;
+        } else {
+            mv(Xi, v, w->H + (size_t)i * T, T, d, blas_mv);
+            h = w->H + (size_t)i * T;
+        }
+        amax = a[0];
+        for (t = 1; t < T; t++)
+            if (a[t] > amax) { amax = a[t]; al = t; }
+        if (!isfinite(amax)) return MDATT_ENUMERIC;
+        ha = h[al];
+        for (t = 0; t < T; t++) {
+            double dt = a[t] - amax;
+            if (t == al) continue;
+            if (!(dt <= 0)) return MDATT_ENUMERIC;      /* NaN score */
+            r[t] = dt;
+            if (dt > dmax) dmax = dt;
+        }
+        for (t = 0; t < T; t++) {
+            double rt;
+            if (t == al) continue;
+            rt = exp_neg(r[t] - dmax);
+            r[t] = rt;
+            R += rt;
+            Dt += rt * (ha - h[t]);
+        }
+        r[al] = 0.0;
+        emax = exp_neg(dmax);
+        S = emax * R;
+        l1pS = log1p(S);
+        smax = emax / (1.0 + S);
+        f = ha - smax * Dt;
+        y = in->Y[i];
+        u = y * f;
+        if (!isfinite(u)) return MDATT_ENUMERIC;
+        switch (loss) {
+        case MDATT_LOSS_EXPONENTIAL: loglp = -u; break;
+        case MDATT_LOSS_CORRELATION: loglp = 0.0; break;
+        default: loglp = -softplus(u); break;
+        }
+        sg = y > 0 ? -1.0 : 1.0;        /* sign of c_i = l'(u) y / n, l' < 0 */
+        w->sg[i] = sg;
+
+        if (needW) {
+            double B = 0, *g = w->Gm + (size_t)i * d;
+            int nz = 0;
+            const double sD = smax * Dt;
+            for (t = 0; t < T; t++) {
+                double b;
+                if (t == al) continue;
+                b = r[t] * ((h[t] - ha) + sD);
+                beta[t] = b;
+                B += b;
+            }
+            beta[al] = -B;
+            mtv(Xi, beta, g, T, d, blas_mv);
+            for (int j = 0; j < d; j++) nz |= g[j] != 0.0;
+            w->nzW[i] = nz;
+            w->LW[i] = loglp - logn + dmax - l1pS;
+            if (nz && w->LW[i] > MW) MW = w->LW[i];
+        }
+        if (needV) {
+            double *s = beta + T;
+            for (t = 0; t < T; t++) s[t] = smax * r[t];
+            s[al] = 1.0 / (1.0 + S);
+            mtv(Xi, s, w->Gv + (size_t)i * d, T, d, blas_mv);
+            w->LV[i] = loglp - logn;
+            if (w->LV[i] > MV) MV = w->LV[i];
+        }
+        if (want_eval) {
+            double sa = 1.0 / (1.0 + S), l1m = dmax + log(R) - l1pS;
+            smax_sum += sa;
+            if (sa < smax_min) smax_min = sa;
+            if (l1m > l1m_max) l1m_max = l1m;
+            switch (loss) {
+            case MDATT_LOSS_EXPONENTIAL: loss_sum += exp(-u); w->ll[i] = -u; break;
+            case MDATT_LOSS_CORRELATION: loss_sum += -u; w->ll[i] = 0; break;
+            default: loss_sum += softplus(-u); w->ll[i] = log_softplus(-u); break;
+            }
+        }
+        if (alpha) alpha[i] = al;
+    }
+
+    if (needW) {
+        double *G = gW->G;
+        size_t dd = (size_t)d * d;
+        int e, zero;
+        for (i = 0; i < n; i++) {
+            double wi = w->nzW[i] ? w->sg[i] * exp(w->LW[i] - MW) : 0.0;
+            double *g = w->Gm + (size_t)i * d;
+            for (int j = 0; j < d; j++) g[j] *= wi;
+        }
+        if (blas_mm) {
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d, d, n, 1.0, w->Gm, d,
+                        in->Z, d, 0.0, G, d);
+        } else {
+            memset(G, 0, dd * sizeof *G);
+            for (i = 0; i < n; i++) {
+                const double *g = w->Gm + (size_t)i * d, *z = in->Z + (size_t)i * d;
+                for (int j = 0; j < d; j++) {
+                    const double gj = g[j];
+                    double *Gj = G + (size_t)j * d;
+                    for (int k = 0; k < d; k++) Gj[k] += gj * z[k];
+                }
+            }
+        }
+        e = rescale_pow2(G, dd, &zero);
+        gW->log_scale = zero ? -INFINITY : MW + e * M_LN2;
+    }
+    if (needV) {
+        double *G = gv->G;
+        int e, zero;
+        memset(G, 0, (size_t)d * sizeof *G);
+        for (i = 0; i < n; i++) {
+            const double wi = w->sg[i] * exp(w->LV[i] - MV);
+            const double *g = w->Gv + (size_t)i * d;
+            for (int j = 0; j < d; j++) G[j] += wi * g[j];
+        }
+        e = rescale_pow2(G, (size_t)d, &zero);
+        gv->log_scale = zero ? -INFINITY : MV + e * M_LN2;
+    }
+    if (want_eval && ev) {
+        ev->loss = loss_sum / n;
+        ev->smax_mean = smax_sum / n;
+        ev->smax_min = smax_min;
+        ev->log1m_smax_max = l1m_max;
+        if (loss == MDATT_LOSS_CORRELATION) {
+            /* -Y f is not a positive quantity: log L only where L > 0 */
+            ev->log_loss = ev->loss > 0 ? log(ev->loss) : -INFINITY;
+        } else {
+            double m = -INFINITY, s = 0;
+            for (i = 0; i < n; i++) if (w->ll[i] > m) m = w->ll[i];
+            for (i = 0; i < n; i++) s += exp(w->ll[i] - m);
+            ev->log_loss = m + log(s) - logn;
+        }
+    }
+    return MDATT_OK;
+}
+
+static mdatt_status check_args(const mdatt_instance *in, const double *W, const double *v)
+{
+    if (!in || !W || !v || !in->X || !in->Y || !in->Z || in->n <= 0 || in->T <= 0
+        || in->d <= 0)
+        return MDATT_EINVAL;
+    return MDATT_OK;
+}
+
+mdatt_status mdatt_eval_grad(const mdatt_instance *in, const double *W, const double *v,
+                             mdatt_loss loss, mdatt_work *w, mdatt_eval *ev,
+                             mdatt_grad *gW, mdatt_grad *gv, int *alpha)
+{
+    mdatt_status st = check_args(in, W, v);
+    const double *hfix;
+    if (st != MDATT_OK) return st;
+    if (!w || (gW && !gW->G) || (gv && !gv->G)) return MDATT_EINVAL;
+    if ((unsigned)loss > MDATT_LOSS_CORRELATION) return MDATT_EINVAL;
+    hfix = w->Hfix;
+    w->Hfix = NULL;         /* v is an argument here: never use a cached X v */
+    st = mdatt__eval(in, W, v, loss, w, ev != NULL, ev, gW, gv, alpha);
+    w->Hfix = hfix;
+    return st;
+}
+
+/* ------------------------------------------------------- naive gradient */
+
+mdatt_status mdatt_eval_grad_naive(const mdatt_instance *in, const double *W, const double *v,
+                                   mdatt_loss loss, mdatt_eval *ev, double *gW, double *gv)
+{
+    const int n = in ? in->n : 0, T = in ? in->T : 0, d = in ? in->d : 0;
+    double *u, *s, *h, *g, lsum = 0, smean = 0, smin = 1, l1m = -INFINITY;
+    mdatt_status st = check_args(in, W, v);
+    if (st != MDATT_OK) return st;
+    if ((unsigned)loss > MDATT_LOSS_CORRELATION) return MDATT_EINVAL;
+    u = malloc((size_t)d * sizeof *u);
+    g = malloc((size_t)d * sizeof *g);
+    s = malloc((size_t)T * sizeof *s);
+    h = malloc((size_t)T * sizeof *h);
+    if (!u || !g || !s || !h) {
+        free(u); free(g); free(s); free(h);
+        return MDATT_ENOMEM;
+    }
+    if (gW) memset(gW, 0, (size_t)d * d * sizeof *gW);
+    if (gv) memset(gv, 0, (size_t)d * sizeof *gv);
+    for (int i = 0; i < n; i++) {
+        const double *Xi = in->X + (size_t)i * T * d, *z = in->Z + (size_t)i * d;
+        double amax = -INFINITY, Z = 0, f = 0, y = in->Y[i], m, lp, c, smx = 0;
+        mv(W, z, u, d, d, 0);
+        mv(Xi, u, s, T, d, 0);
+        mv(Xi, v, h, T, d, 0);
+        for (int t = 0; t < T; t++) if (s[t] > amax) amax = s[t];
+        for (int t = 0; t < T; t++) { s[t] = exp(s[t] - amax); Z += s[t]; }
+        for (int t = 0; t < T; t++) { s[t] /= Z; f += s[t] * h[t]; if (s[t] > smx) smx = s[t]; }
+        m = y * f;
+        switch (loss) {
+        case MDATT_LOSS_EXPONENTIAL: lp = -exp(-m); lsum += exp(-m); break;
+        case MDATT_LOSS_CORRELATION: lp = -1.0; lsum += -m; break;
+        default: lp = -1.0 / (1.0 + exp(m)); lsum += log1p(exp(-m)); break;
+        }
+        smean += smx;
+        if (smx < smin) smin = smx;
+        if (log1p(-smx) > l1m) l1m = log1p(-smx);
+        c = lp * y / n;
+        if (gW) {       /* c X^T J h z^T, J h = s .* (h - f) */
+            for (int j = 0; j < d; j++) g[j] = 0;
+            for (int t = 0; t < T; t++) {
+                const double jt = s[t] * (h[t] - f);
+                for (int j = 0; j < d; j++) g[j] += jt * Xi[(size_t)t * d + j];
+            }
+            for (int j = 0; j < d; j++)
+                for (int k = 0; k < d; k++) gW[(size_t)j * d + k] += c * g[j] * z[k];
+        }
+        if (gv)
+            for (int t = 0; t < T; t++)
+                for (int j = 0; j < d; j++) gv[j] += c * s[t] * Xi[(size_t)t * d + j];
+    }
+    if (ev) {
+        ev->loss = lsum / n;
+        ev->log_loss = log(ev->loss);
+        ev->smax_mean = smean / n;
+        ev->smax_min = smin;
+        ev->log1m_smax_max = l1m;
+    }
+    free(u); free(g); free(s); free(h);
+    return MDATT_OK;
+}

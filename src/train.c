@@ -1,0 +1,206 @@
+/* train.c - l_p-AttGD and l_p-JointGD (SPEC section 1, "Mirror descent";
+ * arXiv 2410.14581, Algorithm "l_p-AttGD").
+ *
+ * The state is the dual iterate theta = grad psi(W), kept as an unevaluated
+ * double-double sum hi + lo: theta_{k+1} = theta_k - eta G_k is then exact to
+ * about 1e-32 relative however large theta grows, so every applied step has
+ * the dual norm it was given (eta in normalized mode) to rounding of the step
+ * itself, and W_{k+1} = (grad psi)^{-1}(hi) costs one map per entry. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+void mdatt_train_default_settings(mdatt_train_settings *s)
+{
+    memset(s, 0, sizeof *s);
+    s->p = 2.0;
+    s->lr = 0.1;
+    s->iters = 1000;
+    s->normalized = 0;
+    s->joint = 0;
+    s->loss = MDATT_LOSS_LOGISTIC;
+    s->grad_mode = MDATT_GRAD_STABLE;
+    s->eps = 1e-12;
+    s->log_every = 0;
+    s->hook = NULL;
+    s->hook_ctx = NULL;
+}
+
+const char *mdatt_train_check_settings(const mdatt_train_settings *s)
+{
+    if (!s) return "settings: NULL";
+    if (!(s->p > 1.0) || isinf(s->p)) return "p: must be a real number > 1";
+    if (!(s->lr > 0.0) || isinf(s->lr)) return "lr: must be positive and finite";
+    if (s->iters < 0) return "iters: must be >= 0";
+    if (s->log_every < 0) return "log_every: must be >= 0";
+    if ((unsigned)s->loss > MDATT_LOSS_CORRELATION) return "loss: unknown loss";
+    if ((unsigned)s->grad_mode > MDATT_GRAD_NAIVE_EPS) return "grad_mode: unknown mode";
+    if (!(s->eps >= 0.0) || isinf(s->eps)) return "eps: must be >= 0 and finite";
+    return NULL;
+}
+
+/* theta (hi + lo) += -(coef * G_j) (normalized) or -(coef * (G_j * sc))
+ * (plain: sc = exp(log_scale)), each as an error-free TwoSum followed by a
+ * renormalization.  The applied change of hi + lo goes to dstep if given.
+ * Returns 1 if theta changed. */
+static int dual_step(double *hi, double *lo, const double *G, double coef, double sc,
+                     int plain, size_t m, double *dstep)
+{
+    int changed = 0;
+    for (size_t j = 0; j < m; j++) {
+        const double dl = plain ? -(coef * (G[j] * sc)) : -(G[j] * coef);
+        const double h0 = hi[j], l0 = lo[j];
+        const double s = h0 + dl, bb = s - h0;
+        const double err = (h0 - (s - bb)) + (dl - bb);
+        const double e2 = l0 + err, nh = s + e2, nl = e2 - (nh - s);
+        if (dstep) dstep[j] = (nh - h0) + (nl - l0);
+        changed |= (nh != h0) | (nl != l0);
+        hi[j] = nh;
+        lo[j] = nl;
+    }
+    return changed;
+}
+
+/* One block's step.  G is the gradient direction with grad = G exp(ls)
+ * (ls = 0 for the naive gradient).  Returns 1 if theta changed. */
+static int block_step(const mdatt_train_settings *s, double q, double *hi, double *lo,
+                      const double *G, double ls, size_t m, double *dstep)
+{
+    if (s->grad_mode == MDATT_GRAD_NAIVE_EPS) {
+        if (s->normalized)
+            return dual_step(hi, lo, G, s->lr / (mdatt_norm_p(G, m, q) + s->eps), 1.0, 0,
+                             m, dstep);
+        return dual_step(hi, lo, G, s->lr, 1.0, 1, m, dstep);
+    }
+    if (ls == -INFINITY) {              /* zero gradient */
+        if (dstep) memset(dstep, 0, m * sizeof *dstep);
+        return 0;
+    }
+    if (s->normalized) {
+        /* G has max |G_jk| in [1/2, 1): the pow-free kernels are safe */
+        double nq = mdatt__qnorm_fast(G, m, q);
+        return dual_step(hi, lo, G, s->lr / nq, 1.0, 0, m, dstep);
+    }
+    return dual_step(hi, lo, G, s->lr, exp(ls), 1, m, dstep);
+}
+
+static int all_finite(const double *x, size_t m)
+{
+    double z = 0;
+    for (size_t j = 0; j < m; j++) z += x[j] * 0.0;
+    return z == 0.0;
+}
+
+mdatt_status mdatt_train(const mdatt_instance *in, const mdatt_train_settings *s,
+                         double *W, double *v, int *alpha, mdatt_train_info *info)
+{
+    const int naive = s && s->grad_mode == MDATT_GRAD_NAIVE_EPS;
+    size_t dd, d;
+    double q, *buf = NULL, *thW, *tlW, *G, *stepW, *thv = NULL, *tlv = NULL, *gvb = NULL,
+              *stepv = NULL, *Hfix = NULL;
+    mdatt_work *w = NULL;
+    mdatt_status st = MDATT_OK;
+    mdatt_train_info inf;
+    mdatt_eval ev;
+    struct timespec t0, t1;
+    long k;
+    double sdW = 0, sdv = 0;
+
+    memset(&inf, 0, sizeof inf);
+    if (info) *info = inf;
+    if (!in || !s || !W || !v || mdatt_train_check_settings(s)) return MDATT_EINVAL;
+    if (in->n <= 0 || in->T <= 0 || in->d <= 0 || !in->X || !in->Y || !in->Z)
+        return MDATT_EINVAL;
+    d = (size_t)in->d;
+    dd = d * d;
+    q = mdatt_dual_exponent(s->p);
+    if (!all_finite(W, dd) || !all_finite(v, d)) return MDATT_EINVAL;
+
+    w = mdatt_work_new(in);
+    buf = malloc((4 * dd + 5 * d) * sizeof *buf);
+    if (!s->joint) Hfix = malloc((size_t)in->n * in->T * sizeof *Hfix);
+    if (!w || !buf || (!s->joint && !Hfix)) {
+        st = MDATT_ENOMEM;
+        goto done;
+    }
+    thW = buf; tlW = thW + dd; G = tlW + dd; stepW = G + dd;
+    thv = stepW + dd; tlv = thv + d; gvb = tlv + d; stepv = gvb + d;
+    mdatt_mirror_map(W, thW, dd, s->p);
+    memset(tlW, 0, dd * sizeof *tlW);
+    if (s->joint) {
+        mdatt_mirror_map(v, thv, d, s->p);
+        memset(tlv, 0, d * sizeof *tlv);
+    } else {
+        /* v is fixed in AttGD: X v once (same kernel as the evaluation) */
+        w->Hfix = NULL;
+        st = mdatt__eval(in, W, v, s->loss, w, 0, NULL, NULL, NULL, NULL);
+        if (st != MDATT_OK) goto done;
+        memcpy(Hfix, w->H, (size_t)in->n * in->T * sizeof *Hfix);
+        w->Hfix = Hfix;
+    }
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (k = 0;; k++) {
+        const int last = k == s->iters;
+        const int logp = k == 0 || last || (s->log_every > 0 && k % s->log_every == 0);
+        const int lognext = !last && (k + 1 == s->iters
+                                      || (s->log_every > 0 && (k + 1) % s->log_every == 0));
+        mdatt_grad gW = {G, 0}, gv = {gvb, 0};
+        int changed;
+
+        if (naive && !last) {
+            st = mdatt_eval_grad_naive(in, W, v, s->loss, NULL, G, s->joint ? gvb : NULL);
+            if (st == MDATT_OK && logp)
+                st = mdatt__eval(in, W, v, s->loss, w, 1, &ev, NULL, NULL, alpha);
+        } else {
+            st = mdatt__eval(in, W, v, s->loss, w, logp, &ev, (last || naive) ? NULL : &gW,
+                             (last || naive || !s->joint) ? NULL : &gv, logp ? alpha : NULL);
+        }
+        if (st != MDATT_OK) break;
+        if (logp) {
+            inf.ev = ev;
+            inf.iters = k;
+            if (s->hook) {
+                mdatt_train_point pt;
+                memset(&pt, 0, sizeof pt);
+                pt.k = k;
+                pt.ev = ev;
+                pt.norm_p = mdatt_norm_p(W, dd, s->p);
+                pt.step_dual = sdW;
+                pt.step_dual_v = sdv;
+                pt.W = W;
+                pt.v = v;
+                pt.theta = thW;
+                pt.theta_lo = tlW;
+                if (s->hook(&pt, s->hook_ctx)) break;
+            }
+        }
+        if (last) break;
+
+        changed = block_step(s, q, thW, tlW, G, gW.log_scale, dd, lognext ? stepW : NULL);
+        mdatt_mirror_inverse(thW, W, dd, s->p);
+        if (s->joint) {
+            changed |= block_step(s, q, thv, tlv, gvb, gv.log_scale, d,
+                                  lognext ? stepv : NULL);
+            mdatt_mirror_inverse(thv, v, d, s->p);
+        }
+        if (!changed) inf.stalled++;
+        if (lognext) {
+            sdW = mdatt_norm_p(stepW, dd, q);
+            sdv = s->joint ? mdatt_norm_p(stepv, d, q) : 0.0;
+        }
+        /* a non-finite W or v makes the next evaluation fail with ENUMERIC */
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    inf.seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+
+done:
+    if (info) *info = inf;
+    mdatt_work_free(w);
+    free(buf);
+    free(Hfix);
+    return st;
+}
