@@ -1,0 +1,488 @@
+/* metrics.c - the measurements of SPEC section 1 that compare a trained model
+ * with the oracle's SVM (selected tokens and their saturation, normalized
+ * margin ratio, 1 - cosine, token optimality), numeric CSV files, and the
+ * rate fits of SPEC "Rates" (families linear in log space, bootstrap over
+ * seeds).  The directional Bregman divergence and cosine are in mirror.c. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "mdatt.h"
+
+static mdatt_status fail(char err[MDATT_ERRLEN], mdatt_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static mdatt_status fail(char err[MDATT_ERRLEN], mdatt_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, MDATT_ERRLEN, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+/* ------------------------------------------------------------- alignment */
+
+/* u = W z (d x d times d). */
+static void mat_vec(const double *W, const double *z, int d, double *u)
+{
+    for (int j = 0; j < d; j++) {
+        double s = 0;
+        for (int k = 0; k < d; k++)
+            s += W[(size_t)j * d + k] * z[k];
+        u[j] = s;
+    }
+}
+
+/* (x - y)^T u without forming x^T u - y^T u (no cancellation of large scores). */
+static double diff_dot(const double *x, const double *y, const double *u, int d)
+{
+    double s = 0;
+    for (int j = 0; j < d; j++)
+        s += (x[j] - y[j]) * u[j];
+    return s;
+}
+
+void mdatt_selected_tokens(const mdatt_instance *in, const double *W, int *alpha,
+                           double *smax_min, double *log1m_smax)
+{
+    const int n = in->n, T = in->T, d = in->d;
+    double *u = malloc(sizeof(double) * d), lmax = -INFINITY;
+    if (!u) {
+        if (smax_min) *smax_min = NAN;
+        if (log1m_smax) *log1m_smax = NAN;
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        const double *X = in->X + (size_t)i * T * d;
+        mat_vec(W, in->Z + (size_t)i * d, d, u);
+        int a = 0;
+        double best = -INFINITY;
+        for (int t = 0; t < T; t++) {
+            double s = 0;
+            for (int j = 0; j < d; j++)
+                s += X[(size_t)t * d + j] * u[j];
+            if (s > best) {
+                best = s;
+                a = t;
+            }
+        }
+        if (alpha)
+            alpha[i] = a;
+        /* log S, S = sum_{t != a} exp(delta_t), delta_t = (x_t - x_a)^T u <= 0 */
+        double dmax = -INFINITY, sum = 0;
+        for (int t = 0; t < T; t++)
+            if (t != a) {
+                double dl = diff_dot(X + (size_t)t * d, X + (size_t)a * d, u, d);
+                if (dl > dmax)
+                    dmax = dl;
+            }
+        if (dmax > -INFINITY) {
+            for (int t = 0; t < T; t++)
+                if (t != a)
+                    sum += exp(diff_dot(X + (size_t)t * d, X + (size_t)a * d, u, d) - dmax);
+            double ls = dmax + log(sum);
+            if (ls > lmax)
+                lmax = ls;
+        }
+    }
+    free(u);
+    /* 1 - s_a = S / (1 + S): log(1 - s_a) = log S - log(1 + S); s_a = 1 / (1 + S) */
+    double l1m = lmax > 0 ? -log1p(exp(-lmax)) : lmax - log1p(exp(lmax));
+    double softplus = lmax > 0 ? lmax + log1p(exp(-lmax)) : log1p(exp(lmax));
+    if (smax_min)
+        *smax_min = exp(-softplus);
+    if (log1m_smax)
+        *log1m_smax = l1m;
+}
+
+double mdatt_margin_ratio(const mdatt_instance *in, const int *alpha, const double *W,
+                          double p, double ref_norm)
+{
+    const int n = in->n, T = in->T, d = in->d;
+    double nw = mdatt_norm_p(W, (size_t)d * d, p), mn = INFINITY;
+    double *u = malloc(sizeof(double) * d);
+    if (!u || !(nw > 0) || isinf(nw)) {
+        free(u);
+        return NAN;
+    }
+    for (int i = 0; i < n; i++) {
+        const double *X = in->X + (size_t)i * T * d;
+        mat_vec(W, in->Z + (size_t)i * d, d, u);
+        for (int t = 0; t < T; t++)
+            if (t != alpha[i]) {
+                double m = diff_dot(X + (size_t)alpha[i] * d, X + (size_t)t * d, u, d);
+                if (m < mn)
+                    mn = m;
+            }
+    }
+    free(u);
+    return mn / nw * ref_norm;
+}
+
+double mdatt_margin_ratio_v(const mdatt_instance *in, const int *alpha, const double *v,
+                            double p, double ref_norm)
+{
+    const int d = in->d;
+    double nv = mdatt_norm_p(v, d, p), mn = INFINITY;
+    if (!(nv > 0) || isinf(nv))
+        return NAN;
+    for (int i = 0; i < in->n; i++) {
+        const double *x = in->X + ((size_t)i * in->T + alpha[i]) * d;
+        double s = 0;
+        for (int j = 0; j < d; j++)
+            s += x[j] * v[j];
+        if (in->Y[i] * s < mn)
+            mn = in->Y[i] * s;
+    }
+    return mn / nv * ref_norm;
+}
+
+double mdatt_one_minus_cosine(const double *A, const double *B, size_t m)
+{
+    double na = mdatt_norm_p(A, m, 2.0), nb = mdatt_norm_p(B, m, 2.0), s = 0;
+    if (!(na > 0) || !(nb > 0) || isinf(na) || isinf(nb))
+        return NAN;
+    for (size_t j = 0; j < m; j++) {
+        double e = A[j] / na - B[j] / nb;
+        s += e * e;
+    }
+    return 0.5 * s;
+}
+
+void mdatt_token_check(const mdatt_instance *in, const double *v, const int *alpha,
+                       const int *support, int nsupport, mdatt_token_verdict *out)
+{
+    const int n = in->n, T = in->T, d = in->d;
+    out->globally_optimal = 1;
+    out->locally_optimal = 1;
+    out->nties = 0;
+    for (int i = 0; i < n; i++) {
+        double gmax = -INFINITY, ga = 0;
+        for (int t = 0; t < T; t++) {
+            const double *x = in->X + ((size_t)i * T + t) * d;
+            double g = 0;
+            for (int j = 0; j < d; j++)
+                g += x[j] * v[j];
+            g *= in->Y[i];
+            if (g > gmax)
+                gmax = g;
+            if (t == alpha[i])
+                ga = g;
+        }
+        double tol = 1e-12 * (fabs(gmax) > 1 ? fabs(gmax) : 1);
+        int near = 0;
+        for (int t = 0; t < T; t++) {
+            const double *x = in->X + ((size_t)i * T + t) * d;
+            double g = 0;
+            for (int j = 0; j < d; j++)
+                g += x[j] * v[j];
+            near += in->Y[i] * g >= gmax - tol;
+        }
+        out->nties += near > 1;
+        if (ga < gmax - tol)
+            out->globally_optimal = 0;
+    }
+    for (int k = 0; k < nsupport; k++) {
+        int i = support[2 * k], t = support[2 * k + 1];
+        const double *xa = in->X + ((size_t)i * T + alpha[i]) * d, *xt = in->X + ((size_t)i * T + t) * d;
+        double g = 0;
+        for (int j = 0; j < d; j++)
+            g += (xa[j] - xt[j]) * v[j];
+        if (!(in->Y[i] * g > 0))
+            out->locally_optimal = 0;
+    }
+}
+
+/* ------------------------------------------------------------------- CSV */
+
+void mdatt_csv_free(mdatt_csv *c)
+{
+    for (int j = 0; j < c->ncol; j++)
+        free(c->names[j]);
+    free(c->names);
+    free(c->data);
+    memset(c, 0, sizeof *c);
+}
+
+int mdatt_csv_col(const mdatt_csv *c, const char *name)
+{
+    for (int j = 0; j < c->ncol; j++)
+        if (strcmp(c->names[j], name) == 0)
+            return j;
+    return -1;
+}
+
+static void chomp(char *s)
+{
+    size_t len = strlen(s);
+    while (len && (s[len - 1] == '\n' || s[len - 1] == '\r'))
+        s[--len] = '\0';
+}
+
+mdatt_status mdatt_csv_read(const char *path, mdatt_csv *c, char err[MDATT_ERRLEN])
+{
+    memset(c, 0, sizeof *c);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return fail(err, MDATT_EIO, "%s: cannot open: %s", path, strerror(errno));
+    char *line = NULL;
+    size_t cap = 0;
+    long lineno = 1, rowcap = 0;
+    mdatt_status st = MDATT_OK;
+    if (getline(&line, &cap, f) < 0) {
+        st = fail(err, MDATT_EFORMAT, "%s: empty file (expected a header line)", path);
+        goto done;
+    }
+    chomp(line);
+    for (char *s = line, *tok; (tok = strsep(&s, ","));) {
+        char **g = realloc(c->names, sizeof(char *) * (c->ncol + 1));
+        if (!g || !(g[c->ncol] = strdup(tok))) {
+            if (g)
+                c->names = g;
+            st = fail(err, MDATT_ENOMEM, "%s: out of memory", path);
+            goto done;
+        }
+        c->names = g;
+        c->ncol++;
+        if (!*tok) {
+            st = fail(err, MDATT_EFORMAT, "%s: line 1: column %d has an empty name", path, c->ncol);
+            goto done;
+        }
+        for (int j = 0; j + 1 < c->ncol; j++)
+            if (strcmp(c->names[j], tok) == 0) {
+                st = fail(err, MDATT_EFORMAT, "%s: line 1: duplicate column '%s'", path, tok);
+                goto done;
+            }
+    }
+    while (getline(&line, &cap, f) >= 0) {
+        lineno++;
+        chomp(line);
+        if (!*line)
+            continue;
+        if (c->nrow == rowcap) {
+            rowcap = rowcap ? 2 * rowcap : 256;
+            double *g = realloc(c->data, sizeof(double) * c->ncol * rowcap);
+            if (!g) {
+                st = fail(err, MDATT_ENOMEM, "%s: out of memory at line %ld", path, lineno);
+                goto done;
+            }
+            c->data = g;
+        }
+        double *row = c->data + (size_t)c->nrow * c->ncol;
+        int j = 0;
+        for (char *s = line, *tok; (tok = strsep(&s, ",")); j++) {
+            if (j >= c->ncol) {
+                st = fail(err, MDATT_EFORMAT, "%s: line %ld: more than %d fields", path, lineno,
+                          c->ncol);
+                goto done;
+            }
+            char *end;
+            errno = 0;
+            row[j] = strtod(tok, &end);
+            if (end == tok || *end) {
+                st = fail(err, MDATT_EFORMAT, "%s: line %ld, column %s: '%.32s' is not a number",
+                          path, lineno, c->names[j], tok);
+                goto done;
+            }
+        }
+        if (j != c->ncol) {
+            st = fail(err, MDATT_EFORMAT, "%s: line %ld: %d fields, expected %d", path, lineno, j,
+                      c->ncol);
+            goto done;
+        }
+        c->nrow++;
+    }
+    if (ferror(f))
+        st = fail(err, MDATT_EIO, "%s: read error", path);
+done:
+    free(line);
+    fclose(f);
+    if (st != MDATT_OK)
+        mdatt_csv_free(c);
+    return st;
+}
+
+/* ------------------------------------------------------------------ fits */
+
+static const char *const family_names[MDATT_NFAM] = {"power", "logpower", "loglog", "linear",
+                                                     "log"};
+
+const char *mdatt_family_name(mdatt_family f)
+{
+    return f >= 0 && f < MDATT_NFAM ? family_names[f] : "unknown";
+}
+
+mdatt_status mdatt_family_parse(const char *name, mdatt_family *out)
+{
+    for (int f = 0; f < MDATT_NFAM; f++)
+        if (strcmp(name, family_names[f]) == 0) {
+            *out = (mdatt_family)f;
+            return MDATT_OK;
+        }
+    return MDATT_EINVAL;
+}
+
+int mdatt_family_nparam(mdatt_family f)
+{
+    return f == MDATT_FAM_POWER || f == MDATT_FAM_LOGPOWER ? 2 : 1;
+}
+
+long mdatt_family_kmin(mdatt_family f)
+{
+    switch (f) {
+    case MDATT_FAM_LOGPOWER: case MDATT_FAM_LOG: return 2;
+    case MDATT_FAM_LOGLOG: return 3;
+    default: return 1;
+    }
+}
+
+/* Two-parameter families: log y = log a - b x(k).  One-parameter ones:
+ * log y = log a + g(k).  x and g per family: */
+static double regressor(mdatt_family f, double k)
+{
+    switch (f) {
+    case MDATT_FAM_POWER: return log(k);
+    case MDATT_FAM_LOGPOWER: return log(log(k));
+    case MDATT_FAM_LOGLOG: return log(log(log(k))) - log(log(k));
+    case MDATT_FAM_LINEAR: return log(k);
+    case MDATT_FAM_LOG: return log(log(k));
+    default: return NAN;
+    }
+}
+
+mdatt_status mdatt_fit_family(mdatt_family f, const double *k, const double *logy, int m,
+                              mdatt_fit *out)
+{
+    const int np = mdatt_family_nparam(f);
+    out->family = f;
+    out->a = out->b = out->rmse = NAN;
+    out->m = m;
+    if (f < 0 || f >= MDATT_NFAM || m < np + 1)
+        return MDATT_EINVAL;
+    double xm = 0, ym = 0;
+    for (int j = 0; j < m; j++) {
+        if (!(k[j] >= (double)mdatt_family_kmin(f)) || !isfinite(logy[j]))
+            return MDATT_EINVAL;
+        xm += regressor(f, k[j]);
+        ym += logy[j];
+    }
+    xm /= m;
+    ym /= m;
+    double loga, slope = 0, ss = 0;
+    if (np == 2) {
+        double sxx = 0, sxy = 0;
+        for (int j = 0; j < m; j++) {
+            double dx = regressor(f, k[j]) - xm;
+            sxx += dx * dx;
+            sxy += dx * (logy[j] - ym);
+        }
+        if (!(sxx > 0))
+            return MDATT_EINVAL;
+        slope = sxy / sxx;
+        loga = ym - slope * xm;
+        out->b = -slope;
+    } else {
+        loga = ym - xm;
+        slope = 1.0;
+    }
+    for (int j = 0; j < m; j++) {
+        double r = logy[j] - (loga + slope * regressor(f, k[j]));
+        ss += r * r;
+    }
+    out->a = exp(loga);
+    out->rmse = sqrt(ss / m);
+    return MDATT_OK;
+}
+
+double mdatt_fit_eval(const mdatt_fit *fit, double k)
+{
+    double x = regressor(fit->family, k);
+    return mdatt_family_nparam(fit->family) == 2 ? fit->a * exp(-fit->b * x) : fit->a * exp(x);
+}
+
+int mdatt_fit_select(const mdatt_fit *fits, int nf)
+{
+    int best = -1;
+    for (int j = 0; j < nf; j++)
+        if (!isnan(fits[j].rmse) && (best < 0 || fits[j].rmse < fits[best].rmse))
+            best = j;
+    if (best < 0)
+        return 0;
+    double lim = fits[best].rmse * (1 + 1e-6) + 1e-12;
+    int pick = best;
+    for (int j = 0; j < nf; j++) {
+        if (isnan(fits[j].rmse) || fits[j].rmse > lim)
+            continue;
+        int np = mdatt_family_nparam(fits[j].family), npp = mdatt_family_nparam(fits[pick].family);
+        if (np < npp || (np == npp && j < pick))
+            pick = j;
+    }
+    return pick;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* q-quantile of sorted v[0..n) by linear interpolation between order statistics. */
+static double quantile(const double *v, int n, double q)
+{
+    double pos = q * (n - 1);
+    int lo = (int)floor(pos);
+    if (lo >= n - 1)
+        return v[n - 1];
+    return v[lo] + (pos - lo) * (v[lo + 1] - v[lo]);
+}
+
+mdatt_status mdatt_fit_bootstrap(mdatt_family f, const double *k, const double *logy, int S,
+                                 int m, int B, uint64_t seed, double *a_lo, double *a_hi,
+                                 double *b_lo, double *b_hi)
+{
+    *a_lo = *a_hi = *b_lo = *b_hi = NAN;
+    if (S < 1 || B < 1 || m < 1)
+        return MDATT_EINVAL;
+    double *mean = malloc(sizeof(double) * m), *as = malloc(sizeof(double) * B),
+           *bs = malloc(sizeof(double) * B);
+    mdatt_status st = MDATT_OK;
+    if (!mean || !as || !bs) {
+        st = MDATT_ENOMEM;
+        goto done;
+    }
+    mdatt_rng r;
+    mdatt_rng_seed(&r, seed);
+    for (int rep = 0; rep < B; rep++) {
+        memset(mean, 0, sizeof(double) * m);
+        for (int s = 0; s < S; s++) {
+            int pick = (int)(mdatt_rng_uniform(&r) * S);
+            if (pick >= S)
+                pick = S - 1;
+            for (int j = 0; j < m; j++)
+                mean[j] += logy[(size_t)pick * m + j];
+        }
+        for (int j = 0; j < m; j++)
+            mean[j] /= S;
+        mdatt_fit fit;
+        if ((st = mdatt_fit_family(f, k, mean, m, &fit)) != MDATT_OK)
+            goto done;
+        as[rep] = fit.a;
+        bs[rep] = fit.b;
+    }
+    qsort(as, B, sizeof(double), cmp_double);
+    *a_lo = quantile(as, B, 0.025);
+    *a_hi = quantile(as, B, 0.975);
+    if (mdatt_family_nparam(f) == 2) {
+        qsort(bs, B, sizeof(double), cmp_double);
+        *b_lo = quantile(bs, B, 0.025);
+        *b_hi = quantile(bs, B, 0.975);
+    }
+done:
+    free(mean);
+    free(as);
+    free(bs);
+    return st;
+}
