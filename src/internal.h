@@ -21,13 +21,72 @@ struct mdatt_work {
     double *beta;   /* 2*T coefficients of X_i^T (beta | s) */
     double *Gm;     /* n*d: rows g~_i (W block, before z_i^T) */
     double *Gv;     /* n*d: rows X_i^T s_i (v block) */
-    double *LW;     /* n log-scales of the W block */
-    double *LV;     /* n log-scales of the v block */
+    double *LW;     /* n weights of the W block (|l'| smax, then final) */
+    double *LV;     /* n weights of the v block (|l'|, then final) */
+    double *uu;     /* n margins u_i = Y_i f_i */
+    double *dm;     /* n log of the largest off-top ratio (dmax) */
+    double *SS;     /* n S_i = sum_{t != a} e^{delta_t} */
     double *sg;     /* n signs of c_i */
     double *ll;     /* n per-sample log-losses */
     int *nzW;       /* n flags: g~_i != 0 */
     const double *Hfix; /* precomputed X v (n*T) or NULL */
 };
+
+/* ------------------------------------------------------ vector kernels */
+/* Hot loops are written with GCC vector extensions (4 doubles) and compiled
+ * twice (AVX2 and baseline x86-64, chosen at load time).  No FMA is used and
+ * the C standard mode keeps a*b+c unfused, so both clones give identical
+ * results. */
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define MDATT_HOT __attribute__((target_clones("avx2", "default")))
+#else
+#define MDATT_HOT
+#endif
+
+/* Helpers of MDATT_HOT functions must be inlined to get the clone's ISA. */
+#define MDATT_INLINE static inline __attribute__((always_inline))
+
+typedef double mdatt_v4d __attribute__((vector_size(32)));
+typedef uint64_t mdatt_v4u __attribute__((vector_size(32)));
+typedef int64_t mdatt_v4i __attribute__((vector_size(32)));
+
+#define MDATT_LD4(p) ({ mdatt_v4d v_; memcpy(&v_, (p), sizeof v_); v_; })
+#define MDATT_ST4(p, v) do { mdatt_v4d w_ = (v); memcpy((p), &w_, sizeof w_); } while (0)
+#define MDATT_HSUM(v) (((v)[0] + (v)[1]) + ((v)[2] + (v)[3]))
+
+/* e^x for -708 <= x <= 0 (Cody-Waite reduction, degree-13 Taylor, about
+ * 1 ulp); x < -708 gives 0 (callers use it only for relative weights, where
+ * such a term is below 1e-307 of the largest).  The body works for double
+ * and mdatt_v4d alike. */
+#define MDATT_EXP_NONPOS(T_, U_, x_, out_) do {                                   \
+    const T_ xx_ = (x_);                                                         \
+    const T_ kd_ = xx_ * 1.4426950408889634 + 0x1.8p52;                          \
+    const T_ k_ = kd_ - 0x1.8p52;                                                \
+    const T_ r_ = (xx_ - k_ * 0x1.62e42fefa3800p-1) - k_ * 0x1.ef35793c76730p-45; \
+    T_ p_ = r_ * (1.0 / 6227020800.0) + 1.0 / 479001600.0;                       \
+    p_ = p_ * r_ + 1.0 / 39916800.0;                                             \
+    p_ = p_ * r_ + 1.0 / 3628800.0; p_ = p_ * r_ + 1.0 / 362880.0;                 \
+    p_ = p_ * r_ + 1.0 / 40320.0; p_ = p_ * r_ + 1.0 / 5040.0;                     \
+    p_ = p_ * r_ + 1.0 / 720.0; p_ = p_ * r_ + 1.0 / 120.0;                        \
+    p_ = p_ * r_ + 1.0 / 24.0; p_ = p_ * r_ + 1.0 / 6.0;                           \
+    p_ = p_ * r_ + 0.5; p_ = p_ * r_ + 1.0; p_ = p_ * r_ + 1.0;                    \
+    U_ kb_; T_ sc_;                                                              \
+    memcpy(&kb_, &kd_, sizeof kb_);                                              \
+    kb_ = (kb_ + 1023) << 52;                                                    \
+    memcpy(&sc_, &kb_, sizeof sc_);                                              \
+    (out_) = p_ * sc_;                                                           \
+} while (0)
+
+static inline double mdatt__exp_nonpos(double x)
+{
+    double y;
+    if (!(x >= -708.0)) return 0.0;
+    MDATT_EXP_NONPOS(double, uint64_t, x, y);
+    return y;
+}
 
 /* Evaluation with the options the trainer needs.  want_eval: fill ev
  * completely (loss, log_loss and the saturation statistics); otherwise only

@@ -50,10 +50,16 @@ mdatt_status mdatt_loss_parse(const char *name, mdatt_loss *out)
     return MDATT_EINVAL;
 }
 
-/* log(1 + e^x) without overflow. */
-static double softplus(double x)
+/* log(1 + e^x) without overflow (log1p(e) = e to rounding for e < 2^-54). */
+static inline double softplus(double x)
 {
-    return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
+    double e;
+    if (x > 0) {
+        e = mdatt__exp_nonpos(-x);
+        return x + (x > 38.0 ? e : log1p(e));
+    }
+    e = mdatt__exp_nonpos(x);
+    return x < -38.0 ? e : log1p(e);
 }
 
 /* log(softplus(x)), finite for every finite x. */
@@ -61,13 +67,6 @@ static double log_softplus(double x)
 {
     if (x < -36.0) return x;        /* softplus = e^x (1 - e^x/2 ...), e^x < 2.4e-16 */
     return log(softplus(x));
-}
-
-/* exp(x) for x <= 0, returning 0 below the underflow threshold without
- * the libm error path. */
-static inline double exp_neg(double x)
-{
-    return x < -745.2 ? 0.0 : exp(x);
 }
 
 /* ------------------------------------------------------------------ work */
@@ -95,7 +94,9 @@ mdatt_work *mdatt_work_new(const mdatt_instance *in)
     w->sg = malloc(n * sizeof(double));
     w->ll = malloc(n * sizeof(double));
     w->nzW = malloc(n * sizeof(int));
-    if (!w->U || !w->H || !w->a || !w->r || !w->beta || !w->Gm || !w->Gv || !w->LW
+    w->uu = malloc(4 * n * sizeof(double));
+    if (w->uu) { w->dm = w->uu + n; w->SS = w->dm + n; }
+    if (!w->uu || !w->U || !w->H || !w->a || !w->r || !w->beta || !w->Gm || !w->Gv || !w->LW
         || !w->LV || !w->sg || !w->ll || !w->nzW) {
         mdatt_work_free(w);
         return NULL;
@@ -108,14 +109,15 @@ void mdatt_work_free(mdatt_work *w)
     if (!w) return;
     free(w->U); free(w->H); free(w->a); free(w->r); free(w->beta);
     free(w->Gm); free(w->Gv); free(w->LW); free(w->LV); free(w->sg);
-    free(w->ll); free(w->nzW);
+    free(w->ll); free(w->nzW); free(w->uu);
     free(w);
 }
 
 /* ------------------------------------------------------- dense kernels */
 
 /* y = A x, A rows x cols row-major. */
-static void mv(const double *A, const double *x, double *y, int rows, int cols, int blas)
+MDATT_INLINE void mv(const double *A, const double *x, double *y, int rows, int cols,
+                      int blas)
 {
     if (blas) {
         cblas_dgemv(CblasRowMajor, CblasNoTrans, rows, cols, 1.0, A, cols, x, 1, 0.0, y, 1);
@@ -123,37 +125,89 @@ static void mv(const double *A, const double *x, double *y, int rows, int cols, 
     }
     for (int t = 0; t < rows; t++) {
         const double *a = A + (size_t)t * cols;
-        double s0 = 0, s1 = 0;
+        mdatt_v4d acc = {0, 0, 0, 0};
+        double s = 0;
         int j = 0;
-        for (; j + 2 <= cols; j += 2) { s0 += a[j] * x[j]; s1 += a[j + 1] * x[j + 1]; }
-        if (j < cols) s0 += a[j] * x[j];
-        y[t] = s0 + s1;
+        for (; j + 4 <= cols; j += 4) acc += MDATT_LD4(a + j) * MDATT_LD4(x + j);
+        for (; j < cols; j++) s += a[j] * x[j];
+        y[t] = MDATT_HSUM(acc) + s;
     }
 }
 
-/* y = A^T b, A rows x cols row-major. */
-static void mtv(const double *A, const double *b, double *y, int rows, int cols, int blas)
+/* y = A^T b, A rows x cols row-major: column blocks of 4 accumulated in
+ * registers over the rows (y is written once). */
+MDATT_INLINE void mtv(const double *A, const double *b, double *y, int rows, int cols,
+                      int blas)
 {
+    int j = 0;
     if (blas) {
         cblas_dgemv(CblasRowMajor, CblasTrans, rows, cols, 1.0, A, cols, b, 1, 0.0, y, 1);
         return;
     }
-    for (int j = 0; j < cols; j++) y[j] = 0.0;
-    for (int t = 0; t < rows; t++) {
-        const double *a = A + (size_t)t * cols;
-        const double bt = b[t];
-        if (bt == 0.0) continue;
-        for (int j = 0; j < cols; j++) y[j] += bt * a[j];
+    for (; j + 4 <= cols; j += 4) {
+        mdatt_v4d acc = {0, 0, 0, 0};
+        for (int t = 0; t < rows; t++) acc += b[t] * MDATT_LD4(A + (size_t)t * cols + j);
+        MDATT_ST4(y + j, acc);
     }
+    for (; j < cols; j++) {
+        double acc = 0;
+        for (int t = 0; t < rows; t++) acc += b[t] * A[(size_t)t * cols + j];
+        y[j] = acc;
+    }
+}
+
+/* G = sum_i w_i g_i z_i^T (G d x d; g_i, z_i rows of Gm, Z), each block of 4
+ * entries accumulated in registers over i. */
+MDATT_INLINE void outer_sum(const double *Gm, const double *Z, const double *wt, double *G,
+                            int n, int d)
+{
+    for (int j = 0; j < d; j++) {
+        double *Gj = G + (size_t)j * d;
+        int k = 0;
+        for (; k + 4 <= d; k += 4) {
+            mdatt_v4d acc = {0, 0, 0, 0};
+            for (int i = 0; i < n; i++)
+                acc += (wt[i] * Gm[(size_t)i * d + j]) * MDATT_LD4(Z + (size_t)i * d + k);
+            MDATT_ST4(Gj + k, acc);
+        }
+        for (; k < d; k++) {
+            double acc = 0;
+            for (int i = 0; i < n; i++)
+                acc += (wt[i] * Gm[(size_t)i * d + j]) * Z[(size_t)i * d + k];
+            Gj[k] = acc;
+        }
+    }
+}
+
+/* x_t = e^{x_t} for x_t <= 0 (see MDATT_EXP_NONPOS; x < -708 gives 0). */
+MDATT_INLINE void exp_nonpos_array(double *x, int m)
+{
+    int j = 0;
+    for (; j + 4 <= m; j += 4) {
+        mdatt_v4d v = MDATT_LD4(x + j), y;
+        mdatt_v4u ok = (mdatt_v4u)(v >= -708.0);
+        v = (mdatt_v4d)((mdatt_v4u)v & ok);
+        MDATT_EXP_NONPOS(mdatt_v4d, mdatt_v4u, v, y);
+        MDATT_ST4(x + j, (mdatt_v4d)((mdatt_v4u)y & ok));
+    }
+    for (; j < m; j++) x[j] = mdatt__exp_nonpos(x[j]);
 }
 
 /* Largest |x_j| scaled to [1/2, 1) by a power of two (exact); returns the
  * exponent e with x_old = x_new 2^e, or INT_MIN if x = 0. */
-static int rescale_pow2(double *x, size_t m, int *zero)
+MDATT_INLINE int rescale_pow2(double *x, size_t m, int *zero)
 {
+    mdatt_v4d vm = {0, 0, 0, 0};
     double amax = 0;
+    size_t j = 0;
     int e;
-    for (size_t j = 0; j < m; j++) {
+    for (; j + 4 <= m; j += 4) {
+        const mdatt_v4d a = (mdatt_v4d)((mdatt_v4u)MDATT_LD4(x + j) & UINT64_C(0x7fffffffffffffff));
+        const mdatt_v4u gt = (mdatt_v4u)(a > vm);
+        vm = (mdatt_v4d)(((mdatt_v4u)a & gt) | ((mdatt_v4u)vm & ~gt));
+    }
+    for (int l = 0; l < 4; l++) if (vm[l] > amax) amax = vm[l];
+    for (; j < m; j++) {
         double a = fabs(x[j]);
         if (a > amax) amax = a;
     }
@@ -162,15 +216,47 @@ static int rescale_pow2(double *x, size_t m, int *zero)
     frexp(amax, &e);
     if (e != 0) {
         /* two factors keep 2^-e representable for subnormal amax */
-        int e1 = e / 2, e2 = e - e1;
-        double f1 = ldexp(1.0, -e1), f2 = ldexp(1.0, -e2);
-        for (size_t j = 0; j < m; j++) x[j] = x[j] * f1 * f2;
+        const int e1 = e / 2, e2 = e - e1;
+        const double f1 = ldexp(1.0, -e1), f2 = ldexp(1.0, -e2);
+        for (j = 0; j + 4 <= m; j += 4) MDATT_ST4(x + j, MDATT_LD4(x + j) * f1 * f2);
+        for (; j < m; j++) x[j] = x[j] * f1 * f2;
     }
     return e;
 }
 
 /* ------------------------------------------------------------ evaluation */
 
+/* log |l'(u)|. */
+MDATT_INLINE double log_dloss(mdatt_loss loss, double u)
+{
+    switch (loss) {
+    case MDATT_LOSS_EXPONENTIAL: return -u;
+    case MDATT_LOSS_CORRELATION: return 0.0;
+    default: return -softplus(u);
+    }
+}
+
+/* |l'(u)| directly (may underflow or overflow; the caller checks). */
+MDATT_INLINE double dloss(mdatt_loss loss, double u)
+{
+    double e;
+    switch (loss) {
+    case MDATT_LOSS_EXPONENTIAL: return u >= 0 ? mdatt__exp_nonpos(-u) : exp(-u);
+    case MDATT_LOSS_CORRELATION: return 1.0;
+    default:
+        if (u >= 0) {
+            e = mdatt__exp_nonpos(-u);
+            return e / (1.0 + e);
+        }
+        return 1.0 / (1.0 + mdatt__exp_nonpos(u));
+    }
+}
+
+/* A factor computed directly is trusted for the direct weighting when it is
+ * comfortably inside the normal range. */
+static inline int direct_ok(double x) { return x >= 0x1p-1000 && x <= 0x1p1000; }
+
+MDATT_HOT
 mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double *v,
                          mdatt_loss loss, mdatt_work *w, int want_eval, mdatt_eval *ev,
                          mdatt_grad *gW, mdatt_grad *gv, int *alpha)
@@ -182,8 +268,7 @@ mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double
     const double logn = log((double)n);
     double *a = w->a, *r = w->r, *beta = w->beta;
     double loss_sum = 0, smax_sum = 0, smax_min = 1, l1m_max = -INFINITY;
-    double MW = -INFINITY, MV = -INFINITY;
-    int i, t;
+    int i, t, directW = 1, directV = 1;
 
     if (w->n != n || w->T != T || w->d != d) return MDATT_EINVAL;
 
@@ -197,8 +282,7 @@ mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double
     for (i = 0; i < n; i++) {
         const double *Xi = in->X + (size_t)i * T * d;
         const double *h;
-        double amax, dmax = -INFINITY, R = 0, Dt = 0, emax, S, l1pS, smax, ha, f, y, u;
-        double loglp, sg;
+        double amax, dmax = -INFINITY, R = 0, Dt = 0, emax = 0, S, smax, ha, f, y, u, lp;
         int al = 0;
 
         /* scores (and h) while X_i is in cache */
@@ -215,45 +299,53 @@ mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double
         if (!isfinite(amax)) return MDATT_ENUMERIC;
         ha = h[al];
         for (t = 0; t < T; t++) {
-            double dt = a[t] - amax;
-            if (t == al) continue;
+            const double dt = a[t] - amax;
             if (!(dt <= 0)) return MDATT_ENUMERIC;      /* NaN score */
             r[t] = dt;
-            if (dt > dmax) dmax = dt;
+            if (t != al && dt > dmax) dmax = dt;
         }
-        for (t = 0; t < T; t++) {
-            double rt;
-            if (t == al) continue;
-            rt = exp_neg(r[t] - dmax);
-            r[t] = rt;
-            R += rt;
-            Dt += rt * (ha - h[t]);
+        if (T > 1) {
+            /* e_t = e^{delta_t}, then r_t = e_t / e_max; deep in saturation
+             * (e_max < 2^-900) r_t = e^{delta_t - dmax} instead */
+            r[al] = -1000.0;
+            exp_nonpos_array(r, T);
+            for (t = 0; t < T; t++) if (r[t] > emax) emax = r[t];
+            if (emax >= 0x1p-900) {
+                const double inv = 1.0 / emax;
+                for (t = 0; t < T; t++) r[t] *= inv;
+            } else {
+                for (t = 0; t < T; t++) r[t] = (a[t] - amax) - dmax;
+                r[al] = -1000.0;
+                exp_nonpos_array(r, T);
+                emax = dmax >= -708.0 ? mdatt__exp_nonpos(dmax) : dmax < -745.2 ? 0.0 : exp(dmax);
+            }
+            r[al] = 0.0;
+            for (t = 0; t < T; t++) {
+                R += r[t];
+                Dt += r[t] * (ha - h[t]);
+            }
+        } else {
+            r[0] = 0.0;
         }
-        r[al] = 0.0;
-        emax = exp_neg(dmax);
         S = emax * R;
-        l1pS = log1p(S);
         smax = emax / (1.0 + S);
         f = ha - smax * Dt;
         y = in->Y[i];
         u = y * f;
         if (!isfinite(u)) return MDATT_ENUMERIC;
-        switch (loss) {
-        case MDATT_LOSS_EXPONENTIAL: loglp = -u; break;
-        case MDATT_LOSS_CORRELATION: loglp = 0.0; break;
-        default: loglp = -softplus(u); break;
-        }
-        sg = y > 0 ? -1.0 : 1.0;        /* sign of c_i = l'(u) y / n, l' < 0 */
-        w->sg[i] = sg;
+        lp = dloss(loss, u);
+        w->sg[i] = y > 0 ? -1.0 : 1.0;        /* sign of c_i = l'(u) y / n, l' < 0 */
+        w->uu[i] = u;
+        w->dm[i] = dmax;
+        w->SS[i] = S;
+        w->LV[i] = lp;
 
         if (needW) {
             double B = 0, *g = w->Gm + (size_t)i * d;
             int nz = 0;
             const double sD = smax * Dt;
             for (t = 0; t < T; t++) {
-                double b;
-                if (t == al) continue;
-                b = r[t] * ((h[t] - ha) + sD);
+                const double b = r[t] * ((h[t] - ha) + sD);
                 beta[t] = b;
                 B += b;
             }
@@ -261,19 +353,18 @@ mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double
             mtv(Xi, beta, g, T, d, blas_mv);
             for (int j = 0; j < d; j++) nz |= g[j] != 0.0;
             w->nzW[i] = nz;
-            w->LW[i] = loglp - logn + dmax - l1pS;
-            if (nz && w->LW[i] > MW) MW = w->LW[i];
+            w->LW[i] = lp * smax;
+            if (nz && !(direct_ok(lp) && direct_ok(smax))) directW = 0;
         }
         if (needV) {
             double *s = beta + T;
             for (t = 0; t < T; t++) s[t] = smax * r[t];
             s[al] = 1.0 / (1.0 + S);
             mtv(Xi, s, w->Gv + (size_t)i * d, T, d, blas_mv);
-            w->LV[i] = loglp - logn;
-            if (w->LV[i] > MV) MV = w->LV[i];
+            if (!direct_ok(lp)) directV = 0;
         }
         if (want_eval) {
-            double sa = 1.0 / (1.0 + S), l1m = dmax + log(R) - l1pS;
+            const double sa = 1.0 / (1.0 + S), l1m = dmax + log(R) - log1p(S);
             smax_sum += sa;
             if (sa < smax_min) smax_min = sa;
             if (l1m > l1m_max) l1m_max = l1m;
@@ -287,40 +378,57 @@ mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double
     }
 
     if (needW) {
-        double *G = gW->G;
+        /* weights exp(L_i - max L), L_i = log|c_i| + dmax_i - log1p(S_i) */
+        double *G = gW->G, MW = -INFINITY;
         size_t dd = (size_t)d * d;
         int e, zero;
-        for (i = 0; i < n; i++) {
-            double wi = w->nzW[i] ? w->sg[i] * exp(w->LW[i] - MW) : 0.0;
-            double *g = w->Gm + (size_t)i * d;
-            for (int j = 0; j < d; j++) g[j] *= wi;
+        if (directW) {
+            double wmax = 0;
+            for (i = 0; i < n; i++) if (w->nzW[i] && w->LW[i] > wmax) wmax = w->LW[i];
+            if (wmax > 0) {
+                const double inv = 1.0 / wmax;
+                MW = log(wmax) - logn;
+                for (i = 0; i < n; i++) w->LW[i] = w->nzW[i] ? w->sg[i] * (w->LW[i] * inv) : 0;
+            }
+        } else {
+            for (i = 0; i < n; i++) {
+                const double Si = w->SS[i], l1p = Si < 0x1p-60 ? Si : log1p(Si);
+                w->LW[i] = log_dloss(loss, w->uu[i]) - logn + w->dm[i] - l1p;
+                if (w->nzW[i] && w->LW[i] > MW) MW = w->LW[i];
+            }
+            for (i = 0; i < n; i++)
+                w->LW[i] = w->nzW[i] ? w->sg[i] * mdatt__exp_nonpos(w->LW[i] - MW) : 0.0;
         }
         if (blas_mm) {
+            for (i = 0; i < n; i++) {
+                double *g = w->Gm + (size_t)i * d;
+                for (int j = 0; j < d; j++) g[j] *= w->LW[i];
+            }
             cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d, d, n, 1.0, w->Gm, d,
                         in->Z, d, 0.0, G, d);
         } else {
-            memset(G, 0, dd * sizeof *G);
-            for (i = 0; i < n; i++) {
-                const double *g = w->Gm + (size_t)i * d, *z = in->Z + (size_t)i * d;
-                for (int j = 0; j < d; j++) {
-                    const double gj = g[j];
-                    double *Gj = G + (size_t)j * d;
-                    for (int k = 0; k < d; k++) Gj[k] += gj * z[k];
-                }
-            }
+            outer_sum(w->Gm, in->Z, w->LW, G, n, d);
         }
         e = rescale_pow2(G, dd, &zero);
-        gW->log_scale = zero ? -INFINITY : MW + e * M_LN2;
+        gW->log_scale = zero || MW == -INFINITY ? -INFINITY : MW + e * M_LN2;
     }
     if (needV) {
-        double *G = gv->G;
+        double *G = gv->G, MV = -INFINITY;
         int e, zero;
-        memset(G, 0, (size_t)d * sizeof *G);
-        for (i = 0; i < n; i++) {
-            const double wi = w->sg[i] * exp(w->LV[i] - MV);
-            const double *g = w->Gv + (size_t)i * d;
-            for (int j = 0; j < d; j++) G[j] += wi * g[j];
+        if (directV) {
+            double wmax = 0, inv;
+            for (i = 0; i < n; i++) if (w->LV[i] > wmax) wmax = w->LV[i];
+            inv = 1.0 / wmax;
+            MV = log(wmax) - logn;
+            for (i = 0; i < n; i++) w->LV[i] = w->sg[i] * (w->LV[i] * inv);
+        } else {
+            for (i = 0; i < n; i++) {
+                w->LV[i] = log_dloss(loss, w->uu[i]) - logn;
+                if (w->LV[i] > MV) MV = w->LV[i];
+            }
+            for (i = 0; i < n; i++) w->LV[i] = w->sg[i] * mdatt__exp_nonpos(w->LV[i] - MV);
         }
+        mtv(w->Gv, w->LV, G, n, d, 0);
         e = rescale_pow2(G, (size_t)d, &zero);
         gv->log_scale = zero ? -INFINITY : MV + e * M_LN2;
     }

@@ -45,17 +45,41 @@ const char *mdatt_train_check_settings(const mdatt_train_settings *s)
 /* theta (hi + lo) += -(coef * G_j) (normalized) or -(coef * (G_j * sc))
  * (plain: sc = exp(log_scale)), each as an error-free TwoSum followed by a
  * renormalization.  The applied change of hi + lo goes to dstep if given.
- * Returns 1 if theta changed. */
+ * Returns 1 if theta changed.  The vector and scalar forms do the same
+ * operations, so results do not depend on the alignment of m to 4. */
+
+/* The TwoSum update of one entry; T_ is double or mdatt_v4d. */
+#define DD_ADD(T_, h0_, l0_, dl_, nh_, nl_) do {                               \
+    const T_ s_ = (h0_) + (dl_), bb_ = s_ - (h0_);                             \
+    const T_ err_ = ((h0_) - (s_ - bb_)) + ((dl_) - bb_);                      \
+    const T_ e2_ = (l0_) + err_;                                               \
+    (nh_) = s_ + e2_;                                                          \
+    (nl_) = e2_ - ((nh_) - s_);                                                \
+} while (0)
+
+MDATT_HOT
 static int dual_step(double *hi, double *lo, const double *G, double coef, double sc,
                      int plain, size_t m, double *dstep)
 {
     int changed = 0;
-    for (size_t j = 0; j < m; j++) {
+    size_t j = 0;
+    mdatt_v4i ch = {0, 0, 0, 0};
+    for (; j + 4 <= m; j += 4) {
+        const mdatt_v4d g = MDATT_LD4(G + j), h0 = MDATT_LD4(hi + j), l0 = MDATT_LD4(lo + j);
+        const mdatt_v4d dl = plain ? -(coef * (g * sc)) : -(g * coef);
+        mdatt_v4d nh, nl;
+        DD_ADD(mdatt_v4d, h0, l0, dl, nh, nl);
+        if (dstep) MDATT_ST4(dstep + j, (nh - h0) + (nl - l0));
+        ch |= (nh != h0) | (nl != l0);
+        MDATT_ST4(hi + j, nh);
+        MDATT_ST4(lo + j, nl);
+    }
+    changed = (ch[0] | ch[1] | ch[2] | ch[3]) != 0;
+    for (; j < m; j++) {
         const double dl = plain ? -(coef * (G[j] * sc)) : -(G[j] * coef);
         const double h0 = hi[j], l0 = lo[j];
-        const double s = h0 + dl, bb = s - h0;
-        const double err = (h0 - (s - bb)) + (dl - bb);
-        const double e2 = l0 + err, nh = s + e2, nl = e2 - (nh - s);
+        double nh, nl;
+        DD_ADD(double, h0, l0, dl, nh, nl);
         if (dstep) dstep[j] = (nh - h0) + (nl - l0);
         changed |= (nh != h0) | (nl != l0);
         hi[j] = nh;
