@@ -59,6 +59,7 @@ int cli_status(const char *sub, mdatt_status st, const char *err);
 /** Seconds from a monotonic clock. */
 double cli_now(void);
 
-extern const cli_command cli_gen, cli_train, cli_svm;
+extern const cli_command cli_gen, cli_train, cli_svm, cli_check, cli_rate;
+extern const cli_command cli_bench;
 
 #endif

@@ -6,7 +6,9 @@
 #include "config.h"
 #include "cli.h"
 
-static const cli_command *const commands[] = {&cli_gen, &cli_train, &cli_svm, NULL};
+static const cli_command *const commands[] = {
+    &cli_gen, &cli_train, &cli_svm, &cli_check, &cli_rate,
+    &cli_bench, NULL};
 
 static void usage(FILE *f)
 {

@@ -1,0 +1,597 @@
+/* bench.c - `mdatt bench`: configuration, parallel runs, tables, figures and
+ * the reports index with its provenance block. */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cblas.h>
+#include <glpk.h>
+#include "config.h"
+#include "bench.h"
+#include "cli.h"
+
+/* ------------------------------------------------------------ configuration */
+
+static int cfg_fail(bench_ctx *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int k = snprintf(b->err, sizeof b->err, "%s: ", b->path);
+    vsnprintf(b->err + k, sizeof b->err - k, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int bench_cfg_int(bench_ctx *b, const char *key, long dflt, long lo, long hi, long *out)
+{
+    json_t *x = json_object_get(b->cfg, key);
+    if (!x) {
+        *out = dflt;
+        return 0;
+    }
+    if (!json_is_integer(x))
+        return cfg_fail(b, "%s: must be an integer", key);
+    *out = (long)json_integer_value(x);
+    if (*out < lo || *out > hi)
+        return cfg_fail(b, "%s: %ld is out of range [%ld, %ld]", key, *out, lo, hi);
+    return 0;
+}
+
+int bench_cfg_double(bench_ctx *b, const char *key, double dflt, double *out)
+{
+    json_t *x = json_object_get(b->cfg, key);
+    if (!x) {
+        *out = dflt;
+        return 0;
+    }
+    if (!json_is_number(x) || !isfinite(json_number_value(x)))
+        return cfg_fail(b, "%s: must be a finite number", key);
+    *out = json_number_value(x);
+    return 0;
+}
+
+int bench_cfg_bool(bench_ctx *b, const char *key, int dflt, int *out)
+{
+    json_t *x = json_object_get(b->cfg, key);
+    if (!x) {
+        *out = dflt;
+        return 0;
+    }
+    if (!json_is_boolean(x))
+        return cfg_fail(b, "%s: must be true or false", key);
+    *out = json_is_true(x);
+    return 0;
+}
+
+int bench_cfg_doubles(bench_ctx *b, const char *key, double *out, int max, int *count)
+{
+    json_t *x = json_object_get(b->cfg, key);
+    if (!json_is_array(x) || json_array_size(x) == 0)
+        return cfg_fail(b, "%s: must be a non-empty list of numbers", key);
+    if ((int)json_array_size(x) > max)
+        return cfg_fail(b, "%s: at most %d entries", key, max);
+    *count = (int)json_array_size(x);
+    for (int k = 0; k < *count; k++) {
+        json_t *e = json_array_get(x, k);
+        if (!json_is_number(e) || !isfinite(json_number_value(e)))
+            return cfg_fail(b, "%s[%d]: must be a finite number", key, k);
+        out[k] = json_number_value(e);
+    }
+    return 0;
+}
+
+int bench_cfg_seeds(bench_ctx *b, const char *key, long *from, int *count)
+{
+    json_t *x = json_object_get(b->cfg, key), *f, *t;
+    if (!json_is_object(x) || !json_is_integer(f = json_object_get(x, "from")) ||
+        !json_is_integer(t = json_object_get(x, "to")))
+        return cfg_fail(b, "%s: must be {\"from\": integer, \"to\": integer}", key);
+    long a = (long)json_integer_value(f), z = (long)json_integer_value(t);
+    if (a < 0 || z < a || z - a >= 100000)
+        return cfg_fail(b, "%s: need 0 <= from <= to and at most 100000 seeds", key);
+    *from = a;
+    *count = (int)(z - a + 1);
+    return 0;
+}
+
+/* -------------------------------------------------------------- parallelism */
+
+typedef struct {
+    pthread_mutex_t mu;
+    int next, done, njobs, rc, tty;
+    int (*job)(int, void *);
+    void *ctx;
+    const char *label;
+    double t0;
+} pool_t;
+
+static void progress(pool_t *p, int final)
+{
+    if (!p->tty)
+        return;
+    double el = cli_now() - p->t0;
+    double left = p->done > 0 ? el * (p->njobs - p->done) / p->done : 0.0;
+    fprintf(stderr, "\r  %-20s %5d/%-5d runs  %7.1f s elapsed  ~%6.1f s left%s", p->label,
+            p->done, p->njobs, el, left, final ? "\n" : "");
+    fflush(stderr);
+}
+
+static void *worker(void *arg)
+{
+    pool_t *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        int k = p->rc ? p->njobs : p->next++;
+        pthread_mutex_unlock(&p->mu);
+        if (k >= p->njobs)
+            return NULL;
+        int rc = p->job(k, p->ctx);
+        pthread_mutex_lock(&p->mu);
+        p->done++;
+        if (rc && !p->rc)
+            p->rc = rc;
+        progress(p, 0);
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
+int bench_parallel(bench_ctx *b, const char *label, int njobs, int (*job)(int, void *), void *ctx)
+{
+    pool_t p = {PTHREAD_MUTEX_INITIALIZER, 0, 0, njobs, 0, !b->quiet && isatty(2),
+                job, ctx, label, cli_now()};
+    int nt = b->threads < njobs ? b->threads : njobs;
+    pthread_t th[64];
+    if (nt < 1)
+        nt = 1;
+    if (nt > 64)
+        nt = 64;
+    int started = 0;
+    for (; started < nt - 1; started++)
+        if (pthread_create(&th[started], NULL, worker, &p) != 0)
+            break;
+    worker(&p);
+    for (int k = 0; k < started; k++)
+        pthread_join(th[k], NULL);
+    progress(&p, 1);
+    return p.rc;
+}
+
+/* ------------------------------------------------------------------ output */
+
+FILE *bench_open(bench_ctx *b, const char *name, mdatt_outfile *o)
+{
+    char path[1400], err[MDATT_ERRLEN];
+    snprintf(path, sizeof path, "%s/%s", b->outdir, name);
+    if (mdatt_outfile_open(o, path, err) != MDATT_OK) {
+        snprintf(b->err, sizeof b->err, "%.*s", (int)sizeof b->err - 1, err);
+        return NULL;
+    }
+    return o->f;
+}
+
+int bench_close(bench_ctx *b, mdatt_outfile *o)
+{
+    char err[MDATT_ERRLEN];
+    if (mdatt_outfile_commit(o, err) != MDATT_OK) {
+        snprintf(b->err, sizeof b->err, "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+void bench_table_init(bench_table *t, int ncols, const char **head)
+{
+    memset(t, 0, sizeof *t);
+    t->ncols = ncols;
+    t->head = head;
+}
+
+void bench_table_row(bench_table *t, const char *fmt, ...)
+{
+    char line[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (t->nrows == t->cap) {
+        t->cap = t->cap ? 2 * t->cap : 16;
+        t->cells = realloc(t->cells, sizeof(char *) * t->cap * t->ncols);
+    }
+    char *s = line;
+    for (int c = 0; c < t->ncols; c++) {
+        char *bar = c < t->ncols - 1 ? strchr(s, '|') : NULL;
+        if (bar)
+            *bar = '\0';
+        t->cells[t->nrows * t->ncols + c] = strdup(s);
+        s = bar ? bar + 1 : s + strlen(s);
+    }
+    t->nrows++;
+}
+
+void bench_table_free(bench_table *t)
+{
+    for (int k = 0; k < t->nrows * t->ncols; k++)
+        free(t->cells[k]);
+    free(t->cells);
+    memset(t, 0, sizeof *t);
+}
+
+/* LaTeX-safe copy of s. */
+static void put_tex(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (strchr("_%&#$", *s))
+            fputc('\\', f);
+        if (*s == '~' || *s == '^')
+            fputs(*s == '~' ? "$\\sim$" : "\\^{}", f);
+        else
+            fputc(*s, f);
+    }
+}
+
+int bench_table_write(bench_ctx *b, const bench_table *t, const char *name, const char *caption)
+{
+    static const char *ext[] = {"md", "csv", "tex"};
+    for (int e = 0; e < 3; e++) {
+        char fname[300];
+        mdatt_outfile o;
+        snprintf(fname, sizeof fname, "%s.%s", name, ext[e]);
+        FILE *f = bench_open(b, fname, &o);
+        if (!f)
+            return -1;
+        if (e == 0) {
+            if (caption)
+                fprintf(f, "%s\n\n", caption);
+            for (int c = 0; c < t->ncols; c++)
+                fprintf(f, "| %s ", t->head[c]);
+            fputs("|\n", f);
+            for (int c = 0; c < t->ncols; c++)
+                fputs("|---", f);
+            fputs("|\n", f);
+        } else if (e == 1) {
+            for (int c = 0; c < t->ncols; c++)
+                fprintf(f, c ? ",%s" : "%s", t->head[c]);
+            fputc('\n', f);
+        } else {
+            fprintf(f, "%% %s\n\\begin{tabular}{", caption ? "" : name);
+            for (int c = 0; c < t->ncols; c++)
+                fputc(c ? 'r' : 'l', f);
+            fputs("}\n\\hline\n", f);
+            for (int c = 0; c < t->ncols; c++) {
+                fputs(c ? " & " : "", f);
+                put_tex(f, t->head[c]);
+            }
+            fputs(" \\\\\n\\hline\n", f);
+        }
+        for (int r = 0; r < t->nrows; r++) {
+            for (int c = 0; c < t->ncols; c++) {
+                const char *s = t->cells[r * t->ncols + c];
+                if (e == 0)
+                    fprintf(f, "| %s ", s);
+                else if (e == 1)
+                    fprintf(f, c ? ",%s" : "%s", s);
+                else {
+                    fputs(c ? " & " : "", f);
+                    put_tex(f, s);
+                }
+            }
+            fputs(e == 0 ? "|\n" : e == 1 ? "\n" : " \\\\\n", f);
+        }
+        if (e == 2)
+            fputs("\\hline\n\\end{tabular}\n", f);
+        if (bench_close(b, &o))
+            return -1;
+    }
+    return 0;
+}
+
+int bench_figure(bench_ctx *b, const char *name, const char *size, const char *body)
+{
+    char fname[300];
+    mdatt_outfile o;
+    snprintf(fname, sizeof fname, "%s.gp", name);
+    FILE *f = bench_open(b, fname, &o);
+    if (!f)
+        return -1;
+    /* The script renders both formats itself: `gnuplot NAME.gp` in this folder. */
+    fprintf(f, "# %s: data in the .tsv files beside this script; run `gnuplot %s`.\n"
+               "set encoding utf8\n"
+               "do for [fmt in \"svg png\"] {\n"
+               "if (fmt eq \"svg\") {\n"
+               "  set terminal svg size %s dynamic font 'sans,11' background '#ffffff'\n"
+               "} else {\n"
+               "  set terminal pngcairo size %s font 'sans,10'\n"
+               "}\n"
+               "set output '%s.'.fmt\n%s\nunset output\n}\n",
+            name, fname, size, size, name, body);
+    if (bench_close(b, &o))
+        return -1;
+#ifdef GNUPLOT_PATH
+    char cmd[2400];
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' '%s' 2>gnuplot.err && rm -f gnuplot.err", b->outdir,
+             GNUPLOT_PATH, fname);
+    if (system(cmd) != 0) {
+        snprintf(b->err, sizeof b->err, "gnuplot failed on %s (see gnuplot.err there)", fname);
+        return -1;
+    }
+#else
+    static int said;
+    if (!said++)
+        fprintf(stderr, "mdatt bench: gnuplot was not found at configure time: figures are "
+                        "written as .tsv + .gp sources, not rendered (apt-get install gnuplot-nox)\n");
+#endif
+    return 0;
+}
+
+void bench_index_line(bench_ctx *b, const char *fmt, ...)
+{
+    char path[1400];
+    snprintf(path, sizeof path, "%s/index.md", b->outdir);
+    FILE *f = fopen(path, "a");
+    if (!f)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(f, fmt, ap);
+    va_end(ap);
+    fputc('\n', f);
+    fclose(f);
+}
+
+void bench_init_w(double *W, int d, double std, long seed)
+{
+    mdatt_rng r;
+    mdatt_rng_seed(&r, (uint64_t)seed);
+    for (int k = 0; k < d * d; k++)
+        W[k] = std * mdatt_rng_normal(&r);
+}
+
+const char *bench_pname(double p, char buf[16])
+{
+    snprintf(buf, 16, "%g", p);
+    return buf;
+}
+
+void bench_mean_std(const double *x, int n, double *mean, double *std)
+{
+    double s = 0.0, s2 = 0.0;
+    for (int k = 0; k < n; k++)
+        s += x[k];
+    *mean = n ? s / n : NAN;
+    for (int k = 0; k < n; k++)
+        s2 += (x[k] - *mean) * (x[k] - *mean);
+    *std = n > 1 ? sqrt(s2 / (n - 1)) : 0.0;
+}
+
+/* -------------------------------------------------------------- subcommand */
+
+static const struct {
+    const char *name;
+    bench_fn fn;
+} experiments[] = {
+    {"paper_fig4", bench_paper_fig4},
+    {"paper_paths", bench_paper_paths},
+    {"paper_joint", bench_paper_joint},
+    {"beyond_saturation", bench_beyond_saturation},
+    {"rates", bench_rates},
+};
+
+static int run(int argc, char **argv);
+
+const cli_command cli_bench = {
+    "bench", "run experiments from configuration files into a reports folder",
+    "usage: mdatt bench CONFIG.json... [-o REPORTS] [--threads N] [--quiet]\n"
+    "       mdatt bench --index REPORTS [--command TEXT]\n\n"
+    "Each CONFIG is one experiment (field \"experiment\": paper_fig4, paper_paths,\n"
+    "paper_joint, beyond_saturation or rates) with its seeds, sizes, p values and\n"
+    "iterations; copy one from bench/configs/ and edit it to run your own study.\n"
+    "Results go to REPORTS/<experiment>/ (default REPORTS = reports) as tables\n"
+    "(.md .csv .tex) and figures (.tsv + .gp rendered to .svg and .png by gnuplot).\n"
+    "Runs are spread over threads; the results do not depend on the thread count.\n\n"
+    "  -o REPORTS       reports folder (default: reports)\n"
+    "  --threads N      worker threads (default: number of online CPUs)\n"
+    "  --quiet          no progress line (also when stderr is not a terminal)\n"
+    "  --index REPORTS  write REPORTS/README.md: the index of every experiment's\n"
+    "                   outputs, their wall times and the provenance block\n",
+    run};
+
+static int mkdir_p(const char *path)
+{
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *c = tmp + 1; *c; c++)
+        if (*c == '/') {
+            *c = '\0';
+            if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+                return -1;
+            *c = '/';
+        }
+    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int run_one(const char *path, const char *root, int threads, int quiet)
+{
+    bench_ctx b = {0};
+    b.path = path;
+    b.threads = threads;
+    b.quiet = quiet;
+    json_error_t je;
+    b.cfg = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!b.cfg)
+        return cli_error("bench", CLI_BAD, "%s: malformed JSON at line %d: %s", path, je.line, je.text);
+    int code = CLI_OK;
+    json_t *e = json_object_get(b.cfg, "experiment"), *o = json_object_get(b.cfg, "output");
+    if (!json_is_string(e)) {
+        code = cli_error("bench", CLI_BAD, "%s: experiment: missing (one of paper_fig4, paper_paths, "
+                                           "paper_joint, beyond_saturation, rates)", path);
+        goto done;
+    }
+    b.name = json_string_value(e);
+    bench_fn fn = NULL;
+    for (size_t k = 0; k < sizeof experiments / sizeof experiments[0]; k++)
+        if (strcmp(b.name, experiments[k].name) == 0)
+            fn = experiments[k].fn;
+    if (!fn) {
+        code = cli_error("bench", CLI_BAD, "%s: experiment: unknown '%s'", path, b.name);
+        goto done;
+    }
+    snprintf(b.reldir, sizeof b.reldir, "%s", json_is_string(o) ? json_string_value(o) : b.name);
+    if (strstr(b.reldir, "..") || b.reldir[0] == '/') {
+        code = cli_error("bench", CLI_BAD, "%s: output: must be a folder name inside the reports", path);
+        goto done;
+    }
+    snprintf(b.outdir, sizeof b.outdir, "%s/%s", root, b.reldir);
+    if (mkdir_p(b.outdir) != 0) {
+        code = cli_error("bench", CLI_FAIL, "%s: cannot create: %s", b.outdir, strerror(errno));
+        goto done;
+    }
+    char idx[1100];
+    snprintf(idx, sizeof idx, "%s/index.md", b.outdir);
+    unlink(idx);
+    double t0 = cli_now();
+    int rc = fn(&b);
+    double secs = cli_now() - t0;
+    if (rc != 0) {
+        code = cli_error("bench", rc == 2 ? CLI_BAD : CLI_FAIL, "%s: %s", b.name,
+                         b.err[0] ? b.err : "failed");
+        goto done;
+    }
+    char tpath[1100];
+    snprintf(tpath, sizeof tpath, "%s/.timings", root);
+    FILE *tf = fopen(tpath, "a");
+    if (tf) {
+        fprintf(tf, "%s\t%s\t%.2f\t%d\n", b.reldir, path, secs, threads);
+        fclose(tf);
+    }
+    if (!quiet)
+        fprintf(stderr, "mdatt bench: %s done in %.1f s -> %s\n", b.name, secs, b.outdir);
+done:
+    json_decref(b.cfg);
+    return code;
+}
+
+/* First line of a command's output, or "unknown". */
+static void first_line(const char *cmd, char *out, size_t len)
+{
+    snprintf(out, len, "unknown");
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return;
+    if (fgets(out, (int)len, p))
+        out[strcspn(out, "\n")] = '\0';
+    else
+        snprintf(out, len, "unknown");
+    pclose(p);
+}
+
+static int write_index(const char *root, const char *command)
+{
+    char path[1100], line[2048], err[MDATT_ERRLEN];
+    snprintf(path, sizeof path, "%s/README.md", root);
+    mdatt_outfile o;
+    if (mdatt_outfile_open(&o, path, err) != MDATT_OK)
+        return cli_error("bench", CLI_FAIL, "%s", err);
+    FILE *f = o.f;
+    fprintf(f, "# mdatt reports\n\nGenerated by `make bench` (see the provenance block below). "
+               "Every table is given as `.md`, `.csv` and `.tex`; every figure as `.svg` and "
+               "`.png`, rendered by gnuplot from the `.tsv` + `.gp` pair beside it (edit the "
+               "`.gp` and run `gnuplot NAME.gp` in its folder to restyle).\n\n");
+    /* Experiments in the order they ran, with their fragments. */
+    snprintf(path, sizeof path, "%s/.timings", root);
+    FILE *tf = fopen(path, "r");
+    double total = 0.0;
+    if (tf) {
+        fprintf(f, "## Experiments\n\n");
+        while (fgets(line, sizeof line, tf)) {
+            char dir[256], cfg[1024];
+            double secs;
+            int th;
+            if (sscanf(line, "%255[^\t]\t%1023[^\t]\t%lf\t%d", dir, cfg, &secs, &th) != 4)
+                continue;
+            total += secs;
+            fprintf(f, "### [%s](%s/)\n\nWall time: %.1f s on %d thread%s (configuration `%s`).\n\n",
+                    dir, dir, secs, th, th == 1 ? "" : "s", cfg);
+            char frag[1400];
+            snprintf(frag, sizeof frag, "%s/%s/index.md", root, dir);
+            FILE *ff = fopen(frag, "r");
+            if (ff) {
+                while (fgets(line, sizeof line, ff))
+                    fputs(line, f);
+                fclose(ff);
+                fputc('\n', f);
+            }
+        }
+        fclose(tf);
+        fprintf(f, "Total wall time of the experiments above: %.1f s.\n\n", total);
+    }
+    const char *perf[] = {"perf_trainer", "perf_oracle"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(path, sizeof path, "%s/%s.md", root, perf[k]);
+        if (access(path, R_OK) == 0)
+            fprintf(f, "### [%s](%s.md)\n\n%s ([csv](%s.csv)).\n\n", perf[k], perf[k],
+                    k == 0 ? "Trainer time per iteration at the paper size and a large size, "
+                             "against memory bandwidth"
+                           : "Oracle time and certified gap per p and size, beside cvxopt",
+                    perf[k]);
+    }
+    char cpu[256], rev[64], date[64];
+    first_line("grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'", cpu, sizeof cpu);
+    first_line("git rev-parse --short HEAD 2>/dev/null", rev, sizeof rev);
+    time_t now = time(NULL);
+    strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", gmtime(&now));
+    const char *nt = getenv("OPENBLAS_NUM_THREADS");
+    fprintf(f, "## Provenance\n\n"
+               "| | |\n|---|---|\n"
+               "| mdatt | %s (git %s; configured at %s) |\n"
+               "| command | `%s` |\n"
+               "| compiler | %s |\n"
+               "| GLPK | %s |\n"
+               "| OpenBLAS | %s (OPENBLAS_NUM_THREADS=%s) |\n"
+               "| machine | %s, %ld online CPUs |\n"
+               "| date | %s |\n\n"
+               "Seeds, sizes, p values and iterations of each experiment are in its configuration "
+               "file (named above) and in its tables. Tables and figures do not depend on the "
+               "date or the thread count; two runs give byte-identical tables and SVG figures.\n",
+            MDATT_VERSION_STRING, rev, MDATT_GIT_REV, command, __VERSION__, glp_version(),
+            openblas_get_config(), nt ? nt : "unset", cpu, sysconf(_SC_NPROCESSORS_ONLN), date);
+    if (mdatt_outfile_commit(&o, err) != MDATT_OK)
+        return cli_error("bench", CLI_FAIL, "%s", err);
+    return CLI_OK;
+}
+
+static int run(int argc, char **argv)
+{
+    const char *outdir = "reports", *index = NULL, *command = "mdatt bench";
+    long threads = sysconf(_SC_NPROCESSORS_ONLN);
+    int quiet = 0;
+    const cli_opt opts[] = {
+        {"-o", OPT_STR, &outdir, 0, 0, NULL},
+        {"--threads", OPT_LONG, &threads, 1, 64, NULL},
+        {"--quiet", OPT_FLAG, &quiet, 0, 0, NULL},
+        {"--index", OPT_STR, &index, 0, 0, NULL},
+        {"--command", OPT_STR, &command, 0, 0, NULL},
+        {NULL, 0, NULL, 0, 0, NULL}};
+    const char *pos[64];
+    int npos, rc = cli_parse(&cli_bench, argc, argv, opts, pos, 64, &npos);
+    if (rc != CLI_OK)
+        return rc;
+    if (index)
+        return npos ? cli_error("bench", CLI_BAD, "--index takes no configuration files")
+                    : write_index(index, command);
+    if (npos == 0)
+        return cli_error("bench", CLI_BAD, "no configuration file (see --help; bench/configs/ has the defaults)");
+    if (threads < 1)
+        threads = 1;
+    if (mkdir_p(outdir) != 0)
+        return cli_error("bench", CLI_FAIL, "%s: cannot create: %s", outdir, strerror(errno));
+    for (int k = 0; k < npos; k++)
+        if ((rc = run_one(pos[k], outdir, (int)threads, quiet)) != CLI_OK)
+            return rc;
+    return CLI_OK;
+}

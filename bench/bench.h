@@ -1,0 +1,87 @@
+/* bench.h - `mdatt bench`: experiments that regenerate reports/ (SPEC section 2,
+ * "bench/").  One JSON configuration file per experiment; runs are spread over
+ * threads and their results stored by index, so the reports are identical
+ * whatever the thread count. */
+#ifndef MDATT_BENCH_H
+#define MDATT_BENCH_H
+
+#include <stdio.h>
+#include <jansson.h>
+#include "mdatt.h"
+
+/** One experiment's configuration and output place. */
+typedef struct {
+    const char *path;       /**< configuration file */
+    json_t *cfg;            /**< its JSON object */
+    const char *name;       /**< "experiment" field, e.g. "paper_fig4" */
+    char outdir[1024];      /**< reports/<output or name>/ (created) */
+    char reldir[256];       /**< same, relative to the reports root */
+    int threads;            /**< worker threads */
+    int quiet;              /**< no progress line */
+    char err[512];          /**< message naming the offending field */
+} bench_ctx;
+
+/** Experiment entry point: 0 success, 1 failure, 2 bad configuration. */
+typedef int (*bench_fn)(bench_ctx *b);
+
+/* --- configuration accessors: on error they fill b->err and return -1 --- */
+int bench_cfg_int(bench_ctx *b, const char *key, long dflt, long lo, long hi, long *out);
+int bench_cfg_double(bench_ctx *b, const char *key, double dflt, double *out);
+int bench_cfg_bool(bench_ctx *b, const char *key, int dflt, int *out);
+/** A list of finite numbers (at most max); *count receives its length. */
+int bench_cfg_doubles(bench_ctx *b, const char *key, double *out, int max, int *count);
+/** Seeds as {"from": a, "to": b}; *count = b - a + 1. */
+int bench_cfg_seeds(bench_ctx *b, const char *key, long *from, int *count);
+
+/* --- parallel runs --- */
+/** Run job(k, ctx) for k = 0..njobs-1 on b->threads threads, showing a
+ *  progress line on a terminal.  Returns the first non-zero job result. */
+int bench_parallel(bench_ctx *b, const char *label, int njobs,
+                   int (*job)(int k, void *ctx), void *ctx);
+
+/* --- output --- */
+/** A table written as .md, .csv and .tex. */
+typedef struct {
+    int ncols, nrows, cap;
+    const char **head;      /**< ncols column names */
+    char **cells;           /**< nrows*ncols strings (owned) */
+} bench_table;
+
+void bench_table_init(bench_table *t, int ncols, const char **head);
+/** Append a row of ncols cells given printf-style, separated by '|'. */
+void bench_table_row(bench_table *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/** Write <outdir>/<name>.md/.csv/.tex; caption goes above the markdown. */
+int bench_table_write(bench_ctx *b, const bench_table *t, const char *name,
+                      const char *caption);
+void bench_table_free(bench_table *t);
+
+/** Open <outdir>/<name> for writing (atomic via mdatt_outfile). */
+FILE *bench_open(bench_ctx *b, const char *name, mdatt_outfile *o);
+int bench_close(bench_ctx *b, mdatt_outfile *o);
+
+/** Write <name>.gp (the given gnuplot body, after a header that sets the SVG
+ *  terminal) and render <name>.svg and <name>.png with gnuplot when present. */
+int bench_figure(bench_ctx *b, const char *name, const char *size, const char *body);
+
+/** Append a line to <outdir>/index.md (what the experiment produced). */
+void bench_index_line(bench_ctx *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* --- shared run helpers --- */
+/** W_0 entries N(0, std^2) from mdatt_rng seeded with seed, as `mdatt train
+ *  --init-std std --seed seed` does. */
+void bench_init_w(double *W, int d, double std, long seed);
+/** "%g" of p into buf (16 bytes), for file names and titles. */
+const char *bench_pname(double p, char buf[16]);
+/** Mean and standard deviation (n-1 denominator; 0 for n < 2). */
+void bench_mean_std(const double *x, int n, double *mean, double *std);
+
+/* --- experiments --- */
+int bench_paper_fig4(bench_ctx *b);
+int bench_paper_paths(bench_ctx *b);
+int bench_paper_joint(bench_ctx *b);
+int bench_beyond_saturation(bench_ctx *b);
+int bench_rates(bench_ctx *b);
+
+#endif

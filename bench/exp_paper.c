@@ -1,0 +1,626 @@
+/* exp_paper.c - the paper's synthetic experiments (arXiv 2410.14581, Sec. 5):
+ * paper_fig4 (cross-p directional Bregman divergence, Fig. 4), paper_paths
+ * (paths of two entries of W_k with the SVM ray) and paper_joint (JointGD on
+ * the toy instance). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "runs.h"
+
+#define MAXP 8
+
+/* Settings common to the experiments here, read from the configuration. */
+typedef struct {
+    long n, T, d, seed0, points;
+    int nseeds, np, nsvm, normalized;
+    double p[MAXP], psvm[MAXP], iters_d[MAXP], lr, init_std;
+    long iters[MAXP];
+    mdatt_loss loss;
+} exp_cfg;
+
+static int read_cfg(bench_ctx *b, exp_cfg *c, int need_svm)
+{
+    int ni;
+    memset(c, 0, sizeof *c);
+    if (bench_cfg_int(b, "n", 6, 1, 100000, &c->n) || bench_cfg_int(b, "T", 8, 2, 100000, &c->T) ||
+        bench_cfg_int(b, "d", 10, 1, 1000, &c->d) || bench_cfg_seeds(b, "seeds", &c->seed0, &c->nseeds) ||
+        bench_cfg_doubles(b, "p", c->p, MAXP, &c->np) ||
+        bench_cfg_doubles(b, "iters", c->iters_d, MAXP, &ni) ||
+        bench_cfg_double(b, "lr", 0.1, &c->lr) || bench_cfg_double(b, "init_std", 1.0, &c->init_std) ||
+        bench_cfg_bool(b, "normalized", 1, &c->normalized) ||
+        bench_cfg_int(b, "points", 100, 2, 100000, &c->points))
+        return -1;
+    if (ni != c->np) {
+        snprintf(b->err, sizeof b->err, "%s: iters: needs one count per p (%d)", b->path, c->np);
+        return -1;
+    }
+    for (int k = 0; k < c->np; k++) {
+        if (!(c->p[k] > 1.0)) {
+            snprintf(b->err, sizeof b->err, "%s: p[%d]: must be > 1", b->path, k);
+            return -1;
+        }
+        if (c->iters_d[k] < 1 || c->iters_d[k] > 1e10 || c->iters_d[k] != floor(c->iters_d[k])) {
+            snprintf(b->err, sizeof b->err, "%s: iters[%d]: must be a positive integer", b->path, k);
+            return -1;
+        }
+        c->iters[k] = (long)c->iters_d[k];
+    }
+    if (!(c->lr > 0.0) || !(c->init_std >= 0.0)) {
+        snprintf(b->err, sizeof b->err, "%s: %s", b->path,
+                 c->lr > 0.0 ? "init_std: must be >= 0" : "lr: must be > 0");
+        return -1;
+    }
+    json_t *l = json_object_get(b->cfg, "loss");
+    c->loss = MDATT_LOSS_LOGISTIC;
+    if (l && (!json_is_string(l) || mdatt_loss_parse(json_string_value(l), &c->loss) != MDATT_OK)) {
+        snprintf(b->err, sizeof b->err, "%s: loss: logistic, exponential or correlation", b->path);
+        return -1;
+    }
+    if (need_svm) {
+        if (json_object_get(b->cfg, "p_svm")) {
+            if (bench_cfg_doubles(b, "p_svm", c->psvm, MAXP, &c->nsvm))
+                return -1;
+        } else {
+            memcpy(c->psvm, c->p, sizeof c->p);
+            c->nsvm = c->np;
+        }
+    }
+    return 0;
+}
+
+static void train_settings(const exp_cfg *c, int pi, mdatt_train_settings *ts)
+{
+    mdatt_train_default_settings(ts);
+    ts->p = c->p[pi];
+    ts->lr = c->lr;
+    ts->iters = c->iters[pi];
+    ts->normalized = c->normalized;
+    ts->loss = c->loss;
+}
+
+/* ================================================================ paper_fig4 */
+
+typedef struct {
+    bench_ctx *b;
+    exp_cfg c;
+    int npts;           /* snapshots per run (points + 1) */
+    double *curve;      /* [pi][si][seed][npts] directional Bregman divergence */
+    long *kgrid;        /* [pi][npts] */
+    double *gap, *viol; /* [pi][si][seed] */
+    int *svm_ok;        /* [pi][si][seed] */
+    int *local, *global;/* [pi][seed] */
+} fig4_t;
+
+static int fig4_job(int job, void *vctx)
+{
+    fig4_t *F = vctx;
+    const exp_cfg *c = &F->c;
+    const int ns = c->nseeds, pi = c->np - 1 - job / ns, sd = job % ns;  /* long runs first */
+    const long seed = c->seed0 + sd;
+    const int d = (int)c->d, dd = d * d;
+    mdatt_gen_settings gs = {(int)c->n, (int)c->T, d, (uint64_t)seed};
+    mdatt_instance in;
+    if (mdatt_gen(&gs, &in) != MDATT_OK)
+        return 1;
+    double *W = malloc(sizeof(double) * dd), *v = malloc(sizeof(double) * d);
+    int *alpha = malloc(sizeof(int) * in.n), rc = 1;
+    bench_snaps S;
+    if (!W || !v || !alpha || bench_snaps_init(&S, d, F->npts + 1, NULL, 0))
+        goto out;
+    bench_init_w(W, d, c->init_std, seed);
+    memcpy(v, in.v, sizeof(double) * d);
+    mdatt_train_settings ts;
+    train_settings(c, pi, &ts);
+    ts.log_every = c->iters[pi] / c->points > 0 ? c->iters[pi] / c->points : 1;
+    ts.hook = bench_snap_hook;
+    ts.hook_ctx = &S;
+    mdatt_train_info info;
+    if (mdatt_train(&in, &ts, W, v, alpha, &info) != MDATT_OK)
+        goto out;
+    if (sd == 0)
+        for (int j = 0; j < F->npts; j++)
+            F->kgrid[pi * F->npts + j] = j < S.count ? S.k[j] : -1;
+    attsvm_data D = bench_svm_data(&in);
+    for (int si = 0; si < c->nsvm; si++) {
+        const size_t at = ((size_t)pi * c->nsvm + si) * ns + sd;
+        attsvm_result r;
+        F->svm_ok[at] = bench_svm(&in, alpha, c->psvm[si], ATTSVM_TARGET_W, &r) == 0;
+        if (F->svm_ok[at]) {
+            F->gap[at] = r.gap;
+            F->viol[at] = r.max_violation;
+            for (int j = 0; j < F->npts; j++)
+                F->curve[at * F->npts + j] =
+                    j < S.count ? mdatt_bregman_dir(r.x, S.W + (size_t)j * dd, dd, c->p[pi]) : NAN;
+            if (c->psvm[si] == c->p[pi]) {
+                attsvm_tokens tok = {0};
+                attsvm_classify(&D, alpha, &r, &tok);
+                F->local[pi * ns + sd] = tok.locally_optimal;
+                F->global[pi * ns + sd] = tok.globally_optimal;
+                attsvm_tokens_free(&tok);
+            }
+        }
+        attsvm_result_free(&r);
+    }
+    rc = 0;
+out:
+    bench_snaps_free(&S);
+    free(W);
+    free(v);
+    free(alpha);
+    mdatt_instance_free(&in);
+    return rc;
+}
+
+/* Mean and std over seeds of curve[at][j] where the solve succeeded. */
+static void fig4_stats(const fig4_t *F, int pi, int si, int j, double *mean, double *std, int *cnt)
+{
+    const int ns = F->c.nseeds;
+    double *x = malloc(sizeof(double) * ns);
+    int m = 0;
+    for (int sd = 0; sd < ns; sd++) {
+        size_t at = ((size_t)pi * F->c.nsvm + si) * ns + sd;
+        if (F->svm_ok[at] && isfinite(F->curve[at * F->npts + j]))
+            x[m++] = F->curve[at * F->npts + j];
+    }
+    bench_mean_std(x, m, mean, std);
+    *cnt = m;
+    free(x);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int bench_paper_fig4(bench_ctx *b)
+{
+    fig4_t F;
+    memset(&F, 0, sizeof F);
+    F.b = b;
+    exp_cfg *c = &F.c;
+    if (read_cfg(b, c, 1))
+        return 2;
+    F.npts = (int)c->points + 1;
+    const int ns = c->nseeds, runs = c->np * c->nsvm * ns;
+    F.curve = calloc((size_t)runs * F.npts, sizeof(double));
+    F.kgrid = calloc((size_t)c->np * F.npts, sizeof(long));
+    F.gap = calloc(runs, sizeof(double));
+    F.viol = calloc(runs, sizeof(double));
+    F.svm_ok = calloc(runs, sizeof(int));
+    F.local = calloc((size_t)c->np * ns, sizeof(int));
+    F.global = calloc((size_t)c->np * ns, sizeof(int));
+    int rc = 1;
+    if (!F.curve || !F.kgrid || !F.gap || !F.viol || !F.svm_ok || !F.local || !F.global)
+        goto out;
+    if (bench_parallel(b, b->name, c->np * ns, fig4_job, &F)) {
+        snprintf(b->err, sizeof b->err, "a training run failed");
+        goto out;
+    }
+    char pa[16], pb[16], name[64];
+    /* Final-iteration table, with the paper's values read from its Fig. 4. */
+    const char *head[] = {"p_alg", "p_svm", "mean", "std", "seeds"};
+    const char *headmd[] = {"p_alg", "p_svm", "mean", "std", "seeds", "paper (Fig. 4)"};
+    bench_table t, tm;
+    bench_table_init(&t, 5, head);
+    bench_table_init(&tm, 6, headmd);
+    for (int pi = 0; pi < c->np; pi++)
+        for (int si = 0; si < c->nsvm; si++) {
+            double mean, std;
+            int cnt;
+            fig4_stats(&F, pi, si, F.npts - 1, &mean, &std, &cnt);
+            const char *ref = "";
+            if (c->p[pi] == 3.0)
+                ref = c->psvm[si] == 3.0 ? "~0.005" : c->psvm[si] == 2.0 ? "~0.18"
+                      : c->psvm[si] == 1.75 ? "~0.21" : "";
+            bench_table_row(&t, "%g|%g|%.6g|%.6g|%d", c->p[pi], c->psvm[si], mean, std, cnt);
+            bench_table_row(&tm, "%g|%g|%.4g|%.3g|%d|%s", c->p[pi], c->psvm[si], mean, std, cnt, ref);
+        }
+    char caption[512];
+    snprintf(caption, sizeof caption,
+             "Directional Bregman divergence D_psi(W^mm/||W^mm||_p, W_k/||W_k||_p) at the final "
+             "iteration (psi of p_alg), mean and standard deviation over seeds %ld..%ld; n=%ld, "
+             "T=%ld, d=%ld, normalized l_p-AttGD, eta=%g. The paper's p=3 row is read from its "
+             "Fig. 4; it gives no numbers for the other rows.",
+             c->seed0, c->seed0 + ns - 1, c->n, c->T, c->d, c->lr);
+    if (bench_table_write(b, &t, "table", NULL) || bench_table_write(b, &tm, "table_paper", caption))
+        goto out_t;
+    /* table.md is the one with the paper's column. */
+    {
+        char from[1400], to[1400];
+        snprintf(from, sizeof from, "%s/table_paper.md", b->outdir);
+        snprintf(to, sizeof to, "%s/table.md", b->outdir);
+        rename(from, to);
+        snprintf(from, sizeof from, "%s/table_paper.csv", b->outdir);
+        remove(from);
+        snprintf(from, sizeof from, "%s/table_paper.tex", b->outdir);
+        remove(from);
+    }
+    /* Token optimality and certificates. */
+    const char *hk[] = {"p_alg", "runs", "locally_optimal", "globally_optimal", "svm_failures"};
+    bench_table tk;
+    bench_table_init(&tk, 5, hk);
+    for (int pi = 0; pi < c->np; pi++) {
+        int loc = 0, glo = 0, fails = 0;
+        for (int sd = 0; sd < ns; sd++) {
+            loc += F.local[pi * ns + sd];
+            glo += F.global[pi * ns + sd];
+            for (int si = 0; si < c->nsvm; si++)
+                fails += !F.svm_ok[((size_t)pi * c->nsvm + si) * ns + sd];
+        }
+        bench_table_row(&tk, "%g|%d|%.3f|%.3f|%d", c->p[pi], ns, (double)loc / ns, (double)glo / ns, fails);
+    }
+    const char *hg[] = {"p_svm", "solves", "max_gap", "median_gap", "max_violation"};
+    bench_table tg;
+    bench_table_init(&tg, 5, hg);
+    int allsolves = 0;
+    double allmax = 0.0;
+    for (int si = 0; si < c->nsvm; si++) {
+        double *g = malloc(sizeof(double) * c->np * ns), mv = 0.0;
+        int m = 0;
+        for (int pi = 0; pi < c->np; pi++)
+            for (int sd = 0; sd < ns; sd++) {
+                size_t at = ((size_t)pi * c->nsvm + si) * ns + sd;
+                if (F.svm_ok[at]) {
+                    g[m++] = F.gap[at];
+                    mv = fmax(mv, F.viol[at]);
+                }
+            }
+        qsort(g, m, sizeof(double), cmp_double);
+        bench_table_row(&tg, "%g|%d|%.3g|%.3g|%.3g", c->psvm[si], m, m ? g[m - 1] : NAN,
+                        m ? g[m / 2] : NAN, mv);
+        allsolves += m;
+        allmax = fmax(allmax, m ? g[m - 1] : 0.0);
+        free(g);
+    }
+    if (bench_table_write(b, &tk, "tokens", "Selected tokens at the final iteration: fraction "
+                                            "locally / globally optimal (oracle, own p).") ||
+        bench_table_write(b, &tg, "certificates", "Certified relative gaps and violations of "
+                                                  "every SVM solve (all runs, all p_alg)."))
+        goto out_k;
+    /* Curves: one .tsv per p_alg; figures with linear and log y. */
+    for (int pi = 0; pi < c->np; pi++) {
+        mdatt_outfile o;
+        snprintf(name, sizeof name, "curves_p%s.tsv", bench_pname(c->p[pi], pa));
+        FILE *f = bench_open(b, name, &o);
+        if (!f)
+            goto out_k;
+        fprintf(f, "# k");
+        for (int si = 0; si < c->nsvm; si++)
+            fprintf(f, "\tmean_svm%s\tstd_svm%s", bench_pname(c->psvm[si], pb), pb);
+        fputc('\n', f);
+        for (int j = 0; j < F.npts; j++) {
+            if (F.kgrid[pi * F.npts + j] < 0)
+                continue;
+            fprintf(f, "%ld", F.kgrid[pi * F.npts + j]);
+            for (int si = 0; si < c->nsvm; si++) {
+                double mean, std;
+                int cnt;
+                fig4_stats(&F, pi, si, j, &mean, &std, &cnt);
+                fprintf(f, "\t%.8g\t%.8g", mean, std);
+            }
+            fputc('\n', f);
+        }
+        if (bench_close(b, &o))
+            goto out_k;
+    }
+    for (int logy = 0; logy < 2; logy++) {
+        char body[8192];
+        int len = snprintf(body, sizeof body,
+                           "set multiplot layout 1,%d title 'Directional Bregman divergence to the "
+                           "l_p-AttSVM of each p (mean ± std over %d seeds)'\n"
+                           "set xlabel 'iteration k'\nset key top right\nset grid\n%s",
+                           c->np, ns, logy ? "set logscale y\nset format y '10^{%L}'\n" : "set yrange [0:*]\n");
+        for (int pi = 0; pi < c->np; pi++) {
+            len += snprintf(body + len, sizeof body - len,
+                            "set title 'l_{%s}-AttGD'\nplot ", bench_pname(c->p[pi], pa));
+            for (int si = 0; si < c->nsvm; si++) {
+                const int m = 2 + 2 * si;   /* mean column; std is m + 1 */
+                char lower[96];
+                if (logy)   /* keep the band's lower edge positive on a log axis */
+                    snprintf(lower, sizeof lower, "($%d-$%d > $%d/100 ? $%d-$%d : $%d/100)", m, m + 1,
+                             m, m, m + 1, m);
+                else
+                    snprintf(lower, sizeof lower, "($%d-$%d)", m, m + 1);
+                len += snprintf(body + len, sizeof body - len,
+                                "'curves_p%s.tsv' using 1:%s:($%d+$%d) with filledcurves "
+                                "fs transparent solid 0.2 lc %d notitle, "
+                                "'' using 1:%d with lines lw 2 lc %d title 'to l_{%s}-SVM'%s",
+                                pa, lower, m, m + 1, si + 1, m, si + 1, bench_pname(c->psvm[si], pb),
+                                si + 1 < c->nsvm ? ", " : "\n");
+            }
+        }
+        len += snprintf(body + len, sizeof body - len, "unset multiplot");
+        if (bench_figure(b, logy ? "fig4_log" : "fig4", "1200,420", body))
+            goto out_k;
+    }
+    bench_index_line(b, "- [table.md](%s/table.md) ([csv](%s/table.csv), [tex](%s/table.tex)): final "
+                        "directional Bregman divergence of each l_p-AttGD to each l_p-AttSVM, with "
+                        "the paper's Fig. 4 values.", b->reldir, b->reldir, b->reldir);
+    bench_index_line(b, "- [fig4.svg](%s/fig4.svg), [fig4_log.svg](%s/fig4_log.svg): the divergences "
+                        "along the iterations (mean ± std band; linear and log y).", b->reldir, b->reldir);
+    bench_index_line(b, "- [tokens.md](%s/tokens.md): fraction of runs whose selected tokens are "
+                        "locally / globally optimal; [certificates.md](%s/certificates.md): certified "
+                        "gaps of all %d SVM solves (largest %.2g).", b->reldir, b->reldir, allsolves, allmax);
+    rc = 0;
+out_k:
+    bench_table_free(&tk);
+    bench_table_free(&tg);
+out_t:
+    bench_table_free(&t);
+    bench_table_free(&tm);
+out:
+    free(F.curve);
+    free(F.kgrid);
+    free(F.gap);
+    free(F.viol);
+    free(F.svm_ok);
+    free(F.local);
+    free(F.global);
+    return rc;
+}
+
+/* =============================================================== paper_paths */
+
+int bench_paper_paths(bench_ctx *b)
+{
+    exp_cfg c;
+    if (read_cfg(b, &c, 0))
+        return 2;
+    long e[4];
+    json_t *ent = json_object_get(b->cfg, "entries");
+    if (ent) {
+        for (int k = 0; k < 4; k++) {
+            json_t *x = json_array_get(json_array_get(ent, k / 2), k % 2);
+            if (!json_is_integer(x) || json_integer_value(x) < 0 || json_integer_value(x) >= c.d) {
+                snprintf(b->err, sizeof b->err, "%s: entries: need [[j,k],[j,k]] with indices in [0, d)",
+                         b->path);
+                return 2;
+            }
+            e[k] = (long)json_integer_value(x);
+        }
+    } else {
+        e[0] = 1; e[1] = 2; e[2] = 3; e[3] = 4;
+    }
+    const int d = (int)c.d, dd = d * d, a = (int)(e[0] * d + e[1]), bb = (int)(e[2] * d + e[3]);
+    mdatt_gen_settings gs = {(int)c.n, (int)c.T, d, (uint64_t)c.seed0};
+    mdatt_instance in;
+    if (mdatt_gen(&gs, &in) != MDATT_OK)
+        return 1;
+    const char *head[] = {"p", "iters", "tokens", "bregman_dir", "cosine", "angle_2d_deg", "svm_gap"};
+    bench_table t;
+    bench_table_init(&t, 7, head);
+    char body[8192], pa[16], name[64];
+    int len = snprintf(body, sizeof body,
+                       "set multiplot layout 1,%d title 'Seed %ld, W_0 = 0: path of (W_k[%ld][%ld], "
+                       "W_k[%ld][%ld]) and the l_p-AttSVM ray'\nset grid\nset key bottom right\n"
+                       "set xlabel 'W[%ld][%ld]'\nset ylabel 'W[%ld][%ld]'\n",
+                       c.np, c.seed0, e[0], e[1], e[2], e[3], e[0], e[1], e[2], e[3]);
+    int rc = 1;
+    for (int pi = 0; pi < c.np; pi++) {
+        double *W = calloc(dd, sizeof(double)), *v = malloc(sizeof(double) * d);
+        int *alpha = malloc(sizeof(int) * in.n);
+        bench_snaps S;
+        if (!W || !v || !alpha || bench_snaps_init(&S, d, (int)c.points + 2, NULL, 0)) {
+            free(W); free(v); free(alpha);
+            goto out;
+        }
+        memcpy(v, in.v, sizeof(double) * d);
+        mdatt_train_settings ts;
+        train_settings(&c, pi, &ts);
+        ts.log_every = c.iters[pi] / c.points > 0 ? c.iters[pi] / c.points : 1;
+        ts.hook = bench_snap_hook;
+        ts.hook_ctx = &S;
+        mdatt_train_info info;
+        attsvm_result r;
+        int ok = mdatt_train(&in, &ts, W, v, alpha, &info) == MDATT_OK &&
+                 bench_svm(&in, alpha, c.p[pi], ATTSVM_TARGET_W, &r) == 0;
+        if (ok) {
+            mdatt_outfile o;
+            snprintf(name, sizeof name, "path_p%s.tsv", bench_pname(c.p[pi], pa));
+            FILE *f = bench_open(b, name, &o);
+            ok = f != NULL;
+            if (ok) {
+                /* the ray through W^mm, drawn to the length of the path's end */
+                const double *Wl = S.W + (size_t)(S.count - 1) * dd;
+                double rl = hypot(Wl[a], Wl[bb]), rm = hypot(r.x[a], r.x[bb]);
+                double sc = rm > 0 ? 1.1 * rl / rm : 0.0;
+                fprintf(f, "# k\tW%ld%ld\tW%ld%ld\n", e[0], e[1], e[2], e[3]);
+                for (int j = 0; j < S.count; j++)
+                    fprintf(f, "%ld\t%.10g\t%.10g\n", S.k[j], S.W[(size_t)j * dd + a], S.W[(size_t)j * dd + bb]);
+                fprintf(f, "\n\n# ray through W^mm\n0\t0\t0\n1\t%.10g\t%.10g\n", sc * r.x[a], sc * r.x[bb]);
+                ok = bench_close(b, &o) == 0;
+                double ang = acos(fmax(-1.0, fmin(1.0, (Wl[a] * r.x[a] + Wl[bb] * r.x[bb]) /
+                                                           (rl * rm)))) * 180.0 / M_PI;
+                char tok[256] = "";
+                for (int i = 0, l = 0; i < in.n && l < 240; i++)
+                    l += snprintf(tok + l, sizeof tok - l, i ? " %d" : "%d", alpha[i]);
+                bench_table_row(&t, "%g|%ld|%s|%.4g|%.6f|%.3g|%.2g", c.p[pi], c.iters[pi], tok,
+                                mdatt_bregman_dir(r.x, Wl, dd, c.p[pi]), mdatt_cosine(r.x, Wl, dd),
+                                ang, r.gap);
+                len += snprintf(body + len, sizeof body - len,
+                                "set title 'l_{%s}-AttGD, %ld iterations'\n"
+                                "plot '%s' index 0 using 2:3 with lines lw 2 title 'W_k', "
+                                "'' index 1 using 2:3 with lines dt 2 lw 2 title 'W^{mm} ray'\n",
+                                pa, c.iters[pi], name);
+            }
+        }
+        attsvm_result_free(&r);
+        bench_snaps_free(&S);
+        free(W); free(v); free(alpha);
+        if (!ok) {
+            snprintf(b->err, sizeof b->err, "p=%g: training, SVM or writing failed", c.p[pi]);
+            goto out;
+        }
+    }
+    snprintf(body + len, sizeof body - len, "unset multiplot");
+    char cap[256];
+    snprintf(cap, sizeof cap, "Seed %ld, W_0 = 0: final alignment with the own-p SVM (full matrix) and "
+                              "the angle between the plotted 2-D path end and the SVM ray.", c.seed0);
+    if (bench_table_write(b, &t, "table", cap) || bench_figure(b, "paths", "1200,420", body))
+        goto out;
+    bench_index_line(b, "- [paths.svg](%s/paths.svg): entries (%ld,%ld) and (%ld,%ld) of W_k for each p "
+                        "with the ray of the l_p-AttSVM; [table.md](%s/table.md): final alignment.",
+                     b->reldir, e[0], e[1], e[2], e[3], b->reldir);
+    rc = 0;
+out:
+    bench_table_free(&t);
+    mdatt_instance_free(&in);
+    return rc;
+}
+
+/* =============================================================== paper_joint */
+
+static double sigmoid(double u)
+{
+    return u >= 0 ? 1.0 / (1.0 + exp(-u)) : exp(u) / (1.0 + exp(u));
+}
+
+/* softmax probability of token a of sample i at W (direct, small d). */
+static double softmax_at(const mdatt_instance *in, const double *W, int i, int a)
+{
+    const int d = in->d, T = in->T;
+    const double *z = in->Z + (size_t)i * d;
+    double sc[64], mx = -INFINITY, sum = 0.0;
+    for (int t = 0; t < T && t < 64; t++) {
+        const double *x = in->X + ((size_t)i * T + t) * d;
+        double s = 0.0;
+        for (int j = 0; j < d; j++)
+            for (int k = 0; k < d; k++)
+                s += x[j] * W[j * d + k] * z[k];
+        sc[t] = s;
+        mx = fmax(mx, s);
+    }
+    for (int t = 0; t < T && t < 64; t++)
+        sum += exp(sc[t] - mx);
+    return exp(sc[a] - mx) / sum;
+}
+
+int bench_paper_joint(bench_ctx *b)
+{
+    exp_cfg c;
+    if (read_cfg(b, &c, 0))
+        return 2;
+    long show;
+    if (bench_cfg_int(b, "show_iters", 100, 1, 1000000, &show))
+        return 2;
+    mdatt_instance in;
+    if (mdatt_gen_toy_joint(&in) != MDATT_OK)
+        return 1;
+    const int d = in.d, dd = d * d, n = in.n;
+    const char *head[] = {"p", "iters", "tokens", "bregman_dir_W", "bregman_dir_v", "cosine_W",
+                          "cosine_v", "smax_min", "gap_W", "gap_v"};
+    bench_table t;
+    bench_table_init(&t, 10, head);
+    char probs[8192], paths[8192], pa[16], name[64];
+    int lp = snprintf(probs, sizeof probs,
+                      "set multiplot layout 1,%d title 'Joint toy, W_0 = 0, v_0 = 0: softmax probability "
+                      "of the selected token and logistic probability σ(Y_i x_{iα}^T v)'\n"
+                      "set grid\nset xlabel 'iteration k'\nset yrange [0:1.05]\nset key bottom right\n", c.np);
+    int lv = snprintf(paths, sizeof paths,
+                      "set multiplot layout 2,%d title 'Joint toy: v_k with the v-SVM ray (top), "
+                      "W_k/||W_k||_p entries with W^{mm}/||W^{mm}||_p (bottom)'\nset grid\n", c.np);
+    char wrow[4096] = "";
+    int lw = 0, rc = 1;
+    for (int pi = 0; pi < c.np; pi++) {
+        double W[64] = {0}, v[8] = {0};
+        int alpha[2];
+        bench_snaps S;
+        if (bench_snaps_init(&S, d, (int)c.iters[pi] + 2, NULL, 0))
+            goto out;
+        mdatt_train_settings ts;
+        train_settings(&c, pi, &ts);
+        ts.joint = 1;
+        ts.log_every = 1;
+        ts.hook = bench_snap_hook;
+        ts.hook_ctx = &S;
+        mdatt_train_info info;
+        attsvm_result rw, rv;
+        memset(&rw, 0, sizeof rw);
+        memset(&rv, 0, sizeof rv);
+        int ok = mdatt_train(&in, &ts, W, v, alpha, &info) == MDATT_OK;
+        ok = ok && bench_svm(&in, alpha, c.p[pi], ATTSVM_TARGET_W, &rw) == 0;
+        ok = ok && bench_svm(&in, alpha, c.p[pi], ATTSVM_TARGET_V, &rv) == 0;
+        mdatt_outfile o;
+        FILE *f = NULL;
+        if (ok) {
+            snprintf(name, sizeof name, "joint_p%s.tsv", bench_pname(c.p[pi], pa));
+            ok = (f = bench_open(b, name, &o)) != NULL;
+        }
+        if (ok) {
+            fprintf(f, "# k\tsmax_0\tsmax_1\tsigma_0\tsigma_1\tv0\tv1\tWn00\tWn01\tWn10\tWn11\n");
+            for (int j = 0; j < S.count; j++) {
+                const double *Wk = S.W + (size_t)j * dd, *vk = S.v + (size_t)j * d;
+                double nw = mdatt_norm_p(Wk, dd, c.p[pi]);
+                fprintf(f, "%ld", S.k[j]);
+                for (int i = 0; i < n; i++)
+                    fprintf(f, "\t%.8g", softmax_at(&in, Wk, i, alpha[i]));
+                for (int i = 0; i < n; i++) {
+                    const double *x = in.X + ((size_t)i * in.T + alpha[i]) * d;
+                    fprintf(f, "\t%.8g", sigmoid(in.Y[i] * (x[0] * vk[0] + x[1] * vk[1])));
+                }
+                fprintf(f, "\t%.8g\t%.8g", vk[0], vk[1]);
+                for (int k = 0; k < dd; k++)
+                    fprintf(f, "\t%.8g", nw > 0 ? Wk[k] / nw : 0.0);
+                fputc('\n', f);
+            }
+            const double *Wl = S.W + (size_t)(S.count - 1) * dd, *vl = S.v + (size_t)(S.count - 1) * d;
+            double nv = hypot(vl[0], vl[1]), nm = hypot(rv.x[0], rv.x[1]);
+            double nwm = mdatt_norm_p(rw.x, dd, c.p[pi]);
+            fprintf(f, "\n\n# v-SVM ray and W^mm/||W^mm||_p\n0\t0\t0\n1\t%.10g\t%.10g", 1.1 * nv / nm * rv.x[0],
+                    1.1 * nv / nm * rv.x[1]);
+            for (int k = 0; k < dd; k++)
+                fprintf(f, "\t%.10g", rw.x[k] / nwm);
+            fputc('\n', f);
+            ok = bench_close(b, &o) == 0;
+            double smin = 1.0;
+            for (int i = 0; i < n; i++)
+                smin = fmin(smin, softmax_at(&in, Wl, i, alpha[i]));
+            bench_table_row(&t, "%g|%ld|%d %d|%.4g|%.4g|%.6f|%.6f|%.6f|%.2g|%.2g", c.p[pi], c.iters[pi],
+                            alpha[0], alpha[1], mdatt_bregman_dir(rw.x, Wl, dd, c.p[pi]),
+                            mdatt_bregman_dir(rv.x, vl, d, c.p[pi]), mdatt_cosine(rw.x, Wl, dd),
+                            mdatt_cosine(rv.x, vl, d), smin, rw.gap, rv.gap);
+            lp += snprintf(probs + lp, sizeof probs - lp,
+                           "set title 'l_{%s}-JointGD'\nplot [0:%ld] '%s' index 0 using 1:2 with lines lw 2 "
+                           "title 'softmax, i=1', '' index 0 using 1:3 with lines lw 2 title 'softmax, i=2', "
+                           "'' index 0 using 1:4 with lines dt 2 lw 2 title 'logistic, i=1', "
+                           "'' index 0 using 1:5 with lines dt 2 lw 2 title 'logistic, i=2'\n",
+                           pa, show, name);
+            lv += snprintf(paths + lv, sizeof paths - lv,
+                           "set title 'v_k, l_{%s}'\nset xlabel 'v[0]'\nset ylabel 'v[1]'\nset key top left\n"
+                           "plot '%s' index 0 using 6:7 with lines lw 2 title 'v_k', '' index 1 using 2:3 "
+                           "with lines dt 2 lw 2 title 'v^{mm} ray'\n", pa, name);
+            lw += snprintf(wrow + lw, sizeof wrow - lw,
+                           "set title 'W_k/||W_k||_{%s}'\nset xlabel 'iteration k'\nset ylabel ''\n"
+                           "set logscale x\nset key bottom right\nplot for [e=0:3] '%s' index 0 using "
+                           "($1+1):(column(8+e)) with lines lw 2 title sprintf('entry %%d', e), "
+                           "for [e=0:3] '' index 1 every ::1::1 using (1):(column(4+e)):(%ld):(0) "
+                           "with vectors nohead dt 2 notitle\nunset logscale x\n",
+                           pa, name, c.iters[pi]);
+        }
+        attsvm_result_free(&rw);
+        attsvm_result_free(&rv);
+        bench_snaps_free(&S);
+        if (!ok) {
+            snprintf(b->err, sizeof b->err, "p=%g: training, an SVM or writing failed", c.p[pi]);
+            goto out;
+        }
+    }
+    snprintf(probs + lp, sizeof probs - lp, "unset multiplot");
+    snprintf(paths + lv, sizeof paths - lv, "%sunset multiplot", wrow);
+    if (bench_table_write(b, &t, "table", "Joint toy (n=2, T=3, d=2, z_i = x_i0), W_0 = 0, v_0 = 0, "
+                                           "normalized l_p-JointGD: selected tokens (0-based) and final "
+                                           "alignment of W with the l_p-AttSVM and of v with the l_p v-SVM.") ||
+        bench_figure(b, "probabilities", "1200,400", probs) || bench_figure(b, "paths", "1200,800", paths))
+        goto out;
+    bench_index_line(b, "- [probabilities.svg](%s/probabilities.svg): softmax probability of the selected "
+                        "token and logistic probability over the first %ld iterations; "
+                        "[paths.svg](%s/paths.svg): v and W paths with their SVM solutions; "
+                        "[table.md](%s/table.md): selected tokens and final alignment per p.",
+                     b->reldir, show, b->reldir, b->reldir);
+    rc = 0;
+out:
+    bench_table_free(&t);
+    mdatt_instance_free(&in);
+    return rc;
+}

@@ -1,0 +1,292 @@
+/* exp_rates.c - rates: measured convergence rates of l_p-AttGD (SPEC
+ * "Rates").  Runs are sampled at log-spaced iterations; each metric's mean
+ * log-curve over seeds is fitted against the families of mdatt_fit_family,
+ * the family chosen by mdatt_fit_select (lowest log-space RMSE), and the
+ * exponent given a bootstrap interval over seeds (mdatt_fit_bootstrap). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "runs.h"
+
+#define MAXP 8
+#define NMET 4
+
+static const char *metric_name[NMET] = {"bregman_dir", "one_minus_margin", "excess_loss", "norm_p"};
+
+typedef struct {
+    long n, T, d, seed0, npts, boot;
+    int nseeds, np;
+    double p[MAXP], lr, init_std, fit_from;
+    long iters;
+    int normalized;
+    long *ck;           /* npts log-spaced checkpoints */
+    double *y;          /* [pi][seed][metric][npts]; NAN where undefined */
+} rate_run;
+
+static size_t ry(const rate_run *R, int pi, int sd, int mt)
+{
+    return ((((size_t)pi * R->nseeds + sd) * NMET + mt) * R->npts);
+}
+
+static int rate_job(int job, void *vctx)
+{
+    rate_run *R = vctx;
+    const int pi = job / R->nseeds, sd = job % R->nseeds, d = (int)R->d, dd = d * d;
+    const long seed = R->seed0 + sd;
+    mdatt_gen_settings gs = {(int)R->n, (int)R->T, d, (uint64_t)seed};
+    mdatt_instance in;
+    if (mdatt_gen(&gs, &in) != MDATT_OK)
+        return 1;
+    double *W = malloc(sizeof(double) * dd), *v = malloc(sizeof(double) * d);
+    double *Ws = malloc(sizeof(double) * dd * R->npts), *loss = malloc(sizeof(double) * R->npts);
+    int *alpha = malloc(sizeof(int) * in.n), rc = 1;
+    if (!W || !v || !Ws || !loss || !alpha)
+        goto out;
+    bench_init_w(W, d, R->init_std, seed);
+    memcpy(v, in.v, sizeof(double) * d);
+    mdatt_train_settings ts;
+    mdatt_train_default_settings(&ts);
+    ts.p = R->p[pi];
+    ts.lr = R->lr;
+    ts.normalized = R->normalized;
+    long at = 0;
+    for (int j = 0; j < R->npts; j++) {     /* train in segments up to each checkpoint */
+        mdatt_train_info info;
+        ts.iters = R->ck[j] - at;
+        if (mdatt_train(&in, &ts, W, v, alpha, &info) != MDATT_OK)
+            goto out;
+        at = R->ck[j];
+        memcpy(Ws + (size_t)j * dd, W, sizeof(double) * dd);
+        loss[j] = info.ev.loss;
+    }
+    attsvm_result r;
+    if (bench_svm(&in, alpha, R->p[pi], ATTSVM_TARGET_W, &r) == 0) {
+        /* the loss's limit when the softmax is one-hot on alpha */
+        double linf = 0.0;
+        for (int i = 0; i < in.n; i++) {
+            const double *x = in.X + ((size_t)i * in.T + alpha[i]) * d;
+            double u = 0.0;
+            for (int j = 0; j < d; j++)
+                u += x[j] * v[j];
+            u *= in.Y[i];
+            linf += (u > 0 ? log1p(exp(-u)) : -u + log1p(exp(u))) / in.n;
+        }
+        for (int j = 0; j < R->npts; j++) {
+            const double *Wj = Ws + (size_t)j * dd;
+            double *y = R->y;
+            y[ry(R, pi, sd, 0) + j] = mdatt_bregman_dir(r.x, Wj, dd, R->p[pi]);
+            y[ry(R, pi, sd, 1) + j] = 1.0 - mdatt_margin_ratio(&in, alpha, Wj, R->p[pi], r.objective);
+            y[ry(R, pi, sd, 2) + j] = loss[j] - linf;
+            y[ry(R, pi, sd, 3) + j] = mdatt_norm_p(Wj, dd, R->p[pi]);
+        }
+        rc = 0;
+    }
+    attsvm_result_free(&r);
+out:
+    free(W);
+    free(v);
+    free(Ws);
+    free(loss);
+    free(alpha);
+    mdatt_instance_free(&in);
+    return rc;
+}
+
+/* Fit one metric of one p: rows of the table, and the chosen curve's values
+ * at the checkpoints (fitted, NAN outside the window) for the figure. */
+static void fit_metric(const rate_run *R, int pi, int mt, bench_table *t, double *curve,
+                       double *mean)
+{
+    const int S = R->nseeds;
+    double *k = malloc(sizeof(double) * R->npts), *ly = malloc(sizeof(double) * S * R->npts);
+    double *avg = malloc(sizeof(double) * R->npts);
+    int m = 0;
+    for (int j = 0; j < R->npts; j++) {
+        mean[j] = NAN;
+        curve[j] = NAN;
+    }
+    /* the window: k >= fit_from * iters, where every seed's value is positive */
+    for (int j = 0; j < R->npts; j++) {
+        if (R->ck[j] < R->fit_from * R->iters || R->ck[j] < 3)
+            continue;
+        int ok = 1;
+        double s = 0.0;
+        for (int sd = 0; sd < S; sd++) {
+            double y = R->y[ry(R, pi, sd, mt) + j];
+            ok &= isfinite(y) && y > 0.0;
+            s += ok ? log(y) : 0.0;
+        }
+        if (!ok)
+            continue;
+        k[m] = (double)R->ck[j];
+        for (int sd = 0; sd < S; sd++)
+            ly[sd * R->npts + m] = log(R->y[ry(R, pi, sd, mt) + j]);
+        avg[m] = s / S;
+        mean[j] = exp(avg[m]);
+        m++;
+    }
+    /* seeds x m, contiguous for the bootstrap */
+    for (int sd = 1; sd < S; sd++)
+        memmove(ly + sd * m, ly + sd * R->npts, sizeof(double) * m);
+    const mdatt_family dec[] = {MDATT_FAM_POWER, MDATT_FAM_LOGPOWER, MDATT_FAM_LOGLOG};
+    const mdatt_family inc[] = {MDATT_FAM_POWER, MDATT_FAM_LINEAR, MDATT_FAM_LOG};
+    const mdatt_family *fams = mt == 3 ? inc : dec;
+    mdatt_fit fits[3];
+    int nf = 0;
+    for (int f = 0; f < 3; f++)
+        if (mdatt_fit_family(fams[f], k, avg, m, &fits[nf]) == MDATT_OK)
+            nf++;
+    if (nf == 0) {
+        bench_table_row(t, "%g|%s|%s|n/a|||||%d", R->p[pi], R->normalized ? "normalized" : "plain",
+                        metric_name[mt], S);
+    } else {
+        int best = mdatt_fit_select(fits, nf);
+        double alo, ahi, blo = NAN, bhi = NAN;
+        mdatt_fit_bootstrap(fits[best].family, k, ly, S, m, (int)R->boot, 12345, &alo, &ahi, &blo, &bhi);
+        char others[256] = "";
+        for (int f = 0, l = 0; f < nf; f++)
+            if (f != best)
+                l += snprintf(others + l, sizeof others - l, "%s%s %.3g", l ? "; " : "",
+                              mdatt_family_name(fits[f].family), fits[f].rmse);
+        bench_table_row(t, "%g|%s|%s|%s|%.4g|%.4g|[%.4g, %.4g]|%.3g|%s|%d", R->p[pi],
+                        R->normalized ? "normalized" : "plain", metric_name[mt],
+                        mdatt_family_name(fits[best].family), fits[best].a, fits[best].b, blo, bhi,
+                        fits[best].rmse, others, S);
+        for (int j = 0; j < R->npts; j++)
+            if (isfinite(mean[j]))
+                curve[j] = mdatt_fit_eval(&fits[best], (double)R->ck[j]);
+    }
+    free(k);
+    free(ly);
+    free(avg);
+}
+
+static int read_variant(bench_ctx *b, json_t *obj, rate_run *R, const rate_run *base)
+{
+    *R = *base;
+    json_t *save = b->cfg;
+    b->cfg = obj;
+    int bad = bench_cfg_seeds(b, "seeds", &R->seed0, &R->nseeds) ||
+              bench_cfg_int(b, "iters", 10000, 10, 100000000, &R->iters) ||
+              bench_cfg_double(b, "lr", 0.1, &R->lr) || bench_cfg_bool(b, "normalized", 1, &R->normalized);
+    b->cfg = save;
+    return bad ? -1 : 0;
+}
+
+int bench_rates(bench_ctx *b)
+{
+    rate_run base = {0}, runs[2];
+    if (bench_cfg_int(b, "n", 6, 1, 100000, &base.n) || bench_cfg_int(b, "T", 8, 2, 100000, &base.T) ||
+        bench_cfg_int(b, "d", 10, 1, 1000, &base.d) || bench_cfg_doubles(b, "p", base.p, MAXP, &base.np) ||
+        bench_cfg_double(b, "init_std", 1.0, &base.init_std) ||
+        bench_cfg_int(b, "points", 40, 5, 1000, &base.npts) ||
+        bench_cfg_int(b, "bootstrap", 1000, 10, 100000, &base.boot) ||
+        bench_cfg_double(b, "fit_from", 0.01, &base.fit_from))
+        return 2;
+    const char *vname[2] = {"normalized", "plain"};
+    int nv = 0;
+    for (int k = 0; k < 2; k++) {
+        json_t *o = json_object_get(b->cfg, vname[k]);
+        if (!o)
+            continue;
+        if (!json_is_object(o) || read_variant(b, o, &runs[nv], &base)) {
+            if (!b->err[0])
+                snprintf(b->err, sizeof b->err, "%s: %s: must be an object", b->path, vname[k]);
+            return 2;
+        }
+        nv++;
+    }
+    if (nv == 0) {
+        snprintf(b->err, sizeof b->err, "%s: give \"normalized\" and/or \"plain\" run settings", b->path);
+        return 2;
+    }
+    const char *head[] = {"p", "steps", "metric", "family", "a", "b", "b 95% (bootstrap)", "rmse",
+                          "other families (rmse)", "seeds"};
+    bench_table t;
+    bench_table_init(&t, 10, head);
+    int rc = 1;
+    char body[16384], pa[16];
+    int len = snprintf(body, sizeof body,
+                       "set multiplot layout %d,%d title 'Directional Bregman divergence to the own-p "
+                       "SVM (geometric mean over seeds) and the chosen fit'\nset logscale xy\n"
+                       "set format y '10^{%%L}'\nset grid\nset xlabel 'iteration k'\nset key bottom left\n",
+                       nv, base.np);
+    for (int vi = 0; vi < nv; vi++) {
+        rate_run *R = &runs[vi];
+        R->ck = malloc(sizeof(long) * R->npts);
+        R->y = malloc(sizeof(double) * R->np * R->nseeds * NMET * R->npts);
+        if (!R->ck || !R->y)
+            goto out;
+        int m = 0;                          /* log-spaced, distinct integers up to iters */
+        for (int j = 0; j < R->npts; j++) {
+            long k = (long)llround(pow((double)R->iters, (double)(j + 1) / R->npts));
+            if (m == 0 || k > R->ck[m - 1])
+                R->ck[m++] = k;
+        }
+        R->npts = m;
+        for (size_t q = 0; q < (size_t)R->np * R->nseeds * NMET * R->npts; q++)
+            R->y[q] = NAN;
+        if (bench_parallel(b, vname[vi], R->np * R->nseeds, rate_job, R)) {
+            snprintf(b->err, sizeof b->err, "%s: a run or SVM solve failed", vname[vi]);
+            goto out;
+        }
+        mdatt_outfile o;
+        char fname[64];
+        snprintf(fname, sizeof fname, "curves_%s.tsv", R->normalized ? "normalized" : "plain");
+        FILE *f = bench_open(b, fname, &o);
+        if (!f)
+            goto out;
+        double *curve = malloc(sizeof(double) * R->npts * NMET * R->np);
+        double *mean = malloc(sizeof(double) * R->npts * NMET * R->np);
+        for (int pi = 0; pi < R->np; pi++)
+            for (int mt = 0; mt < NMET; mt++)
+                fit_metric(R, pi, mt, &t, curve + ((size_t)pi * NMET + mt) * R->npts,
+                           mean + ((size_t)pi * NMET + mt) * R->npts);
+        for (int pi = 0; pi < R->np; pi++) {
+            fprintf(f, "# p=%g: k", R->p[pi]);
+            for (int mt = 0; mt < NMET; mt++)
+                fprintf(f, "\t%s\t%s_fit", metric_name[mt], metric_name[mt]);
+            fputc('\n', f);
+            for (int j = 0; j < R->npts; j++) {
+                fprintf(f, "%ld", R->ck[j]);
+                for (int mt = 0; mt < NMET; mt++)
+                    fprintf(f, "\t%.8g\t%.8g", mean[((size_t)pi * NMET + mt) * R->npts + j],
+                            curve[((size_t)pi * NMET + mt) * R->npts + j]);
+                fputc('\n', f);
+            }
+            fprintf(f, "\n\n");
+            len += snprintf(body + len, sizeof body - len,
+                            "set title 'l_{%s}-AttGD, %s steps'\nplot '%s' index %d using 1:2 with points "
+                            "pt 7 title 'measured', '' index %d using 1:3 with lines lw 2 title 'fit'\n",
+                            bench_pname(R->p[pi], pa), vname[vi], fname, pi, pi);
+        }
+        free(curve);
+        free(mean);
+        if (bench_close(b, &o))
+            goto out;
+    }
+    snprintf(body + len, sizeof body - len, "unset multiplot");
+    char cap[700];
+    snprintf(cap, sizeof cap,
+             "Fitted rates (n=%ld, T=%ld, d=%ld). Each metric's geometric mean over seeds is fitted in log "
+             "space over log-spaced iterations k >= %g*iters; families: a k^-b (power), a (log k)^-b "
+             "(logpower), a loglog(k)/log(k) (loglog), and for norm_p also a k (linear) and a log k (log). "
+             "Chosen: lowest log-space RMSE (near-ties to fewer parameters). b 95%%: bootstrap over seeds "
+             "(%ld resamples). excess_loss = L(W_k) - L_inf with L_inf the loss of the one-hot softmax "
+             "on the selected tokens.", base.n, base.T, base.d, base.fit_from, base.boot);
+    if (bench_table_write(b, &t, "table", cap) ||
+        bench_figure(b, "rates", nv > 1 ? "1200,800" : "1200,420", body))
+        goto out;
+    bench_index_line(b, "- [table.md](%s/table.md): fitted family, exponent and bootstrap interval per p "
+                        "for the directional divergence, 1 - margin ratio, excess loss and ||W_k||_p, "
+                        "normalized versus plain steps; [rates.svg](%s/rates.svg): log-log curves with "
+                        "their fits.", b->reldir, b->reldir);
+    rc = 0;
+out:
+    for (int vi = 0; vi < nv; vi++) {
+        free(runs[vi].ck);
+        free(runs[vi].y);
+    }
+    bench_table_free(&t);
+    return rc;
+}

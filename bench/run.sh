@@ -1,0 +1,23 @@
+#!/bin/sh
+# run.sh SRCDIR REPORTS - `make bench`: every experiment of bench/configs/,
+# the performance benchmarks, then the reports index with provenance.
+set -eu
+src=$1
+out=$2
+mdatt=${MDATT:-mdatt}
+build=${BUILDDIR:-.}
+mkdir -p "$out"
+rm -f "$out/.timings"
+cmd="make bench (OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-unset})"
+for cfg in paper_fig4 paper_paths paper_joint beyond_saturation rates; do
+    "$mdatt" bench "$src/bench/configs/$cfg.json" -o "$out"
+done
+for perf in perf_trainer perf_oracle; do
+    if [ -x "$build/bench/$perf" ]; then
+        start=$(date +%s)
+        "$build/bench/$perf" "$out"
+        echo "mdatt bench: $perf done in $(( $(date +%s) - start )) s -> $out/$perf.md" >&2
+    fi
+done
+"$mdatt" bench --index "$out" --command "$cmd"
+echo "reports written to $out (index: $out/README.md)"
