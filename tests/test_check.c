@@ -1,0 +1,393 @@
+/* test_check.c - metrics against closed forms, the svm JSON reader, and the
+ * `mdatt check` command on a hand instance whose SVM is known exactly. */
+#include <math.h>
+#include <criterion/criterion.h>
+#include "mdatt.h"
+#include "common.h"
+
+/* ---------------------------------------------------------- hand instance
+ * One sample, two tokens, d = 2: x_0 = (1, 0), x_1 = (0, 1), z = (1, 2),
+ * Y = +1, v = (1, 0).  alpha = 0, a = x_0 - x_1 = (1, -1), M = a z^T.
+ * min ||W||_p s.t. <M, W> >= 1 has value 1 / ||M||_q = 1 / (||a||_q ||z||_q)
+ * (entrywise norm of a rank-one matrix), attained at
+ * W^mm = sign(M) |M|^(q-1) / ||M||_q^q. */
+static const double HX[4] = {1, 0, 0, 1}, HZ[2] = {1, 2}, HY[1] = {1}, HV[2] = {1, 0};
+
+static void hand_instance(mdatt_instance *in)
+{
+    cr_assert_eq(mdatt_instance_alloc(in, 1, 2, 2), MDATT_OK);
+    memcpy(in->X, HX, sizeof HX);
+    memcpy(in->Z, HZ, sizeof HZ);
+    memcpy(in->Y, HY, sizeof HY);
+    memcpy(in->v, HV, sizeof HV);
+}
+
+static double qnorm2(double x, double y, double q)
+{
+    return pow(pow(fabs(x), q) + pow(fabs(y), q), 1 / q);
+}
+
+/* W^mm of the hand instance for exponent p (1 < p < inf); returns its norm. */
+static double hand_wmm(double p, double W[4])
+{
+    const double q = p / (p - 1), a[2] = {1, -1};
+    double M[4], s = 0;
+    for (int j = 0; j < 2; j++)
+        for (int k = 0; k < 2; k++) {
+            M[j * 2 + k] = a[j] * HZ[k];
+            s += pow(fabs(M[j * 2 + k]), q);
+        }
+    for (int j = 0; j < 4; j++)
+        W[j] = copysign(pow(fabs(M[j]), q - 1), M[j]) / s;
+    return 1 / (qnorm2(a[0], a[1], q) * qnorm2(HZ[0], HZ[1], q));
+}
+
+/* --------------------------------------------------------------- metrics */
+
+Test(metrics, bregman_dir_closed_forms)
+{
+    const double A[6] = {0.3, -1.2, 2.0, 0.0, 5.5, -0.25};
+    double B[6], C[6];
+    const double ps[] = {1.5, 1.75, 2.0, 3.0};
+    for (int j = 0; j < 6; j++) {
+        B[j] = 7.0 * A[j];
+        C[j] = -A[j];
+    }
+    for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) {
+        /* same direction: 0 (scale-free); opposite: 2 sum |a|^p = 2 for unit a */
+        cr_expect(fabs(mdatt_bregman_dir(A, B, 6, ps[k])) < 1e-14, "p=%g", ps[k]);
+        cr_expect(fabs(mdatt_bregman_dir(A, C, 6, ps[k]) - 2.0) < 1e-12, "p=%g: %.17g", ps[k],
+                  mdatt_bregman_dir(A, C, 6, ps[k]));
+    }
+}
+
+Test(metrics, one_minus_cosine)
+{
+    const double A[3] = {1, 2, 3}, B[3] = {-2, -4, -6}, E1[2] = {1, 0}, E2[2] = {0, 3};
+    const double U[3] = {0.5, -1, 2};
+    cr_expect(mdatt_one_minus_cosine(A, A, 3) < 1e-16);
+    cr_expect(fabs(mdatt_one_minus_cosine(A, B, 3) - 2) < 1e-15);
+    cr_expect(fabs(mdatt_one_minus_cosine(E1, E2, 2) - 1) < 1e-15);
+    /* generic pair: (1 - cos) by the textbook formula */
+    double cosv = (0.5 - 2 + 6) / (sqrt(14) * sqrt(5.25));
+    cr_expect(fabs(mdatt_one_minus_cosine(A, U, 3) - (1 - cosv)) < 1e-14);
+    cr_expect(fabs(mdatt_cosine(A, U, 3) - cosv) < 1e-14);
+    /* tiny angle: exact where 1 - cos would round to 0 */
+    const double P[2] = {1, 0}, Q[2] = {1, 1e-9};
+    cr_expect(fabs(mdatt_one_minus_cosine(P, Q, 2) / 5e-19 - 1) < 1e-6);
+    const double Zr[2] = {0, 0};
+    cr_expect(isnan(mdatt_one_minus_cosine(P, Zr, 2)));
+}
+
+Test(metrics, margin_ratio_is_one_at_wmm)
+{
+    mdatt_instance in;
+    hand_instance(&in);
+    const int alpha[1] = {0};
+    const double ps[] = {1.25, 1.5, 2.0, 3.0, 4.0};
+    for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) {
+        double W[4], W3[4], p = ps[k];
+        double obj = hand_wmm(p, W);
+        /* the closed form is consistent: ||W^mm||_p = objective and margin 1 */
+        cr_expect(fabs(mdatt_norm_p(W, 4, p) - obj) < 1e-13 * obj, "p=%g", p);
+        cr_expect(fabs(mdatt_margin_ratio(&in, alpha, W, p, obj) - 1) < 1e-13, "p=%g", p);
+        for (int j = 0; j < 4; j++)
+            W3[j] = 3.0e6 * W[j];
+        cr_expect(fabs(mdatt_margin_ratio(&in, alpha, W3, p, obj) - 1) < 1e-13, "p=%g", p);
+        cr_expect(fabs(mdatt_bregman_dir(W, W3, 4, p)) < 1e-14);
+    }
+    mdatt_instance_free(&in);
+}
+
+Test(metrics, margin_ratio_at_most_one)
+{
+    /* W^mm maximizes the normalized margin: rho <= 1 for every W */
+    mdatt_instance in;
+    hand_instance(&in);
+    const int alpha[1] = {0};
+    mdatt_rng r;
+    mdatt_rng_seed(&r, 11);
+    for (int rep = 0; rep < 200; rep++) {
+        double W[4], Wmm[4], p = 1.2 + 3 * mdatt_rng_uniform(&r);
+        double obj = hand_wmm(p, Wmm);
+        for (int j = 0; j < 4; j++)
+            W[j] = mdatt_rng_normal(&r);
+        double rho = mdatt_margin_ratio(&in, alpha, W, p, obj);
+        cr_expect(rho <= 1 + 1e-12, "p=%g rho=%.17g", p, rho);
+        /* a perturbation of W^mm lowers the ratio, and the divergence grows */
+        for (int j = 0; j < 4; j++)
+            W[j] = Wmm[j] + 0.05 * obj * W[j];
+        cr_expect(mdatt_margin_ratio(&in, alpha, W, p, obj) < 1 + 1e-12);
+    }
+    mdatt_instance_free(&in);
+}
+
+Test(metrics, margin_ratio_v)
+{
+    mdatt_instance in;
+    hand_instance(&in);
+    const int alpha[1] = {1};
+    const double v[2] = {0, 2};   /* Y x_1^T v = 2; v-SVM optimum 1/||x_1||_q = 1 */
+    cr_expect(fabs(mdatt_margin_ratio_v(&in, alpha, v, 2.0, 1.0) - 1) < 1e-15);
+    mdatt_instance_free(&in);
+}
+
+Test(metrics, selected_tokens_saturation)
+{
+    mdatt_instance in;
+    hand_instance(&in);
+    /* scores x_t^T W z: W = c [[1, 0], [0, 0]] gives s = (c, 0) with z_0 = 1 */
+    double W[4] = {50, 0, 0, 0};
+    int alpha[1];
+    double smin, l1m;
+    mdatt_selected_tokens(&in, W, alpha, &smin, &l1m);
+    cr_expect_eq(alpha[0], 0);
+    cr_expect(fabs(l1m - (-50 - log1p(exp(-50)))) < 1e-12, "%.17g", l1m);
+    cr_expect(fabs(smin - 1 / (1 + exp(-50))) < 1e-16);
+    W[0] = 800;   /* 1 - s underflows; its log does not */
+    mdatt_selected_tokens(&in, W, alpha, &smin, &l1m);
+    cr_expect(fabs(l1m + 800) < 1e-12, "%.17g", l1m);
+    cr_expect_eq(smin, 1.0);
+    W[0] = -3;    /* token 1 wins: s_1 = 1 / (1 + e^-3) */
+    mdatt_selected_tokens(&in, W, alpha, &smin, &l1m);
+    cr_expect_eq(alpha[0], 1);
+    cr_expect(fabs(smin - 1 / (1 + exp(-3))) < 1e-15);
+    cr_expect(fabs(l1m - log(exp(-3) / (1 + exp(-3)))) < 1e-14);
+    mdatt_instance_free(&in);
+}
+
+Test(metrics, token_check)
+{
+    mdatt_instance in;
+    hand_instance(&in);
+    mdatt_token_verdict tv;
+    const int a0[1] = {0}, a1[1] = {1}, sup0[2] = {0, 1}, sup1[2] = {0, 0};
+    mdatt_token_check(&in, in.v, a0, sup0, 1, &tv);   /* gamma = (1, 0) */
+    cr_expect(tv.globally_optimal && tv.locally_optimal && tv.nties == 0);
+    mdatt_token_check(&in, in.v, a1, sup1, 1, &tv);
+    cr_expect(!tv.globally_optimal && !tv.locally_optimal);
+    const double vt[2] = {1, 1};                       /* gamma = (1, 1): a tie */
+    mdatt_token_check(&in, vt, a1, NULL, 0, &tv);
+    cr_expect(tv.globally_optimal && tv.nties == 1);
+    mdatt_instance_free(&in);
+}
+
+/* ------------------------------------------------------------- svm JSON */
+
+#define SVM_OK_HEAD "{\"format\":\"mdatt-svm/1\",\"p\":2,\"target\":\"W\",\"alpha\":[0],"
+
+static mdatt_status read_svm_text(const char *text, char err[MDATT_ERRLEN])
+{
+    char *dir = tmpdir_new(), path[512];
+    snprintf(path, sizeof path, "%s/s.json", dir);
+    write_text(path, text);
+    mdatt_svm s;
+    mdatt_status st = mdatt_svm_read(path, &s, err);
+    if (st == MDATT_OK)
+        mdatt_svm_free(&s);
+    tmpdir_free(dir);
+    return st;
+}
+
+Test(svmio, reads_fields)
+{
+    char *dir = tmpdir_new(), path[512], err[MDATT_ERRLEN] = "";
+    snprintf(path, sizeof path, "%s/s.json", dir);
+    write_text(path, "{\"format\":\"mdatt-svm/1\",\"p\":\"inf\",\"target\":\"W\",\"alpha\":[1,0],"
+                     "\"status\":\"optimal\",\"W\":[[1,2],[3,4]],\"objective\":4,"
+                     "\"lower_bound\":4,\"gap\":0,\"max_violation\":0,"
+                     "\"dual\":[{\"i\":0,\"t\":0,\"lambda\":0.5}],\"support\":[[0,0],[1,1]],"
+                     "\"tokens\":{\"globally_optimal\":true,\"locally_optimal\":false,"
+                     "\"ties\":[1]}}");
+    mdatt_svm s;
+    cr_assert_eq(mdatt_svm_read(path, &s, err), MDATT_OK, "%s", err);
+    cr_expect(isinf(s.p) && !s.target_v && s.n == 2 && s.d == 2);
+    cr_expect(s.alpha[0] == 1 && s.alpha[1] == 0);
+    cr_expect(s.x[2] == 3 && s.objective == 4 && s.ndual == 1 && s.dual[0].lambda == 0.5);
+    cr_expect(s.nsupport == 2 && s.support[3] == 1);
+    cr_expect(s.has_tokens && s.globally_optimal && !s.locally_optimal && s.nties == 1);
+    mdatt_svm_free(&s);
+    tmpdir_free(dir);
+}
+
+Test(svmio, errors_name_the_field)
+{
+    static const struct { const char *text, *field; } cases[] = {
+        {"[1]", "top level"},
+        {"{\"format\":\"mdatt-model/1\"}", "format"},
+        {"{\"format\":\"mdatt-svm/1\",\"target\":\"W\"}", "p: missing"},
+        {"{\"format\":\"mdatt-svm/1\",\"p\":0.5}", "p: must be >= 1"},
+        {"{\"format\":\"mdatt-svm/1\",\"p\":2,\"target\":\"X\"}", "target"},
+        {SVM_OK_HEAD "\"status\":\"weird\"}", "status"},
+        {SVM_OK_HEAD "\"status\":\"optimal\"}", "W: must be"},
+        {SVM_OK_HEAD "\"status\":\"optimal\",\"W\":[[1,2],[3]]}", "W[1]: has 1 entries"},
+        {SVM_OK_HEAD "\"status\":\"optimal\",\"W\":[[1,2],[3,\"x\"]]}", "W[1][1]"},
+        {SVM_OK_HEAD "\"status\":\"optimal\",\"W\":[[1]],\"objective\":1}", "lower_bound: missing"},
+        {SVM_OK_HEAD "\"status\":\"optimal\",\"W\":[[1]],\"objective\":1,\"lower_bound\":1,"
+                     "\"gap\":\"0\",\"max_violation\":0}", "gap: must be a number"},
+        {SVM_OK_HEAD "\"status\":\"optimal\",\"W\":[[1]],\"objective\":1,\"lower_bound\":1,"
+                     "\"gap\":0,\"max_violation\":0,\"support\":[[0]]}", "support[0]"},
+        {SVM_OK_HEAD "\"status\":\"optimal\",\"W\":[[1]],\"objective\":1,\"lower_bound\":1,"
+                     "\"gap\":0,\"max_violation\":0,\"support\":[]}", "dual: missing"},
+        {SVM_OK_HEAD "\"status\":\"optimal\",\"W\":[[1]],\"objective\":1,\"lower_bound\":1,"
+                     "\"gap\":0,\"max_violation\":0,\"support\":[],"
+                     "\"dual\":[{\"i\":0,\"t\":1,\"lambda\":-1}]}", "dual[0].lambda"},
+        {SVM_OK_HEAD "\"status\":\"infeasible\",\"dual\":[]}", "farkas: missing"},
+        {SVM_OK_HEAD "\"status\":\"failed\",\"tokens\":{\"globally_optimal\":1}}",
+         "tokens.globally_optimal"},
+        {"{\"format\":\"mdatt-svm/1\",\"p\":2,\"target\":\"W\",\"alpha\":[-1]}", "alpha[0]"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char err[MDATT_ERRLEN] = "";
+        mdatt_status st = read_svm_text(cases[k].text, err);
+        cr_expect_neq(st, MDATT_OK, "case %zu accepted", k);
+        cr_expect(strstr(err, cases[k].field) != NULL, "case %zu: '%s' lacks '%s'", k, err,
+                  cases[k].field);
+    }
+    char err[MDATT_ERRLEN] = "";
+    cr_expect_eq(read_svm_text(SVM_OK_HEAD "\"status\":\"failed\"}", err), MDATT_OK, "%s", err);
+}
+
+/* ------------------------------------------------------------------ CLI */
+
+/* Writes inst.json, model.json (W = scale * W^mm for p = 2) and svm.json
+ * (status, alpha and gap as given) into dir. */
+static void write_hand_files(const char *dir, double scale, int alpha, const char *status,
+                             double gap)
+{
+    char path[512], buf[2048];
+    double W[4];
+    double obj = hand_wmm(2.0, W);
+    snprintf(path, sizeof path, "%s/inst.json", dir);
+    write_text(path, "{\"format\":\"mdatt-instance/1\",\"n\":1,\"T\":2,\"d\":2,"
+                     "\"X\":[[[1,0],[0,1]]],\"Y\":[1],\"Z\":[[1,2]],\"v\":[1,0]}");
+    snprintf(path, sizeof path, "%s/model.json", dir);
+    snprintf(buf, sizeof buf, "{\"format\":\"mdatt-model/1\",\"p\":2,\"W\":[[%.17g,%.17g],"
+             "[%.17g,%.17g]],\"v\":[1,0],\"alpha\":[0],\"iters\":10,\"loss\":\"logistic\"}",
+             scale * W[0], scale * W[1], scale * W[2], scale * W[3]);
+    write_text(path, buf);
+    snprintf(path, sizeof path, "%s/svm.json", dir);
+    if (strcmp(status, "optimal") == 0)
+        snprintf(buf, sizeof buf, "{\"format\":\"mdatt-svm/1\",\"p\":2,\"target\":\"W\","
+                 "\"alpha\":[%d],\"status\":\"optimal\",\"W\":[[%.17g,%.17g],[%.17g,%.17g]],"
+                 "\"objective\":%.17g,\"lower_bound\":%.17g,\"gap\":%g,\"max_violation\":0,"
+                 "\"dual\":[{\"i\":0,\"t\":%d,\"lambda\":0.1}],\"support\":[[0,%d]],"
+                 "\"tokens\":{\"globally_optimal\":%s,\"locally_optimal\":%s,\"ties\":[]}}",
+                 alpha, W[0], W[1], W[2], W[3], obj, obj, gap, 1 - alpha, 1 - alpha,
+                 alpha == 0 ? "true" : "false", alpha == 0 ? "true" : "false");
+    else
+        snprintf(buf, sizeof buf, "{\"format\":\"mdatt-svm/1\",\"p\":2,\"target\":\"W\","
+                 "\"alpha\":[%d],\"status\":\"%s\",\"farkas\":[]}", alpha, status);
+    write_text(path, buf);
+}
+
+Test(cli_check, help)
+{
+    char *dir = tmpdir_new(), err[1024];
+    cr_expect_eq(run_mdatt(dir, err, sizeof err, "check --help"), 0);
+    cr_expect_eq(run_mdatt(dir, err, sizeof err, "rate --help"), 0);
+    tmpdir_free(dir);
+}
+
+Test(cli_check, pass_at_wmm_direction)
+{
+    char *dir = tmpdir_new(), err[1024], path[512];
+    write_hand_files(dir, 25.0, 0, "optimal", 1e-12);
+    int rc = run_mdatt(dir, err, sizeof err,
+                       "check inst.json model.json svm.json --min-cosine 0.999999 "
+                       "--min-margin 0.999999 --require-global -o check.json");
+    cr_expect_eq(rc, 0, "rc=%d: %s", rc, err);
+    snprintf(path, sizeof path, "%s/check.json", dir);
+    char *txt = read_text(path);
+    cr_assert(txt);
+    cr_expect(strstr(txt, "\"pass\": true"));
+    cr_expect(strstr(txt, "\"tokens_match\": true"));
+    cr_expect(strstr(txt, "\"margin_ratio\": 1") || strstr(txt, "\"margin_ratio\": 0.99999999"),
+              "%s", txt);
+    free(txt);
+    tmpdir_free(dir);
+}
+
+Test(cli_check, verdict_failures_exit_1)
+{
+    char *dir = tmpdir_new(), err[1024], path[512];
+    /* the svm picks token 1, the model selects token 0 */
+    write_hand_files(dir, 25.0, 1, "optimal", 1e-12);
+    cr_expect_eq(run_mdatt(dir, err, sizeof err, "check inst.json model.json svm.json -o c.json"), 1);
+    snprintf(path, sizeof path, "%s/c.json", dir);
+    char *txt = read_text(path);
+    cr_assert(txt, "the verdict is written even when it fails");
+    cr_expect(strstr(txt, "\"pass\": false") && strstr(txt, "tokens do not match"));
+    free(txt);
+    /* infeasible svm: a failed verdict, not bad input */
+    write_hand_files(dir, 25.0, 0, "infeasible", 0);
+    cr_expect_eq(run_mdatt(dir, err, sizeof err, "check inst.json model.json svm.json"), 1);
+    /* gap too large */
+    write_hand_files(dir, 25.0, 0, "optimal", 1e-3);
+    cr_expect_eq(run_mdatt(dir, err, sizeof err, "check inst.json model.json svm.json"), 1);
+    cr_expect_eq(run_mdatt(dir, err, sizeof err, "check inst.json model.json svm.json "
+                                                 "--max-gap 1e-2"), 0);
+    tmpdir_free(dir);
+}
+
+Test(cli_check, bad_input_exit_2_no_output)
+{
+    char *dir = tmpdir_new(), err[1024], path[512];
+    write_hand_files(dir, 25.0, 0, "optimal", 1e-12);
+    snprintf(path, sizeof path, "%s/svm3.json", dir);
+    write_text(path, "{\"format\":\"mdatt-svm/1\",\"p\":2,\"target\":\"W\",\"alpha\":[0],"
+                     "\"status\":\"optimal\",\"W\":[[1,0,0],[0,1,0],[0,0,1]],\"objective\":1,"
+                     "\"lower_bound\":1,\"gap\":0,\"max_violation\":0,\"dual\":[],\"support\":[]}");
+    int rc = run_mdatt(dir, err, sizeof err, "check inst.json model.json svm3.json -o c.json");
+    cr_expect_eq(rc, 2);
+    cr_expect(strstr(err, "mdatt: check: ") && strstr(err, "W has dimension 3"), "%s", err);
+    snprintf(path, sizeof path, "%s/bad.json", dir);
+    write_text(path, "{\"format\":\"mdatt-svm/1\",\"p\":2,\"target\":\"W\",\"alpha\":[0],"
+                     "\"status\":\"optimal\",\"W\":[[1,0],[0,1]],\"objective\":1,"
+                     "\"lower_bound\":1,\"gap\":\"small\",\"max_violation\":0}");
+    cr_expect_eq(run_mdatt(dir, err, sizeof err, "check inst.json model.json bad.json -o c.json"), 2);
+    cr_expect(strstr(err, "gap"), "%s", err);
+    cr_expect_eq(run_mdatt(dir, err, sizeof err, "check inst.json model.json -o c.json"), 2);
+    cr_expect_eq(run_mdatt(dir, err, sizeof err, "check inst.json model.json nofile.json -o c.json"), 2);
+    snprintf(path, sizeof path, "%s/c.json", dir);
+    cr_expect(!file_exists(path));
+    cr_expect_eq(dir_count(dir), 5, "no temporary files are left behind");
+    tmpdir_free(dir);
+}
+
+Test(cli_check, trajectory_metrics)
+{
+    char *dir = tmpdir_new(), err[1024], path[512], buf[4096];
+    write_hand_files(dir, 25.0, 0, "optimal", 1e-12);
+    double W[4];
+    hand_wmm(2.0, W);
+    /* W_k = k W^mm + (1, 0; 0, 0): the direction converges to W^mm */
+    int len = snprintf(buf, sizeof buf, "k,loss,W_0_0,W_0_1,W_1_0,W_1_1\n");
+    for (int k = 1; k <= 5; k++)
+        len += snprintf(buf + len, sizeof buf - len, "%d,0.5,%.17g,%.17g,%.17g,%.17g\n", k * 10,
+                        10 * k * W[0] + 1, 10 * k * W[1], 10 * k * W[2], 10 * k * W[3]);
+    snprintf(path, sizeof path, "%s/traj.csv", dir);
+    write_text(path, buf);
+    int rc = run_mdatt(dir, err, sizeof err,
+                       "check inst.json model.json svm.json --traj traj.csv -o out.json");
+    cr_expect_eq(rc, 0, "%s", err);
+    snprintf(path, sizeof path, "%s/out.traj.csv", dir);
+    char *txt = read_text(path);
+    cr_assert(txt, "default --traj-out beside -o");
+    int lines = 0;
+    for (char *c = txt; *c; c++)
+        lines += *c == '\n';
+    cr_expect_eq(lines, 6);
+    cr_expect(strncmp(txt, "k,bregman_dir,cosine,one_minus_cosine,margin_ratio", 50) == 0);
+    free(txt);
+    /* a missing W column is bad input naming the column */
+    snprintf(path, sizeof path, "%s/traj2.csv", dir);
+    write_text(path, "k,W_0_0,W_0_1,W_1_0\n1,1,2,3\n");
+    rc = run_mdatt(dir, err, sizeof err, "check inst.json model.json svm.json --traj traj2.csv "
+                                         "--traj-out t2.csv -o out2.json");
+    cr_expect_eq(rc, 2);
+    cr_expect(strstr(err, "W_1_1"), "%s", err);
+    snprintf(path, sizeof path, "%s/out2.json", dir);
+    cr_expect(!file_exists(path));
+    tmpdir_free(dir);
+}

@@ -1,0 +1,244 @@
+/* test_rate.c - rate fits on synthetic curves with known parameters, the
+ * bootstrap over seeds, the bound-expression parser, and `mdatt rate`. */
+#include <math.h>
+#include <criterion/criterion.h>
+#include "mdatt.h"
+#include "common.h"
+
+#define NPT 400
+
+/* k = 3..NPT+2 and log y of a*g(k) for the family's closed form. */
+static double truth(mdatt_family f, double a, double b, double k)
+{
+    switch (f) {
+    case MDATT_FAM_POWER: return a * pow(k, -b);
+    case MDATT_FAM_LOGPOWER: return a * pow(log(k), -b);
+    case MDATT_FAM_LOGLOG: return a * log(log(k)) / log(k);
+    case MDATT_FAM_LINEAR: return a * k;
+    case MDATT_FAM_LOG: return a * log(k);
+    default: return NAN;
+    }
+}
+
+static void fit_all(const double *k, const double *ly, int m, mdatt_fit *fits)
+{
+    for (int f = 0; f < MDATT_NFAM; f++)
+        cr_assert_eq(mdatt_fit_family((mdatt_family)f, k, ly, m, &fits[f]), MDATT_OK);
+}
+
+static void recover(mdatt_family f, double a, double b)
+{
+    double k[NPT], ly[NPT];
+    for (int j = 0; j < NPT; j++) {
+        k[j] = 3 + 7.0 * j;
+        ly[j] = log(truth(f, a, b, k[j]));
+    }
+    mdatt_fit fits[MDATT_NFAM];
+    fit_all(k, ly, NPT, fits);
+    int pick = mdatt_fit_select(fits, MDATT_NFAM);
+    cr_expect_eq(pick, (int)f, "family %s chose %s", mdatt_family_name(f),
+                 mdatt_family_name((mdatt_family)pick));
+    cr_expect(fabs(fits[f].a - a) < 1e-8 * fabs(a), "%s: a=%.17g", mdatt_family_name(f), fits[f].a);
+    if (mdatt_family_nparam(f) == 2)
+        cr_expect(fabs(fits[f].b - b) < 1e-8, "%s: b=%.17g", mdatt_family_name(f), fits[f].b);
+    else
+        cr_expect(isnan(fits[f].b));
+    cr_expect(fits[f].rmse < 1e-12);
+    cr_expect(fabs(mdatt_fit_eval(&fits[f], 1234.0) / truth(f, a, b, 1234.0) - 1) < 1e-8);
+}
+
+Test(fit, exact_power) { recover(MDATT_FAM_POWER, 2.5, 0.7); }
+Test(fit, exact_power_growth) { recover(MDATT_FAM_POWER, 0.01, -1.37); }
+Test(fit, exact_logpower) { recover(MDATT_FAM_LOGPOWER, 0.3, 1.5); }
+Test(fit, exact_loglog) { recover(MDATT_FAM_LOGLOG, 0.8, NAN); }
+Test(fit, exact_linear_tie_to_fewer_parameters) { recover(MDATT_FAM_LINEAR, 0.2, NAN); }
+Test(fit, exact_log_tie_to_fewer_parameters) { recover(MDATT_FAM_LOG, 3.0, NAN); }
+
+Test(fit, domain_and_size_errors)
+{
+    double k[3] = {2, 5, 9}, ly[3] = {0, -1, -2}, k1[2] = {3, 3}, ly1[2] = {0, 1};
+    mdatt_fit fit;
+    cr_expect_eq(mdatt_fit_family(MDATT_FAM_LOGLOG, k, ly, 3, &fit), MDATT_EINVAL, "k=2 < 3");
+    cr_expect_eq(mdatt_fit_family(MDATT_FAM_POWER, k, ly, 2, &fit), MDATT_EINVAL, "2 points");
+    cr_expect_eq(mdatt_fit_family(MDATT_FAM_POWER, k1, ly1, 2, &fit), MDATT_EINVAL);
+    cr_expect_eq(mdatt_fit_family(MDATT_FAM_LINEAR, k, ly, 2, &fit), MDATT_OK);
+}
+
+Test(fit, selection_rule)
+{
+    mdatt_fit f[3] = {{MDATT_FAM_POWER, 1, 1, 0.10, 9},
+                      {MDATT_FAM_LOGLOG, 1, NAN, 0.10 * (1 + 1e-7), 9},
+                      {MDATT_FAM_LOG, 1, NAN, 0.2, 9}};
+    cr_expect_eq(mdatt_fit_select(f, 3), 1, "a tie goes to fewer parameters");
+    f[1].rmse = 0.11;
+    cr_expect_eq(mdatt_fit_select(f, 3), 0, "a clear winner wins");
+    f[0].rmse = NAN;
+    cr_expect_eq(mdatt_fit_select(f, 3), 1, "NaN never wins");
+}
+
+Test(fit, bootstrap_interval_contains_truth)
+{
+    /* 12 seeds, b_s = 0.7 + 0.05 N(0,1), a_s = 2 exp(0.1 N(0,1)), plus
+     * multiplicative noise per point; the interval is for the mean b. */
+    enum { S = 12, M = 60 };
+    double k[M], ly[S * M], mean[M];
+    mdatt_rng r;
+    mdatt_rng_seed(&r, 2024);
+    for (int j = 0; j < M; j++)
+        k[j] = 10 + 20.0 * j;
+    for (int s = 0; s < S; s++) {
+        double b = 0.7 + 0.05 * mdatt_rng_normal(&r), la = log(2) + 0.1 * mdatt_rng_normal(&r);
+        for (int j = 0; j < M; j++)
+            ly[s * M + j] = la - b * log(k[j]) + 0.02 * mdatt_rng_normal(&r);
+    }
+    double alo, ahi, blo, bhi;
+    cr_assert_eq(mdatt_fit_bootstrap(MDATT_FAM_POWER, k, ly, S, M, 1000, 7, &alo, &ahi, &blo, &bhi),
+                 MDATT_OK);
+    cr_expect(blo < 0.7 && 0.7 < bhi, "[%g, %g]", blo, bhi);
+    cr_expect(bhi - blo < 0.2 && bhi - blo > 0.005, "width %g", bhi - blo);
+    cr_expect(alo < 2 && 2 < ahi, "[%g, %g]", alo, ahi);
+    /* the point estimate on the mean curve lies inside its own interval */
+    for (int j = 0; j < M; j++) {
+        mean[j] = 0;
+        for (int s = 0; s < S; s++)
+            mean[j] += ly[s * M + j] / S;
+    }
+    mdatt_fit fit;
+    mdatt_fit_family(MDATT_FAM_POWER, k, mean, M, &fit);
+    cr_expect(blo <= fit.b && fit.b <= bhi);
+    /* same seed, same interval; one-parameter families have no b interval */
+    double alo2, ahi2, blo2, bhi2;
+    mdatt_fit_bootstrap(MDATT_FAM_POWER, k, ly, S, M, 1000, 7, &alo2, &ahi2, &blo2, &bhi2);
+    cr_expect(blo2 == blo && bhi2 == bhi);
+    mdatt_fit_bootstrap(MDATT_FAM_LINEAR, k, ly, S, M, 50, 7, &alo2, &ahi2, &blo2, &bhi2);
+    cr_expect(isnan(blo2) && isnan(bhi2) && alo2 <= ahi2);
+}
+
+/* ------------------------------------------------------------ expressions */
+
+static double ev(const char *s, double k)
+{
+    char err[MDATT_ERRLEN] = "";
+    mdatt_expr *e = mdatt_expr_parse(s, err);
+    cr_assert(e, "'%s': %s", s, err);
+    double v = mdatt_expr_eval(e, k);
+    mdatt_expr_free(e);
+    return v;
+}
+
+Test(expr, values_and_precedence)
+{
+    static const struct { const char *s; double k, want; } cases[] = {
+        {"1+2*3", 0, 7},        {"(1+2)*3", 0, 9},     {"10-4-3", 0, 3},
+        {"12/3/2", 0, 2},       {"2^3^2", 0, 512},     {"-2^2", 0, -4},
+        {"2^-1", 0, 0.5},       {"- -1", 0, 1},        {"+k", 5, 5},
+        {"k/2", 4, 2},          {"2*k^2", 3, 18},      {"pow(2, 10)", 0, 1024},
+        {"sqrt(16)+abs(-3)", 0, 7}, {"exp(0)", 0, 1}, {"1e-3*k", 500, 0.5},
+        {" 1.5E2 ", 0, 150},    {".5+k", 1, 1.5},      {"log(exp(k))", 2.5, 2.5},
+        {"-(k-1)*-(k+1)", 3, 8}, {"2*-k", 3, -6},
+    };
+    for (size_t j = 0; j < sizeof cases / sizeof cases[0]; j++)
+        cr_expect(fabs(ev(cases[j].s, cases[j].k) - cases[j].want) < 1e-12, "'%s' = %.17g",
+                  cases[j].s, ev(cases[j].s, cases[j].k));
+    double k = 100;
+    cr_expect(fabs(ev("0.5*log(log(k))/log(k)", k) - 0.5 * log(log(k)) / log(k)) < 1e-16);
+    cr_expect(isnan(ev("log(-k)", 1)));
+}
+
+Test(expr, errors_name_the_position)
+{
+    static const struct { const char *s, *want; } cases[] = {
+        {"1+", "position 3"},        {"2*(3", "position 5"},  {"foo(k)", "position 1"},
+        {"log k", "position 5"},     {"1 2", "position 3"},   {"pow(1)", "position 6"},
+        {"", "position 1"},          {"1e", "position 2"},    {"k^", "position 3"},
+        {")", "position 1"},         {"3*kk", "position 3"},  {"2 $ 3", "position 3"},
+    };
+    for (size_t j = 0; j < sizeof cases / sizeof cases[0]; j++) {
+        char err[MDATT_ERRLEN] = "";
+        mdatt_expr *e = mdatt_expr_parse(cases[j].s, err);
+        cr_expect(e == NULL, "'%s' accepted", cases[j].s);
+        mdatt_expr_free(e);
+        cr_expect(strstr(err, cases[j].want) != NULL, "'%s': '%s' lacks '%s'", cases[j].s, err,
+                  cases[j].want);
+    }
+    char deep[1200], err[MDATT_ERRLEN];
+    memset(deep, '(', 1000);
+    strcpy(deep + 1000, "1");
+    cr_expect(mdatt_expr_parse(deep, err) == NULL && strstr(err, "deeply"));
+}
+
+/* ------------------------------------------------------------------- CLI */
+
+/* seed file: k, bregman_dir = a k^-b for k = 0, 10, ..., 1000 (y(0) = 1). */
+static void write_curve(const char *dir, const char *name, double a, double b)
+{
+    char path[512], *buf = malloc(1 << 16);
+    int len = snprintf(buf, 1 << 16, "k,bregman_dir,cosine\n");
+    for (int k = 0; k <= 1000; k += 10) {
+        double y = k ? a * pow(k, -b) : 1;
+        len += snprintf(buf + len, (1 << 16) - len, "%d,%.17g,%.17g\n", k, y, 1 - y);
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    write_text(path, buf);
+    free(buf);
+}
+
+Test(cli_rate, fit_and_claims)
+{
+    char *dir = tmpdir_new(), err[1024], path[512];
+    write_curve(dir, "s1.csv", 2.0, 0.5);
+    write_curve(dir, "s2.csv", 2.2, 0.5);
+    write_curve(dir, "s3.csv", 1.8, 0.5);
+    int rc = run_mdatt(dir, err, sizeof err, "rate s1.csv s2.csv s3.csv --boot 50 -o r.json "
+                                             "--claim '3*k^(-0.5)'");
+    cr_expect_eq(rc, 0, "%s", err);
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    char *txt = read_text(path);
+    cr_assert(txt);
+    cr_expect(strstr(txt, "\"chosen\": \"power\""), "%s", txt);
+    cr_expect(strstr(txt, "\"holds\": true"));
+    cr_expect(strstr(txt, "\"from\": 100"), "default window: the last 90%%");
+    free(txt);
+    /* a bound that s2 breaks first at k = 100 (2.2/10 > 0.21) */
+    rc = run_mdatt(dir, err, sizeof err, "rate s1.csv s2.csv s3.csv --boot 20 -o r2.json "
+                                         "--claim '2.1*k^(-1/2)'");
+    cr_expect_eq(rc, 1);
+    snprintf(path, sizeof path, "%s/r2.json", dir);
+    txt = read_text(path);
+    cr_assert(txt);
+    cr_expect(strstr(txt, "\"holds\": false") && strstr(txt, "\"seeds_ok\": 2"), "%s", txt);
+    cr_expect(strstr(txt, "\"file\": \"s2.csv\", \"k\": 100,"), "%s", txt);
+    free(txt);
+    /* one_minus_cosine falls back to 1 - cosine */
+    rc = run_mdatt(dir, err, sizeof err, "rate s1.csv --metric one_minus_cosine --from 50 "
+                                         "--boot 10 --families power,loglog");
+    cr_expect_eq(rc, 0, "%s", err);
+    tmpdir_free(dir);
+}
+
+Test(cli_rate, bad_input)
+{
+    char *dir = tmpdir_new(), err[1024], path[512];
+    write_curve(dir, "s1.csv", 2.0, 0.5);
+    snprintf(path, sizeof path, "%s/bad.csv", dir);
+    write_text(path, "k,loss\n1,0.5\n2,x\n");
+    static const struct { const char *args, *want; } cases[] = {
+        {"rate s1.csv --claim '2*(k' -o r.json", "position 5"},
+        {"rate s1.csv --metric loss -o r.json", "column loss missing"},
+        {"rate s1.csv --metric nope -o r.json", "--metric"},
+        {"rate bad.csv --metric loss -o r.json", "line 3, column loss"},
+        {"rate s1.csv --from 500 --to 100 -o r.json", "--from"},
+        {"rate s1.csv --families power,cubic -o r.json", "cubic"},
+        {"rate -o r.json", "missing TRAJ"},
+        {"rate s1.csv --from 995 -o r.json", "usable points"},
+    };
+    for (size_t j = 0; j < sizeof cases / sizeof cases[0]; j++) {
+        int rc = run_mdatt(dir, err, sizeof err, "%s", cases[j].args);
+        cr_expect_eq(rc, 2, "'%s' -> %d", cases[j].args, rc);
+        cr_expect(strstr(err, "mdatt: rate: ") && strstr(err, cases[j].want), "'%s': %s",
+                  cases[j].args, err);
+    }
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    cr_expect(!file_exists(path));
+    tmpdir_free(dir);
+}
