@@ -294,8 +294,7 @@ mdatt_status mdatt_instance_read_query(const char *path, int query_token, mdatt_
     } else if (Z && qt) {
         st = fail(err, MDATT_EFORMAT, "Z and query_token: give one, not both");
         goto done;
-    }
-    if (qt) {
+    } else if (qt) {
         if (!json_is_integer(qt) || json_integer_value(qt) < 0 || json_integer_value(qt) >= T) {
             st = fail(err, MDATT_EINVAL, "query_token: must be an integer in [0, %d)", T);
             goto done;
