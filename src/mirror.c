@@ -6,7 +6,8 @@
  * exponents of the paper's experiments have pow-free kernels:
  *   p = 2    : identity maps, q = 2;
  *   p = 3    : inverse exponent 1/2 (sqrt), q = 3/2 (|g| sqrt|g|);
- *   p = 1.75 : inverse exponent 4/3 (t cbrt|t|), q = 7/3 (g^2 cbrt|g|).
+ *   p = 1.75 : inverse exponent 4/3 (t cbrt|t|), q = 7/3 (g^2 cbrt|g|),
+ *              |w|^1.75 = |w| sqrt(|w| sqrt|w|).
  * Every other real p > 1 goes through pow. */
 #include <float.h>
 #include <math.h>
@@ -77,6 +78,8 @@ double mdatt__pow_sum(const double *x, size_t m, double q)
         for (; j < m; j++) s0 += fabs(x[j]);
     } else if (q == 1.5) {
         for (; j < m; j++) { double a = fabs(x[j]); s0 += a * sqrt(a); }
+    } else if (q == 1.75) {
+        for (; j < m; j++) { double a = fabs(x[j]); s0 += a * sqrt(a * sqrt(a)); }
     } else if (q == 3.0) {
         for (; j < m; j++) { double a = fabs(x[j]); s0 += a * a * a; }
     } else if (is_7_3(q)) {
@@ -144,14 +147,6 @@ double mdatt_dual_exponent(double p)
 
 double mdatt_psi(const double *W, size_t m, double p)
 {
-    if (p == 1.75) {        /* |w|^(7/4) = |w| sqrt(|w| sqrt|w|) */
-        double s = 0;
-        for (size_t j = 0; j < m; j++) {
-            double a = fabs(W[j]);
-            s += a * sqrt(a * sqrt(a));
-        }
-        return s / p;
-    }
     return mdatt__pow_sum(W, m, p) / p;
 }
 
@@ -216,6 +211,7 @@ void mdatt_mirror_inverse(const double *theta, double *W, size_t m, double p)
 static double breg_term(double a, double b, double p)
 {
     double t;
+    if (a == b) return 0.0;
     if (p == 2.0) {
         t = 0.5 * (a - b) * (a - b);
     } else {
