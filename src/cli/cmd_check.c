@@ -24,7 +24,9 @@ const cli_command cli_check = {
     "  smax_min      smallest softmax probability of a selected token, with\n"
     "                log1m_smax = log(1 - smax_min) from log-domain sums\n"
     "  globally/locally_optimal  from the svm file, cross-checked against\n"
-    "                gamma_it = Y_i v^T x_it (instance v) and the svm's support\n\n"
+    "                gamma_it = Y_i v^T x_it and the svm's support (v: the instance's,\n"
+    "                as the oracle uses; a joint model's own v instead, and then no\n"
+    "                cross-check)\n\n"
     "The verdict passes when the svm status is optimal, its gap <= --max-gap, the\n"
     "recomputed token verdicts agree with the file's (unless tied), tokens match\n"
     "and every threshold given holds.  Exit 0 pass, 1 fail, 2 bad input\n"
@@ -260,9 +262,10 @@ static int check_shapes(const char *sub, const mdatt_instance *in, const mdatt_m
                          s->target_v ? "v" : "W", s->d, in->d);
     for (int k = 0; k < s->nsupport; k++) {
         int i = s->support[2 * k], t = s->support[2 * k + 1];
-        if (t >= in->T || t == s->alpha[i])
+        if (t >= in->T || (t == s->alpha[i]) != s->target_v)
             return cli_error(sub, CLI_BAD, "SVM: support[%d] = [%d,%d]: token must be in "
-                             "[0, %d) and differ from alpha[%d]", k, i, t, in->T, i);
+                             "[0, %d) and %s alpha[%d]", k, i, t, in->T,
+                             s->target_v ? "equal" : "differ from", i);
     }
     for (int k = 0; k < s->ndual; k++)
         if (s->dual[k].t >= in->T)
@@ -357,7 +360,8 @@ static int run(int argc, char **argv)
     }
     double svm_min_margin = NAN;
     mdatt_token_verdict tv;
-    mdatt_token_check(&in, in.v, s.alpha, s.status == MDATT_SVM_OPTIMAL && !s.target_v ? s.support : NULL,
+    const int own_v = m.joint;   /* gamma from the trained v of a joint model */
+    mdatt_token_check(&in, own_v ? m.v : in.v, s.alpha, s.status == MDATT_SVM_OPTIMAL && !s.target_v ? s.support : NULL,
                       s.status == MDATT_SVM_OPTIMAL && !s.target_v ? s.nsupport : 0, &tv);
     if (s.status == MDATT_SVM_OPTIMAL) {
         size_t mm = s.target_v ? (size_t)in.d : (size_t)in.d * in.d;
@@ -383,17 +387,20 @@ static int run(int argc, char **argv)
     if (!pm.tokens_match && !th.allow_mismatch)
         reason(&R, "tokens do not match: the model selects a different token than the svm's "
                    "alpha in some sample");
-    if (s.has_tokens && tv.nties == 0 && s.globally_optimal != tv.globally_optimal)
+    if (s.has_tokens && !own_v && tv.nties == 0 && s.globally_optimal != tv.globally_optimal)
         reason(&R, "svm tokens.globally_optimal = %s but gamma gives %s",
                s.globally_optimal ? "true" : "false", tv.globally_optimal ? "true" : "false");
-    if (s.has_tokens && s.status == MDATT_SVM_OPTIMAL && s.locally_optimal != tv.locally_optimal)
+    if (s.has_tokens && !own_v && s.status == MDATT_SVM_OPTIMAL && s.locally_optimal != tv.locally_optimal)
         reason(&R, "svm tokens.locally_optimal = %s but gamma on the support gives %s",
                s.locally_optimal ? "true" : "false", tv.locally_optimal ? "true" : "false");
-    int glob = s.has_tokens ? s.globally_optimal : tv.globally_optimal;
-    int loc = s.has_tokens ? s.locally_optimal : (s.status == MDATT_SVM_OPTIMAL && tv.locally_optimal);
+    int glob = s.has_tokens && !own_v ? s.globally_optimal : tv.globally_optimal;
+    /* -1: undefined (a v-SVM has no W support to judge the tokens by) */
+    int loc = s.has_tokens && !own_v ? s.locally_optimal
+              : s.target_v           ? -1
+                                     : (s.status == MDATT_SVM_OPTIMAL && tv.locally_optimal);
     if (th.require_global && !glob)
         reason(&R, "alpha is not globally optimal");
-    if (th.require_local && !loc)
+    if (th.require_local && loc != 1)
         reason(&R, "alpha is not locally optimal");
     const int pass = R.n == 0;
 
@@ -408,11 +415,12 @@ static int run(int argc, char **argv)
     printf("  %-18s %-14.12g log(1-smax) = %.6g\n", "smax_min", pm.smax_min, pm.log1m_smax);
     printf("  %-18s %-14s gap %.3g (<= %g)\n", "svm status", mdatt_svm_status_name(s.status),
            s.gap, th.max_gap);
-    printf("  %-18s %-14s recomputed %s%s\n", "globally_optimal",
+    printf("  %-18s %-14s recomputed %s (%s v)%s\n", "globally_optimal",
            s.has_tokens ? yes_no(s.globally_optimal) : "-", yes_no(tv.globally_optimal),
-           tv.nties ? " (ties)" : "");
+           own_v ? "model" : "instance", tv.nties ? ", ties" : "");
     printf("  %-18s %-14s recomputed %s\n", "locally_optimal",
-           s.has_tokens ? yes_no(s.locally_optimal) : "-", yes_no(tv.locally_optimal));
+           s.has_tokens ? yes_no(s.locally_optimal) : "-",
+           s.target_v ? "-" : yes_no(tv.locally_optimal));
     if (traj)
         printf("  %-18s %ld rows\n", "trajectory", tm.nrow);
     printf("verdict: %s\n", pass ? "PASS" : "FAIL");
@@ -470,11 +478,12 @@ static int run(int argc, char **argv)
         if (model_alpha_agrees >= 0)
             fprintf(f, ",\n  \"model_alpha_agrees\": %s", model_alpha_agrees ? "true" : "false");
         fprintf(f, ",\n  \"globally_optimal\": %s,\n  \"locally_optimal\": %s",
-                glob ? "true" : "false", loc ? "true" : "false");
+                glob ? "true" : "false", loc < 0 ? "null" : loc ? "true" : "false");
         fprintf(f, ",\n  \"tokens_recomputed\": {\"globally_optimal\": %s, \"locally_optimal\": %s, "
-                   "\"ties\": %d}",
-                tv.globally_optimal ? "true" : "false", tv.locally_optimal ? "true" : "false",
-                tv.nties);
+                   "\"ties\": %d, \"v\": \"%s\"}",
+                tv.globally_optimal ? "true" : "false",
+                s.target_v ? "null" : tv.locally_optimal ? "true" : "false", tv.nties,
+                own_v ? "model" : "instance");
         fputs(",\n  \"thresholds\": {\"max_bregman\": ", f);
         put_num(f, th.max_bregman);
         fputs(", \"min_cosine\": ", f);
