@@ -349,6 +349,8 @@ typedef struct {
     int locally_optimal;    /**< gamma_ia > gamma_it on every support pair */
     int nties;              /**< samples with a (near-)tied maximum of gamma */
 } mdatt_token_verdict;
+/** Fill out for the tokens alpha (n ints) with decoder v (d) and the support
+ *  pairs (2*nsupport ints, (i, t); may be NULL when nsupport = 0). */
 void mdatt_token_check(const mdatt_instance *in, const double *v, const int *alpha,
                        const int *support, int nsupport, mdatt_token_verdict *out);
 
@@ -362,6 +364,7 @@ typedef struct {
 /** Read a CSV whose fields are all numbers (strtod syntax, inf/nan allowed);
  *  errors name the line and column. */
 mdatt_status mdatt_csv_read(const char *path, mdatt_csv *c, char err[MDATT_ERRLEN]);
+/** Release the arrays of c (safe on a zeroed struct). */
 void mdatt_csv_free(mdatt_csv *c);
 /** Index of the named column, or -1. */
 int mdatt_csv_col(const mdatt_csv *c, const char *name);
@@ -423,6 +426,7 @@ typedef struct mdatt_expr mdatt_expr;
 mdatt_expr *mdatt_expr_parse(const char *s, char err[MDATT_ERRLEN]);
 /** Value at k (IEEE semantics: log of a negative number is NAN). */
 double mdatt_expr_eval(const mdatt_expr *e, double k);
+/** Release a parsed expression (NULL is allowed). */
 void mdatt_expr_free(mdatt_expr *e);
 
 #ifdef __cplusplus

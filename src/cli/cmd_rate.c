@@ -370,12 +370,17 @@ static int run(int argc, char **argv)
     printf("rate: %s%s over %d seed%s, window [%g, %g], %d points (k >= %ld; %ld dropped)\n",
            negate ? "-" : "", md->name, ns, ns == 1 ? "" : "s", K0, K1, m, kmin_fit, dropped);
     printf("  %-9s %-20s %-14s %-14s %-12s %s\n", "family", "formula", "a", "b", "rmse(log)",
-           "b 95% interval");
+           "95% bootstrap interval");
     for (int f = 0; f < nf; f++) {
-        printf("%c %-9s %-20s %-14.6g %-14.6g %-12.4g", f == best ? '*' : ' ',
-               mdatt_family_name(fam[f]), formula(fam[f]), fit[f].a, fit[f].b, fit[f].rmse);
+        char bs[32] = "-";
         if (mdatt_family_nparam(fam[f]) == 2)
-            printf(" [%.6g, %.6g]", ci[f][2], ci[f][3]);
+            snprintf(bs, sizeof bs, "%.6g", fit[f].b);
+        printf("%c %-9s %-20s %-14.6g %-14s %-12.4g", f == best ? '*' : ' ',
+               mdatt_family_name(fam[f]), formula(fam[f]), fit[f].a, bs, fit[f].rmse);
+        if (mdatt_family_nparam(fam[f]) == 2)
+            printf(" b in [%.6g, %.6g]", ci[f][2], ci[f][3]);
+        else
+            printf(" a in [%.6g, %.6g]", ci[f][0], ci[f][1]);
         putchar('\n');
     }
     printf("chosen: %s (lowest RMSE of log y; ties to fewer parameters)\n",
