@@ -237,7 +237,8 @@ typedef struct {
     long iters;         /**< iterations actually run */
     mdatt_eval ev;      /**< risk at the final iterate */
     double seconds;     /**< wall time of the loop */
-    int stalled;        /**< steps that left W unchanged (zero gradient) */
+    int stalled;        /**< steps that left the dual iterate unchanged (zero
+                             gradient, or a plain step that underflowed) */
 } mdatt_train_info;
 
 /** Run l_p mirror descent from (W, v) (SPEC "Mirror descent"):

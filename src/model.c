@@ -354,7 +354,7 @@ mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double
             for (int j = 0; j < d; j++) nz |= g[j] != 0.0;
             w->nzW[i] = nz;
             w->LW[i] = lp * smax;
-            if (nz && !(direct_ok(lp) && direct_ok(smax))) directW = 0;
+            if (nz && !(direct_ok(lp) && direct_ok(smax) && direct_ok(w->LW[i]))) directW = 0;
         }
         if (needV) {
             double *s = beta + T;

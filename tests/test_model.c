@@ -309,6 +309,42 @@ Test(model, deep_saturation_direction_exact_beyond_double_range)
         }
 }
 
+Test(model, small_loss_derivative_times_small_probability)
+{
+    /* |l'(u)| ~ e^-300 and off-top probabilities ~ 1e-200: each factor is a
+     * normal double, their product is not; the direction must stay exact */
+    const int n = 4, T = 5, d = 6, m = d * d;
+    mdatt_instance in;
+    make_instance(&in, n, T, d, 3);
+    mdatt_work *w = mdatt_work_new(&in);
+    double *W = saturated_W(&in, 70, -200 * M_LN10), G[36], g[6], derr, lerr, fm = INFINITY;
+    quad qW[36], qv[6];
+    mdatt_grad gW = {G, 0}, gv = {g, 0};
+    mdatt_eval ev;
+    for (int i = 0; i < n; i++) {     /* labels agreeing with f; margins >= 300 */
+        mdatt_instance one = in;
+        mdatt_eval e1;
+        one.n = 1; one.X = in.X + i * T * d; one.Y = in.Y + i; one.Z = in.Z + i * d;
+        in.Y[i] = 1.0;
+        cr_assert_eq(mdatt_eval_grad_naive(&one, W, in.v, MDATT_LOSS_CORRELATION, &e1, NULL,
+                                           NULL), MDATT_OK);
+        in.Y[i] = -e1.loss > 0 ? 1.0 : -1.0;
+        fm = fmin(fm, fabs(e1.loss));
+    }
+    for (int j = 0; j < d; j++) in.v[j] *= 300.0 / fm;
+    cr_assert_eq(mdatt_eval_grad(&in, W, in.v, MDATT_LOSS_LOGISTIC, w, &ev, &gW, &gv, NULL),
+                 MDATT_OK);
+    quad_grad(&in, W, in.v, 1, qW, qv);
+    compare_quad(G, gW.log_scale, qW, m, &derr, &lerr);
+    cr_expect(derr <= 1e-12 && lerr <= 1e-12, "W: %g %g", derr, lerr);
+    compare_quad(g, gv.log_scale, qv, d, &derr, &lerr);
+    cr_expect(derr <= 1e-12 && lerr <= 1e-12, "v: %g %g", derr, lerr);
+    cr_expect(gW.log_scale < -700 && isfinite(ev.log_loss));
+    free(W);
+    mdatt_work_free(w);
+    mdatt_instance_free(&in);
+}
+
 Test(model, log_loss_finite_when_loss_underflows)
 {
     /* margins of ~1000: L underflows to 0, log L must stay exact */
