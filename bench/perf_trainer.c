@@ -1,0 +1,233 @@
+/* perf_trainer.c - time per iteration of l_p-AttGD (normalized steps).
+ *
+ *   bench/perf_trainer OUTDIR [--quick]
+ *
+ * writes OUTDIR/perf_trainer.md and OUTDIR/perf_trainer.csv:
+ *   - the paper size (n=6, T=8, d=10, mdatt_gen seed 1, W_0 ~ N(0,1) from
+ *     mdatt_rng seed 1), p = 1.75, 2, 3, eta = 0.1, 200 000 iterations;
+ *     targets on one core: <= 2 us/iteration (p = 2, 3), <= 4 us (p = 1.75);
+ *   - a large size (n=2048, T=64, d=64): bytes of X read per step over the
+ *     measured time, against a STREAM-like read bandwidth measured here
+ *     (target: at least half of it).
+ * Times are wall clock of mdatt_train's loop and CPU time of this thread
+ * (the latter is what the targets are judged on: it is not inflated by
+ * other processes on a shared machine).  Best of several repetitions. */
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mdatt.h"
+
+typedef struct {
+    const char *name;
+    int n, T, d;
+    double p;
+    long iters;
+    double wall_us, cpu_us;     /* per iteration */
+    double target_us;           /* 0: none */
+    double bytes;               /* bytes of X per step */
+} row;
+
+static double cpu_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static double wall_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int time_train(const mdatt_instance *in, double p, long iters, int reps, row *r)
+{
+    const size_t dd = (size_t)in->d * in->d;
+    double *W = malloc(dd * sizeof *W), *v = malloc((size_t)in->d * sizeof *v);
+    mdatt_train_settings s;
+    mdatt_train_info info;
+    if (!W || !v) return -1;
+    mdatt_train_default_settings(&s);
+    s.p = p;
+    s.lr = 0.1;
+    s.iters = iters;
+    s.normalized = 1;
+    r->wall_us = r->cpu_us = INFINITY;
+    for (int k = 0; k < reps; k++) {
+        mdatt_rng g;
+        double c0, c1;
+        mdatt_rng_seed(&g, 1);
+        for (size_t j = 0; j < dd; j++) W[j] = mdatt_rng_normal(&g);
+        memcpy(v, in->v, (size_t)in->d * sizeof *v);
+        c0 = cpu_now();
+        if (mdatt_train(in, &s, W, v, NULL, &info) != MDATT_OK) return -1;
+        c1 = cpu_now();
+        r->wall_us = fmin(r->wall_us, 1e6 * info.seconds / (double)iters);
+        r->cpu_us = fmin(r->cpu_us, 1e6 * (c1 - c0) / (double)iters);
+    }
+    free(W);
+    free(v);
+    return 0;
+}
+
+/* STREAM-like read bandwidth (bytes/s): sum of a 256 MiB array with eight
+ * independent accumulators, and OpenBLAS's dasum on it; best of reps. */
+static double read_bandwidth(int reps)
+{
+    const size_t m = (size_t)32 << 20;
+    double *a = malloc(m * sizeof *a), best = 0, sink = 0;
+    if (!a) return NAN;
+    for (size_t j = 0; j < m; j++) a[j] = (double)(j & 1023);
+    for (int k = 0; k < reps; k++) {
+        double t0, s[8] = {0}, t;
+        /* compiler barriers: the loop must stay between the two clock reads */
+        __asm__ __volatile__("" : : "r"(a) : "memory");
+        t0 = wall_now();
+        __asm__ __volatile__("" : : : "memory");
+        for (size_t j = 0; j < m; j += 8)
+            for (int l = 0; l < 8; l++) s[l] += a[j + l];
+        __asm__ __volatile__("" : : "r"(s) : "memory");
+        t = wall_now() - t0;
+        sink += s[0] + s[7];
+        best = fmax(best, (double)(m * sizeof *a) / t);
+        t0 = wall_now();
+        sink += cblas_dasum((blasint)m, a, 1);
+        t = wall_now() - t0;
+        best = fmax(best, (double)(m * sizeof *a) / t);
+    }
+    free(a);
+    if (sink == 42.0) fputs("", stderr);
+    return best;
+}
+
+static void cpu_model(char *buf, size_t len)
+{
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[512];
+    snprintf(buf, len, "unknown");
+    if (!f) return;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "model name", 10) == 0) {
+            char *c = strchr(line, ':');
+            if (c) {
+                c += 1 + (c[1] == ' ');
+                c[strcspn(c, "\n")] = 0;
+                snprintf(buf, len, "%s", c);
+            }
+            break;
+        }
+    fclose(f);
+}
+
+int main(int argc, char **argv)
+{
+    const double ps[] = {1.75, 2.0, 3.0};
+    const int quick = argc > 2 && strcmp(argv[2], "--quick") == 0;
+    const long small_iters = quick ? 20000 : 200000, big_iters = quick ? 3 : 10;
+    const int reps = quick ? 1 : 3;
+    row rows[8];
+    int nr = 0;
+    char cpu[256], path[4096], err[MDATT_ERRLEN];
+    const char *threads = getenv("OPENBLAS_NUM_THREADS");
+    double bw;
+    mdatt_instance in;
+    mdatt_gen_settings gs;
+    mdatt_outfile of;
+
+    if (argc < 2 || strcmp(argv[1], "--help") == 0) {
+        fprintf(stderr, "usage: perf_trainer OUTDIR [--quick]\n");
+        return argc < 2 ? 2 : 0;
+    }
+    cpu_model(cpu, sizeof cpu);
+
+    mdatt_gen_default_settings(&gs);
+    if (mdatt_gen(&gs, &in) != MDATT_OK) return 1;
+    for (int k = 0; k < 3; k++) {
+        row *r = &rows[nr++];
+        r->name = "paper";
+        r->n = in.n; r->T = in.T; r->d = in.d;
+        r->p = ps[k];
+        r->iters = small_iters;
+        r->target_us = ps[k] == 1.75 ? 4.0 : 2.0;
+        r->bytes = (double)in.n * in.T * in.d * sizeof(double);
+        if (time_train(&in, ps[k], small_iters, reps, r)) return 1;
+    }
+    mdatt_instance_free(&in);
+
+    gs.n = 2048; gs.T = 64; gs.d = 64;
+    if (mdatt_gen(&gs, &in) != MDATT_OK) return 1;
+    for (int k = 0; k < 2; k++) {
+        row *r = &rows[nr++];
+        r->name = "large";
+        r->n = in.n; r->T = in.T; r->d = in.d;
+        r->p = k == 0 ? 2.0 : 1.75;
+        r->iters = big_iters;
+        r->target_us = 0;
+        r->bytes = (double)in.n * in.T * in.d * sizeof(double);
+        if (time_train(&in, r->p, big_iters, reps, r)) return 1;
+    }
+    mdatt_instance_free(&in);
+    bw = read_bandwidth(quick ? 2 : 5);
+
+    snprintf(path, sizeof path, "%s/perf_trainer.csv", argv[1]);
+    if (mdatt_outfile_open(&of, path, err) != MDATT_OK) {
+        fprintf(stderr, "perf_trainer: %s\n", err);
+        return 1;
+    }
+    fprintf(of.f, "case,n,T,d,p,iters,us_per_iter_wall,us_per_iter_cpu,target_us,meets_target,"
+                  "bytes_X_per_step,GB_per_s_cpu,read_bandwidth_GB_per_s,bandwidth_fraction\n");
+    for (int k = 0; k < nr; k++) {
+        const row *r = &rows[k];
+        const double gbs = r->bytes / (r->cpu_us * 1e-6) / 1e9;
+        fprintf(of.f, "%s,%d,%d,%d,%g,%ld,%.4f,%.4f,%g,%s,%.0f,%.3f,%.3f,%.3f\n", r->name, r->n,
+                r->T, r->d, r->p, r->iters, r->wall_us, r->cpu_us, r->target_us,
+                r->target_us > 0 ? (r->cpu_us <= r->target_us ? "yes" : "no")
+                                 : (gbs >= 0.5 * bw / 1e9 ? "yes" : "no"),
+                r->bytes, gbs, bw / 1e9, gbs / (bw / 1e9));
+    }
+    if (mdatt_outfile_commit(&of, err) != MDATT_OK) {
+        fprintf(stderr, "perf_trainer: %s\n", err);
+        return 1;
+    }
+
+    snprintf(path, sizeof path, "%s/perf_trainer.md", argv[1]);
+    if (mdatt_outfile_open(&of, path, err) != MDATT_OK) {
+        fprintf(stderr, "perf_trainer: %s\n", err);
+        return 1;
+    }
+    fprintf(of.f, "# Trainer performance (l_p-AttGD, normalized steps, eta = 0.1)\n\n");
+    fprintf(of.f, "- machine: %s\n- compiler: %s\n- OpenBLAS: %s\n- OPENBLAS_NUM_THREADS: %s\n",
+            cpu, __VERSION__, openblas_get_config(), threads ? threads : "(unset)");
+    fprintf(of.f, "- repetitions: best of %d; times per iteration in microseconds; targets are "
+                  "judged on thread CPU time%s\n\n", reps, quick ? " (quick run)" : "");
+    fprintf(of.f, "## Paper size (n=6, T=8, d=10; W_0 ~ N(0,1), seed 1; %ld iterations)\n\n",
+            small_iters);
+    fprintf(of.f, "| p | wall us/it | CPU us/it | target | met |\n|---|---|---|---|---|\n");
+    for (int k = 0; k < nr; k++)
+        if (rows[k].target_us > 0)
+            fprintf(of.f, "| %g | %.3f | %.3f | <= %g | %s |\n", rows[k].p, rows[k].wall_us,
+                    rows[k].cpu_us, rows[k].target_us,
+                    rows[k].cpu_us <= rows[k].target_us ? "yes" : "**no**");
+    fprintf(of.f, "\n## Large size (n=2048, T=64, d=64; %ld iterations)\n\n", big_iters);
+    fprintf(of.f, "X is %.1f MiB, read once per step.  Measured read bandwidth: %.2f GB/s.\n\n",
+                  rows[nr - 1].bytes / 1048576.0, bw / 1e9);
+    fprintf(of.f, "| p | wall ms/it | CPU ms/it | X GB/s (CPU time) | fraction of bandwidth | "
+                  ">= 1/2 |\n|---|---|---|---|---|---|\n");
+    for (int k = 0; k < nr; k++)
+        if (rows[k].target_us == 0) {
+            const double gbs = rows[k].bytes / (rows[k].cpu_us * 1e-6) / 1e9;
+            fprintf(of.f, "| %g | %.3f | %.3f | %.2f | %.2f | %s |\n", rows[k].p,
+                    rows[k].wall_us / 1e3, rows[k].cpu_us / 1e3, gbs, gbs / (bw / 1e9),
+                    gbs >= 0.5 * bw / 1e9 ? "yes" : "**no**");
+        }
+    if (mdatt_outfile_commit(&of, err) != MDATT_OK) {
+        fprintf(stderr, "perf_trainer: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
