@@ -8,8 +8,15 @@
 /* Sizes from which the dense parts go through OpenBLAS (measured with
  * bench/perf_trainer: below them the call overhead of dgemm/dgemv exceeds
  * the work, e.g. at the paper size n=6, T=8, d=10). */
+#ifndef MDATT_BLAS_MIN_GEMM
 #define MDATT_BLAS_MIN_GEMM 16384   /* n*d*d of U = Z W^T and G = Gm^T Z */
-#define MDATT_BLAS_MIN_GEMV 1024    /* T*d of the per-sample products */
+#endif
+#ifndef MDATT_BLAS_MIN_GEMV         /* T*d of the per-sample products: the own */
+#define MDATT_BLAS_MIN_GEMV ((size_t)1 << 40)   /* kernels with prefetch win */
+#endif
+#ifndef MDATT_PREFETCH_MIN
+#define MDATT_PREFETCH_MIN 512      /* T*d from which X_{i+1} is prefetched */
+#endif
 
 /* Scratch memory of one evaluation (one per thread). */
 struct mdatt_work {

@@ -59,6 +59,24 @@ MDATT_INLINE int cbrt_bad(double ax)
     return !(ax < INFINITY) || (ax != 0.0 && ax < DBL_MIN);
 }
 
+/* Correctly rounded square roots of 4 lanes (SSE2 sqrtpd, baseline on
+ * x86-64; VEX-encoded in the AVX2 clone). */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+typedef double v2d __attribute__((vector_size(16)));
+#define SQRT4(x, out) do {                                                       \
+    const mdatt_v4d x_ = (x);                                                    \
+    v2d lo_ = {x_[0], x_[1]}, hi_ = {x_[2], x_[3]};                              \
+    lo_ = __builtin_ia32_sqrtpd(lo_);                                            \
+    hi_ = __builtin_ia32_sqrtpd(hi_);                                            \
+    (out) = (mdatt_v4d){lo_[0], lo_[1], hi_[0], hi_[1]};                         \
+} while (0)
+#else
+#define SQRT4(x, out) do {                                                       \
+    const mdatt_v4d x_ = (x);                                                    \
+    (out) = (mdatt_v4d){sqrt(x_[0]), sqrt(x_[1]), sqrt(x_[2]), sqrt(x_[3])};     \
+} while (0)
+#endif
+
 static int is_7_3(double q) { return q == 7.0 / 3.0; }
 
 /* --------------------------------------------------------------- kernels */
@@ -77,6 +95,14 @@ double mdatt__pow_sum(const double *x, size_t m, double q)
     } else if (q == 1.0) {
         for (; j < m; j++) s0 += fabs(x[j]);
     } else if (q == 1.5) {
+        mdatt_v4d acc = {0, 0, 0, 0};
+        for (; j + 4 <= m; j += 4) {
+            const mdatt_v4d a = ABS4(MDATT_LD4(x + j));
+            mdatt_v4d r;
+            SQRT4(a, r);
+            acc += a * r;
+        }
+        s1 = MDATT_HSUM(acc);
         for (; j < m; j++) { double a = fabs(x[j]); s0 += a * sqrt(a); }
     } else if (q == 1.75) {
         for (; j < m; j++) { double a = fabs(x[j]); s0 += a * sqrt(a * sqrt(a)); }
@@ -178,7 +204,14 @@ void mdatt_mirror_inverse(const double *theta, double *W, size_t m, double p)
     if (p == 2.0) {
         if (theta != W) memmove(W, theta, m * sizeof *W);
     } else if (p == 3.0) {
-        for (j = 0; j < m; j++) W[j] = copysign(sqrt(fabs(theta[j])), theta[j]);
+        for (j = 0; j + 4 <= m; j += 4) {
+            const mdatt_v4d t = MDATT_LD4(theta + j);
+            const mdatt_v4u sign = (mdatt_v4u)t & UINT64_C(0x8000000000000000);
+            mdatt_v4d r;
+            SQRT4(ABS4(t), r);
+            MDATT_ST4(W + j, (mdatt_v4d)((mdatt_v4u)r | sign));
+        }
+        for (; j < m; j++) W[j] = copysign(sqrt(fabs(theta[j])), theta[j]);
     } else if (p == 1.75) {
         int bad = 0;
         mdatt_v4i bv = {0, 0, 0, 0};

@@ -115,9 +115,11 @@ void mdatt_work_free(mdatt_work *w)
 
 /* ------------------------------------------------------- dense kernels */
 
-/* y = A x, A rows x cols row-major. */
-MDATT_INLINE void mv(const double *A, const double *x, double *y, int rows, int cols,
-                      int blas)
+/* y = A x, A rows x cols row-major.  pf (may be NULL): the next sample's
+ * block of the same shape, prefetched row by row so that its load from
+ * memory overlaps the work on this one. */
+MDATT_INLINE void mv_pf(const double *A, const double *x, double *y, int rows, int cols,
+                        int blas, const double *pf)
 {
     if (blas) {
         cblas_dgemv(CblasRowMajor, CblasNoTrans, rows, cols, 1.0, A, cols, x, 1, 0.0, y, 1);
@@ -125,6 +127,8 @@ MDATT_INLINE void mv(const double *A, const double *x, double *y, int rows, int 
     }
     for (int t = 0; t < rows; t++) {
         const double *a = A + (size_t)t * cols;
+        if (pf)
+            for (int j = 0; j < cols; j += 8) __builtin_prefetch(pf + (size_t)t * cols + j);
         mdatt_v4d acc = {0, 0, 0, 0};
         double s = 0;
         int j = 0;
@@ -132,6 +136,12 @@ MDATT_INLINE void mv(const double *A, const double *x, double *y, int rows, int 
         for (; j < cols; j++) s += a[j] * x[j];
         y[t] = MDATT_HSUM(acc) + s;
     }
+}
+
+MDATT_INLINE void mv(const double *A, const double *x, double *y, int rows, int cols,
+                      int blas)
+{
+    mv_pf(A, x, y, rows, cols, blas, NULL);
 }
 
 /* y = A^T b, A rows x cols row-major: column blocks of 4 accumulated in
@@ -265,6 +275,7 @@ mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double
     const int needW = gW != NULL, needV = gv != NULL;
     const int blas_mm = (size_t)n * d * d >= MDATT_BLAS_MIN_GEMM;
     const int blas_mv = (size_t)T * d >= MDATT_BLAS_MIN_GEMV;
+    const int prefetch = (size_t)T * d >= MDATT_PREFETCH_MIN;
     const double logn = log((double)n);
     double *a = w->a, *r = w->r, *beta = w->beta;
     double loss_sum = 0, smax_sum = 0, smax_min = 1, l1m_max = -INFINITY;
@@ -286,7 +297,8 @@ mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double
         int al = 0;
 
         /* scores (and h) while X_i is in cache */
-        mv(Xi, w->U + (size_t)i * d, a, T, d, blas_mv);
+        mv_pf(Xi, w->U + (size_t)i * d, a, T, d, blas_mv,
+              prefetch && i + 1 < n ? Xi + (size_t)T * d : NULL);
         if (w->Hfix) {
             h = w->Hfix + (size_t)i * T;
         } else {
