@@ -252,8 +252,8 @@ Test(svmio, errors_name_the_field)
 
 /* Writes inst.json, model.json (W = scale * W^mm for p = 2) and svm.json
  * (status, alpha and gap as given) into dir. */
-static void write_hand_files(const char *dir, double scale, int alpha, const char *status,
-                             double gap)
+static void write_hand_files_p(const char *dir, double scale, int alpha, const char *status,
+                               double gap, double model_p, const double *Wmodel)
 {
     char path[512], buf[2048];
     double W[4];
@@ -262,9 +262,10 @@ static void write_hand_files(const char *dir, double scale, int alpha, const cha
     write_text(path, "{\"format\":\"mdatt-instance/1\",\"n\":1,\"T\":2,\"d\":2,"
                      "\"X\":[[[1,0],[0,1]]],\"Y\":[1],\"Z\":[[1,2]],\"v\":[1,0]}");
     snprintf(path, sizeof path, "%s/model.json", dir);
-    snprintf(buf, sizeof buf, "{\"format\":\"mdatt-model/1\",\"p\":2,\"W\":[[%.17g,%.17g],"
+    const double *Wm = Wmodel ? Wmodel : W;
+    snprintf(buf, sizeof buf, "{\"format\":\"mdatt-model/1\",\"p\":%.17g,\"W\":[[%.17g,%.17g],"
              "[%.17g,%.17g]],\"v\":[1,0],\"alpha\":[0],\"iters\":10,\"loss\":\"logistic\"}",
-             scale * W[0], scale * W[1], scale * W[2], scale * W[3]);
+             model_p, scale * Wm[0], scale * Wm[1], scale * Wm[2], scale * Wm[3]);
     write_text(path, buf);
     snprintf(path, sizeof path, "%s/svm.json", dir);
     if (strcmp(status, "optimal") == 0)
@@ -279,6 +280,65 @@ static void write_hand_files(const char *dir, double scale, int alpha, const cha
         snprintf(buf, sizeof buf, "{\"format\":\"mdatt-svm/1\",\"p\":2,\"target\":\"W\","
                  "\"alpha\":[%d],\"status\":\"%s\",\"farkas\":[]}", alpha, status);
     write_text(path, buf);
+}
+
+static void write_hand_files(const char *dir, double scale, int alpha, const char *status,
+                             double gap)
+{
+    write_hand_files_p(dir, scale, alpha, status, gap, 2.0, NULL);
+}
+
+/* The number after "key": in a JSON text (NAN if absent). */
+static double json_num(const char *txt, const char *key)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\": ", key);
+    const char *at = strstr(txt, pat);
+    return at ? strtod(at + strlen(pat), NULL) : NAN;
+}
+
+/* D_psi(A/||A||_p, B/||B||_p) written out from SPEC section 1, for 4 entries. */
+static double breg_dir_ref(const double *A, const double *B, double p)
+{
+    double na = 0, nb = 0, d = 0;
+    for (int j = 0; j < 4; j++) {
+        na += pow(fabs(A[j]), p);
+        nb += pow(fabs(B[j]), p);
+    }
+    na = pow(na, 1 / p);
+    nb = pow(nb, 1 / p);
+    for (int j = 0; j < 4; j++) {
+        double a = A[j] / na, b = B[j] / nb;
+        d += pow(fabs(a), p) / p - pow(fabs(b), p) / p - copysign(pow(fabs(b), p - 1), b) * (a - b);
+    }
+    return d;
+}
+
+Test(cli_check, cross_p_uses_model_psi_and_svm_norm)
+{
+    char *dir = tmpdir_new(), err[1024], path[512];
+    double W2[4], Wm[4];
+    double obj = hand_wmm(2.0, W2);
+    for (int j = 0; j < 4; j++)
+        Wm[j] = W2[j] + (j == 0 ? 0.02 : 0.0);
+    write_hand_files_p(dir, 1.0, 0, "optimal", 1e-12, 3.0, Wm);
+    int rc = run_mdatt(dir, err, sizeof err, "check inst.json model.json svm.json -o c.json");
+    cr_expect_eq(rc, 0, "%s", err);
+    snprintf(path, sizeof path, "%s/c.json", dir);
+    char *txt = read_text(path);
+    cr_assert(txt);
+    cr_expect(strstr(txt, "\"cross_p\": true"));
+    double want = breg_dir_ref(W2, Wm, 3.0);
+    cr_expect(want > 1e-6 && fabs(json_num(txt, "bregman_dir") - want) < 1e-12 * (1 + want),
+              "%.17g vs %.17g", json_num(txt, "bregman_dir"), want);
+    cr_expect(fabs(want - breg_dir_ref(W2, Wm, 2.0)) > 1e-6, "psi of the model's p matters");
+    /* margin: min <M, W> * obj / ||W||_2 with M = (1,-1)(1,2)^T */
+    double marg = (Wm[0] + 2 * Wm[1] - Wm[2] - 2 * Wm[3]) * obj /
+                  sqrt(Wm[0] * Wm[0] + Wm[1] * Wm[1] + Wm[2] * Wm[2] + Wm[3] * Wm[3]);
+    cr_expect(fabs(json_num(txt, "margin_ratio") - marg) < 1e-14, "%.17g vs %.17g",
+              json_num(txt, "margin_ratio"), marg);
+    free(txt);
+    tmpdir_free(dir);
 }
 
 Test(cli_check, help)
