@@ -198,20 +198,26 @@ static void quad_grad(const mdatt_instance *in, const double *W, const double *v
     }
 }
 
-/* ||G e^ls / |G e^ls| - g/|g| || and |log|G e^ls| - log|g|| with g in quad. */
+/* ||G e^ls / |G e^ls| - g/|g| || and |log|G e^ls| - log|g|| with g in quad.
+ * g is first scaled by a power of two (frexpq/ldexpq, exact) so that the
+ * rest runs in double: valgrind emulates the x87 parts of libquadmath's
+ * sqrtq/logq in 64 bits, which breaks them far outside double range. */
 static void compare_quad(const double *G, double ls, const quad *g, int m, double *derr,
                          double *lerr)
 {
-    quad ng = 0, nG = 0, s = 0;
-    for (int j = 0; j < m; j++) { ng += g[j] * g[j]; nG += (quad)G[j] * G[j]; }
-    ng = sqrtq(ng);
-    nG = sqrtq(nG);
-    for (int j = 0; j < m; j++) {
-        quad e = G[j] / nG - g[j] / ng;
-        s += e * e;
-    }
-    *derr = (double)sqrtq(s);
-    *lerr = (double)fabsq(logq(nG) + ls - logq(ng)) / fmax(1.0, fabs((double)logq(ng)));
+    quad gmax = 0;
+    double y[64], sy = 0, sG = 0, s = 0, ng, nG, logng;
+    int e;
+    for (int j = 0; j < m; j++) if (fabsq(g[j]) > gmax) gmax = fabsq(g[j]);
+    frexpq(gmax, &e);
+    for (int j = 0; j < m; j++) { y[j] = (double)ldexpq(g[j], -e); sy += y[j] * y[j]; }
+    for (int j = 0; j < m; j++) sG += G[j] * G[j];
+    ng = sqrt(sy);
+    nG = sqrt(sG);
+    for (int j = 0; j < m; j++) s += (G[j] / nG - y[j] / ng) * (G[j] / nG - y[j] / ng);
+    *derr = sqrt(s);
+    logng = e * M_LN2 + log(ng);
+    *lerr = fabs(log(nG) + ls - logng) / fmax(1.0, fabs(logng));
 }
 
 /* W = c W_dir with the largest non-selected probability about e^logt. */
