@@ -318,10 +318,12 @@ mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double
         }
         if (T > 1) {
             /* e_t = e^{delta_t}, then r_t = e_t / e_max; deep in saturation
-             * (e_max < 2^-900) r_t = e^{delta_t - dmax} instead */
+             * (dmax < -600) r_t = e^{delta_t - dmax} directly */
             r[al] = -1000.0;
-            exp_nonpos_array(r, T);
-            for (t = 0; t < T; t++) if (r[t] > emax) emax = r[t];
+            if (dmax >= -600.0) {
+                exp_nonpos_array(r, T);
+                for (t = 0; t < T; t++) if (r[t] > emax) emax = r[t];
+            }
             if (emax >= 0x1p-900) {
                 const double inv = 1.0 / emax;
                 for (t = 0; t < T; t++) r[t] *= inv;
