@@ -20,12 +20,73 @@ typedef struct {
     long iters;
     int normalized;
     long *ck;           /* npts log-spaced checkpoints */
-    double *y;          /* [pi][seed][metric][npts]; NAN where undefined */
+    double *ly;         /* [pi][seed][metric][npts] log of the metric; NAN where undefined */
 } rate_run;
 
 static size_t ry(const rate_run *R, int pi, int sd, int mt)
 {
     return ((((size_t)pi * R->nseeds + sd) * NMET + mt) * R->npts);
+}
+
+/* log of the excess logistic loss L(W) - L_inf, L_inf = (1/n) sum_i l(Y_i h_ia)
+ * the loss of the one-hot softmax on alpha, without cancellation: with
+ * delta_i = f_i - h_ia = sum_{t != a} s_t (h_t - h_a) from log-domain weights,
+ * u = Y h_a and e = Y delta, l(u + e) - l(u) = log1p(sigmoid(-u) expm1(-e)),
+ * which for tiny e is -sigmoid(-u) e to first order (relative error O(e)).
+ * NAN when some sample's excess is not positive. */
+static double log_excess_loss(const mdatt_instance *in, const double *W, const double *v,
+                              const int *alpha)
+{
+    const int d = in->d, T = in->T;
+    double acc = -INFINITY;
+    for (int i = 0; i < in->n; i++) {
+        const double *z = in->Z + (size_t)i * d, *X = in->X + (size_t)i * T * d;
+        double sc[512], h[512], m = -INFINITY;
+        if (T > 512)
+            return NAN;
+        for (int t = 0; t < T; t++) {
+            double s = 0.0, hv = 0.0;
+            for (int j = 0; j < d; j++) {
+                double wz = 0.0;
+                for (int k = 0; k < d; k++)
+                    wz += W[j * d + k] * z[k];
+                s += X[t * d + j] * wz;
+                hv += X[t * d + j] * v[j];
+            }
+            sc[t] = s;
+            h[t] = hv;
+        }
+        const int a = alpha[i];
+        for (int t = 0; t < T; t++)
+            if (t != a)
+                m = fmax(m, sc[t] - sc[a]);
+        double S = 0.0, Z = 0.0;        /* scaled by e^{-m} */
+        for (int t = 0; t < T; t++)
+            if (t != a) {
+                double w = exp(sc[t] - sc[a] - m);
+                Z += w;
+                S += w * (h[t] - h[a]);
+            }
+        /* log(1 + e^m Z), and delta = S e^m / (1 + e^m Z) */
+        const double lse = m > 0 ? m + log(exp(-m) + Z) : log1p(exp(m) * Z);
+        const double e_sign = in->Y[i] * S;
+        if (!(e_sign < 0.0))
+            return NAN;
+        const double log_me = log(-e_sign) + m - lse;       /* log(-e) */
+        const double u = in->Y[i] * h[a];
+        const double log_sig = u > 0 ? -u - log1p(exp(-u)) : -log1p(exp(u));  /* log sigmoid(-u) */
+        double li;
+        if (log_me < -20.0)
+            li = log_sig + log_me;
+        else {
+            double x = log1p(exp(log_sig) * expm1(exp(log_me)));
+            li = x > 0 ? log(x) : NAN;
+        }
+        if (!isfinite(li))
+            return NAN;
+        acc = acc > li ? acc + log1p(exp(li - acc)) : li + log1p(exp(acc - li));
+    }
+    return acc - log((double)in->n);
 }
 
 static int rate_job(int job, void *vctx)
@@ -38,9 +99,9 @@ static int rate_job(int job, void *vctx)
     if (mdatt_gen(&gs, &in) != MDATT_OK)
         return 1;
     double *W = malloc(sizeof(double) * dd), *v = malloc(sizeof(double) * d);
-    double *Ws = malloc(sizeof(double) * dd * R->npts), *loss = malloc(sizeof(double) * R->npts);
+    double *Ws = malloc(sizeof(double) * dd * R->npts);
     int *alpha = malloc(sizeof(int) * in.n), rc = 1;
-    if (!W || !v || !Ws || !loss || !alpha)
+    if (!W || !v || !Ws || !alpha)
         goto out;
     bench_init_w(W, d, R->init_std, seed);
     memcpy(v, in.v, sizeof(double) * d);
@@ -57,27 +118,16 @@ static int rate_job(int job, void *vctx)
             goto out;
         at = R->ck[j];
         memcpy(Ws + (size_t)j * dd, W, sizeof(double) * dd);
-        loss[j] = info.ev.loss;
     }
     attsvm_result r;
     if (bench_svm(&in, alpha, R->p[pi], ATTSVM_TARGET_W, &r) == 0) {
-        /* the loss's limit when the softmax is one-hot on alpha */
-        double linf = 0.0;
-        for (int i = 0; i < in.n; i++) {
-            const double *x = in.X + ((size_t)i * in.T + alpha[i]) * d;
-            double u = 0.0;
-            for (int j = 0; j < d; j++)
-                u += x[j] * v[j];
-            u *= in.Y[i];
-            linf += (u > 0 ? log1p(exp(-u)) : -u + log1p(exp(u))) / in.n;
-        }
         for (int j = 0; j < R->npts; j++) {
             const double *Wj = Ws + (size_t)j * dd;
-            double *y = R->y;
-            y[ry(R, pi, sd, 0) + j] = mdatt_bregman_dir(r.x, Wj, dd, R->p[pi]);
-            y[ry(R, pi, sd, 1) + j] = 1.0 - mdatt_margin_ratio(&in, alpha, Wj, R->p[pi], r.objective);
-            y[ry(R, pi, sd, 2) + j] = loss[j] - linf;
-            y[ry(R, pi, sd, 3) + j] = mdatt_norm_p(Wj, dd, R->p[pi]);
+            double *ly = R->ly;     /* log(x) of x <= 0 is NAN: excluded from fits */
+            ly[ry(R, pi, sd, 0) + j] = log(mdatt_bregman_dir(r.x, Wj, dd, R->p[pi]));
+            ly[ry(R, pi, sd, 1) + j] = log(1.0 - mdatt_margin_ratio(&in, alpha, Wj, R->p[pi], r.objective));
+            ly[ry(R, pi, sd, 2) + j] = log_excess_loss(&in, Wj, v, alpha);
+            ly[ry(R, pi, sd, 3) + j] = log(mdatt_norm_p(Wj, dd, R->p[pi]));
         }
         rc = 0;
     }
@@ -86,7 +136,6 @@ out:
     free(W);
     free(v);
     free(Ws);
-    free(loss);
     free(alpha);
     mdatt_instance_free(&in);
     return rc;
@@ -112,15 +161,15 @@ static void fit_metric(const rate_run *R, int pi, int mt, bench_table *t, double
         int ok = 1;
         double s = 0.0;
         for (int sd = 0; sd < S; sd++) {
-            double y = R->y[ry(R, pi, sd, mt) + j];
-            ok &= isfinite(y) && y > 0.0;
-            s += ok ? log(y) : 0.0;
+            double l = R->ly[ry(R, pi, sd, mt) + j];
+            ok &= isfinite(l);
+            s += ok ? l : 0.0;
         }
         if (!ok)
             continue;
         k[m] = (double)R->ck[j];
         for (int sd = 0; sd < S; sd++)
-            ly[sd * R->npts + m] = log(R->y[ry(R, pi, sd, mt) + j]);
+            ly[sd * R->npts + m] = R->ly[ry(R, pi, sd, mt) + j];
         avg[m] = s / S;
         mean[j] = exp(avg[m]);
         m++;
@@ -214,8 +263,8 @@ int bench_rates(bench_ctx *b)
     for (int vi = 0; vi < nv; vi++) {
         rate_run *R = &runs[vi];
         R->ck = malloc(sizeof(long) * R->npts);
-        R->y = malloc(sizeof(double) * R->np * R->nseeds * NMET * R->npts);
-        if (!R->ck || !R->y)
+        R->ly = malloc(sizeof(double) * R->np * R->nseeds * NMET * R->npts);
+        if (!R->ck || !R->ly)
             goto out;
         int m = 0;                          /* log-spaced, distinct integers up to iters */
         for (int j = 0; j < R->npts; j++) {
@@ -225,7 +274,7 @@ int bench_rates(bench_ctx *b)
         }
         R->npts = m;
         for (size_t q = 0; q < (size_t)R->np * R->nseeds * NMET * R->npts; q++)
-            R->y[q] = NAN;
+            R->ly[q] = NAN;
         if (bench_parallel(b, vname[vi], R->np * R->nseeds, rate_job, R)) {
             snprintf(b->err, sizeof b->err, "%s: a run or SVM solve failed", vname[vi]);
             goto out;
@@ -273,7 +322,7 @@ int bench_rates(bench_ctx *b)
              "(logpower), a loglog(k)/log(k) (loglog), and for norm_p also a k (linear) and a log k (log). "
              "Chosen: lowest log-space RMSE (near-ties to fewer parameters). b 95%%: bootstrap over seeds "
              "(%ld resamples). excess_loss = L(W_k) - L_inf with L_inf the loss of the one-hot softmax "
-             "on the selected tokens.", base.n, base.T, base.d, base.fit_from, base.boot);
+             "on the selected tokens, computed in the log domain without cancellation.", base.n, base.T, base.d, base.fit_from, base.boot);
     if (bench_table_write(b, &t, "table", cap) ||
         bench_figure(b, "rates", nv > 1 ? "1200,800" : "1200,420", body))
         goto out;
@@ -285,7 +334,7 @@ int bench_rates(bench_ctx *b)
 out:
     for (int vi = 0; vi < nv; vi++) {
         free(runs[vi].ck);
-        free(runs[vi].y);
+        free(runs[vi].ly);
     }
     bench_table_free(&t);
     return rc;
