@@ -24,12 +24,12 @@ static void paper(mdatt_instance *in, double *W0)
     for (int j = 0; j < PDD; j++) W0[j] = mdatt_rng_normal(&r);
 }
 
-/* sum |x|^q with pow: an independent dual-norm reference */
-static double qnorm_ref(const long double *x, size_t m, double q)
+/* (sum |x|^q)^(1/q) with pow: an independent dual-norm reference */
+static double qnorm_ref(const double *x, size_t m, double q)
 {
-    long double s = 0;
-    for (size_t j = 0; j < m; j++) s += powl(fabsl(x[j]), q);
-    return (double)powl(s, 1.0L / q);
+    double s = 0;
+    for (size_t j = 0; j < m; j++) s += pow(fabs(x[j]), q);
+    return pow(s, 1.0 / q);
 }
 
 Test(train, settings)
@@ -95,7 +95,7 @@ typedef struct {
     double max_rel_theta;       /* the same from theta itself, with powl */
     double last_log_loss, last_loss, first_log_loss;
     int bad_loss;
-    long double prev[PDD];
+    double prev[PDD], prev_lo[PDD];
     int have_prev;
 } sat_ctx;
 
@@ -114,16 +114,18 @@ static int sat_hook(const mdatt_train_point *pt, void *c_)
     /* every 97th step (and its predecessor), recompute the step of the dual
      * iterate theta = hi + lo from the state itself */
     if (pt->k % 97 == 0 || pt->k % 97 == 1) {
-        long double cur[PDD], diff[PDD];
-        for (int j = 0; j < PDD; j++) cur[j] = (long double)pt->theta[j] + pt->theta_lo[j];
         if (c->have_prev && pt->k % 97 == 1) {
-            double r;
-            for (int j = 0; j < PDD; j++) diff[j] = cur[j] - c->prev[j];
+            double diff[PDD], r;
+            /* (hi' - hi) is exact (Sterbenz) once |theta| >> eta; adding the
+             * difference of the low parts recovers the step to ~1e-16 */
+            for (int j = 0; j < PDD; j++)
+                diff[j] = (pt->theta[j] - c->prev[j]) + (pt->theta_lo[j] - c->prev_lo[j]);
             r = fabs(qnorm_ref(diff, PDD, c->q) - c->eta) / c->eta;
             if (r > c->max_rel_theta) c->max_rel_theta = r;
             c->checked++;
         }
-        memcpy(c->prev, cur, sizeof cur);
+        memcpy(c->prev, pt->theta, sizeof c->prev);
+        memcpy(c->prev_lo, pt->theta_lo, sizeof c->prev_lo);
         c->have_prev = 1;
     }
     return 0;
@@ -132,6 +134,9 @@ static int sat_hook(const mdatt_train_point *pt, void *c_)
 Test(train, paper_instance_200k_normalized_steps_exact_and_loss_finite, .timeout = 120)
 {
     const double ps[] = {1.75, 2.0, 3.0};
+    /* MDATT_SAT_ITERS shortens the run (e.g. under valgrind) */
+    const char *env = getenv("MDATT_SAT_ITERS");
+    const long iters = env ? atol(env) : 200000;
     mdatt_instance in;
     double W0[PDD];
     paper(&in, W0);
@@ -147,7 +152,7 @@ Test(train, paper_instance_200k_normalized_steps_exact_and_loss_finite, .timeout
         mdatt_train_default_settings(&s);
         s.p = ps[k];
         s.lr = 0.1;
-        s.iters = 200000;
+        s.iters = iters;
         s.normalized = 1;
         s.log_every = 1;
         s.hook = sat_hook;
@@ -156,12 +161,12 @@ Test(train, paper_instance_200k_normalized_steps_exact_and_loss_finite, .timeout
         c.p = s.p;
         c.q = mdatt_dual_exponent(s.p);
         cr_assert_eq(mdatt_train(&in, &s, W, v, alpha, &info), MDATT_OK);
-        cr_expect_eq(info.iters, 200000);
-        cr_expect_eq(c.points, 200001);
+        cr_expect_eq(info.iters, iters);
+        cr_expect_eq(c.points, iters + 1);
         cr_expect_eq(info.stalled, 0);
         cr_expect(c.max_rel_reported <= 1e-12, "p=%g: reported step error %g", s.p,
                   c.max_rel_reported);
-        cr_expect(c.checked > 2000);
+        cr_expect(c.checked >= iters / 97 - 1);
         cr_expect(c.max_rel_theta <= 1e-12, "p=%g: theta step error %g", s.p, c.max_rel_theta);
         cr_expect_eq(c.bad_loss, 0, "p=%g: loss not finite/positive at %d points", s.p,
                      c.bad_loss);
@@ -169,7 +174,8 @@ Test(train, paper_instance_200k_normalized_steps_exact_and_loss_finite, .timeout
         cr_expect(isfinite(info.ev.log_loss) && info.ev.loss > 0);
         /* deep in saturation: the non-selected probabilities left double range
          * long ago for p = 1.75 and 2 */
-        cr_expect(info.ev.log1m_smax_max < -70, "p=%g: %g", s.p, info.ev.log1m_smax_max);
+        if (iters >= 200000)
+            cr_expect(info.ev.log1m_smax_max < -70, "p=%g: %g", s.p, info.ev.log1m_smax_max);
         /* W grows: theta moves by eta per step in ||.||_q */
         {
             double th[PDD];
