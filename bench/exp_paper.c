@@ -213,7 +213,7 @@ int bench_paper_fig4(bench_ctx *b)
             if (c->p[pi] == 3.0)
                 ref = c->psvm[si] == 3.0 ? "~0.005" : c->psvm[si] == 2.0 ? "~0.18"
                       : c->psvm[si] == 1.75 ? "~0.21" : "";
-            bench_table_row(&t, "%g|%g|%.6g|%.6g|%d", c->p[pi], c->psvm[si], mean, std, cnt);
+            bench_table_row(&t, "%g|%g|%.10g|%.10g|%d", c->p[pi], c->psvm[si], mean, std, cnt);
             bench_table_row(&tm, "%g|%g|%.4g|%.3g|%d|%s", c->p[pi], c->psvm[si], mean, std, cnt, ref);
         }
     char caption[512];
@@ -593,9 +593,9 @@ int bench_paper_joint(bench_ctx *b)
             lw += snprintf(wrow + lw, sizeof wrow - lw,
                            "set title 'W_k/||W_k||_{%s}'\nset xlabel 'iteration k'\nset ylabel ''\n"
                            "set logscale x\nset key bottom right\nplot for [e=0:3] '%s' index 0 using "
-                           "($1+1):(column(8+e)) with lines lw 2 title sprintf('entry %%d', e), "
+                           "($1+1):(column(8+e)) with lines lw 2 lc e+1 title sprintf('entry %%d', e), "
                            "for [e=0:3] '' index 1 every ::1::1 using (1):(column(4+e)):(%ld):(0) "
-                           "with vectors nohead dt 2 notitle\nunset logscale x\n",
+                           "with vectors nohead dt 2 lc e+1 notitle\nunset logscale x\n",
                            pa, name, c.iters[pi]);
         }
         attsvm_result_free(&rw);

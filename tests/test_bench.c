@@ -1,0 +1,110 @@
+/* test_bench.c - `mdatt bench`: a reduced Fig. 4 reproduction against values
+ * computed offline by an independent numpy/scipy implementation
+ * (tests/data/reference_fig4.py), thread-count independence of the reports,
+ * and configuration errors that name the field. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include "common.h"
+
+static char *dir;
+static char err[4096];
+static void setup(void) { dir = tmpdir_new(); }
+static void teardown(void) { tmpdir_free(dir); }
+TestSuite(bench, .init = setup, .fini = teardown, .timeout = 120);
+
+static const char *srcdir(void)
+{
+    const char *s = getenv("MDATT_SRCDIR");
+    return s ? s : ".";
+}
+
+/* Parse "p_alg,p_svm,mean,std,seeds" rows (header skipped). */
+static int read_table(const char *path, double rows[][5], int max)
+{
+    FILE *f = fopen(path, "r");
+    char line[512];
+    int n = 0;
+    if (!f)
+        return -1;
+    if (!fgets(line, sizeof line, f)) {
+        fclose(f);
+        return -1;
+    }
+    while (n < max && fgets(line, sizeof line, f) &&
+           sscanf(line, "%lf,%lf,%lf,%lf,%lf", &rows[n][0], &rows[n][1], &rows[n][2], &rows[n][3],
+                  &rows[n][4]) == 5)
+        n++;
+    fclose(f);
+    return n;
+}
+
+Test(bench, reduced_fig4_matches_independent_reference)
+{
+    cr_assert_eq(run_mdatt(dir, err, sizeof err, "bench '%s/tests/data/fig4_small.json' -o r2 --threads 2 --quiet",
+                           srcdir()), 0, "%s", err);
+    char got_path[600], want_path[600];
+    snprintf(got_path, sizeof got_path, "%s/r2/paper_fig4/table.csv", dir);
+    snprintf(want_path, sizeof want_path, "%s/tests/data/fig4_small_expected.csv", srcdir());
+    double got[16][5], want[16][5];
+    int ng = read_table(got_path, got, 16), nw = read_table(want_path, want, 16);
+    cr_assert_eq(nw, 9, "expected table has 9 rows");
+    cr_assert_eq(ng, nw, "table.csv rows: %d", ng);
+    /* Tolerances: the reference's SVM is solved by L-BFGS-B on the dual to about
+     * 1e-9 relative; 1e-6 relative leaves room for it and none for a wrong
+     * token, step or divergence. */
+    for (int r = 0; r < nw; r++) {
+        cr_assert(got[r][0] == want[r][0] && got[r][1] == want[r][1] && got[r][4] == want[r][4],
+                  "row %d keys", r);
+        cr_assert(fabs(got[r][2] - want[r][2]) <= 1e-6 * want[r][2],
+                  "p_alg=%g p_svm=%g: mean %.10g, reference %.10g", want[r][0], want[r][1], got[r][2], want[r][2]);
+        cr_assert(fabs(got[r][3] - want[r][3]) <= 1e-6 * want[r][3] + 1e-12,
+                  "p_alg=%g p_svm=%g: std %.10g, reference %.10g", want[r][0], want[r][1], got[r][3], want[r][3]);
+    }
+}
+
+Test(bench, reports_do_not_depend_on_the_thread_count)
+{
+    for (int th = 1; th <= 2; th++)
+        cr_assert_eq(run_mdatt(dir, err, sizeof err, "bench '%s/tests/data/fig4_small.json' -o r%d --threads %d --quiet",
+                               srcdir(), th, th), 0, "%s", err);
+    const char *files[] = {"table.csv", "table.md", "tokens.csv", "certificates.csv", "curves_p3.tsv",
+                           "fig4.svg", "fig4_log.svg"};
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        char a[600], b[600];
+        snprintf(a, sizeof a, "%s/r1/paper_fig4/%s", dir, files[k]);
+        snprintf(b, sizeof b, "%s/r2/paper_fig4/%s", dir, files[k]);
+        char *x = read_text(a), *y = read_text(b);
+        if (strstr(files[k], ".svg") && !x && !y)
+            continue;               /* built without gnuplot: no figures to compare */
+        cr_assert(x && y, "%s missing", files[k]);
+        cr_assert_str_eq(x, y, "%s differs between 1 and 2 threads", files[k]);
+        free(x);
+        free(y);
+    }
+}
+
+static void expect_bad_config(const char *json, const char *needle)
+{
+    char p[600];
+    snprintf(p, sizeof p, "%s/cfg.json", dir);
+    write_text(p, json);
+    int rc = run_mdatt(dir, err, sizeof err, "bench cfg.json -o out --quiet");
+    cr_assert_eq(rc, 2, "%s: exit %d (%s)", json, rc, err);
+    cr_assert(strstr(err, needle), "'%s' lacks '%s'", err, needle);
+}
+
+Test(bench, bad_configurations_name_the_field)
+{
+    expect_bad_config("{", "malformed JSON");
+    expect_bad_config("{\"n\": 3}", "experiment");
+    expect_bad_config("{\"experiment\": \"fig5\"}", "unknown 'fig5'");
+    expect_bad_config("{\"experiment\": \"paper_fig4\", \"p\": [2], \"iters\": [10]}", "seeds");
+    expect_bad_config("{\"experiment\": \"paper_fig4\", \"seeds\": {\"from\": 1, \"to\": 2}, "
+                      "\"p\": [1, 2], \"iters\": [10, 10]}", "p[0]");
+    expect_bad_config("{\"experiment\": \"paper_fig4\", \"seeds\": {\"from\": 1, \"to\": 2}, "
+                      "\"p\": [2, 3], \"iters\": [10]}", "iters");
+    expect_bad_config("{\"experiment\": \"paper_fig4\", \"seeds\": {\"from\": 1, \"to\": 2}, "
+                      "\"p\": [2], \"iters\": [10], \"lr\": -1}", "lr");
+    expect_bad_config("{\"experiment\": \"rates\", \"p\": [2]}", "normalized");
+    expect_bad_config("{\"experiment\": \"paper_fig4\", \"output\": \"../x\"}", "output");
+}
