@@ -1,0 +1,142 @@
+#!/usr/bin/python3
+"""perf_oracle.py - the cvxopt side of bench/perf_oracle (run by it, not by hand).
+
+Reads one instance written by bench/perf_oracle (text: "m nx reps", then the
+m x nx matrix A row by row, then the exponents, one per line: 1, 1.5, ..., inf)
+and solves min ||x||_p s.t. A x >= 1 with cvxopt for every exponent:
+  p = 1, inf : solvers.lp on the usual epigraph LPs,
+  p = 2      : solvers.qp (min x'x/2),
+  other p    : solvers.cp on min sum t_j^p / p s.t. -t <= x <= t, A x >= 1.
+Each solve is timed in-process (median over reps, the solver call only) and
+certified with the oracle's formula: UB = ||x||_p / min(1, min_r a_r.x),
+LB = sum(lambda) / ||A^T lambda||_q with lambda the multipliers of A x >= 1
+(clipped at 0), gap = (UB - LB) / UB, violation = max_r (1 - a_r.x)+ / ||a_r||_q.
+Prints one JSON object: {"cvxopt": version, "results": [{p, seconds, objective,
+gap, max_violation, status}]}.  Without cvxopt it prints {"cvxopt": null}.
+"""
+import json
+import math
+import sys
+import time
+
+try:
+    import numpy as np
+    import cvxopt
+    from cvxopt import matrix, solvers, spmatrix
+except ImportError:
+    print(json.dumps({"cvxopt": None, "results": []}))
+    sys.exit(0)
+
+solvers.options["show_progress"] = False
+
+
+def norm(v, p):
+    v = np.abs(v)
+    mx = v.max() if v.size else 0.0
+    if mx == 0.0 or math.isinf(p):
+        return float(mx)
+    return float(mx * np.sum((v / mx) ** p) ** (1.0 / p))
+
+
+def certify(A, p, x, lam):
+    q = math.inf if p == 1 else (1.0 if math.isinf(p) else p / (p - 1))
+    ax = A @ x
+    nq = np.array([norm(a, q) for a in A])
+    viol = float(np.max(np.maximum(0.0, 1.0 - ax) / nq))
+    mn = float(ax.min())
+    ub = math.inf if mn <= 0 else norm(x, p) / min(1.0, mn)
+    lam = np.maximum(lam, 0.0)
+    un = norm(A.T @ lam, q)
+    lb = float(lam.sum() / un) if un > 0 else 0.0
+    return ub, lb, (ub - lb) / ub, viol
+
+
+def solve(A, p):
+    m, nx = A.shape
+    Am = matrix(A)
+    I = spmatrix(1.0, range(nx), range(nx))
+    if p == 1 or math.isinf(p):
+        if p == 1:  # z = (x, t): min 1't, x - t <= 0, -x - t <= 0, -A x <= -1
+            c = matrix(np.concatenate([np.zeros(nx), np.ones(nx)]))
+            G = sparse_blocks(nx, A, epi_cols=nx)
+        else:       # z = (x, s): min s, x - s <= 0, -x - s <= 0, -A x <= -1
+            c = matrix(np.concatenate([np.zeros(nx), [1.0]]))
+            G = sparse_blocks(nx, A, epi_cols=1)
+        h = matrix(np.concatenate([np.zeros(2 * nx), -np.ones(m)]))
+        t0 = time.perf_counter()
+        sol = solvers.lp(c, G, h)
+        t = time.perf_counter() - t0
+        x = np.array(sol["x"]).ravel()[:nx]
+        lam = np.array(sol["z"]).ravel()[2 * nx:]
+        return t, x, lam, sol["status"]
+    if p == 2:
+        t0 = time.perf_counter()
+        sol = solvers.qp(matrix(I), matrix(0.0, (nx, 1)), -Am, matrix(-1.0, (m, 1)))
+        t = time.perf_counter() - t0
+        return t, np.array(sol["x"]).ravel(), np.array(sol["z"]).ravel(), sol["status"]
+    # z = (x, t), f0 = sum t^p / p on t > 0.
+    def F(z=None, zz=None):
+        if z is None:
+            return 0, matrix(np.concatenate([np.zeros(nx), np.ones(nx)]))
+        tt = np.array(z[nx:]).ravel()
+        if np.any(tt <= 0):
+            return None
+        f = matrix(np.sum(tt ** p) / p)
+        Df = matrix(np.concatenate([np.zeros(nx), tt ** (p - 1)]), (1, 2 * nx))
+        if zz is None:
+            return f, Df
+        H = spmatrix(zz[0] * (p - 1) * tt ** (p - 2), range(nx, 2 * nx), range(nx, 2 * nx))
+        return f, Df, H
+    G = sparse_blocks(nx, A, epi_cols=nx)
+    h = matrix(np.concatenate([np.zeros(2 * nx), -np.ones(m)]))
+    t0 = time.perf_counter()
+    sol = solvers.cp(F, G=G, h=h)
+    t = time.perf_counter() - t0
+    x = np.array(sol["x"]).ravel()[:nx]
+    lam = np.array(sol["zl"]).ravel()[2 * nx:]
+    return t, x, lam, sol["status"]
+
+
+def sparse_blocks(nx, A, epi_cols):
+    """Rows [I, -E; -I, -E; -A, 0] with E = I (epi_cols = nx) or ones (epi_cols = 1)."""
+    m = A.shape[0]
+    G = np.zeros((2 * nx + m, nx + epi_cols))
+    G[:nx, :nx] = np.eye(nx)
+    G[nx:2 * nx, :nx] = -np.eye(nx)
+    if epi_cols == nx:
+        G[:nx, nx:] = -np.eye(nx)
+        G[nx:2 * nx, nx:] = -np.eye(nx)
+    else:
+        G[:2 * nx, nx] = -1.0
+    G[2 * nx:, :nx] = -A
+    return matrix(G)
+
+
+def main():
+    with open(sys.argv[1]) as f:
+        tok = f.read().split()
+    m, nx, reps = int(tok[0]), int(tok[1]), int(tok[2])
+    A = np.array([float(v) for v in tok[3:3 + m * nx]]).reshape(m, nx)
+    ps = [float(v) for v in tok[3 + m * nx:]]
+    out = []
+    for p in ps:
+        times, res = [], None
+        for _ in range(reps):
+            try:
+                t, x, lam, st = solve(A, p)
+            except Exception as e:  # cvxopt raises on singular KKT systems
+                res = {"p": p, "status": "error: %s" % e}
+                break
+            times.append(t)
+            ub, lb, gap, viol = certify(A, p, x, lam)
+            res = {"p": p, "status": st, "objective": ub, "lower_bound": lb, "gap": gap,
+                   "max_violation": viol}
+        if times:
+            res["seconds"] = sorted(times)[len(times) // 2]
+        out.append(res)
+    print(json.dumps({"cvxopt": cvxopt.__version__, "results": out},
+                     default=lambda v: None if v != v else v))
+
+
+if __name__ == "__main__":
+    main()

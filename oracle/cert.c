@@ -1,0 +1,227 @@
+/* cert.c - norms and the certificate of an answer (SPEC section 1, "Certificate").
+ *
+ * Primal: any feasible x gives UB = ||x||_p.  Dual: any lambda >= 0 gives
+ * LB = sum(lambda) / ||A^T lambda||_q, since for feasible x
+ *   sum(lambda) <= lambda^T A x = (A^T lambda)^T x <= ||A^T lambda||_q ||x||_p
+ * (Hoelder).  gap = (UB - LB) / UB.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+
+#include "internal.h"
+
+double attsvm__dual_exp(double p)
+{
+    if (p == 1.0)
+        return INFINITY;
+    if (isinf(p))
+        return 1.0;
+    return p / (p - 1.0);
+}
+
+double attsvm__norm(const double *x, int n, double p)
+{
+    double mx = 0.0;
+    for (int j = 0; j < n; j++)
+        mx = fmax(mx, fabs(x[j]));
+    if (isinf(p) || mx == 0.0)
+        return mx;
+    long double s = 0.0L;
+    if (p == 1.0) {
+        for (int j = 0; j < n; j++)
+            s += fabs(x[j]);
+        return (double)s;
+    }
+    if (p == 2.0) {
+        for (int j = 0; j < n; j++) {
+            long double t = x[j] / mx;
+            s += t * t;
+        }
+        return mx * (double)sqrtl(s);
+    }
+    for (int j = 0; j < n; j++)
+        s += powl(fabsl((long double)x[j] / mx), p);
+    return mx * (double)powl(s, 1.0L / p);
+}
+
+void attsvm__rowdots(const attsvm__prob *P, const double *x, double *ax)
+{
+    for (int r = 0; r < P->m; r++) {
+        const double *a = P->A + (size_t)r * P->nx;
+        long double s = 0.0L;
+        for (int j = 0; j < P->nx; j++)
+            s += (long double)a[j] * x[j];
+        ax[r] = (double)s;
+    }
+}
+
+void attsvm__atlam(const attsvm__prob *P, const double *lam, double *u)
+{
+    long double *acc = calloc((size_t)P->nx, sizeof *acc);
+    for (int r = 0; r < P->m; r++) {
+        if (lam[r] == 0.0)
+            continue;
+        const double *a = P->A + (size_t)r * P->nx;
+        for (int j = 0; j < P->nx; j++)
+            acc[j] += (long double)lam[r] * a[j];
+    }
+    for (int j = 0; j < P->nx; j++)
+        u[j] = (double)acc[j];
+    free(acc);
+}
+
+/* Positive multipliers as the public list. */
+static void dual_list(const attsvm__prob *P, const double *lam, attsvm_result *r)
+{
+    int k = 0;
+    for (int i = 0; i < P->m; i++)
+        k += lam[i] > 0.0;
+    r->ndual = k;
+    r->dual = k ? malloc(sizeof *r->dual * (size_t)k) : NULL;
+    k = 0;
+    for (int i = 0; i < P->m; i++)
+        if (lam[i] > 0.0)
+            r->dual[k++] = (attsvm_mult){i, lam[i]};
+}
+
+static void no_answer(attsvm_result *r)
+{
+    r->objective = r->lower_bound = r->gap = r->max_violation = NAN;
+    free(r->x);
+    r->x = NULL;
+}
+
+void attsvm__finish(const attsvm__prob *P, attsvm__out *o, attsvm_result *r)
+{
+    const int m = P->m, nx = P->nx;
+    r->status = o->status;
+    snprintf(r->message, sizeof r->message, "%s", o->msg);
+    r->nx = nx;
+    r->rounds = o->rounds;
+    r->lp_solves = o->lp_solves;
+    r->working_rows = o->working_rows;
+    r->lp_iterations = o->lp_iterations;
+    r->newton_iterations = o->newton_iterations;
+    r->exact_checked = o->exact_checked;
+    r->exact_optimal = o->exact_optimal;
+    r->x = o->x;
+    o->x = NULL;
+    r->farkas_residual = 0.0;
+    if (o->status == ATTSVM_INFEASIBLE) {
+        /* Farkas: lambda >= 0, A^T lambda = 0, sum lambda > 0. */
+        double *u = malloc(sizeof *u * (size_t)nx);
+        attsvm__atlam(P, o->lam, u);
+        long double den = 0.0L;
+        for (int i = 0; i < m; i++)
+            if (o->lam[i] > 0.0)
+                den += o->lam[i] * attsvm__norm(P->A + (size_t)i * nx, nx, 1.0);
+        r->farkas_residual = den > 0 ? attsvm__norm(u, nx, 1.0) / (double)den : INFINITY;
+        free(u);
+        no_answer(r);
+        r->objective = r->lower_bound = INFINITY;
+        dual_list(P, o->lam, r);
+        return;
+    }
+    if (o->status != ATTSVM_OPTIMAL) {
+        no_answer(r);
+        return;
+    }
+    double *ax = malloc(sizeof *ax * (size_t)m), *u = malloc(sizeof *u * (size_t)nx);
+    double *x = r->x;
+    /* Scale x onto the feasible set if rounding left a row a hair short. */
+    attsvm__rowdots(P, x, ax);
+    double mn = INFINITY;
+    for (int i = 0; i < m; i++)
+        mn = fmin(mn, ax[i]);
+    if (mn < 1.0 && mn > 1.0 - 1e-6) {
+        for (int j = 0; j < nx; j++)
+            x[j] /= mn;
+        attsvm__rowdots(P, x, ax);
+    }
+    double viol = 0.0;
+    for (int i = 0; i < m; i++)
+        if (ax[i] < 1.0)
+            viol = fmax(viol, (1.0 - ax[i]) / P->nq[i]);
+    long double sl = 0.0L;
+    double lmax = 0.0;
+    for (int i = 0; i < m; i++) {
+        if (!(o->lam[i] > 0.0))
+            o->lam[i] = 0.0;
+        sl += o->lam[i];
+        lmax = fmax(lmax, o->lam[i]);
+    }
+    attsvm__atlam(P, o->lam, u);
+    r->objective = attsvm__norm(x, nx, P->p);
+    double un = attsvm__norm(u, nx, P->q);
+    r->lower_bound = un > 0.0 ? (double)sl / un : 0.0;
+    r->gap = r->objective > 0.0 ? (r->objective - r->lower_bound) / r->objective : 0.0;
+    r->max_violation = viol;
+    dual_list(P, o->lam, r);
+    int k = 0;
+    r->support = malloc(sizeof *r->support * (size_t)(r->ndual ? r->ndual : 1));
+    for (int i = 0; i < m; i++)
+        if (o->lam[i] > 1e-12 * lmax && fabs(ax[i] - 1.0) <= 1e-9)
+            r->support[k++] = i;
+    r->nsupport = k;
+    free(ax);
+    free(u);
+    if (!(r->gap <= P->s->gap_tol) || !(viol <= P->s->feas_tol)) {
+        r->status = ATTSVM_FAILED;
+        snprintf(r->message, sizeof r->message,
+                 "certificate outside tolerance: gap %.3g (gap_tol %.3g), violation %.3g "
+                 "(feas_tol %.3g)",
+                 r->gap, P->s->gap_tol, viol, P->s->feas_tol);
+        free(r->dual);
+        free(r->support);
+        r->dual = NULL;
+        r->support = NULL;
+        r->ndual = r->nsupport = 0;
+        no_answer(r);
+    }
+}
+
+/* The independent checker: deliberately self-contained (its own norms, no
+ * solver state), a direct transcription of the certificate's definition. */
+static double cert_norm(const double *x, int n, double p)
+{
+    double mx = 0.0, s = 0.0;
+    for (int j = 0; j < n; j++)
+        mx = fmax(mx, fabs(x[j]));
+    if (isinf(p) || mx == 0.0)
+        return mx;
+    for (int j = 0; j < n; j++)
+        s += pow(fabs(x[j]) / mx, p);
+    return mx * pow(s, 1.0 / p);
+}
+
+void attsvm_certify(const double *A, int m, int nx, double p, const double *x,
+                    const attsvm_mult *dual, int ndual, attsvm_cert *c)
+{
+    double q = p == 1.0 ? INFINITY : isinf(p) ? 1.0 : p / (p - 1.0);
+    double mn = INFINITY, viol = 0.0, sl = 0.0;
+    double *u = calloc((size_t)nx, sizeof *u);
+    for (int r = 0; r < m; r++) {
+        const double *a = A + (size_t)r * nx;
+        double ax = 0.0;
+        for (int j = 0; j < nx; j++)
+            ax += a[j] * (x ? x[j] : 0.0);
+        mn = fmin(mn, ax);
+        double na = cert_norm(a, nx, q);
+        if (ax < 1.0)
+            viol = fmax(viol, na > 0.0 ? (1.0 - ax) / na : INFINITY);
+    }
+    for (int k = 0; k < ndual; k++) {
+        const double *a = A + (size_t)dual[k].row * nx;
+        sl += dual[k].lambda;
+        for (int j = 0; j < nx; j++)
+            u[j] += dual[k].lambda * a[j];
+    }
+    c->upper = !x || mn <= 0.0 ? INFINITY : cert_norm(x, nx, p) / fmin(1.0, mn);
+    double un = cert_norm(u, nx, q);
+    c->lower = un > 0.0 ? sl / un : (sl > 0.0 ? INFINITY : 0.0);
+    c->gap = (c->upper - c->lower) / c->upper;
+    c->max_violation = viol;
+    free(u);
+}

@@ -1,0 +1,772 @@
+/* lp.c - the linear programs on GLPK (p = 1, p = inf, the piecewise-linear
+ * model used by the general-p solver), vertex polishing and dense solves.
+ *
+ * Every LP is solved on a working set of rows (row generation): start from
+ * one row per sample, solve, add the most violated rows of the full set,
+ * re-solve with the dual simplex from the previous basis (adding rows keeps
+ * the basis dual feasible; the presolver is never used so the basis is
+ * reused).  At the end the optimal vertex is polished: its basis (nonbasic
+ * rows S, basic columns B) defines a square system M_SB y_B = b_S - M_SN y_N
+ * for the primal and M_SB^T lambda = c_B for the duals, solved by LU with
+ * iterative refinement in long double; so the objective and the certificate
+ * are exact to rounding instead of to GLPK's tolerances (1e-7).
+ */
+#include <glpk.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* ------------------------------------------------------------ dense algebra */
+
+static int lu_factor(int n, double *LU, int *perm)
+{
+    double amax = 0.0;
+    for (size_t k = 0; k < (size_t)n * n; k++)
+        amax = fmax(amax, fabs(LU[k]));
+    if (amax == 0.0)
+        return -1;
+    for (int k = 0; k < n; k++) {
+        int piv = k;
+        double best = fabs(LU[(size_t)k * n + k]);
+        for (int i = k + 1; i < n; i++)
+            if (fabs(LU[(size_t)i * n + k]) > best) {
+                best = fabs(LU[(size_t)i * n + k]);
+                piv = i;
+            }
+        if (best <= 1e-14 * amax)
+            return -1;
+        perm[k] = piv;
+        if (piv != k)
+            for (int j = 0; j < n; j++) {
+                double t = LU[(size_t)k * n + j];
+                LU[(size_t)k * n + j] = LU[(size_t)piv * n + j];
+                LU[(size_t)piv * n + j] = t;
+            }
+        double *rk = LU + (size_t)k * n, inv = 1.0 / rk[k];
+        for (int i = k + 1; i < n; i++) {
+            double *ri = LU + (size_t)i * n, f = ri[k] * inv;
+            ri[k] = f;
+            if (f != 0.0)
+                for (int j = k + 1; j < n; j++)
+                    ri[j] -= f * rk[j];
+        }
+    }
+    return 0;
+}
+
+/* In place: z <- M^{-1} z (trans = 0) or M^{-T} z (trans = 1), PM = LU. */
+static void lu_apply(int n, const double *LU, const int *perm, double *z, int trans)
+{
+    if (!trans) {
+        for (int k = 0; k < n; k++)
+            if (perm[k] != k) {
+                double t = z[k];
+                z[k] = z[perm[k]];
+                z[perm[k]] = t;
+            }
+        for (int i = 0; i < n; i++) {
+            double s = z[i];
+            for (int j = 0; j < i; j++)
+                s -= LU[(size_t)i * n + j] * z[j];
+            z[i] = s;
+        }
+        for (int i = n - 1; i >= 0; i--) {
+            double s = z[i];
+            for (int j = i + 1; j < n; j++)
+                s -= LU[(size_t)i * n + j] * z[j];
+            z[i] = s / LU[(size_t)i * n + i];
+        }
+    } else {
+        /* M^T = U^T L^T P: solve U^T a = z, L^T b = a, z = P^T b. */
+        for (int i = 0; i < n; i++) {
+            double s = z[i] / LU[(size_t)i * n + i];
+            z[i] = s;
+            for (int j = i + 1; j < n; j++)
+                z[j] -= LU[(size_t)i * n + j] * s;
+        }
+        for (int i = n - 1; i >= 0; i--) {
+            double s = z[i];
+            for (int j = 0; j < i; j++)
+                z[j] -= LU[(size_t)i * n + j] * s;
+        }
+        for (int k = n - 1; k >= 0; k--)
+            if (perm[k] != k) {
+                double t = z[k];
+                z[k] = z[perm[k]];
+                z[perm[k]] = t;
+            }
+    }
+}
+
+int attsvm__lu_solve(int n, const double *M, const double *b, double *y, int trans)
+{
+    if (n == 0)
+        return 0;
+    double *LU = malloc(sizeof *LU * (size_t)n * n), *r = malloc(sizeof *r * (size_t)n);
+    int *perm = malloc(sizeof *perm * (size_t)n), rc = 0;
+    memcpy(LU, M, sizeof *LU * (size_t)n * n);
+    if (lu_factor(n, LU, perm)) {
+        rc = -1;
+        goto out;
+    }
+    memcpy(y, b, sizeof *y * (size_t)n);
+    lu_apply(n, LU, perm, y, trans);
+    /* Iterative refinement: residual in long double, correction in double. */
+    for (int it = 0; it < 4; it++) {
+        double rn = 0.0, yn = 0.0;
+        for (int i = 0; i < n; i++) {
+            long double s = b[i];
+            for (int j = 0; j < n; j++)
+                s -= (long double)(trans ? M[(size_t)j * n + i] : M[(size_t)i * n + j]) * y[j];
+            r[i] = (double)s;
+        }
+        lu_apply(n, LU, perm, r, trans);
+        for (int i = 0; i < n; i++) {
+            y[i] += r[i];
+            rn = fmax(rn, fabs(r[i]));
+            yn = fmax(yn, fabs(y[i]));
+        }
+        if (rn <= 1e-17 * yn)
+            break;
+    }
+out:
+    free(LU);
+    free(r);
+    free(perm);
+    return rc;
+}
+
+int attsvm__chol_solve(int n, double *H, double *b)
+{
+    for (int j = 0; j < n; j++) {
+        double *hj = H + (size_t)j * n, s = hj[j];
+        for (int k = 0; k < j; k++)
+            s -= hj[k] * hj[k];
+        if (!(s > 0.0))
+            return -1;
+        double l = sqrt(s);
+        hj[j] = l;
+        for (int i = j + 1; i < n; i++) {
+            double *hi = H + (size_t)i * n, t = hi[j];
+            for (int k = 0; k < j; k++)
+                t -= hi[k] * hj[k];
+            hi[j] = t / l;
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        double s = b[i];
+        for (int k = 0; k < i; k++)
+            s -= H[(size_t)i * n + k] * b[k];
+        b[i] = s / H[(size_t)i * n + i];
+    }
+    for (int i = n - 1; i >= 0; i--) {
+        double s = b[i];
+        for (int k = i + 1; k < n; k++)
+            s -= H[(size_t)k * n + i] * b[k];
+        b[i] = s / H[(size_t)i * n + i];
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ working sets */
+
+int attsvm__seed_rows(const attsvm__prob *P, int *rows)
+{
+    if (!P->s->row_generation) {
+        for (int r = 0; r < P->m; r++)
+            rows[r] = r;
+        return P->m;
+    }
+    int k = 0;
+    if (P->group > 0) {
+        /* Per sample the row that is hardest to satisfy alone (smallest
+         * ||a_r||_q: its single-row optimum 1/||a_r||_q is the largest). */
+        for (int b = 0; b * P->group < P->m; b++) {
+            int best = b * P->group;
+            for (int r = best + 1; r < (b + 1) * P->group && r < P->m; r++)
+                if (P->nq[r] < P->nq[best])
+                    best = r;
+            rows[k++] = best;
+        }
+        return k;
+    }
+    int want = P->m < 16 ? P->m : 16;
+    char *used = calloc((size_t)P->m, 1);
+    for (; k < want; k++) {
+        int best = -1;
+        for (int r = 0; r < P->m; r++)
+            if (!used[r] && (best < 0 || P->nq[r] < P->nq[best]))
+                best = r;
+        used[best] = 1;
+        rows[k] = best;
+    }
+    free(used);
+    return k;
+}
+
+typedef struct {
+    double v;
+    int r;
+} vrow;
+
+static int vrow_cmp(const void *a, const void *b)
+{
+    const vrow *x = a, *y = b;
+    return x->v > y->v ? -1 : x->v < y->v ? 1 : (x->r > y->r) - (x->r < y->r);
+}
+
+int attsvm__violated_rows(const attsvm__prob *P, const double *ax, const char *inws,
+                          double tol, int *add)
+{
+    const int m = P->m;
+    vrow *c = malloc(sizeof *c * (size_t)(m + 1));
+    int k = 0;
+    for (int r = 0; r < m; r++) {
+        double v = (1.0 - ax[r]) / P->nq[r];
+        if (!inws[r] && v > tol)
+            c[k++] = (vrow){v, r};
+    }
+    qsort(c, (size_t)k, sizeof *c, vrow_cmp);
+    int out = 0;
+    if (P->group > 0) {
+        /* At most per_block rows of each sample, the most violated. */
+        const int nb = (m + P->group - 1) / P->group;
+        int *cnt = calloc((size_t)nb, sizeof *cnt);
+        const int per_block = 2;
+        for (int i = 0; i < k; i++)
+            if (cnt[c[i].r / P->group]++ < per_block)
+                add[out++] = c[i].r;
+        free(cnt);
+    } else {
+        int cap = P->nx / 10 > 16 ? P->nx / 10 : 16;
+        for (int i = 0; i < k && i < cap; i++)
+            add[out++] = c[i].r;
+    }
+    free(c);
+    return out;
+}
+
+/* --------------------------------------------------------------- GLPK LPs */
+
+enum { LP_INF, LP_PWL };
+
+/* A working-set LP: columns map to variables x_j with a sign (or to gamma). */
+typedef struct {
+    const attsvm__prob *P;
+    glp_prob *lp;
+    glp_smcp parm;
+    int kind, ncol, nr, maxim;
+    int *cvar;          /* column (0-based) -> variable j, or -1 for gamma */
+    double *csgn;       /* coefficient sign of the column */
+    double rhs;         /* row lower bound */
+    int *row;           /* LP row (0-based) -> original row */
+    char *inws;         /* original row is in the working set */
+    int *ind;           /* 1-based scratch for glp_set_mat_row */
+    double *val;
+    double *y, *lamr;   /* polished column values / row multipliers */
+    attsvm__out *o;
+} lpw;
+
+static const char *glp_ret_str(int ret)
+{
+    switch (ret) {
+    case GLP_EBADB: return "invalid initial basis";
+    case GLP_ESING: return "singular basis matrix";
+    case GLP_ECOND: return "ill-conditioned basis matrix";
+    case GLP_EBOUND: return "invalid bounds";
+    case GLP_EFAIL: return "solver failure (numerical trouble)";
+    case GLP_EOBJLL: return "objective lower limit reached";
+    case GLP_EOBJUL: return "objective upper limit reached";
+    case GLP_EITLIM: return "iteration limit reached (lp_it_lim)";
+    case GLP_ETMLIM: return "time limit reached";
+    case GLP_ENOPFS: return "no primal feasible solution";
+    case GLP_ENODFS: return "no dual feasible solution";
+    default: return "unknown error";
+    }
+}
+
+static const char *glp_stat_str(int st)
+{
+    switch (st) {
+    case GLP_OPT: return "optimal";
+    case GLP_FEAS: return "feasible";
+    case GLP_INFEAS: return "infeasible (intermediate)";
+    case GLP_NOFEAS: return "no feasible solution";
+    case GLP_UNBND: return "unbounded";
+    default: return "undefined";
+    }
+}
+
+static double coef(const lpw *L, int r, int c)
+{
+    int j = L->cvar[c];
+    return j < 0 ? -1.0 : L->csgn[c] * L->P->A[(size_t)r * L->P->nx + j];
+}
+
+static void lpw_add_rows(lpw *L, const int *rows, int k)
+{
+    if (k <= 0)
+        return;
+    int first = glp_add_rows(L->lp, k);
+    for (int t = 0; t < k; t++) {
+        int r = rows[t], nz = 0;
+        for (int c = 0; c < L->ncol; c++) {
+            double a = coef(L, r, c);
+            if (a != 0.0) {
+                L->ind[++nz] = c + 1;
+                L->val[nz] = a;
+            }
+        }
+        glp_set_mat_row(L->lp, first + t, nz, L->ind, L->val);
+        glp_set_row_bnds(L->lp, first + t, GLP_LO, L->rhs, 0.0);
+        L->row[L->nr++] = r;
+        L->inws[r] = 1;
+    }
+}
+
+static int lpw_init(lpw *L, const attsvm__prob *P, attsvm__out *o, int kind, int ncol)
+{
+    memset(L, 0, sizeof *L);
+    L->P = P;
+    L->o = o;
+    L->kind = kind;
+    L->ncol = ncol;
+    L->lp = glp_create_prob();
+    glp_init_smcp(&L->parm);
+    L->parm.msg_lev = P->s->verbose > 1 ? GLP_MSG_ERR : GLP_MSG_OFF;
+    L->parm.meth = GLP_DUALP;
+    L->parm.presolve = GLP_OFF;
+    L->parm.it_lim = P->s->lp_it_lim > 0 ? P->s->lp_it_lim : INT_MAX;
+    L->cvar = malloc(sizeof *L->cvar * (size_t)ncol);
+    L->csgn = malloc(sizeof *L->csgn * (size_t)ncol);
+    L->row = malloc(sizeof *L->row * (size_t)P->m);
+    L->inws = calloc((size_t)P->m, 1);
+    L->ind = malloc(sizeof *L->ind * (size_t)(ncol + 1));
+    L->val = malloc(sizeof *L->val * (size_t)(ncol + 1));
+    L->y = malloc(sizeof *L->y * (size_t)ncol);
+    L->lamr = malloc(sizeof *L->lamr * (size_t)P->m);
+    glp_add_cols(L->lp, ncol);
+    return 0;
+}
+
+static void lpw_free(lpw *L)
+{
+    glp_delete_prob(L->lp);
+    free(L->cvar);
+    free(L->csgn);
+    free(L->row);
+    free(L->inws);
+    free(L->ind);
+    free(L->val);
+    free(L->y);
+    free(L->lamr);
+}
+
+/* One simplex call; returns the GLPK status or -1 (o set to FAILED). */
+static int lpw_run(lpw *L)
+{
+    int it0 = glp_get_it_cnt(L->lp);
+    int ret = glp_simplex(L->lp, &L->parm);
+    L->o->lp_solves++;
+    L->o->lp_iterations += glp_get_it_cnt(L->lp) - it0;
+    if (ret != 0) {
+        L->o->status = ATTSVM_FAILED;
+        snprintf(L->o->msg, sizeof L->o->msg, "GLPK glp_simplex: %s (code %d) on %d working rows",
+                 glp_ret_str(ret), ret, L->nr);
+        return -1;
+    }
+    return glp_get_status(L->lp);
+}
+
+static double col_value_nonbasic(glp_prob *lp, int c1)
+{
+    switch (glp_get_col_stat(lp, c1)) {
+    case GLP_NU: return glp_get_col_ub(lp, c1);
+    case GLP_NF: return 0.0;
+    default: return glp_get_col_lb(lp, c1);
+    }
+}
+
+/* GLPK's own values, used between rounds (accurate to its tolerances). */
+static void lpw_glpk_values(lpw *L)
+{
+    for (int c = 0; c < L->ncol; c++)
+        L->y[c] = glp_get_col_prim(L->lp, c + 1);
+    for (int i = 0; i < L->nr; i++) {
+        double d = glp_get_row_dual(L->lp, i + 1);
+        L->lamr[i] = fmax(0.0, L->maxim ? -d : d);
+    }
+}
+
+/* Vertex polish (file comment).  Returns 0, or -1 (values left as GLPK's). */
+static int lpw_polish(lpw *L)
+{
+    glp_prob *lp = L->lp;
+    int *S = malloc(sizeof *S * (size_t)(L->nr + 1)), *B = malloc(sizeof *B * (size_t)(L->ncol + 1));
+    int ks = 0, kb = 0, rc = -1;
+    for (int i = 0; i < L->nr; i++)
+        if (glp_get_row_stat(lp, i + 1) != GLP_BS)
+            S[ks++] = i;
+    for (int c = 0; c < L->ncol; c++) {
+        if (glp_get_col_stat(lp, c + 1) == GLP_BS)
+            B[kb++] = c;
+        else
+            L->y[c] = col_value_nonbasic(lp, c + 1);
+    }
+    for (int i = 0; i < L->nr; i++)
+        L->lamr[i] = 0.0;
+    if (ks != kb) {
+        free(S);
+        free(B);
+        return -1;
+    }
+    double *M = malloc(sizeof *M * ((size_t)ks * ks + 1)), *b = malloc(sizeof *b * (size_t)(ks + 1));
+    double *z = malloc(sizeof *z * (size_t)(ks + 1));
+    char *isb = calloc((size_t)L->ncol, 1);
+    for (int t = 0; t < kb; t++)
+        isb[B[t]] = 1;
+    for (int s = 0; s < ks; s++) {
+        int r = L->row[S[s]];
+        long double rhs = L->rhs;
+        for (int t = 0; t < kb; t++)
+            M[(size_t)s * ks + t] = coef(L, r, B[t]);
+        for (int c = 0; c < L->ncol; c++)
+            if (!isb[c] && L->y[c] != 0.0)
+                rhs -= (long double)coef(L, r, c) * L->y[c];
+        b[s] = (double)rhs;
+    }
+    if (attsvm__lu_solve(ks, M, b, z, 0) == 0) {
+        for (int t = 0; t < kb; t++)
+            L->y[B[t]] = z[t];
+        for (int t = 0; t < kb; t++) {
+            double cc = glp_get_obj_coef(lp, B[t] + 1);
+            b[t] = L->maxim ? -cc : cc;
+        }
+        if (attsvm__lu_solve(ks, M, b, z, 1) == 0) {
+            for (int s = 0; s < ks; s++)
+                L->lamr[S[s]] = fmax(0.0, z[s]);
+            rc = 0;
+        }
+    }
+    if (rc)
+        lpw_glpk_values(L);
+    free(S);
+    free(B);
+    free(M);
+    free(b);
+    free(z);
+    free(isb);
+    return rc;
+}
+
+/* glp_exact from the current (float-optimal) basis: exact_optimal when the
+ * rational simplex confirms that very basis.  Returns 1 if it moved to
+ * another (exactly optimal) basis, so the caller polishes again. */
+static int lpw_exact(lpw *L)
+{
+    int nr = L->nr, nc = L->ncol, moved = 0;
+    int *st = malloc(sizeof *st * (size_t)(nr + nc));
+    for (int i = 0; i < nr; i++)
+        st[i] = glp_get_row_stat(L->lp, i + 1);
+    for (int c = 0; c < nc; c++)
+        st[nr + c] = glp_get_col_stat(L->lp, c + 1);
+    glp_smcp prm = L->parm;
+    int ret = glp_exact(L->lp, &prm);
+    L->o->exact_checked = 1;
+    int same = 1;
+    for (int i = 0; i < nr && same; i++)
+        same = st[i] == glp_get_row_stat(L->lp, i + 1);
+    for (int c = 0; c < nc && same; c++)
+        same = st[nr + c] == glp_get_col_stat(L->lp, c + 1);
+    int opt = ret == 0 && glp_get_status(L->lp) == GLP_OPT;
+    L->o->exact_optimal = opt && same;
+    moved = opt && !same;
+    free(st);
+    return moved;
+}
+
+/* x from the column values (PWL: signed sum; INF: w / gamma). */
+static void lpw_x(const lpw *L, double *x)
+{
+    const int nx = L->P->nx;
+    if (L->kind == LP_INF) {
+        double g = L->y[nx];
+        for (int j = 0; j < nx; j++)
+            x[j] = L->y[j] / g;
+        return;
+    }
+    for (int j = 0; j < nx; j++)
+        x[j] = 0.0;
+    for (int c = 0; c < L->ncol; c++)
+        x[L->cvar[c]] += L->csgn[c] * L->y[c];
+}
+
+static void lpw_export_ws(lpw *L)
+{
+    free(L->o->ws);
+    L->o->ws = malloc(sizeof *L->o->ws * (size_t)(L->nr + 1));
+    memcpy(L->o->ws, L->row, sizeof *L->o->ws * (size_t)L->nr);
+    L->o->nws = L->nr;
+    L->o->working_rows = L->nr;
+}
+
+static void lpw_export_lam(lpw *L)
+{
+    for (int r = 0; r < L->P->m; r++)
+        L->o->lam[r] = 0.0;
+    for (int i = 0; i < L->nr; i++)
+        L->o->lam[L->row[i]] = L->lamr[i];
+}
+
+/* Relative Farkas residual of the row multipliers of the working LP. */
+static double lpw_farkas_residual(const lpw *L)
+{
+    const attsvm__prob *P = L->P;
+    const int nx = P->nx;
+    long double *u = calloc((size_t)nx, sizeof *u), den = 0.0L, num = 0.0L;
+    for (int i = 0; i < L->nr; i++) {
+        if (L->lamr[i] <= 0.0)
+            continue;
+        const double *a = P->A + (size_t)L->row[i] * nx;
+        long double n1 = 0.0L;
+        for (int j = 0; j < nx; j++) {
+            u[j] += (long double)L->lamr[i] * a[j];
+            n1 += fabs(a[j]);
+        }
+        den += L->lamr[i] * n1;
+    }
+    for (int j = 0; j < nx; j++)
+        num += fabsl(u[j]);
+    free(u);
+    return den > 0 ? (double)(num / den) : INFINITY;
+}
+
+static void alloc_out(const attsvm__prob *P, attsvm__out *o)
+{
+    if (!o->x)
+        o->x = calloc((size_t)P->nx, sizeof *o->x);
+    if (!o->lam)
+        o->lam = calloc((size_t)P->m, sizeof *o->lam);
+}
+
+/* p = inf: max gamma s.t. a_r.w - gamma >= 0, -1 <= w <= 1; x = w / gamma and
+ * ||x||_inf = 1/gamma.  Its dual is min ||A^T lambda||_1 over the simplex
+ * sum(lambda) = 1, so the polished lambda is the certificate's multiplier
+ * (LB = 1 / ||A^T lambda||_1), and gamma* = 0 exactly when the rows admit a
+ * Farkas vector (A^T lambda = 0). */
+static void lp_inf_run(const attsvm__prob *P, attsvm__out *o, int want_exact)
+{
+    const int m = P->m, nx = P->nx;
+    lpw L;
+    alloc_out(P, o);
+    lpw_init(&L, P, o, LP_INF, nx + 1);
+    L.maxim = 1;
+    L.rhs = 0.0;
+    glp_set_obj_dir(L.lp, GLP_MAX);
+    for (int j = 0; j < nx; j++) {
+        L.cvar[j] = j;
+        L.csgn[j] = 1.0;
+        glp_set_col_bnds(L.lp, j + 1, GLP_DB, -1.0, 1.0);
+    }
+    L.cvar[nx] = -1;
+    L.csgn[nx] = 1.0;
+    glp_set_col_bnds(L.lp, nx + 1, GLP_FR, 0.0, 0.0);
+    glp_set_obj_coef(L.lp, nx + 1, 1.0);
+
+    int *add = malloc(sizeof *add * (size_t)m);
+    double *ax = malloc(sizeof *ax * (size_t)m);
+    double amax = 0.0;
+    for (size_t k = 0; k < (size_t)m * nx; k++)
+        amax = fmax(amax, fabs(P->A[k]));
+    lpw_add_rows(&L, add, attsvm__seed_rows(P, add));
+    int done = 0, infeasible = 0;
+    for (o->rounds = 0; o->rounds < P->s->max_rounds && !done; o->rounds++) {
+        int st = lpw_run(&L);
+        if (st < 0)
+            goto out;
+        if (st != GLP_OPT) {
+            o->status = ATTSVM_FAILED;
+            snprintf(o->msg, sizeof o->msg, "GLPK: p = inf LP status %s on %d working rows",
+                     glp_stat_str(st), L.nr);
+            goto out;
+        }
+        lpw_glpk_values(&L);
+        if (L.y[nx] > 1e-9 * amax) {
+            lpw_x(&L, o->x);
+            attsvm__rowdots(P, o->x, ax);
+            int k = attsvm__violated_rows(P, ax, L.inws, 1e-9, add);
+            if (k > 0) {
+                lpw_add_rows(&L, add, k);
+                continue;
+            }
+        }
+        lpw_polish(&L);
+        if (lpw_farkas_residual(&L) <= 1e-12) {
+            infeasible = 1;
+            break;
+        }
+        if (!(L.y[nx] > 0.0)) {
+            o->status = ATTSVM_FAILED;
+            snprintf(o->msg, sizeof o->msg,
+                     "p = inf LP: margin gamma = %.3g but no Farkas certificate (residual %.3g)",
+                     L.y[nx], lpw_farkas_residual(&L));
+            goto out;
+        }
+        lpw_x(&L, o->x);
+        attsvm__rowdots(P, o->x, ax);
+        int k = attsvm__violated_rows(P, ax, L.inws, 1e-13, add);
+        if (k > 0)
+            lpw_add_rows(&L, add, k);
+        else
+            done = 1;
+    }
+    if (!done && !infeasible) {
+        o->status = ATTSVM_FAILED;
+        snprintf(o->msg, sizeof o->msg, "row generation did not converge in max_rounds = %d",
+                 P->s->max_rounds);
+        goto out;
+    }
+    if (want_exact && lpw_exact(&L))
+        lpw_polish(&L);
+    lpw_export_lam(&L);
+    lpw_export_ws(&L);
+    if (infeasible) {
+        o->status = ATTSVM_INFEASIBLE;
+        snprintf(o->msg, sizeof o->msg,
+                 "no x satisfies A x >= 1: Farkas certificate lambda >= 0, A^T lambda = 0 "
+                 "(relative residual %.2g)",
+                 lpw_farkas_residual(&L));
+    } else {
+        lpw_x(&L, o->x);
+        o->status = ATTSVM_OPTIMAL;
+    }
+out:
+    free(add);
+    free(ax);
+    lpw_free(&L);
+}
+
+void attsvm__lp_inf(const attsvm__prob *P, attsvm__out *o)
+{
+    lp_inf_run(P, o, P->s->exact);
+}
+
+void attsvm__farkas_or_fail(const attsvm__prob *P, attsvm__out *o, const char *why)
+{
+    attsvm__out f = {0};
+    lp_inf_run(P, &f, 0);
+    o->lp_solves += f.lp_solves;
+    o->lp_iterations += f.lp_iterations;
+    o->rounds += f.rounds;
+    if (f.status == ATTSVM_INFEASIBLE) {
+        o->status = ATTSVM_INFEASIBLE;
+        free(o->lam);
+        o->lam = f.lam;
+        f.lam = NULL;
+        snprintf(o->msg, sizeof o->msg, "%s", f.msg);
+    } else {
+        o->status = ATTSVM_FAILED;
+        snprintf(o->msg, sizeof o->msg, "%s%s", why,
+                 f.status == ATTSVM_OPTIMAL ? " (the feasibility LP finds the rows feasible)"
+                                            : "");
+    }
+    free(f.x);
+    free(f.lam);
+    free(f.ws);
+}
+
+/* p = 1 (K = 1, slope 1): min sum(w+ + w-) s.t. A (w+ - w-) >= 1, w+-, >= 0.
+ * K > 1: min sum_j phi~(x_j) with phi~ the piecewise-linear interpolant of
+ * (1/p)|t|^p on the breakpoints (convex: slopes increase, so the LP fills the
+ * segments in order and needs no extra rows), x_j = sum of signed segments. */
+void attsvm__lp_pwl(const attsvm__prob *P, int K, const double *bp, const double *slope,
+                    int polish, int max_rounds, attsvm__out *o)
+{
+    const int m = P->m, nx = P->nx, ncol = 2 * K * nx;
+    lpw L;
+    alloc_out(P, o);
+    lpw_init(&L, P, o, LP_PWL, ncol);
+    L.rhs = 1.0;
+    glp_set_obj_dir(L.lp, GLP_MIN);
+    for (int j = 0, c = 0; j < nx; j++)
+        for (int sg = 0; sg < 2; sg++)
+            for (int k = 0; k < K; k++, c++) {
+                L.cvar[c] = j;
+                L.csgn[c] = sg ? -1.0 : 1.0;
+                if (k < K - 1)
+                    glp_set_col_bnds(L.lp, c + 1, GLP_DB, 0.0, bp[k] - (k ? bp[k - 1] : 0.0));
+                else
+                    glp_set_col_bnds(L.lp, c + 1, GLP_LO, 0.0, 0.0);
+                glp_set_obj_coef(L.lp, c + 1, slope[k]);
+            }
+    L.parm.meth = GLP_DUAL; /* all columns at 0 with positive costs: dual feasible */
+    int *add = malloc(sizeof *add * (size_t)m);
+    double *ax = malloc(sizeof *ax * (size_t)m);
+    lpw_add_rows(&L, add, attsvm__seed_rows(P, add));
+    int done = 0;
+    for (o->rounds = 0; o->rounds < max_rounds && !done; o->rounds++) {
+        int st = lpw_run(&L);
+        if (st < 0)
+            goto out;
+        if (st == GLP_NOFEAS) {
+            char why[200];
+            snprintf(why, sizeof why, "GLPK: LP without feasible point on %d working rows", L.nr);
+            lpw_free(&L);
+            free(add);
+            free(ax);
+            attsvm__farkas_or_fail(P, o, why);
+            return;
+        }
+        if (st != GLP_OPT) {
+            o->status = ATTSVM_FAILED;
+            snprintf(o->msg, sizeof o->msg, "GLPK: LP status %s on %d working rows",
+                     glp_stat_str(st), L.nr);
+            goto out;
+        }
+        lpw_glpk_values(&L);
+        lpw_x(&L, o->x);
+        attsvm__rowdots(P, o->x, ax);
+        int k = attsvm__violated_rows(P, ax, L.inws, 1e-9, add);
+        if (k > 0 && o->rounds + 1 == max_rounds && !polish) {
+            done = 1; /* model LP: the capped working set is the answer */
+            break;
+        }
+        if (k > 0) {
+            lpw_add_rows(&L, add, k);
+            continue;
+        }
+        if (!polish) {
+            done = 1;
+            break;
+        }
+        lpw_polish(&L);
+        lpw_x(&L, o->x);
+        attsvm__rowdots(P, o->x, ax);
+        k = attsvm__violated_rows(P, ax, L.inws, 1e-13, add);
+        if (k > 0)
+            lpw_add_rows(&L, add, k);
+        else
+            done = 1;
+    }
+    if (!done) {
+        o->status = ATTSVM_FAILED;
+        snprintf(o->msg, sizeof o->msg, "row generation did not converge in max_rounds = %d",
+                 max_rounds);
+        goto out;
+    }
+    if (polish && P->s->exact && lpw_exact(&L)) {
+        lpw_polish(&L);
+        lpw_x(&L, o->x);
+    }
+    lpw_export_lam(&L);
+    lpw_export_ws(&L);
+    o->status = ATTSVM_OPTIMAL;
+out:
+    free(add);
+    free(ax);
+    lpw_free(&L);
+}

@@ -1,0 +1,508 @@
+/* pnorm.c - the l_p SVM for 1 < p < inf: GLPK identifies, Newton polishes.
+ *
+ * Lagrange dual of min (1/p)||x||_p^p s.t. A x >= 1 (same minimizer as
+ * min ||x||_p):
+ *     max_{mu >= 0} D(mu) = sum(mu) - (1/q)||A^T mu||_q^q,
+ * with x(mu) = grad psi*(A^T mu) = sign(u)|u|^{q-1}, u = A^T mu (SPEC's
+ * mirror map with p replaced by q).  grad D = 1 - A x(mu) and
+ * -hess D = A diag((q-1)|u|^{q-2}) A^T, so D is a smooth concave function of
+ * a few hundred bounded variables: we maximize it by projected Newton
+ * (Bertsekas 1982) on a working set R of rows (all other mu = 0).  At a
+ * stationary point of the restricted problem the rows with mu > 0 hold with
+ * equality, x(mu) is the primal optimum of the working-set problem, and if it
+ * violates no other row it is optimal for the full problem; else the most
+ * violated rows join R (row generation).
+ *
+ * GLPK's part (settings.lp_phase, p != 2): the working set and the starting
+ * multipliers come from a linear program, the separable piecewise-linear
+ * model of (1/p)||x||_p^p solved with row generation by the dual simplex
+ * (lp.c).  Its optimal rows are the predicted active set and its row duals
+ * approximate mu, so the Newton phase mostly just polishes.
+ *
+ * Certificate: lambda = mu.  At the optimum sum(mu) = mu^T A x = u^T x =
+ * ||u||_q^q and ||x||_p^p = ||u||_q^q, so UB = LB up to the Newton residual.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+typedef struct {
+    const attsvm__prob *P;
+    int nR, capR;
+    int *R;             /* working rows */
+    char *inws;
+    double *mu;         /* multipliers of R */
+    double *u, *x;      /* A_R^T mu and x(mu) */
+    double *g;          /* A_R x - 1 (gradient of f = -D) */
+    double f;           /* f = (1/q)||u||_q^q - sum(mu) */
+    /* scratch */
+    double *mu2, *u2, *x2, *g2, *wt, *H, *d, *sw;
+    int *F;
+    char *flip;         /* u_j changed sign on an accepted step (q < 2) */
+} pn_ctx;
+
+static void pn_grow(pn_ctx *c, int cap)
+{
+    if (cap <= c->capR)
+        return;
+    c->capR = cap;
+    c->R = realloc(c->R, sizeof *c->R * (size_t)cap);
+    c->mu = realloc(c->mu, sizeof *c->mu * (size_t)cap);
+    c->mu2 = realloc(c->mu2, sizeof *c->mu2 * (size_t)cap);
+    c->g = realloc(c->g, sizeof *c->g * (size_t)cap);
+    c->g2 = realloc(c->g2, sizeof *c->g2 * (size_t)cap);
+    c->d = realloc(c->d, sizeof *c->d * (size_t)cap);
+    c->F = realloc(c->F, sizeof *c->F * (size_t)cap);
+    c->H = realloc(c->H, sizeof *c->H * (size_t)cap * cap);
+}
+
+/* u, x(u), f and g at mu (x = sign(u)|u|^{q-1}, the inverse mirror map). */
+static int pn_eval(const pn_ctx *c, const double *mu, double *u, double *x, double *g,
+                   double *f)
+{
+    const attsvm__prob *P = c->P;
+    const int nx = P->nx;
+    const double q = P->q;
+    for (int j = 0; j < nx; j++)
+        u[j] = 0.0;
+    long double smu = 0.0L, sq = 0.0L;
+    for (int k = 0; k < c->nR; k++) {
+        if (mu[k] == 0.0)
+            continue;
+        const double *a = P->A + (size_t)c->R[k] * nx;
+        smu += mu[k];
+        for (int j = 0; j < nx; j++)
+            u[j] += mu[k] * a[j];
+    }
+    for (int j = 0; j < nx; j++) {
+        double au = fabs(u[j]), ax = q == 2.0 ? au : pow(au, q - 1.0);
+        x[j] = u[j] < 0 ? -ax : ax;
+        sq += (long double)au * ax;
+    }
+    for (int k = 0; k < c->nR; k++) {
+        const double *a = P->A + (size_t)c->R[k] * nx;
+        long double s = 0.0L;
+        for (int j = 0; j < nx; j++)
+            s += (long double)a[j] * x[j];
+        g[k] = (double)(s - 1.0L);
+    }
+    *f = (double)(sq / q - smu);
+    return isfinite(*f) ? 0 : -1;
+}
+
+/* Projected-gradient norm: max_r |mu_r - max(0, mu_r - g_r)|. */
+static double pn_pgnorm(const pn_ctx *c, const double *mu, const double *g)
+{
+    double r = 0.0;
+    for (int k = 0; k < c->nR; k++)
+        r = fmax(r, fabs(mu[k] - fmax(0.0, mu[k] - g[k])));
+    return r;
+}
+
+/* Newton weights wt_j = (q-1)|u_j|^{q-2}, floored where q < 2 lets them blow
+ * up at u_j = 0.  For q < 2 the map u -> |u|^{q-1} is concave, Newton
+ * overshoots through 0 (on |u|^q/q alone it maps u to (q-2)u/(q-1): a 2-cycle
+ * at q = 1.5), so a coordinate whose sign has flipped gets the majorizing
+ * curvature |u_j|^{q-2} instead ((u^2)^{q/2} is concave in u^2, the IRLS
+ * bound): still a descent step, and no oscillation. */
+static void pn_weights(const pn_ctx *c)
+{
+    const int nx = c->P->nx;
+    const double q = c->P->q;
+    double umax = 0.0;
+    for (int j = 0; j < nx; j++)
+        umax = fmax(umax, fabs(c->u[j]));
+    for (int j = 0; j < nx; j++) {
+        if (q == 2.0) {
+            c->wt[j] = 1.0;
+            continue;
+        }
+        double au = fmax(fabs(c->u[j]), 1e-12 * umax);
+        double k = q < 2.0 && c->flip[j] ? 1.0 : q - 1.0;
+        c->wt[j] = au > 0.0 ? k * pow(au, q - 2.0) : 0.0;
+    }
+}
+
+/* Newton step on the face F: H_FF d = -g_F, H = A_F diag(wt) A_F^T.  0 or -1. */
+static int pn_direction(pn_ctx *c, int nF)
+{
+    const attsvm__prob *P = c->P;
+    const int nx = P->nx;
+    double *B = malloc(sizeof *B * ((size_t)nF * nx + 1));
+    for (int a = 0; a < nF; a++) {
+        const double *ar = P->A + (size_t)c->R[c->F[a]] * nx;
+        for (int j = 0; j < nx; j++)
+            B[(size_t)a * nx + j] = ar[j] * c->sw[j];
+    }
+    double dmax = 0.0;
+    for (int a = 0; a < nF; a++)
+        for (int b = 0; b <= a; b++) {
+            const double *ba = B + (size_t)a * nx, *bb = B + (size_t)b * nx;
+            double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+            int j = 0;
+            for (; j + 3 < nx; j += 4) {
+                s0 += ba[j] * bb[j];
+                s1 += ba[j + 1] * bb[j + 1];
+                s2 += ba[j + 2] * bb[j + 2];
+                s3 += ba[j + 3] * bb[j + 3];
+            }
+            for (; j < nx; j++)
+                s0 += ba[j] * bb[j];
+            double s = (s0 + s1) + (s2 + s3);
+            c->H[(size_t)a * nF + b] = c->H[(size_t)b * nF + a] = s;
+            if (a == b)
+                dmax = fmax(dmax, s);
+        }
+    free(B);
+    double *Hc = malloc(sizeof *Hc * ((size_t)nF * nF + 1));
+    int ok = -1;
+    for (double ridge = 0.0; ridge < 1e-3 * dmax + 1e-300;
+         ridge = ridge > 0.0 ? ridge * 100 : 1e-14 * dmax) {
+        memcpy(Hc, c->H, sizeof *Hc * (size_t)nF * nF);
+        for (int a = 0; a < nF; a++) {
+            Hc[(size_t)a * nF + a] += ridge;
+            c->d[a] = -c->g[c->F[a]];
+        }
+        if ((ok = attsvm__chol_solve(nF, Hc, c->d)) == 0)
+            break;
+    }
+    free(Hc);
+    return ok;
+}
+
+/* Active-set Newton on the working set (a face method for the bound
+ * constraints mu >= 0): Newton steps on the free face F = {mu_k > 0} with a
+ * ratio test that stops at the first multiplier reaching 0 (which then
+ * leaves F), and rows at 0 whose gradient asks to grow (g_k < 0) join F once
+ * the face is nearly solved.  Armijo backtracking on f = -D keeps every step
+ * an ascent of the dual.  0 converged, 1 diverging (sum(mu) blows up: the
+ * rows look infeasible), -1 stalled. */
+static int pn_solve(pn_ctx *c, int maxit, attsvm__out *o)
+{
+    double tol = 1e-14, best = INFINITY;
+    int stale = 0;
+    double mu0 = 0.0;
+    for (int k = 0; k < c->nR; k++)
+        mu0 += c->mu[k];
+    if (pn_eval(c, c->mu, c->u, c->x, c->g, &c->f))
+        return -1;
+    char *free_ = malloc((size_t)c->nR + 1);
+    for (int k = 0; k < c->nR; k++)
+        free_[k] = c->mu[k] > 0.0 || c->g[k] < 0.0;
+    int rc = -1;
+    for (int it = 0; it < maxit; it++) {
+        /* Rounding floor of g_k = a_k.x - 1: eps * max_k sum_j |a_kj x_j| * sqrt(nx). */
+        double sc = 0.0;
+        for (int k = 0; k < c->nR; k++) {
+            const double *a = c->P->A + (size_t)c->R[k] * c->P->nx;
+            double s1 = 0.0;
+            for (int j = 0; j < c->P->nx; j++)
+                s1 += fabs(a[j] * c->x[j]);
+            sc = fmax(sc, s1);
+        }
+        tol = fmax(1e-14, 2.2e-16 * sc * sqrt((double)c->P->nx));
+        double pgF = 0.0, pg0 = 0.0;
+        for (int k = 0; k < c->nR; k++) {
+            if (free_[k])
+                pgF = fmax(pgF, fabs(c->g[k]));
+            else
+                pg0 = fmax(pg0, -c->g[k]);
+        }
+        if (pgF <= tol && pg0 <= tol) {
+            rc = 0;
+            break;
+        }
+        /* Stagnation at the rounding level counts as converged. */
+        if (fmax(pgF, pg0) < 0.5 * best) {
+            best = fmax(pgF, pg0);
+            stale = 0;
+        } else if (++stale >= 4 && best < 1e-11) {
+            rc = 0;
+            break;
+        }
+        if (pg0 > tol && pgF <= fmax(tol, 0.1 * pg0)) {
+            for (int k = 0; k < c->nR; k++)
+                if (!free_[k] && c->g[k] < -tol)
+                    free_[k] = 1;
+            continue;
+        }
+        pn_weights(c);
+        for (int j = 0; j < c->P->nx; j++)
+            c->sw[j] = sqrt(c->wt[j]);
+        int nF = 0, again = 1;
+        while (again) {
+            nF = 0;
+            for (int k = 0; k < c->nR; k++)
+                if (free_[k])
+                    c->F[nF++] = k;
+            if (pn_direction(c, nF)) {
+                free(free_);
+                return -1;
+            }
+            /* Rows at 0 the step would push negative leave the face. */
+            again = 0;
+            for (int b = 0; b < nF; b++)
+                if (c->mu[c->F[b]] == 0.0 && c->d[b] < 0.0) {
+                    free_[c->F[b]] = 0;
+                    again = 1;
+                }
+        }
+        double amax = INFINITY, slope = 0.0;
+        int block = -1;
+        for (int b = 0; b < nF; b++) {
+            int k = c->F[b];
+            slope += c->g[k] * c->d[b];
+            if (c->d[b] < 0.0 && -c->mu[k] / c->d[b] < amax) {
+                amax = -c->mu[k] / c->d[b];
+                block = b;
+            }
+        }
+        double a = fmin(1.0, amax), f2 = 0.0;
+        int accepted = 0, hit = amax <= 1.0;
+        double pg = fmax(pgF, pg0);
+        for (int ls = 0; ls < 60 && !accepted; ls++) {
+            memcpy(c->mu2, c->mu, sizeof *c->mu2 * (size_t)c->nR);
+            for (int b = 0; b < nF; b++) {
+                int k = c->F[b];
+                c->mu2[k] = fmax(0.0, c->mu[k] + a * c->d[b]);
+            }
+            if (hit && block >= 0)
+                c->mu2[c->F[block]] = 0.0;
+            if (pn_eval(c, c->mu2, c->u2, c->x2, c->g2, &f2) == 0) {
+                if (f2 <= c->f + 1e-4 * a * slope)
+                    accepted = 1;
+                else if (pg < 1e-6 && pn_pgnorm(c, c->mu2, c->g2) < pg)
+                    accepted = 1; /* rounding regime: f no longer resolves the decrease */
+            }
+            if (!accepted) {
+                a *= 0.5;
+                hit = 0;
+            }
+        }
+        o->newton_iterations++;
+        if (!accepted) {
+            rc = pg < 1e-11 ? 0 : -1;
+            break;
+        }
+        if (hit && block >= 0)
+            free_[c->F[block]] = 0;
+        for (int j = 0; j < c->P->nx; j++)
+            if (c->u[j] * c->u2[j] < 0.0)
+                c->flip[j] = 1;
+        double *t;
+        t = c->mu, c->mu = c->mu2, c->mu2 = t;
+        t = c->u, c->u = c->u2, c->u2 = t;
+        t = c->x, c->x = c->x2, c->x2 = t;
+        t = c->g, c->g = c->g2, c->g2 = t;
+        c->f = f2;
+        double smu = 0.0;
+        for (int k = 0; k < c->nR; k++)
+            smu += c->mu[k];
+        if (!isfinite(smu) || smu > 1e15 * fmax(mu0, 1e-300)) {
+            rc = 1;
+            break;
+        }
+        if (it + 1 == maxit)
+            rc = pn_pgnorm(c, c->mu, c->g) < 1e-11 ? 0 : -1;
+    }
+    free(free_);
+    return rc;
+}
+
+/* Scale mu by the optimal c >= 0 along its ray: D(c mu) = c sum(mu) -
+ * c^q ||u||_q^q / q is maximal at c^{q-1} = sum(mu) / ||u||_q^q. */
+static void pn_rescale(pn_ctx *c)
+{
+    double f;
+    long double smu = 0.0L, sq = 0.0L;
+    pn_eval(c, c->mu, c->u, c->x, c->g, &f);
+    for (int k = 0; k < c->nR; k++)
+        smu += c->mu[k];
+    for (int j = 0; j < c->P->nx; j++)
+        sq += fabsl((long double)c->u[j] * c->x[j]);
+    if (smu > 0 && sq > 0) {
+        double s = exp((log((double)smu) - log((double)sq)) / (c->P->q - 1.0));
+        if (isfinite(s) && s > 0)
+            for (int k = 0; k < c->nR; k++)
+                c->mu[k] *= s;
+    }
+}
+
+static void pn_add(pn_ctx *c, const int *rows, int k, const double *mu)
+{
+    pn_grow(c, c->nR + k);
+    for (int t = 0; t < k; t++) {
+        c->R[c->nR] = rows[t];
+        c->mu[c->nR] = mu ? fmax(0.0, mu[t]) : 0.0;
+        c->inws[rows[t]] = 1;
+        c->nR++;
+    }
+}
+
+/* Start from the p = 2 multipliers on R: mu = (A_R A_R^T)^{-1} 1, clipped. */
+static void pn_start_p2(pn_ctx *c)
+{
+    const attsvm__prob *P = c->P;
+    const int n = c->nR, nx = P->nx;
+    double *G = malloc(sizeof *G * ((size_t)n * n + 1));
+    for (int a = 0; a < n; a++)
+        for (int b = 0; b <= a; b++) {
+            const double *ra = P->A + (size_t)c->R[a] * nx, *rb = P->A + (size_t)c->R[b] * nx;
+            double s = 0.0;
+            for (int j = 0; j < nx; j++)
+                s += ra[j] * rb[j];
+            G[(size_t)a * n + b] = G[(size_t)b * n + a] = s + (a == b ? 1e-12 * s : 0.0);
+        }
+    for (int k = 0; k < n; k++)
+        c->mu[k] = 1.0;
+    if (attsvm__chol_solve(n, G, c->mu) != 0)
+        for (int k = 0; k < n; k++)
+            c->mu[k] = 1.0;
+    int pos = 0;
+    for (int k = 0; k < n; k++)
+        pos += (c->mu[k] = fmax(0.0, c->mu[k])) > 0.0;
+    if (!pos)
+        for (int k = 0; k < n; k++)
+            c->mu[k] = 1.0;
+    free(G);
+}
+
+void attsvm__pnorm_solve(const attsvm__prob *P, attsvm__out *o)
+{
+    const int m = P->m, nx = P->nx;
+    pn_ctx c;
+    memset(&c, 0, sizeof c);
+    c.P = P;
+    c.inws = calloc((size_t)m, 1);
+    c.u = malloc(sizeof *c.u * (size_t)nx);
+    c.x = malloc(sizeof *c.x * (size_t)nx);
+    c.u2 = malloc(sizeof *c.u2 * (size_t)nx);
+    c.x2 = malloc(sizeof *c.x2 * (size_t)nx);
+    c.wt = malloc(sizeof *c.wt * (size_t)nx);
+    c.sw = malloc(sizeof *c.sw * (size_t)nx);
+    c.flip = calloc((size_t)nx, 1);
+    int *add = malloc(sizeof *add * (size_t)m);
+    double *ax = malloc(sizeof *ax * (size_t)m), *madd = malloc(sizeof *madd * (size_t)m);
+    if (!o->lam)
+        o->lam = calloc((size_t)m, sizeof *o->lam);
+    if (!o->x)
+        o->x = calloc((size_t)nx, sizeof *o->x);
+
+    int k = attsvm__seed_rows(P, add);
+    pn_add(&c, add, k, NULL);
+    pn_start_p2(&c);
+    if (P->s->lp_phase && P->p != 2.0) {
+        /* Breakpoints of the piecewise-linear model on the scale of the
+         * optimum over the seed rows. */
+        pn_rescale(&c);
+        pn_solve(&c, 30, o);
+        double s = 0.0;
+        for (int j = 0; j < nx; j++)
+            s = fmax(s, fabs(c.x[j]));
+        if (!(s > 0.0) || !isfinite(s))
+            s = 1.0;
+        enum { K = 3 };
+        const double fr[K - 1] = {0.5, 1.0};
+        double bp[K], slope[K], prev = 0.0, fprev = 0.0;
+        for (int t = 0; t < K; t++) {
+            bp[t] = t < K - 1 ? fr[t] * s : 2.0 * fr[K - 2] * s;
+            double ft = pow(bp[t], P->p) / P->p;
+            slope[t] = (ft - fprev) / (bp[t] - prev);
+            prev = bp[t];
+            fprev = ft;
+        }
+        attsvm__out lo = {0};
+        lo.x = calloc((size_t)nx, sizeof *lo.x);
+        lo.lam = calloc((size_t)m, sizeof *lo.lam);
+        attsvm__lp_pwl(P, K, bp, slope, 0, 1, &lo);
+        o->lp_solves += lo.lp_solves;
+        o->lp_iterations += lo.lp_iterations;
+        o->rounds += lo.rounds;
+        if (lo.status != ATTSVM_OPTIMAL) {
+            o->status = lo.status;
+            memcpy(o->msg, lo.msg, sizeof o->msg);
+            if (lo.status == ATTSVM_INFEASIBLE) {
+                free(o->lam);
+                o->lam = lo.lam;
+                lo.lam = NULL;
+            }
+            free(lo.x);
+            free(lo.lam);
+            free(lo.ws);
+            goto out;
+        }
+        /* Working set := the LP's, multipliers := its row duals. */
+        for (int t = 0; t < c.nR; t++)
+            c.inws[c.R[t]] = 0;
+        c.nR = 0;
+        for (int t = 0; t < lo.nws; t++)
+            madd[t] = lo.lam[lo.ws[t]];
+        pn_add(&c, lo.ws, lo.nws, madd);
+        int pos = 0;
+        for (int t = 0; t < c.nR; t++)
+            pos += c.mu[t] > 0.0;
+        if (!pos)
+            pn_start_p2(&c);
+        free(lo.x);
+        free(lo.lam);
+        free(lo.ws);
+    }
+    pn_rescale(&c);
+    int done = 0;
+    for (int round = 0; round < P->s->max_rounds && !done; round++) {
+        o->rounds++;
+        int rc = pn_solve(&c, 500, o);
+        if (rc == 1) {
+            attsvm__farkas_or_fail(P, o, "Newton phase: multipliers diverge");
+            goto out;
+        }
+        if (rc < 0) {
+            o->status = ATTSVM_FAILED;
+            snprintf(o->msg, sizeof o->msg,
+                     "Newton phase stalled on %d working rows (p = %g)", c.nR, P->p);
+            goto out;
+        }
+        attsvm__rowdots(P, c.x, ax);
+        k = attsvm__violated_rows(P, ax, c.inws, 1e-13, add);
+        if (k > 0)
+            pn_add(&c, add, k, NULL);
+        else
+            done = 1;
+    }
+    if (!done) {
+        o->status = ATTSVM_FAILED;
+        snprintf(o->msg, sizeof o->msg, "row generation did not converge in max_rounds = %d",
+                 P->s->max_rounds);
+        goto out;
+    }
+    memcpy(o->x, c.x, sizeof *o->x * (size_t)nx);
+    for (int r = 0; r < m; r++)
+        o->lam[r] = 0.0;
+    for (int t = 0; t < c.nR; t++)
+        o->lam[c.R[t]] = c.mu[t];
+    o->working_rows = c.nR;
+    o->status = ATTSVM_OPTIMAL;
+out:
+    free(c.R);
+    free(c.inws);
+    free(c.mu);
+    free(c.mu2);
+    free(c.u);
+    free(c.x);
+    free(c.u2);
+    free(c.x2);
+    free(c.g);
+    free(c.g2);
+    free(c.wt);
+    free(c.sw);
+    free(c.flip);
+    free(c.H);
+    free(c.d);
+    free(c.F);
+    free(add);
+    free(ax);
+    free(madd);
+}
