@@ -9,9 +9,12 @@
 #include "runs.h"
 
 #define MAXP 8
-#define NMET 4
+#define NMET 5
 
-static const char *metric_name[NMET] = {"bregman_dir", "one_minus_margin", "excess_loss", "norm_p"};
+/* Metrics fitted; the last two grow.  neg_log_excess = -log(L - L_inf) grows
+ * like the margin times ||W_k||, a power of k for normalized steps. */
+static const char *metric_name[NMET] = {"bregman_dir", "one_minus_margin", "excess_loss", "norm_p",
+                                        "neg_log_excess"};
 
 typedef struct {
     long n, T, d, seed0, npts, boot;
@@ -128,6 +131,7 @@ static int rate_job(int job, void *vctx)
             ly[ry(R, pi, sd, 1) + j] = log(1.0 - mdatt_margin_ratio(&in, alpha, Wj, R->p[pi], r.objective));
             ly[ry(R, pi, sd, 2) + j] = log_excess_loss(&in, Wj, v, alpha);
             ly[ry(R, pi, sd, 3) + j] = log(mdatt_norm_p(Wj, dd, R->p[pi]));
+            ly[ry(R, pi, sd, 4) + j] = log(-ly[ry(R, pi, sd, 2) + j]);
         }
         rc = 0;
     }
@@ -177,12 +181,13 @@ static void fit_metric(const rate_run *R, int pi, int mt, bench_table *t, double
     /* seeds x m, contiguous for the bootstrap */
     for (int sd = 1; sd < S; sd++)
         memmove(ly + sd * m, ly + sd * R->npts, sizeof(double) * m);
-    const mdatt_family dec[] = {MDATT_FAM_POWER, MDATT_FAM_LOGPOWER, MDATT_FAM_LOGLOG};
+    const mdatt_family dec[] = {MDATT_FAM_POWER, MDATT_FAM_LOGPOWER, MDATT_FAM_LOGLOG, MDATT_FAM_EXP};
     const mdatt_family inc[] = {MDATT_FAM_POWER, MDATT_FAM_LINEAR, MDATT_FAM_LOG};
-    const mdatt_family *fams = mt == 3 ? inc : dec;
-    mdatt_fit fits[3];
+    const mdatt_family *fams = mt >= 3 ? inc : dec;
+    const int nfam = mt >= 3 ? 3 : 4;
+    mdatt_fit fits[4];
     int nf = 0;
-    for (int f = 0; f < 3; f++)
+    for (int f = 0; f < nfam; f++)
         if (mdatt_fit_family(fams[f], k, avg, m, &fits[nf]) == MDATT_OK)
             nf++;
     if (nf == 0) {
@@ -192,7 +197,7 @@ static void fit_metric(const rate_run *R, int pi, int mt, bench_table *t, double
         int best = mdatt_fit_select(fits, nf);
         double alo, ahi, blo = NAN, bhi = NAN;
         mdatt_fit_bootstrap(fits[best].family, k, ly, S, m, (int)R->boot, 12345, &alo, &ahi, &blo, &bhi);
-        char others[256] = "";
+        char others[384] = "";
         for (int f = 0, l = 0; f < nf; f++)
             if (f != best)
                 l += snprintf(others + l, sizeof others - l, "%s%s %.3g", l ? "; " : "",
@@ -319,7 +324,8 @@ int bench_rates(bench_ctx *b)
     snprintf(cap, sizeof cap,
              "Fitted rates (n=%ld, T=%ld, d=%ld). Each metric's geometric mean over seeds is fitted in log "
              "space over log-spaced iterations k >= %g*iters; families: a k^-b (power), a (log k)^-b "
-             "(logpower), a loglog(k)/log(k) (loglog), and for norm_p also a k (linear) and a log k (log). "
+             "(logpower), a loglog(k)/log(k) (loglog) and a e^-bk (exp) for the decreasing metrics; a k^-b, "
+             "a k (linear) and a log k (log) for the growing norm_p and neg_log_excess = -log(excess_loss). "
              "Chosen: lowest log-space RMSE (near-ties to fewer parameters). b 95%%: bootstrap over seeds "
              "(%ld resamples). excess_loss = L(W_k) - L_inf with L_inf the loss of the one-hot softmax "
              "on the selected tokens, computed in the log domain without cancellation.", base.n, base.T, base.d, base.fit_from, base.boot);
@@ -327,7 +333,7 @@ int bench_rates(bench_ctx *b)
         bench_figure(b, "rates", nv > 1 ? "1200,800" : "1200,420", body))
         goto out;
     bench_index_line(b, "- [table.md](%s/table.md): fitted family, exponent and bootstrap interval per p "
-                        "for the directional divergence, 1 - margin ratio, excess loss and ||W_k||_p, "
+                        "for the directional divergence, 1 - margin ratio, excess loss, -log(excess loss) and ||W_k||_p, "
                         "normalized versus plain steps; [rates.svg](%s/rates.svg): log-log curves with "
                         "their fits.", b->reldir, b->reldir);
     rc = 0;

@@ -378,9 +378,10 @@ typedef enum {
     MDATT_FAM_LOGLOG,       /**< a log log k / log k (1 parameter, k >= 3) */
     MDATT_FAM_LINEAR,       /**< a k              (1 parameter, k >= 1) */
     MDATT_FAM_LOG,          /**< a log k          (1 parameter, k >= 2) */
+    MDATT_FAM_EXP,          /**< a e^{-b k}       (2 parameters, k >= 1): linear convergence */
     MDATT_NFAM
 } mdatt_family;
-/** "power", "logpower", "loglog", "linear", "log". */
+/** "power", "logpower", "loglog", "linear", "log", "exp". */
 const char *mdatt_family_name(mdatt_family f);
 /** Parse a family name; MDATT_EINVAL if unknown. */
 mdatt_status mdatt_family_parse(const char *name, mdatt_family *out);

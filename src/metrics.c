@@ -308,7 +308,7 @@ done:
 /* ------------------------------------------------------------------ fits */
 
 static const char *const family_names[MDATT_NFAM] = {"power", "logpower", "loglog", "linear",
-                                                     "log"};
+                                                     "log", "exp"};
 
 const char *mdatt_family_name(mdatt_family f)
 {
@@ -327,7 +327,7 @@ mdatt_status mdatt_family_parse(const char *name, mdatt_family *out)
 
 int mdatt_family_nparam(mdatt_family f)
 {
-    return f == MDATT_FAM_POWER || f == MDATT_FAM_LOGPOWER ? 2 : 1;
+    return f == MDATT_FAM_POWER || f == MDATT_FAM_LOGPOWER || f == MDATT_FAM_EXP ? 2 : 1;
 }
 
 long mdatt_family_kmin(mdatt_family f)
@@ -349,6 +349,7 @@ static double regressor(mdatt_family f, double k)
     case MDATT_FAM_LOGLOG: return log(log(log(k))) - log(log(k));
     case MDATT_FAM_LINEAR: return log(k);
     case MDATT_FAM_LOG: return log(log(k));
+    case MDATT_FAM_EXP: return k;
     default: return NAN;
     }
 }

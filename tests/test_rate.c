@@ -16,6 +16,7 @@ static double truth(mdatt_family f, double a, double b, double k)
     case MDATT_FAM_LOGLOG: return a * log(log(k)) / log(k);
     case MDATT_FAM_LINEAR: return a * k;
     case MDATT_FAM_LOG: return a * log(k);
+    case MDATT_FAM_EXP: return a * exp(-b * k);
     default: return NAN;
     }
 }
@@ -48,6 +49,7 @@ static void recover(mdatt_family f, double a, double b)
 }
 
 Test(fit, exact_power) { recover(MDATT_FAM_POWER, 2.5, 0.7); }
+Test(fit, exact_exponential) { recover(MDATT_FAM_EXP, 3.0, 0.02); }
 Test(fit, exact_power_growth) { recover(MDATT_FAM_POWER, 0.01, -1.37); }
 Test(fit, exact_logpower) { recover(MDATT_FAM_LOGPOWER, 0.3, 1.5); }
 Test(fit, exact_loglog) { recover(MDATT_FAM_LOGLOG, 0.8, NAN); }

@@ -23,6 +23,7 @@ const cli_command cli_rate = {
     "log space by least squares against the families\n"
     "  power     a*k^(-b)             logpower  a*(log k)^(-b)\n"
     "  loglog    a*log(log k)/log k   linear    a*k        log   a*log k\n"
+    "  exp       a*exp(-b*k)  (linear convergence, e.g. the excess loss of normalized MD)\n"
     "(b < 0 is growth).  The fit uses the points k >= the largest domain start of\n"
     "the families (3 with loglog) present in every file with y > 0 finite in every\n"
     "file; the fitted curve is the geometric mean over seeds (mean of log y), so\n"
@@ -71,7 +72,7 @@ typedef struct {
 static const char *formula(mdatt_family f)
 {
     static const char *const txt[] = {"a*k^(-b)", "a*(log k)^(-b)", "a*log(log k)/log k", "a*k",
-                                      "a*log k"};
+                                      "a*log k", "a*exp(-b*k)"};
     return f >= 0 && f < MDATT_NFAM ? txt[f] : "?";
 }
 
@@ -166,7 +167,7 @@ static int parse_families(const char *sub, const char *list, mdatt_family *fam, 
         mdatt_family f;
         if (mdatt_family_parse(tok, &f) != MDATT_OK)
             return cli_error(sub, CLI_BAD, "--families: unknown family '%s' (power, logpower, "
-                             "loglog, linear, log)", tok);
+                             "loglog, linear, log, exp)", tok);
         if (used[f]++)
             return cli_error(sub, CLI_BAD, "--families: '%s' given twice", tok);
     }
