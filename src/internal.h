@@ -18,6 +18,38 @@
 #define MDATT_PREFETCH_MIN 512      /* T*d from which X_{i+1} is prefetched */
 #endif
 
+/* ------------------------------------------------------ fault injection */
+#ifdef MDATT_FAULTS
+/* Test builds only: non-zero when the environment variable MDATT_FAULT names this fault. */
+int mdatt_fault(const char *name);
+#define MDATT_FAULT(name) mdatt_fault(name)
+#else
+#define MDATT_FAULT(name) 0
+#endif
+
+/* The planted faults as bits, read once per public call (MDATT_FAULT_BITS)
+ * and tested with MDATT_FAULT_ON, which is the constant 0 in ordinary builds:
+ *   inverse_exponent  (grad psi)^{-1} with exponent 1/p instead of 1/(p-1);
+ *   grad_sign         the W gradient with the wrong sign;
+ *   no_normalize      normalized steps not divided by ||G||_q;
+ *   drop_sample       sample 0 left out of the gradient (W and v blocks). */
+enum {
+    MDATT_FI_INVERSE_EXPONENT = 1,
+    MDATT_FI_GRAD_SIGN = 2,
+    MDATT_FI_NO_NORMALIZE = 4,
+    MDATT_FI_DROP_SAMPLE = 8
+};
+#ifdef MDATT_FAULTS
+unsigned mdatt__fault_bits(void);
+#define MDATT_FAULT_BITS() mdatt__fault_bits()
+#define MDATT_FAULT_ON(bits, f) (((bits) & (f)) != 0)
+#define MDATT_WORK_FAULTS(w) ((w)->faults)
+#else
+#define MDATT_FAULT_BITS() 0u
+#define MDATT_FAULT_ON(bits, f) ((void)(bits), 0)
+#define MDATT_WORK_FAULTS(w) 0u
+#endif
+
 /* Scratch memory of one evaluation (one per thread). */
 struct mdatt_work {
     int n, T, d;
@@ -37,6 +69,9 @@ struct mdatt_work {
     double *ll;     /* n per-sample log-losses */
     int *nzW;       /* n flags: g~_i != 0 */
     const double *Hfix; /* precomputed X v (n*T) or NULL */
+#ifdef MDATT_FAULTS
+    unsigned faults;    /* MDATT_FI_* bits in effect for mdatt__eval */
+#endif
 };
 
 /* ------------------------------------------------------ vector kernels */
@@ -44,6 +79,7 @@ struct mdatt_work {
  * twice (AVX2 and baseline x86-64, chosen at load time).  No FMA is used and
  * the C standard mode keeps a*b+c unfused, so both clones give identical
  * results. */
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -108,5 +144,12 @@ double mdatt__pow_sum(const double *x, size_t m, double q);
 /* (pow_sum)^(1/q) for finite q; x must be in a range where |x|^q neither
  * overflows nor underflows (e.g. max |x| in [1/2, 1)). */
 double mdatt__qnorm_fast(const double *x, size_t m, double q);
+
+/* The inverse_exponent fault: sign(t) |t|^(1/p) (unused in ordinary builds). */
+static inline void mdatt__mirror_inverse_faulty(const double *theta, double *W, size_t m,
+                                                double p)
+{
+    for (size_t j = 0; j < m; j++) W[j] = copysign(pow(fabs(theta[j]), 1.0 / p), theta[j]);
+}
 
 #endif

@@ -201,7 +201,9 @@ MDATT_HOT
 void mdatt_mirror_inverse(const double *theta, double *W, size_t m, double p)
 {
     size_t j;
-    if (p == 2.0) {
+    if (MDATT_FAULT("inverse_exponent")) {
+        mdatt__mirror_inverse_faulty(theta, W, m, p);
+    } else if (p == 2.0) {
         if (theta != W) memmove(W, theta, m * sizeof *W);
     } else if (p == 3.0) {
         for (j = 0; j + 4 <= m; j += 4) {

@@ -82,6 +82,9 @@ mdatt_work *mdatt_work_new(const mdatt_instance *in)
     w = calloc(1, sizeof *w);
     if (!w) return NULL;
     w->n = in->n; w->T = in->T; w->d = in->d;
+#ifdef MDATT_FAULTS
+    w->faults = MDATT_FAULT_BITS();
+#endif
     w->U = malloc(n * d * sizeof(double));
     w->H = malloc(n * T * sizeof(double));
     w->a = malloc(2 * T * sizeof(double));
@@ -277,6 +280,7 @@ mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double
     const int blas_mv = (size_t)T * d >= MDATT_BLAS_MIN_GEMV;
     const int prefetch = (size_t)T * d >= MDATT_PREFETCH_MIN;
     const double logn = log((double)n);
+    const unsigned faults = MDATT_WORK_FAULTS(w);
     double *a = w->a, *r = w->r, *beta = w->beta;
     double loss_sum = 0, smax_sum = 0, smax_min = 1, l1m_max = -INFINITY;
     int i, t, directW = 1, directV = 1;
@@ -413,6 +417,7 @@ mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double
             for (i = 0; i < n; i++)
                 w->LW[i] = w->nzW[i] ? w->sg[i] * mdatt__exp_nonpos(w->LW[i] - MW) : 0.0;
         }
+        if (MDATT_FAULT_ON(faults, MDATT_FI_DROP_SAMPLE)) w->LW[0] = 0.0;
         if (blas_mm) {
             for (i = 0; i < n; i++) {
                 double *g = w->Gm + (size_t)i * d;
@@ -425,6 +430,8 @@ mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double
         }
         e = rescale_pow2(G, dd, &zero);
         gW->log_scale = zero || MW == -INFINITY ? -INFINITY : MW + e * M_LN2;
+        if (MDATT_FAULT_ON(faults, MDATT_FI_GRAD_SIGN))
+            for (size_t j = 0; j < dd; j++) G[j] = -G[j];
     }
     if (needV) {
         double *G = gv->G, MV = -INFINITY;
@@ -442,6 +449,7 @@ mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double
             }
             for (i = 0; i < n; i++) w->LV[i] = w->sg[i] * mdatt__exp_nonpos(w->LV[i] - MV);
         }
+        if (MDATT_FAULT_ON(faults, MDATT_FI_DROP_SAMPLE)) w->LV[0] = 0.0;
         mtv(w->Gv, w->LV, G, n, d, 0);
         e = rescale_pow2(G, (size_t)d, &zero);
         gv->log_scale = zero ? -INFINITY : MV + e * M_LN2;
@@ -482,6 +490,9 @@ mdatt_status mdatt_eval_grad(const mdatt_instance *in, const double *W, const do
     if (!w || (gW && !gW->G) || (gv && !gv->G)) return MDATT_EINVAL;
     if ((unsigned)loss > MDATT_LOSS_CORRELATION) return MDATT_EINVAL;
     hfix = w->Hfix;
+#ifdef MDATT_FAULTS
+    w->faults = MDATT_FAULT_BITS();
+#endif
     w->Hfix = NULL;         /* v is an argument here: never use a cached X v */
     st = mdatt__eval(in, W, v, loss, w, ev != NULL, ev, gW, gv, alpha);
     w->Hfix = hfix;
@@ -495,6 +506,7 @@ mdatt_status mdatt_eval_grad_naive(const mdatt_instance *in, const double *W, co
 {
     const int n = in ? in->n : 0, T = in ? in->T : 0, d = in ? in->d : 0;
     double *u, *s, *h, *g, lsum = 0, smean = 0, smin = 1, l1m = -INFINITY;
+    const unsigned faults = MDATT_FAULT_BITS();
     mdatt_status st = check_args(in, W, v);
     if (st != MDATT_OK) return st;
     if ((unsigned)loss > MDATT_LOSS_CORRELATION) return MDATT_EINVAL;
@@ -527,6 +539,7 @@ mdatt_status mdatt_eval_grad_naive(const mdatt_instance *in, const double *W, co
         if (smx < smin) smin = smx;
         if (log1p(-smx) > l1m) l1m = log1p(-smx);
         c = lp * y / n;
+        if (MDATT_FAULT_ON(faults, MDATT_FI_DROP_SAMPLE) && i == 0) c = 0.0;
         if (gW) {       /* c X^T J h z^T, J h = s .* (h - f) */
             for (int j = 0; j < d; j++) g[j] = 0;
             for (int t = 0; t < T; t++) {
@@ -540,6 +553,8 @@ mdatt_status mdatt_eval_grad_naive(const mdatt_instance *in, const double *W, co
             for (int t = 0; t < T; t++)
                 for (int j = 0; j < d; j++) gv[j] += c * s[t] * Xi[(size_t)t * d + j];
     }
+    if (gW && MDATT_FAULT_ON(faults, MDATT_FI_GRAD_SIGN))
+        for (size_t j = 0; j < (size_t)d * d; j++) gW[j] = -gW[j];
     if (ev) {
         ev->loss = lsum / n;
         ev->log_loss = log(ev->loss);

@@ -13,6 +13,22 @@
 
 #include "internal.h"
 
+#ifdef MDATT_FAULTS
+int mdatt_fault(const char *name)
+{
+    const char *e = getenv("MDATT_FAULT");
+    return e && name && strcmp(e, name) == 0;
+}
+
+unsigned mdatt__fault_bits(void)
+{
+    return (mdatt_fault("inverse_exponent") ? MDATT_FI_INVERSE_EXPONENT : 0u)
+           | (mdatt_fault("grad_sign") ? MDATT_FI_GRAD_SIGN : 0u)
+           | (mdatt_fault("no_normalize") ? MDATT_FI_NO_NORMALIZE : 0u)
+           | (mdatt_fault("drop_sample") ? MDATT_FI_DROP_SAMPLE : 0u);
+}
+#endif
+
 void mdatt_train_default_settings(mdatt_train_settings *s)
 {
     memset(s, 0, sizeof *s);
@@ -91,8 +107,18 @@ static int dual_step(double *hi, double *lo, const double *G, double coef, doubl
 /* One block's step.  G is the gradient direction with grad = G exp(ls)
  * (ls = 0 for the naive gradient).  Returns 1 if theta changed. */
 static int block_step(const mdatt_train_settings *s, double q, double *hi, double *lo,
-                      const double *G, double ls, size_t m, double *dstep)
+                      const double *G, double ls, size_t m, double *dstep, unsigned faults)
 {
+    if (MDATT_FAULT_ON(faults, MDATT_FI_NO_NORMALIZE) && s->normalized) {
+        /* the plain step in place of the normalized one */
+        if (s->grad_mode == MDATT_GRAD_NAIVE_EPS)
+            return dual_step(hi, lo, G, s->lr, 1.0, 1, m, dstep);
+        if (ls == -INFINITY) {
+            if (dstep) memset(dstep, 0, m * sizeof *dstep);
+            return 0;
+        }
+        return dual_step(hi, lo, G, s->lr, exp(ls), 1, m, dstep);
+    }
     if (s->grad_mode == MDATT_GRAD_NAIVE_EPS) {
         if (s->normalized)
             return dual_step(hi, lo, G, s->lr / (mdatt_norm_p(G, m, q) + s->eps), 1.0, 0,
@@ -129,6 +155,7 @@ mdatt_status mdatt_train(const mdatt_instance *in, const mdatt_train_settings *s
     mdatt_status st = MDATT_OK;
     mdatt_train_info inf;
     mdatt_eval ev;
+    const unsigned faults = MDATT_FAULT_BITS();
     struct timespec t0, t1;
     long k;
     double sdW = 0, sdv = 0;
@@ -144,6 +171,9 @@ mdatt_status mdatt_train(const mdatt_instance *in, const mdatt_train_settings *s
     if (!all_finite(W, dd) || !all_finite(v, d)) return MDATT_EINVAL;
 
     w = mdatt_work_new(in);
+#ifdef MDATT_FAULTS
+    if (w) w->faults = faults;
+#endif
     buf = malloc((4 * dd + 5 * d) * sizeof *buf);
     if (!s->joint) Hfix = malloc((size_t)in->n * in->T * sizeof *Hfix);
     if (!w || !buf || (!s->joint && !Hfix)) {
@@ -204,12 +234,19 @@ mdatt_status mdatt_train(const mdatt_instance *in, const mdatt_train_settings *s
         }
         if (last) break;
 
-        changed = block_step(s, q, thW, tlW, G, gW.log_scale, dd, lognext ? stepW : NULL);
-        mdatt_mirror_inverse(thW, W, dd, s->p);
+        changed = block_step(s, q, thW, tlW, G, gW.log_scale, dd, lognext ? stepW : NULL,
+                             faults);
+        if (MDATT_FAULT_ON(faults, MDATT_FI_INVERSE_EXPONENT))
+            mdatt__mirror_inverse_faulty(thW, W, dd, s->p);
+        else
+            mdatt_mirror_inverse(thW, W, dd, s->p);
         if (s->joint) {
             changed |= block_step(s, q, thv, tlv, gvb, gv.log_scale, d,
-                                  lognext ? stepv : NULL);
-            mdatt_mirror_inverse(thv, v, d, s->p);
+                                  lognext ? stepv : NULL, faults);
+            if (MDATT_FAULT_ON(faults, MDATT_FI_INVERSE_EXPONENT))
+                mdatt__mirror_inverse_faulty(thv, v, d, s->p);
+            else
+                mdatt_mirror_inverse(thv, v, d, s->p);
         }
         if (!changed) inf.stalled++;
         if (lognext) {
