@@ -121,6 +121,15 @@ static attsvm_status solve_rows_g(const double *A, int m, int nx, int group,
         return einval(r, "A: entry (%zu, %zu) is not finite", at / (size_t)nx, at % (size_t)nx);
 
     attsvm__prob P = {A, m, nx, group, s->p, attsvm__dual_exp(s->p), NULL, s};
+#ifdef MDATT_FAULTS
+    /* Test builds only (tests/test_faults): the planted fault "oracle_p"
+     * solves for p + 0.5 instead of the p asked for. */
+    const char *fault = getenv("MDATT_FAULT");
+    if (fault && strcmp(fault, "oracle_p") == 0 && isfinite(P.p)) {
+        P.p += 0.5;
+        P.q = attsvm__dual_exp(P.p);
+    }
+#endif
     attsvm__out o = {0};
     P.nq = malloc(sizeof *P.nq * (size_t)m);
     o.lam = calloc((size_t)m, sizeof *o.lam);
