@@ -466,7 +466,9 @@ static int run_one(const char *path, const char *root, int threads, int quiet)
     snprintf(tpath, sizeof tpath, "%s/.timings", root);
     FILE *tf = fopen(tpath, "a");
     if (tf) {
-        fprintf(tf, "%s\t%s\t%.2f\t%d\n", b.reldir, path, secs, threads);
+        char *conf = json_dumps(b.cfg, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        fprintf(tf, "%s\t%s\t%.2f\t%d\t%s\n", b.reldir, path, secs, threads, conf ? conf : "{}");
+        free(conf);
         fclose(tf);
     }
     if (!quiet)
@@ -492,7 +494,7 @@ static void first_line(const char *cmd, char *out, size_t len)
 
 static int write_index(const char *root, const char *command)
 {
-    char path[1100], line[2048], err[MDATT_ERRLEN];
+    char path[1100], line[4096], err[MDATT_ERRLEN];
     snprintf(path, sizeof path, "%s/README.md", root);
     mdatt_outfile o;
     if (mdatt_outfile_open(&o, path, err) != MDATT_OK)
@@ -509,14 +511,15 @@ static int write_index(const char *root, const char *command)
     if (tf) {
         fprintf(f, "## Experiments\n\n");
         while (fgets(line, sizeof line, tf)) {
-            char dir[256], cfg[1024];
+            char dir[256], cfg[1024], conf[2048] = "";
             double secs;
             int th;
-            if (sscanf(line, "%255[^\t]\t%1023[^\t]\t%lf\t%d", dir, cfg, &secs, &th) != 4)
+            if (sscanf(line, "%255[^\t]\t%1023[^\t]\t%lf\t%d\t%2047[^\n]", dir, cfg, &secs, &th,
+                       conf) < 4)
                 continue;
             total += secs;
-            fprintf(f, "### [%s](%s/)\n\nWall time: %.1f s on %d thread%s (configuration `%s`).\n\n",
-                    dir, dir, secs, th, th == 1 ? "" : "s", cfg);
+            fprintf(f, "### [%s](%s/)\n\nWall time: %.1f s on %d thread%s. Configuration `%s`:\n\n"
+                       "    %s\n\n", dir, dir, secs, th, th == 1 ? "" : "s", cfg, conf);
             char frag[1400];
             snprintf(frag, sizeof frag, "%s/%s/index.md", root, dir);
             FILE *ff = fopen(frag, "r");
@@ -555,8 +558,8 @@ static int write_index(const char *root, const char *command)
                "| OpenBLAS | %s (OPENBLAS_NUM_THREADS=%s) |\n"
                "| machine | %s, %ld online CPUs |\n"
                "| date | %s |\n\n"
-               "Seeds, sizes, p values and iterations of each experiment are in its configuration "
-               "file (named above) and in its tables. Tables and figures do not depend on the "
+               "Seeds, sizes, p values and iterations of each experiment are in its configuration, "
+               "shown above with the file it came from. Tables and figures do not depend on the "
                "date or the thread count; two runs give byte-identical tables and SVG figures.\n",
             MDATT_VERSION_STRING, rev, MDATT_GIT_REV, command, __VERSION__, glp_version(),
             openblas_get_config(), nt ? nt : "unset", cpu, sysconf(_SC_NPROCESSORS_ONLN), date);
