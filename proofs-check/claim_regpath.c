@@ -9,8 +9,8 @@
  * Checked for R = 1, 2, 4, ..., 64 and p in {1.75, 2, 3}:
  *  (1) the constrained problems are solved: KKT residual
  *      1 - <-grad L, W>/(||grad L||_q ||W||_p) <= 1e-6 at ||W||_p = R (the
- *      solver stops at 1e-9; a few p = 3 solves at R = 64 end near 1e-6
- *      after the iteration cap, far below what moves D_dir);
+ *      solver stops at 1e-9; a few p = 3 solves need tens of thousands of
+ *      steps: psi = |w|^3/3 is flat where entries cross 0);
  *  (2) at R = 64 the selected tokens argmax_t s_it are a* (every run);
  *  (3) the directional Bregman divergence D_psi(W^mm_a* / ||.||, W_bar(R)/R)
  *      decreases along R = 8, 16, 32, 64 (strictly, each step), falls by at
@@ -29,25 +29,25 @@
  * psi = ||.||_p^p / p, whose Bregman projection onto the ball is the radial
  * rescaling W <- W R/||W||_p (KKT of min D_psi(W, Y) s.t. psi(W) <= R^p/p),
  * with backtracking on the relative-smoothness condition
- * f(W') <= f(W) + <g, W' - W> + D_psi(W', W)/eta.  Up to 4000 iterations
+ * f(W') <= f(W) + <g, W' - W> + D_psi(W', W)/eta.  Up to 40000 iterations
  * per R; at each R two starts, the previous solution scaled by 2 and the
  * ray R W^mm_a* / ||W^mm_a*||_p, and the one of lower F is kept (the problem is
  * not convex: this approximates the global minimizer).
  *
- * Instances: 24 seeded instances of the paper's generator (n=6, T=8, d=10,
- * seeds 1..24) x 3 exponents x 7 radii x 2 starts.  Fewer than 200: each
- * (instance, p) costs about 0.15 s of solver time plus an oracle solve, and
+ * Instances: 40 seeded instances of the paper's generator (n=6, T=8, d=10,
+ * seeds 1..40) x 3 exponents x 7 radii x 2 starts.  Fewer than 200: each
+ * (instance, p) costs about 0.05 s of solver time plus an oracle solve, and
  * the whole suite has a budget of about a minute.
  */
 #include "common.h"
 
-#define NINST 24
+#define NINST 40
 #define N 6
 #define TT 8
 #define DD 10
 #define M (DD * DD)
 #define NR 7
-#define MAXIT 4000
+#define MAXIT 40000
 
 static const double P[] = {1.75, 2.0, 3.0};
 
@@ -245,7 +245,7 @@ int main(void)
                     }
                 }
             }
-            for (int k = 4; k < NR; k++) pc_max(&v_mono, Dd[k] / Dd[k - 1] - 1);
+            for (int k = 4; k < NR; k++) pc_max(&v_mono, Dd[k] / Dd[k - 1]);
             pc_max(&v_drop, Dd[NR - 1] / Dd[NR - 3]);
             pc_max(&v_final, Dd[NR - 1]);
             pc_max(&worst64[ip], Dd[NR - 1]);
@@ -263,7 +263,8 @@ int main(void)
           NINST);
     pc_ok(&tap, bad_tokens == 0 && oracle_fail == 0, bad_tokens, 0,
           "R=64: the path selects the globally optimal tokens (%d oracle failures)", oracle_fail);
-    pc_ok(&tap, v_mono <= 0, v_mono, 0, "D_dir(W^mm_a*, W_bar(R)) strictly decreases along R = 8..64");
+    pc_ok(&tap, v_mono < 1, v_mono, 1,
+          "D_dir(W^mm_a*, W_bar(R)) strictly decreases along R = 8..64 (largest D(2R)/D(R))");
     pc_ok(&tap, v_drop <= 1.0 / 3, v_drop, 1.0 / 3, "D_dir falls >= 3x from R=16 to R=64 (ratio shown)");
     pc_ok(&tap, v_final <= 2e-2, v_final, 2e-2, "D_dir(W^mm_a*, W_bar(64)) <= 2e-2");
     pc_ok(&tap, bad_alpha == 0 && v_gap <= 1e-8, v_gap, 1e-8,
