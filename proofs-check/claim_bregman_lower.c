@@ -7,9 +7,10 @@
  *
  * p >= 2, all pairs (hence unit pairs):
  *  (L) D_psi(A, B) >= ||delta||_p^p / (p (2^(p-1) - 1))
- *      [Lindqvist, "Notes on the p-Laplace equation", Sec. 12, inequality
- *      (I) for p >= 2: |w2|^p >= |w1|^p + p<|w1|^(p-2) w1, w2 - w1>
- *      + |w2 - w1|^p / (2^(p-1) - 1); summed over coordinates];
+ *      [Lindqvist, "Notes on the p-Laplace equation", the elementary
+ *      inequality for p >= 2: |w2|^p >= |w1|^p + p<|w1|^(p-2) w1, w2 - w1>
+ *      + |w2 - w1|^p / (2^(p-1) - 1), summed over coordinates; it also
+ *      follows from (K), since kappa_p >= 1/(p (2^(p-1) - 1)) (checked)];
  *  (K) the sharp constant: D_psi(A, B) >= kappa_p ||delta||_p^p with
  *      kappa_p = inf_{t != 0} (|1+t|^p - 1 - p t) / (p |t|^p), computed here by
  *      a grid plus golden-section search.  The bound reduces to the scalar
@@ -29,7 +30,8 @@
  *      and ||x||_p <= max(||A||_p, ||B||_p) on the segment.  For unit pairs
  *      this is the 2-uniform convexity of l_p [Ball, Carlen and Lieb, "Sharp
  *      uniform convexity and smoothness inequalities for trace norms",
- *      Invent. Math. 115 (1994), Prop. 3; as (p-1)-strong convexity of
+ *      Invent. Math. 115 (1994): 2-uniform convexity with constant p-1 for
+ *      1 < p <= 2; as (p-1)-strong convexity of
  *      ||.||_p^2 / 2, e.g. Shalev-Shwartz, PhD thesis (2007), Lemma 17], since
  *      D_psi(A, B) = 1 - <J(B), A> is then also the Bregman divergence of
  *      ||.||_p^2 / 2.  The constant (p-1)/2 is sharp: near-equal unit pairs
