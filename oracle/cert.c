@@ -117,7 +117,8 @@ void attsvm__finish(const attsvm__prob *P, attsvm__out *o, attsvm_result *r)
         for (int i = 0; i < m; i++)
             if (o->lam[i] > 0.0)
                 den += o->lam[i] * attsvm__norm(P->A + (size_t)i * nx, nx, 1.0);
-        r->farkas_residual = den > 0 ? attsvm__norm(u, nx, 1.0) / (double)den : INFINITY;
+        double un = attsvm__norm(u, nx, 1.0);
+        r->farkas_residual = un == 0.0 ? 0.0 : den > 0 ? un / (double)den : INFINITY;
         free(u);
         no_answer(r);
         r->objective = r->lower_bound = INFINITY;

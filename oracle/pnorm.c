@@ -159,8 +159,9 @@ static int pn_direction(pn_ctx *c, int nF)
     free(B);
     double *Hc = malloc(sizeof *Hc * ((size_t)nF * nF + 1));
     int ok = -1;
-    for (double ridge = 0.0; ridge < 1e-3 * dmax + 1e-300;
-         ridge = ridge > 0.0 ? ridge * 100 : 1e-14 * dmax) {
+    static const double ridges[] = {0.0, 1e-14, 1e-12, 1e-10, 1e-8, 1e-6};
+    for (int t = 0; t < 6 && dmax > 0.0 && isfinite(dmax); t++) {
+        double ridge = ridges[t] * dmax;
         memcpy(Hc, c->H, sizeof *Hc * (size_t)nF * nF);
         for (int a = 0; a < nF; a++) {
             Hc[(size_t)a * nF + a] += ridge;
@@ -170,7 +171,7 @@ static int pn_direction(pn_ctx *c, int nF)
             break;
     }
     free(Hc);
-    return ok;
+    return nF == 0 ? 0 : ok;
 }
 
 /* Active-set Newton on the working set (a face method for the bound
@@ -404,16 +405,20 @@ void attsvm__pnorm_solve(const attsvm__prob *P, attsvm__out *o)
             s = fmax(s, fabs(c.x[j]));
         if (!(s > 0.0) || !isfinite(s))
             s = 1.0;
+        const double pmod = fmin(P->p, 4.0); /* model exponent (large p: first stage) */
         enum { K = 3 };
         const double fr[K - 1] = {0.5, 1.0};
         double bp[K], slope[K], prev = 0.0, fprev = 0.0;
         for (int t = 0; t < K; t++) {
             bp[t] = t < K - 1 ? fr[t] * s : 2.0 * fr[K - 2] * s;
-            double ft = pow(bp[t], P->p) / P->p;
+            double ft = pow(bp[t], pmod) / pmod;
             slope[t] = (ft - fprev) / (bp[t] - prev);
             prev = bp[t];
             fprev = ft;
         }
+        for (int t = 0; t < K; t++)
+            if (!isfinite(slope[t]) || !(slope[t] > 0.0))
+                slope[t] = t ? 2.0 * slope[t - 1] : 1.0;
         attsvm__out lo = {0};
         lo.x = calloc((size_t)nx, sizeof *lo.x);
         lo.lam = calloc((size_t)m, sizeof *lo.lam);
@@ -450,34 +455,56 @@ void attsvm__pnorm_solve(const attsvm__prob *P, attsvm__out *o)
         free(lo.lam);
         free(lo.ws);
     }
-    pn_rescale(&c);
-    int done = 0;
-    for (int round = 0; round < P->s->max_rounds && !done; round++) {
-        o->rounds++;
-        int rc = pn_solve(&c, 500, o);
-        if (rc == 1) {
-            attsvm__farkas_or_fail(P, o, "Newton phase: multipliers diverge");
-            goto out;
+    /* Continuation in p for large p (q near 1: x = |u|^{q-1} is nearly flat
+     * and Newton from a cold start stalls): p_k = 4, 6, 9, ... then p, each
+     * stage warm-started from the previous multipliers and working set. */
+    double pk[32];
+    int nst = 0;
+    if (P->p > 6.0)
+        for (double t = 4.0; t < P->p / 1.2 && nst < 30; t *= 1.5)
+            pk[nst++] = t;
+    pk[nst++] = P->p;
+    attsvm__prob Pk = *P;
+    for (int stg = 0; stg < nst; stg++) {
+        Pk.p = pk[stg];
+        Pk.q = attsvm__dual_exp(Pk.p);
+        c.P = &Pk;
+        memset(c.flip, 0, (size_t)nx);
+        pn_rescale(&c);
+        int done = 0;
+        for (int round = 0; round < P->s->max_rounds && !done; round++) {
+            o->rounds++;
+            int rc = pn_solve(&c, 500, o);
+            if (rc == 1) {
+                c.P = P;
+                attsvm__farkas_or_fail(P, o, "Newton phase: multipliers diverge");
+                goto out;
+            }
+            if (rc < 0) {
+                /* A stall can also mean unbounded multipliers: ask the
+                 * feasibility LP before reporting a failure. */
+                char why[160];
+                snprintf(why, sizeof why, "Newton phase stalled on %d working rows (p = %g)",
+                         c.nR, Pk.p);
+                c.P = P;
+                attsvm__farkas_or_fail(P, o, why);
+                goto out;
+            }
+            attsvm__rowdots(P, c.x, ax);
+            k = attsvm__violated_rows(P, ax, c.inws, 1e-13, add);
+            if (k > 0)
+                pn_add(&c, add, k, NULL);
+            else
+                done = 1;
         }
-        if (rc < 0) {
+        if (!done) {
             o->status = ATTSVM_FAILED;
-            snprintf(o->msg, sizeof o->msg,
-                     "Newton phase stalled on %d working rows (p = %g)", c.nR, P->p);
+            snprintf(o->msg, sizeof o->msg, "row generation did not converge in max_rounds = %d",
+                     P->s->max_rounds);
             goto out;
         }
-        attsvm__rowdots(P, c.x, ax);
-        k = attsvm__violated_rows(P, ax, c.inws, 1e-13, add);
-        if (k > 0)
-            pn_add(&c, add, k, NULL);
-        else
-            done = 1;
     }
-    if (!done) {
-        o->status = ATTSVM_FAILED;
-        snprintf(o->msg, sizeof o->msg, "row generation did not converge in max_rounds = %d",
-                 P->s->max_rounds);
-        goto out;
-    }
+    c.P = P;
     memcpy(o->x, c.x, sizeof *o->x * (size_t)nx);
     for (int r = 0; r < m; r++)
         o->lam[r] = 0.0;
