@@ -50,16 +50,23 @@ unsigned mdatt__fault_bits(void);
 #define MDATT_WORK_FAULTS(w) 0u
 #endif
 
-/* Scratch memory of one evaluation (one per thread). */
+#ifndef MDATT_PACK_MAX              /* n*T*d up to which the evaluation uses */
+#define MDATT_PACK_MAX 16384        /* packed copies of X (see struct mdatt_work) */
+#endif
+
+/* Scratch memory of one evaluation (one per thread).  Tp, dp, np are T, d, n
+ * rounded up to multiples of 4; per-token arrays have Tp entries (padding
+ * tokens have score -inf and weight 0). */
 struct mdatt_work {
     int n, T, d;
+    int Tp, dp, np;
     double *U;      /* n*d: rows u_i = W z_i */
-    double *H;      /* n*T: h_it = x_it^T v (unless a fixed copy is given) */
-    double *a;      /* T scores of the current sample (then 2*T: a | h) */
-    double *r;      /* T off-top weights exp(delta_t - delta_max) */
-    double *beta;   /* 2*T coefficients of X_i^T (beta | s) */
-    double *Gm;     /* n*d: rows g~_i (W block, before z_i^T) */
-    double *Gv;     /* n*d: rows X_i^T s_i (v block) */
+    double *H;      /* n*Tp: h_it = x_it^T v (unless a fixed copy is given) */
+    double *a;      /* Tp scores of the current sample */
+    double *r;      /* Tp off-top weights exp(delta_t - delta_max) */
+    double *beta;   /* 2*Tp coefficients of X_i^T (beta | s) */
+    double *Gm;     /* n rows (stride gs) g~_i (W block, before z_i^T) */
+    double *Gv;     /* n rows (stride gs) X_i^T s_i (v block) */
     double *LW;     /* n weights of the W block (|l'| smax, then final) */
     double *LV;     /* n weights of the v block (|l'|, then final) */
     double *uu;     /* n margins u_i = Y_i f_i */
@@ -68,11 +75,23 @@ struct mdatt_work {
     double *sg;     /* n signs of c_i */
     double *ll;     /* n per-sample log-losses */
     int *nzW;       /* n flags: g~_i != 0 */
-    const double *Hfix; /* precomputed X v (n*T) or NULL */
+    const double *Hfix; /* precomputed X v (n*Tp) or NULL */
+    /* Packed path (small sizes: n*T*d <= MDATT_PACK_MAX and no BLAS): the
+     * products run along 4-wide vectors of tokens, features or samples, with
+     * no horizontal sums and no remainder loops.  Filled by mdatt__pack. */
+    int packed;     /* XT, XP, ZT, ZP hold the current instance */
+    double *XT;     /* n*d*Tp: X_i^T (row j: x_{.j}, padded with zeros) */
+    double *XP;     /* n*T*dp: X_i (rows padded with zeros) */
+    double *ZT;     /* d*np: Z^T (padded) */
+    double *ZP;     /* n*dp: Z (rows padded) */
+    double *UT;     /* d*np: U^T = W Z^T */
 #ifdef MDATT_FAULTS
     unsigned faults;    /* MDATT_FI_* bits in effect for mdatt__eval */
 #endif
 };
+
+/* Fill the packed copies of in (if w has them); returns 1 if w->packed. */
+int mdatt__pack(const mdatt_instance *in, mdatt_work *w);
 
 /* ------------------------------------------------------ vector kernels */
 /* Hot loops are written with GCC vector extensions (4 doubles) and compiled

@@ -71,27 +71,32 @@ static double log_softplus(double x)
 
 /* ------------------------------------------------------------------ work */
 
+static size_t up4(size_t x) { return (x + 3) & ~(size_t)3; }
+
 mdatt_work *mdatt_work_new(const mdatt_instance *in)
 {
     mdatt_work *w;
-    size_t n, T, d;
+    size_t n, T, d, Tp, dp, np;
     if (!in || in->n <= 0 || in->T <= 0 || in->d <= 0) return NULL;
     n = (size_t)in->n; T = (size_t)in->T; d = (size_t)in->d;
-    if (n > SIZE_MAX / sizeof(double) / d || n > SIZE_MAX / sizeof(double) / T)
+    if (n > SIZE_MAX / 8 / sizeof(double) / (d + 4) || n > SIZE_MAX / 8 / sizeof(double) / (T + 4)
+        || T > SIZE_MAX / 8 / sizeof(double) / (d + 4))
         return NULL;
+    Tp = up4(T); dp = up4(d); np = up4(n);
     w = calloc(1, sizeof *w);
     if (!w) return NULL;
     w->n = in->n; w->T = in->T; w->d = in->d;
+    w->Tp = (int)Tp; w->dp = (int)dp; w->np = (int)np;
 #ifdef MDATT_FAULTS
     w->faults = MDATT_FAULT_BITS();
 #endif
     w->U = malloc(n * d * sizeof(double));
-    w->H = malloc(n * T * sizeof(double));
-    w->a = malloc(2 * T * sizeof(double));
-    w->r = malloc(T * sizeof(double));
-    w->beta = malloc(2 * T * sizeof(double));
-    w->Gm = malloc(n * d * sizeof(double));
-    w->Gv = malloc(n * d * sizeof(double));
+    w->H = calloc(n * Tp, sizeof(double));      /* padding tokens: h = 0 */
+    w->a = malloc(Tp * sizeof(double));
+    w->r = malloc(Tp * sizeof(double));
+    w->beta = malloc(2 * Tp * sizeof(double));
+    w->Gm = malloc(n * dp * sizeof(double));
+    w->Gv = malloc(n * dp * sizeof(double));
     w->LW = malloc(n * sizeof(double));
     w->LV = malloc(n * sizeof(double));
     w->sg = malloc(n * sizeof(double));
@@ -104,6 +109,19 @@ mdatt_work *mdatt_work_new(const mdatt_instance *in)
         mdatt_work_free(w);
         return NULL;
     }
+    for (size_t t = 0; t < Tp; t++) w->a[t] = -INFINITY;
+    if (n * d * d < MDATT_BLAS_MIN_GEMM && n * T * d <= MDATT_PACK_MAX) {
+        /* zero padding everywhere (calloc); mdatt__pack fills the rest */
+        w->XT = calloc(n * d * Tp, sizeof(double));
+        w->XP = calloc(n * T * dp, sizeof(double));
+        w->ZT = calloc(d * np, sizeof(double));
+        w->ZP = calloc(n * dp, sizeof(double));
+        w->UT = calloc(d * np, sizeof(double));
+        if (!w->XT || !w->XP || !w->ZT || !w->ZP || !w->UT) {
+            free(w->XT); free(w->XP); free(w->ZT); free(w->ZP); free(w->UT);
+            w->XT = w->XP = w->ZT = w->ZP = w->UT = NULL;      /* unpacked path */
+        }
+    }
     return w;
 }
 
@@ -113,7 +131,30 @@ void mdatt_work_free(mdatt_work *w)
     free(w->U); free(w->H); free(w->a); free(w->r); free(w->beta);
     free(w->Gm); free(w->Gv); free(w->LW); free(w->LV); free(w->sg);
     free(w->ll); free(w->nzW); free(w->uu);
+    free(w->XT); free(w->XP); free(w->ZT); free(w->ZP); free(w->UT);
     free(w);
+}
+
+int mdatt__pack(const mdatt_instance *in, mdatt_work *w)
+{
+    const int n = w->n, T = w->T, d = w->d, Tp = w->Tp, dp = w->dp, np = w->np;
+    w->packed = 0;
+    if (!w->XT || in->n != n || in->T != T || in->d != d) return 0;
+    for (int i = 0; i < n; i++) {
+        const double *Xi = in->X + (size_t)i * T * d;
+        double *XTi = w->XT + (size_t)i * d * Tp, *XPi = w->XP + (size_t)i * T * dp;
+        for (int t = 0; t < T; t++)
+            for (int j = 0; j < d; j++) {
+                XTi[(size_t)j * Tp + t] = Xi[(size_t)t * d + j];
+                XPi[(size_t)t * dp + j] = Xi[(size_t)t * d + j];
+            }
+        for (int j = 0; j < d; j++) {
+            w->ZT[(size_t)j * np + i] = in->Z[(size_t)i * d + j];
+            w->ZP[(size_t)i * dp + j] = in->Z[(size_t)i * d + j];
+        }
+    }
+    w->packed = 1;
+    return 1;
 }
 
 /* ------------------------------------------------------- dense kernels */
@@ -147,24 +188,24 @@ MDATT_INLINE void mv(const double *A, const double *x, double *y, int rows, int 
     mv_pf(A, x, y, rows, cols, blas, NULL);
 }
 
-/* y = A^T b, A rows x cols row-major: column blocks of 4 accumulated in
- * registers over the rows (y is written once). */
+/* y = A^T b, A rows x cols row-major with leading dimension ld: column
+ * blocks of 4 accumulated in registers over the rows (y is written once). */
 MDATT_INLINE void mtv(const double *A, const double *b, double *y, int rows, int cols,
-                      int blas)
+                      int ld, int blas)
 {
     int j = 0;
     if (blas) {
-        cblas_dgemv(CblasRowMajor, CblasTrans, rows, cols, 1.0, A, cols, b, 1, 0.0, y, 1);
+        cblas_dgemv(CblasRowMajor, CblasTrans, rows, cols, 1.0, A, ld, b, 1, 0.0, y, 1);
         return;
     }
     for (; j + 4 <= cols; j += 4) {
         mdatt_v4d acc = {0, 0, 0, 0};
-        for (int t = 0; t < rows; t++) acc += b[t] * MDATT_LD4(A + (size_t)t * cols + j);
+        for (int t = 0; t < rows; t++) acc += b[t] * MDATT_LD4(A + (size_t)t * ld + j);
         MDATT_ST4(y + j, acc);
     }
     for (; j < cols; j++) {
         double acc = 0;
-        for (int t = 0; t < rows; t++) acc += b[t] * A[(size_t)t * cols + j];
+        for (int t = 0; t < rows; t++) acc += b[t] * A[(size_t)t * ld + j];
         y[j] = acc;
     }
 }
@@ -192,6 +233,95 @@ MDATT_INLINE void outer_sum(const double *Gm, const double *Z, const double *wt,
     }
 }
 
+/* ------------------------------------------------------- packed kernels */
+/* Row-vector products along 4-wide blocks: y[0..4*nb) = sum_k c_k A[k*lda ..]
+ * (sequential in k, the same sum in every lane).  Specialized for 1, 2, 3
+ * blocks so that the accumulators stay in registers. */
+MDATT_INLINE void axpy_rows(const double *c, size_t cs, const double *A, size_t lda, int rows,
+                            int nb, double *y)
+{
+    if (nb == 1) {
+        mdatt_v4d a0 = {0, 0, 0, 0};
+        for (int k = 0; k < rows; k++) a0 += c[k * cs] * MDATT_LD4(A + k * lda);
+        MDATT_ST4(y, a0);
+    } else if (nb == 2) {
+        mdatt_v4d a0 = {0, 0, 0, 0}, a1 = a0;
+        for (int k = 0; k < rows; k++) {
+            const double ck = c[k * cs];
+            a0 += ck * MDATT_LD4(A + k * lda);
+            a1 += ck * MDATT_LD4(A + k * lda + 4);
+        }
+        MDATT_ST4(y, a0); MDATT_ST4(y + 4, a1);
+    } else if (nb == 3) {
+        mdatt_v4d a0 = {0, 0, 0, 0}, a1 = a0, a2 = a0;
+        for (int k = 0; k < rows; k++) {
+            const double ck = c[k * cs];
+            a0 += ck * MDATT_LD4(A + k * lda);
+            a1 += ck * MDATT_LD4(A + k * lda + 4);
+            a2 += ck * MDATT_LD4(A + k * lda + 8);
+        }
+        MDATT_ST4(y, a0); MDATT_ST4(y + 4, a1); MDATT_ST4(y + 8, a2);
+    } else {
+        for (int b = 0; b < nb; b++) {
+            mdatt_v4d a0 = {0, 0, 0, 0};
+            for (int k = 0; k < rows; k++) a0 += c[k * cs] * MDATT_LD4(A + k * lda + 4 * b);
+            MDATT_ST4(y + 4 * b, a0);
+        }
+    }
+}
+
+/* y1 = sum_k c1_k A_k and y2 = sum_k c2_k A_k in one pass over A (the two
+ * sums are those of axpy_rows). */
+MDATT_INLINE void axpy_rows2(const double *c1, const double *c2, const double *A, size_t lda,
+                             int rows, int nb, double *y1, double *y2)
+{
+    if (nb > 3) {
+        axpy_rows(c1, 1, A, lda, rows, nb, y1);
+        axpy_rows(c2, 1, A, lda, rows, nb, y2);
+        return;
+    }
+    mdatt_v4d p0 = {0, 0, 0, 0}, p1 = p0, p2 = p0, q0 = p0, q1 = p0, q2 = p0;
+    for (int k = 0; k < rows; k++) {
+        const double a = c1[k], b = c2[k];
+        const mdatt_v4d x0 = MDATT_LD4(A + k * lda);
+        p0 += a * x0; q0 += b * x0;
+        if (nb > 1) {
+            const mdatt_v4d x1 = MDATT_LD4(A + k * lda + 4);
+            p1 += a * x1; q1 += b * x1;
+        }
+        if (nb > 2) {
+            const mdatt_v4d x2 = MDATT_LD4(A + k * lda + 8);
+            p2 += a * x2; q2 += b * x2;
+        }
+    }
+    MDATT_ST4(y1, p0); MDATT_ST4(y2, q0);
+    if (nb > 1) { MDATT_ST4(y1 + 4, p1); MDATT_ST4(y2 + 4, q1); }
+    if (nb > 2) { MDATT_ST4(y1 + 8, p2); MDATT_ST4(y2 + 8, q2); }
+}
+
+/* G = sum_i w_i g_i z_i^T (d x d row-major) from padded rows g_i, z_i
+ * (stride dp), the sums of outer_sum in the same order.  The rows of Gm are
+ * scaled by w_i in place.  Row j is stored as dp entries at G + j d: its
+ * spill into row j + 1 is overwritten next, the last row goes through tmp. */
+MDATT_INLINE void outer_sum_packed(double *Gm, const double *ZP, const double *wt, double *G,
+                                   int n, int d, int dp, double *tmp)
+{
+    const int nb = dp / 4;
+    for (int i = 0; i < n; i++) {
+        const mdatt_v4d wi = {wt[i], wt[i], wt[i], wt[i]};
+        double *g = Gm + (size_t)i * dp;
+        for (int b = 0; b < nb; b++) MDATT_ST4(g + 4 * b, wi * MDATT_LD4(g + 4 * b));
+    }
+    for (int j = 0; j < d; j++) {
+        if (j + 1 < d || dp == d) {
+            axpy_rows(Gm + j, (size_t)dp, ZP, (size_t)dp, n, nb, G + (size_t)j * d);
+        } else {
+            axpy_rows(Gm + j, (size_t)dp, ZP, (size_t)dp, n, nb, tmp);
+            memcpy(G + (size_t)j * d, tmp, (size_t)d * sizeof *tmp);
+        }
+    }
+}
+
 /* x_t = e^{x_t} for x_t <= 0 (see MDATT_EXP_NONPOS; x < -708 gives 0). */
 MDATT_INLINE void exp_nonpos_array(double *x, int m)
 {
@@ -204,6 +334,15 @@ MDATT_INLINE void exp_nonpos_array(double *x, int m)
         MDATT_ST4(x + j, (mdatt_v4d)((mdatt_v4u)y & ok));
     }
     for (; j < m; j++) x[j] = mdatt__exp_nonpos(x[j]);
+}
+
+/* 2^k for -1022 <= k <= 1023, from its bits. */
+MDATT_INLINE double pow2i(int k)
+{
+    const uint64_t b = (uint64_t)(k + 1023) << 52;
+    double x;
+    memcpy(&x, &b, sizeof x);
+    return x;
 }
 
 /* Largest |x_j| scaled to [1/2, 1) by a power of two (exact); returns the
@@ -230,7 +369,7 @@ MDATT_INLINE int rescale_pow2(double *x, size_t m, int *zero)
     if (e != 0) {
         /* two factors keep 2^-e representable for subnormal amax */
         const int e1 = e / 2, e2 = e - e1;
-        const double f1 = ldexp(1.0, -e1), f2 = ldexp(1.0, -e2);
+        const double f1 = pow2i(-e1), f2 = pow2i(-e2);
         for (j = 0; j + 4 <= m; j += 4) MDATT_ST4(x + j, MDATT_LD4(x + j) * f1 * f2);
         for (; j < m; j++) x[j] = x[j] * f1 * f2;
     }
@@ -274,11 +413,13 @@ mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double
                          mdatt_loss loss, mdatt_work *w, int want_eval, mdatt_eval *ev,
                          mdatt_grad *gW, mdatt_grad *gv, int *alpha)
 {
-    const int n = in->n, T = in->T, d = in->d;
+    const int n = in->n, T = in->T, d = in->d, Tp = w->Tp, TB = w->Tp / 4;
     const int needW = gW != NULL, needV = gv != NULL;
-    const int blas_mm = (size_t)n * d * d >= MDATT_BLAS_MIN_GEMM;
-    const int blas_mv = (size_t)T * d >= MDATT_BLAS_MIN_GEMV;
-    const int prefetch = (size_t)T * d >= MDATT_PREFETCH_MIN;
+    const int packed = w->packed;
+    const int blas_mm = !packed && (size_t)n * d * d >= MDATT_BLAS_MIN_GEMM;
+    const int blas_mv = !packed && (size_t)T * d >= MDATT_BLAS_MIN_GEMV;
+    const int prefetch = !packed && (size_t)T * d >= MDATT_PREFETCH_MIN;
+    const int gs = packed ? w->dp : d;          /* row stride of Gm, Gv */
     const double logn = log((double)n);
     const unsigned faults = MDATT_WORK_FAULTS(w);
     double *a = w->a, *r = w->r, *beta = w->beta;
@@ -287,63 +428,116 @@ mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double
 
     if (w->n != n || w->T != T || w->d != d) return MDATT_EINVAL;
 
-    /* U = Z W^T: u_i = W z_i */
-    if (blas_mm)
+    if (packed) {
+        /* U^T = W Z^T: row j of U^T = sum_k W_jk (row k of Z^T) */
+        const int np = w->np;
+        for (int j = 0; j < d; j++)
+            axpy_rows(W + (size_t)j * d, 1, w->ZT, (size_t)np, d, np / 4, w->UT + (size_t)j * np);
+    } else if (blas_mm) {
+        /* U = Z W^T: u_i = W z_i */
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, d, d, 1.0, in->Z, d, W, d,
                     0.0, w->U, d);
-    else
+    } else {
         for (i = 0; i < n; i++) mv(W, in->Z + (size_t)i * d, w->U + (size_t)i * d, d, d, 0);
+    }
 
     for (i = 0; i < n; i++) {
         const double *Xi = in->X + (size_t)i * T * d;
         const double *h;
-        double amax, dmax = -INFINITY, R = 0, Dt = 0, emax = 0, S, smax, ha, f, y, u, lp;
+        double amax, dmax, R = 0, Dt = 0, emax = 0, S, smax, ha, f, y, u, lp;
         int al = 0;
 
-        /* scores (and h) while X_i is in cache */
-        mv_pf(Xi, w->U + (size_t)i * d, a, T, d, blas_mv,
-              prefetch && i + 1 < n ? Xi + (size_t)T * d : NULL);
-        if (w->Hfix) {
-            h = w->Hfix + (size_t)i * T;
+        /* scores (and h) while X_i is in cache; padding tokens score -inf */
+        if (packed) {
+            const double *XTi = w->XT + (size_t)i * d * Tp;
+            axpy_rows(w->UT + i, (size_t)w->np, XTi, (size_t)Tp, d, TB, a);
+            for (t = T; t < Tp; t++) a[t] = -INFINITY;
+            if (w->Hfix) {
+                h = w->Hfix + (size_t)i * Tp;
+            } else {
+                double *hw = w->H + (size_t)i * Tp;
+                axpy_rows(v, 1, XTi, (size_t)Tp, d, TB, hw);
+                h = hw;
+            }
         } else {
-            mv(Xi, v, w->H + (size_t)i * T, T, d, blas_mv);
-            h = w->H + (size_t)i * T;
+            mv_pf(Xi, w->U + (size_t)i * d, a, T, d, blas_mv,
+                  prefetch && i + 1 < n ? Xi + (size_t)T * d : NULL);
+            if (w->Hfix) {
+                h = w->Hfix + (size_t)i * Tp;
+            } else {
+                mv(Xi, v, w->H + (size_t)i * Tp, T, d, blas_mv);
+                h = w->H + (size_t)i * Tp;
+            }
         }
-        amax = a[0];
-        for (t = 1; t < T; t++)
-            if (a[t] > amax) { amax = a[t]; al = t; }
-        if (!isfinite(amax)) return MDATT_ENUMERIC;
+        {   /* amax = max_t a_t (a NaN is caught below), al its first index */
+            mdatt_v4d m4 = MDATT_LD4(a);
+            for (int b = 1; b < TB; b++) {
+                const mdatt_v4d x = MDATT_LD4(a + 4 * b);
+                m4 = (mdatt_v4d)(((mdatt_v4u)(x > m4) & (mdatt_v4u)x)
+                                 | (~(mdatt_v4u)(x > m4) & (mdatt_v4u)m4));
+            }
+            amax = m4[0];
+            for (int l = 1; l < 4; l++) if (m4[l] > amax) amax = m4[l];
+            if (!isfinite(amax)) return MDATT_ENUMERIC;
+            for (al = 0; al < T && !(a[al] == amax); al++) {}
+        }
         ha = h[al];
-        for (t = 0; t < T; t++) {
-            const double dt = a[t] - amax;
-            if (!(dt <= 0)) return MDATT_ENUMERIC;      /* NaN score */
-            r[t] = dt;
-            if (t != al && dt > dmax) dmax = dt;
+        {   /* delta_t = a_t - amax <= 0; dmax over t != al */
+            const mdatt_v4d am = {amax, amax, amax, amax};
+            mdatt_v4i bad = {0, 0, 0, 0};
+            mdatt_v4d m4 = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};
+            for (int b = 0; b < TB; b++) {
+                const mdatt_v4d dt = MDATT_LD4(a + 4 * b) - am;
+                bad |= (mdatt_v4i)~(dt <= 0);               /* NaN score */
+                MDATT_ST4(r + 4 * b, dt);
+            }
+            if (bad[0] | bad[1] | bad[2] | bad[3]) return MDATT_ENUMERIC;
+            r[al] = -INFINITY;
+            for (int b = 0; b < TB; b++) {
+                const mdatt_v4d x = MDATT_LD4(r + 4 * b);
+                m4 = (mdatt_v4d)(((mdatt_v4u)(x > m4) & (mdatt_v4u)x)
+                                 | (~(mdatt_v4u)(x > m4) & (mdatt_v4u)m4));
+            }
+            dmax = m4[0];
+            for (int l = 1; l < 4; l++) if (m4[l] > dmax) dmax = m4[l];
         }
         if (T > 1) {
             /* e_t = e^{delta_t}, then r_t = e_t / e_max; deep in saturation
              * (dmax < -600) r_t = e^{delta_t - dmax} directly */
             r[al] = -1000.0;
             if (dmax >= -600.0) {
-                exp_nonpos_array(r, T);
-                for (t = 0; t < T; t++) if (r[t] > emax) emax = r[t];
+                mdatt_v4d m4 = {0, 0, 0, 0};
+                exp_nonpos_array(r, Tp);
+                for (int b = 0; b < TB; b++) {
+                    const mdatt_v4d x = MDATT_LD4(r + 4 * b);
+                    m4 = (mdatt_v4d)(((mdatt_v4u)(x > m4) & (mdatt_v4u)x)
+                                     | (~(mdatt_v4u)(x > m4) & (mdatt_v4u)m4));
+                }
+                for (int l = 0; l < 4; l++) if (m4[l] > emax) emax = m4[l];
             }
             if (emax >= 0x1p-900) {
                 const double inv = 1.0 / emax;
-                for (t = 0; t < T; t++) r[t] *= inv;
+                for (int b = 0; b < TB; b++) MDATT_ST4(r + 4 * b, MDATT_LD4(r + 4 * b) * inv);
             } else {
-                for (t = 0; t < T; t++) r[t] = (a[t] - amax) - dmax;
+                for (t = 0; t < Tp; t++) r[t] = (a[t] - amax) - dmax;
                 r[al] = -1000.0;
-                exp_nonpos_array(r, T);
+                exp_nonpos_array(r, Tp);
                 emax = dmax >= -708.0 ? mdatt__exp_nonpos(dmax) : dmax < -745.2 ? 0.0 : exp(dmax);
             }
             r[al] = 0.0;
-            for (t = 0; t < T; t++) {
-                R += r[t];
-                Dt += r[t] * (ha - h[t]);
+            {
+                const mdatt_v4d hav = {ha, ha, ha, ha};
+                mdatt_v4d R4 = {0, 0, 0, 0}, D4 = R4;
+                for (int b = 0; b < TB; b++) {
+                    const mdatt_v4d rb = MDATT_LD4(r + 4 * b);
+                    R4 += rb;
+                    D4 += rb * (hav - MDATT_LD4(h + 4 * b));
+                }
+                R = MDATT_HSUM(R4);
+                Dt = MDATT_HSUM(D4);
             }
         } else {
-            r[0] = 0.0;
+            for (t = 0; t < Tp; t++) r[t] = 0.0;
         }
         S = emax * R;
         smax = emax / (1.0 + S);
@@ -358,29 +552,52 @@ mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double
         w->SS[i] = S;
         w->LV[i] = lp;
 
-        if (needW) {
-            double B = 0, *g = w->Gm + (size_t)i * d;
-            int nz = 0;
-            const double sD = smax * Dt;
-            for (t = 0; t < T; t++) {
-                const double b = r[t] * ((h[t] - ha) + sD);
-                beta[t] = b;
-                B += b;
+        if (needW) {        /* beta_t = r_t ((h_t - h_a) + smax Dt), beta_a = -sum */
+            const mdatt_v4d sD = {smax * Dt, smax * Dt, smax * Dt, smax * Dt};
+            const mdatt_v4d hav = {ha, ha, ha, ha};
+            mdatt_v4d B4 = {0, 0, 0, 0};
+            for (int b = 0; b < TB; b++) {
+                const mdatt_v4d bb = MDATT_LD4(r + 4 * b) * ((MDATT_LD4(h + 4 * b) - hav) + sD);
+                MDATT_ST4(beta + 4 * b, bb);
+                B4 += bb;
             }
-            beta[al] = -B;
-            mtv(Xi, beta, g, T, d, blas_mv);
-            for (int j = 0; j < d; j++) nz |= g[j] != 0.0;
+            beta[al] = -MDATT_HSUM(B4);
+        }
+        if (needV) {        /* s_t = smax r_t, s_a = 1 / (1 + S) */
+            double *s = beta + Tp;
+            const mdatt_v4d sm = {smax, smax, smax, smax};
+            for (int b = 0; b < TB; b++) MDATT_ST4(s + 4 * b, sm * MDATT_LD4(r + 4 * b));
+            s[al] = 1.0 / (1.0 + S);
+        }
+        if (packed) {
+            const double *XPi = w->XP + (size_t)i * T * w->dp;
+            const int nb = w->dp / 4;
+            double *g = w->Gm + (size_t)i * gs, *gvi = w->Gv + (size_t)i * gs;
+            if (needW && needV)
+                axpy_rows2(beta, beta + Tp, XPi, (size_t)w->dp, T, nb, g, gvi);
+            else if (needW)
+                axpy_rows(beta, 1, XPi, (size_t)w->dp, T, nb, g);
+            else if (needV)
+                axpy_rows(beta + Tp, 1, XPi, (size_t)w->dp, T, nb, gvi);
+        } else {
+            if (needW) mtv(Xi, beta, w->Gm + (size_t)i * gs, T, d, d, blas_mv);
+            if (needV) mtv(Xi, beta + Tp, w->Gv + (size_t)i * gs, T, d, d, blas_mv);
+        }
+        if (needW) {
+            const double *g = w->Gm + (size_t)i * gs;
+            int nz = 0;
+            if (packed) {       /* padding entries are 0 */
+                mdatt_v4i z4 = {0, 0, 0, 0};
+                for (int b = 0; b < gs / 4; b++) z4 |= MDATT_LD4(g + 4 * b) != 0.0;
+                nz = (z4[0] | z4[1] | z4[2] | z4[3]) != 0;
+            } else {
+                for (int j = 0; j < d; j++) nz |= g[j] != 0.0;
+            }
             w->nzW[i] = nz;
             w->LW[i] = lp * smax;
             if (nz && !(direct_ok(lp) && direct_ok(smax) && direct_ok(w->LW[i]))) directW = 0;
         }
-        if (needV) {
-            double *s = beta + T;
-            for (t = 0; t < T; t++) s[t] = smax * r[t];
-            s[al] = 1.0 / (1.0 + S);
-            mtv(Xi, s, w->Gv + (size_t)i * d, T, d, blas_mv);
-            if (!direct_ok(lp)) directV = 0;
-        }
+        if (needV && !direct_ok(lp)) directV = 0;
         if (want_eval) {
             const double sa = 1.0 / (1.0 + S), l1m = dmax + log(R) - log1p(S);
             smax_sum += sa;
@@ -418,7 +635,9 @@ mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double
                 w->LW[i] = w->nzW[i] ? w->sg[i] * mdatt__exp_nonpos(w->LW[i] - MW) : 0.0;
         }
         if (MDATT_FAULT_ON(faults, MDATT_FI_DROP_SAMPLE)) w->LW[0] = 0.0;
-        if (blas_mm) {
+        if (packed) {
+            outer_sum_packed(w->Gm, w->ZP, w->LW, G, n, d, gs, w->UT);
+        } else if (blas_mm) {
             for (i = 0; i < n; i++) {
                 double *g = w->Gm + (size_t)i * d;
                 for (int j = 0; j < d; j++) g[j] *= w->LW[i];
@@ -450,7 +669,7 @@ mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double
             for (i = 0; i < n; i++) w->LV[i] = w->sg[i] * mdatt__exp_nonpos(w->LV[i] - MV);
         }
         if (MDATT_FAULT_ON(faults, MDATT_FI_DROP_SAMPLE)) w->LV[0] = 0.0;
-        mtv(w->Gv, w->LV, G, n, d, 0);
+        mtv(w->Gv, w->LV, G, n, d, gs, 0);
         e = rescale_pow2(G, (size_t)d, &zero);
         gv->log_scale = zero ? -INFINITY : MV + e * M_LN2;
     }
@@ -494,6 +713,7 @@ mdatt_status mdatt_eval_grad(const mdatt_instance *in, const double *W, const do
     w->faults = MDATT_FAULT_BITS();
 #endif
     w->Hfix = NULL;         /* v is an argument here: never use a cached X v */
+    mdatt__pack(in, w);     /* X and Z are arguments too */
     st = mdatt__eval(in, W, v, loss, w, ev != NULL, ev, gW, gv, alpha);
     w->Hfix = hfix;
     return st;
