@@ -42,7 +42,7 @@ double attsvm__norm(const double *x, int n, double p)
         return mx * (double)sqrtl(s);
     }
     for (int j = 0; j < n; j++)
-        s += powl(fabsl((long double)x[j] / mx), p);
+        s += pow(fabs(x[j]) / mx, p);
     return mx * (double)powl(s, 1.0L / p);
 }
 

@@ -41,7 +41,10 @@ typedef struct {
     /* scratch */
     double *mu2, *u2, *x2, *g2, *wt, *H, *d, *sw;
     int *F;
-    char *flip;         /* u_j changed sign on an accepted step (q < 2) */
+    char *flip;         /* steps left on majorizing curvature after u_j changed sign (q < 2) */
+    int flipmem;        /* FLIP_MEMORY, or FLIP_STICKY after a stall */
+    double *G;          /* p = 2: Gram matrix of the working rows (ld ldG) */
+    int nG, ldG;
 } pn_ctx;
 
 static void pn_grow(pn_ctx *c, int cap)
@@ -102,12 +105,16 @@ static double pn_pgnorm(const pn_ctx *c, const double *mu, const double *g)
     return r;
 }
 
+enum { FLIP_MEMORY = 3, FLIP_STICKY = 120 };
+
 /* Newton weights wt_j = (q-1)|u_j|^{q-2}, floored where q < 2 lets them blow
  * up at u_j = 0.  For q < 2 the map u -> |u|^{q-1} is concave, Newton
  * overshoots through 0 (on |u|^q/q alone it maps u to (q-2)u/(q-1): a 2-cycle
  * at q = 1.5), so a coordinate whose sign has flipped gets the majorizing
- * curvature |u_j|^{q-2} instead ((u^2)^{q/2} is concave in u^2, the IRLS
- * bound): still a descent step, and no oscillation. */
+ * curvature |u_j|^{q-2} for the next FLIP_MEMORY steps instead ((u^2)^{q/2} is concave
+ * in u^2, the IRLS bound): still a descent step, and no oscillation.  If Newton
+ * still stalls, the round is retried with the bound kept for good (linear
+ * but sure convergence, FLIP_STICKY). */
 static void pn_weights(const pn_ctx *c)
 {
     const int nx = c->P->nx;
@@ -126,36 +133,97 @@ static void pn_weights(const pn_ctx *c)
     }
 }
 
+/* Lower triangle (mirrored) of H = B B^T, B n x nx row-major: 2 x 2 blocks of
+ * dot products with two partial sums each (8 independent accumulators). */
+static void gram_lower(int n, int nx, const double *B, double *H)
+{
+    for (int a = 0; a < n; a += 2) {
+        const double *a0 = B + (size_t)a * nx, *a1 = a + 1 < n ? a0 + nx : a0;
+        for (int b = 0; b <= a; b += 2) {
+            const double *b0 = B + (size_t)b * nx, *b1 = b + 1 < n ? b0 + nx : b0;
+            double s00 = 0, s01 = 0, s10 = 0, s11 = 0, t00 = 0, t01 = 0, t10 = 0, t11 = 0;
+            int j = 0;
+            for (; j + 1 < nx; j += 2) {
+                s00 += a0[j] * b0[j];
+                s01 += a0[j] * b1[j];
+                s10 += a1[j] * b0[j];
+                s11 += a1[j] * b1[j];
+                t00 += a0[j + 1] * b0[j + 1];
+                t01 += a0[j + 1] * b1[j + 1];
+                t10 += a1[j + 1] * b0[j + 1];
+                t11 += a1[j + 1] * b1[j + 1];
+            }
+            for (; j < nx; j++) {
+                s00 += a0[j] * b0[j];
+                s01 += a0[j] * b1[j];
+                s10 += a1[j] * b0[j];
+                s11 += a1[j] * b1[j];
+            }
+            const double v[2][2] = {{s00 + t00, s01 + t01}, {s10 + t10, s11 + t11}};
+            for (int i = 0; i < 2 && a + i < n; i++)
+                for (int k = 0; k < 2 && b + k < n && b + k <= a + i; k++)
+                    H[(size_t)(a + i) * n + b + k] = H[(size_t)(b + k) * n + a + i] = v[i][k];
+        }
+    }
+}
+
+/* Extend the cached Gram matrix G = A_R A_R^T to rows added since last time. */
+static void pn_gram_update(pn_ctx *c)
+{
+    const int nx = c->P->nx;
+    if (c->ldG < c->capR) {
+        double *G = malloc(sizeof *G * (size_t)c->capR * c->capR);
+        for (int a = 0; a < c->nG; a++)
+            memcpy(G + (size_t)a * c->capR, c->G + (size_t)a * c->ldG, sizeof *G * (size_t)c->nG);
+        free(c->G);
+        c->G = G;
+        c->ldG = c->capR;
+    }
+    for (int a = c->nG; a < c->nR; a++) {
+        const double *ra = c->P->A + (size_t)c->R[a] * nx;
+        for (int b = 0; b <= a; b++) {
+            const double *rb = c->P->A + (size_t)c->R[b] * nx;
+            double s0 = 0, s1 = 0;
+            int j = 0;
+            for (; j + 1 < nx; j += 2) {
+                s0 += ra[j] * rb[j];
+                s1 += ra[j + 1] * rb[j + 1];
+            }
+            if (j < nx)
+                s0 += ra[j] * rb[j];
+            c->G[(size_t)a * c->ldG + b] = c->G[(size_t)b * c->ldG + a] = s0 + s1;
+        }
+    }
+    c->nG = c->nR;
+}
+
 /* Newton step on the face F: H_FF d = -g_F, H = A_F diag(wt) A_F^T.  0 or -1. */
 static int pn_direction(pn_ctx *c, int nF)
 {
     const attsvm__prob *P = c->P;
     const int nx = P->nx;
-    double *B = malloc(sizeof *B * ((size_t)nF * nx + 1));
-    for (int a = 0; a < nF; a++) {
-        const double *ar = P->A + (size_t)c->R[c->F[a]] * nx;
-        for (int j = 0; j < nx; j++)
-            B[(size_t)a * nx + j] = ar[j] * c->sw[j];
+    double *B = NULL;
+    if (c->P->q != 2.0) {
+        B = malloc(sizeof *B * ((size_t)nF * nx + 1));
+        for (int a = 0; a < nF; a++) {
+            const double *ar = P->A + (size_t)c->R[c->F[a]] * nx;
+            for (int j = 0; j < nx; j++)
+                B[(size_t)a * nx + j] = ar[j] * c->sw[j];
+        }
+    }
+    if (c->P->q == 2.0) {
+        /* p = 2: H_FF is a block of the cached Gram matrix of the working rows. */
+        pn_gram_update(c);
+        for (int a = 0; a < nF; a++)
+            for (int b = 0; b <= a; b++)
+                c->H[(size_t)a * nF + b] = c->H[(size_t)b * nF + a] =
+                    c->G[(size_t)c->F[a] * c->ldG + c->F[b]];
+    } else {
+        gram_lower(nF, nx, B, c->H);
     }
     double dmax = 0.0;
     for (int a = 0; a < nF; a++)
-        for (int b = 0; b <= a; b++) {
-            const double *ba = B + (size_t)a * nx, *bb = B + (size_t)b * nx;
-            double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-            int j = 0;
-            for (; j + 3 < nx; j += 4) {
-                s0 += ba[j] * bb[j];
-                s1 += ba[j + 1] * bb[j + 1];
-                s2 += ba[j + 2] * bb[j + 2];
-                s3 += ba[j + 3] * bb[j + 3];
-            }
-            for (; j < nx; j++)
-                s0 += ba[j] * bb[j];
-            double s = (s0 + s1) + (s2 + s3);
-            c->H[(size_t)a * nF + b] = c->H[(size_t)b * nF + a] = s;
-            if (a == b)
-                dmax = fmax(dmax, s);
-        }
+        dmax = fmax(dmax, c->H[(size_t)a * nF + a]);
     free(B);
     double *Hc = malloc(sizeof *Hc * ((size_t)nF * nF + 1));
     int ok = -1;
@@ -290,9 +358,12 @@ static int pn_solve(pn_ctx *c, int maxit, attsvm__out *o)
         }
         if (hit && block >= 0)
             free_[c->F[block]] = 0;
-        for (int j = 0; j < c->P->nx; j++)
+        for (int j = 0; j < c->P->nx; j++) {
             if (c->u[j] * c->u2[j] < 0.0)
-                c->flip[j] = 1;
+                c->flip[j] = (char)c->flipmem;
+            else if (c->flip[j] > 0)
+                c->flip[j]--;
+        }
         double *t;
         t = c->mu, c->mu = c->mu2, c->mu2 = t;
         t = c->u, c->u = c->u2, c->u2 = t;
@@ -385,6 +456,7 @@ void attsvm__pnorm_solve(const attsvm__prob *P, attsvm__out *o)
     c.wt = malloc(sizeof *c.wt * (size_t)nx);
     c.sw = malloc(sizeof *c.sw * (size_t)nx);
     c.flip = calloc((size_t)nx, 1);
+    c.flipmem = FLIP_MEMORY;
     int *add = malloc(sizeof *add * (size_t)m);
     double *ax = malloc(sizeof *ax * (size_t)m), *madd = malloc(sizeof *madd * (size_t)m);
     if (!o->lam)
@@ -443,6 +515,7 @@ void attsvm__pnorm_solve(const attsvm__prob *P, attsvm__out *o)
         for (int t = 0; t < c.nR; t++)
             c.inws[c.R[t]] = 0;
         c.nR = 0;
+        c.nG = 0;
         for (int t = 0; t < lo.nws; t++)
             madd[t] = lo.lam[lo.ws[t]];
         pn_add(&c, lo.ws, lo.nws, madd);
@@ -474,7 +547,16 @@ void attsvm__pnorm_solve(const attsvm__prob *P, attsvm__out *o)
         int done = 0;
         for (int round = 0; round < P->s->max_rounds && !done; round++) {
             o->rounds++;
-            int rc = pn_solve(&c, 500, o);
+            int rc = pn_solve(&c, c.flipmem == FLIP_STICKY ? 2000 : 500, o);
+            if (rc < 0 && c.flipmem != FLIP_STICKY) {
+                /* Retry the round from a fresh start with the sticky bound. */
+                c.flipmem = FLIP_STICKY;
+                memset(c.flip, 0, (size_t)nx);
+                pn_start_p2(&c);
+                pn_rescale(&c);
+                round--;
+                continue;
+            }
             if (rc == 1) {
                 c.P = P;
                 attsvm__farkas_or_fail(P, o, "Newton phase: multipliers diverge");
@@ -526,6 +608,7 @@ out:
     free(c.wt);
     free(c.sw);
     free(c.flip);
+    free(c.G);
     free(c.H);
     free(c.d);
     free(c.F);
