@@ -8,7 +8,8 @@ cd "$(dirname "$0")"
 # Build and run-time dependencies (Debian package names).
 PACKAGES="build-essential autoconf automake pkg-config
 libglpk-dev libopenblas-dev libjansson-dev libcriterion-dev zlib1g-dev
-gnuplot-nox python3-numpy python3-cvxopt"
+gnuplot-nox python3-numpy python3-cvxopt
+dataset-fashion-mnist"
 
 missing=""
 for p in $PACKAGES; do

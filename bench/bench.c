@@ -380,6 +380,7 @@ static const struct {
     {"paper_joint", bench_paper_joint},
     {"beyond_saturation", bench_beyond_saturation},
     {"rates", bench_rates},
+    {"realdata", bench_realdata},
 };
 
 static int run(int argc, char **argv);

@@ -83,5 +83,6 @@ int bench_paper_paths(bench_ctx *b);
 int bench_paper_joint(bench_ctx *b);
 int bench_beyond_saturation(bench_ctx *b);
 int bench_rates(bench_ctx *b);
+int bench_realdata(bench_ctx *b);
 
 #endif

@@ -61,5 +61,6 @@ double cli_now(void);
 
 extern const cli_command cli_gen, cli_train, cli_svm, cli_check, cli_rate;
 extern const cli_command cli_bench;
+extern const cli_command cli_fmnist;
 
 #endif

@@ -7,7 +7,7 @@
 #include "cli.h"
 
 static const cli_command *const commands[] = {
-    &cli_gen, &cli_train, &cli_svm, &cli_check, &cli_rate,
+    &cli_gen, &cli_train, &cli_svm, &cli_check, &cli_rate, &cli_fmnist,
     &cli_bench, NULL};
 
 static void usage(FILE *f)

@@ -1,0 +1,237 @@
+/* test_fmnist.c - the IDX loader on small files gzipped here with zlib
+ * (valid, wrong magic, wrong sizes, corrupt gzip, missing), patch tokens,
+ * the instance of `mdatt fmnist` checked entry by entry, and the CLI on the
+ * installed Fashion-MNIST when present. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <zlib.h>
+#include "common.h"
+#include "mdatt.h"
+
+static char *dir;
+static char err[MDATT_ERRLEN], cerr[4096];
+static void setup(void) { dir = tmpdir_new(); }
+static void teardown(void) { tmpdir_free(dir); }
+TestSuite(fmnist, .init = setup, .fini = teardown, .timeout = 60);
+
+static void be32(unsigned char *p, uint32_t v)
+{
+    p[0] = v >> 24;
+    p[1] = v >> 16;
+    p[2] = v >> 8;
+    p[3] = v;
+}
+
+/* Write bytes to dir/name, gzipped unless plain; returns the path. */
+static const char *put(const char *name, const unsigned char *b, size_t len, int plain)
+{
+    static char path[4][600];
+    static int k;
+    char *p = path[k++ % 4];
+    snprintf(p, 600, "%s/%s", dir, name);
+    if (plain) {
+        FILE *f = fopen(p, "wb");
+        cr_assert(f && fwrite(b, 1, len, f) == len);
+        fclose(f);
+    } else {
+        gzFile g = gzopen(p, "wb");
+        cr_assert(g && gzwrite(g, b, (unsigned)len) == (int)len);
+        gzclose(g);
+    }
+    return p;
+}
+
+/* n images rows x cols with pixel (i, r, c) = (i*31 + r*7 + c) % 256, label i % 3. */
+static size_t make_idx(int n, int rows, int cols, unsigned char **img, unsigned char **lab)
+{
+    size_t il = 16 + (size_t)n * rows * cols;
+    *img = malloc(il);
+    *lab = malloc(8 + n);
+    be32(*img, 0x803);
+    be32(*img + 4, n);
+    be32(*img + 8, rows);
+    be32(*img + 12, cols);
+    be32(*lab, 0x801);
+    be32(*lab + 4, n);
+    for (int i = 0; i < n; i++) {
+        (*lab)[8 + i] = i % 3;
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+                (*img)[16 + ((size_t)i * rows + r) * cols + c] = (i * 31 + r * 7 + c) % 256;
+    }
+    return il;
+}
+
+Test(fmnist, reads_gzipped_and_plain_idx)
+{
+    unsigned char *img, *lab;
+    size_t il = make_idx(6, 8, 4, &img, &lab);
+    for (int plain = 0; plain < 2; plain++) {
+        const char *ip = put(plain ? "i.idx" : "i.gz", img, il, plain),
+                   *lp = put(plain ? "l.idx" : "l.gz", lab, 14, plain);
+        mdatt_images im;
+        cr_assert_eq(mdatt_idx_read(ip, lp, &im, err), MDATT_OK, "%s", err);
+        cr_assert(im.n == 6 && im.rows == 8 && im.cols == 4);
+        for (int i = 0; i < 6; i++) {
+            cr_assert_eq(im.labels[i], i % 3);
+            for (int r = 0; r < 8; r++)
+                for (int c = 0; c < 4; c++)
+                    cr_assert_eq(im.pixels[(i * 8 + r) * 4 + c], (i * 31 + r * 7 + c) % 256);
+        }
+        mdatt_images_free(&im);
+    }
+    free(img);
+    free(lab);
+}
+
+static void expect_fail(const char *ip, const char *lp, mdatt_status want, const char *needle)
+{
+    mdatt_images im;
+    mdatt_status st = mdatt_idx_read(ip, lp, &im, err);
+    cr_assert_eq(st, want, "status %d (%s), want %d", st, err, want);
+    cr_assert(strstr(err, needle), "message '%s' lacks '%s'", err, needle);
+    cr_assert(im.pixels == NULL && im.labels == NULL);
+}
+
+Test(fmnist, rejects_bad_files_with_a_clear_message)
+{
+    unsigned char *img, *lab;
+    size_t il = make_idx(5, 4, 4, &img, &lab);
+    const char *good_l = put("l.gz", lab, 13, 0);
+    /* Wrong magic (labels file given as images). */
+    expect_fail(good_l, good_l, MDATT_EFORMAT, "magic");
+    /* Image count does not match the length. */
+    expect_fail(put("short.gz", img, il - 3, 0), good_l, MDATT_EFORMAT, "need");
+    /* Label count differs from the image count. */
+    be32(lab + 4, 4);
+    expect_fail(put("i.gz", img, il, 0), put("l4.gz", lab, 12, 0), MDATT_EFORMAT, "labels");
+    /* Corrupt gzip: a valid stream cut in half. */
+    {
+        char p[600];
+        snprintf(p, sizeof p, "%s/i.gz", dir);
+        FILE *f = fopen(p, "rb");
+        unsigned char buf[4096];
+        size_t n = fread(buf, 1, sizeof buf, f);
+        fclose(f);
+        put("cut.gz", buf, n / 2, 1);
+        snprintf(p, sizeof p, "%s/cut.gz", dir);
+        be32(lab + 4, 5);
+        expect_fail(p, put("l5.gz", lab, 13, 0), MDATT_EFORMAT, "gzip");
+    }
+    /* Missing file. */
+    char missing[600];
+    snprintf(missing, sizeof missing, "%s/nope.gz", dir);
+    expect_fail(missing, good_l, MDATT_EIO, "nope.gz");
+    free(img);
+    free(lab);
+}
+
+Test(fmnist, missing_dataset_names_the_package)
+{
+    mdatt_images im;
+    cr_assert_eq(mdatt_fmnist_load(dir, 0, &im, err), MDATT_EIO);
+    cr_assert(strstr(err, "dataset-fashion-mnist"), "%s", err);
+    cr_assert(strstr(err, "train-images-idx3-ubyte.gz"), "%s", err);
+    /* Files present but not Fashion-MNIST's size. */
+    unsigned char *img, *lab;
+    size_t il = make_idx(4, 28, 28, &img, &lab);
+    put("t10k-images-idx3-ubyte.gz", img, il, 0);
+    put("t10k-labels-idx1-ubyte.gz", lab, 12, 0);
+    cr_assert_eq(mdatt_fmnist_load(dir, 1, &im, err), MDATT_EFORMAT);
+    cr_assert(strstr(err, "10000"), "%s", err);
+    free(img);
+    free(lab);
+}
+
+Test(fmnist, patches_tokens_query_and_probe)
+{
+    /* 8 images of 8 x 8 (patch 4: T = 4, d = 18), classes 0 and 1 by label. */
+    mdatt_images im = {8, 8, 8, malloc(8 * 64), malloc(8)};
+    mdatt_rng r;
+    mdatt_rng_seed(&r, 3);
+    for (int i = 0; i < 8; i++) {
+        im.labels[i] = i % 2;
+        for (int k = 0; k < 64; k++)   /* class 1 is brighter on the left half */
+            im.pixels[i * 64 + k] = (unsigned char)(100 * mdatt_rng_uniform(&r) +
+                                                     (i % 2 && k % 8 < 4 ? 150 : 0));
+    }
+    double pt[4 * 16];
+    mdatt_image_patches(&im, 2, 4, pt);
+    /* Patch t = 1 (grid row 0, col 1), entry (r=2, c=3) = pixel (2, 7). */
+    cr_assert(pt[1 * 16 + 2 * 4 + 3] == im.pixels[2 * 64 + 2 * 8 + 7] / 255.0);
+    cr_assert(pt[2 * 16 + 0] == im.pixels[2 * 64 + 4 * 8 + 0] / 255.0);
+
+    mdatt_fmnist_settings s;
+    mdatt_fmnist_default_settings(&s);
+    s.n = 6;
+    mdatt_instance in;
+    int idx[6];
+    cr_assert_eq(mdatt_fmnist_instance(&im, &s, &in, idx, err), MDATT_OK, "%s", err);
+    cr_assert(in.n == 6 && in.T == 4 && in.d == 18);
+    cr_assert_eq(mdatt_instance_validate(&in, err), MDATT_OK, "%s", err);
+    int npos = 0;
+    for (int i = 0; i < 6; i++) {
+        cr_assert_eq(in.Y[i], im.labels[idx[i]] ? 1.0 : -1.0);
+        npos += in.Y[i] > 0;
+        mdatt_image_patches(&im, idx[i], 4, pt);
+        double mean[18] = {0};
+        for (int t = 0; t < 4; t++) {
+            const double *x = in.X + ((size_t)i * 4 + t) * 18;
+            for (int j = 0; j < 16; j++)
+                cr_assert(fabs(x[j] - pt[t * 16 + j] / 4) < 1e-15);
+            cr_assert(x[16] == (t / 2 ? 1.0 : -1.0) && x[17] == (t % 2 ? 1.0 : -1.0));
+            for (int j = 0; j < 18; j++)
+                mean[j] += x[j] / 4;
+        }
+        for (int j = 0; j < 18; j++)
+            cr_assert(fabs(in.Z[i * 18 + j] - mean[j]) < 1e-15, "z_%d is not the mean token", i);
+        for (int k = 0; k < i; k++)
+            cr_assert_neq(idx[k], idx[i], "image drawn twice");
+    }
+    cr_assert_eq(npos, 3);
+    /* The probe separates the mean tokens here and beats v = 0's loss log 2. */
+    double loss = 0.0;
+    for (int i = 0; i < 6; i++) {
+        double u = 0.0;
+        for (int j = 0; j < 18; j++)
+            u += in.v[j] * in.Z[i * 18 + j];
+        cr_assert(in.Y[i] * u > 0, "probe misclassifies sample %d", i);
+        loss += log1p(exp(-in.Y[i] * u)) / 6;
+    }
+    cr_assert(loss < 0.5 * log(2.0), "probe loss %g", loss);
+    mdatt_instance_free(&in);
+    s.n = 20;
+    cr_assert_eq(mdatt_fmnist_instance(&im, &s, &in, NULL, err), MDATT_EINVAL);
+    cr_assert(strstr(err, "class"), "%s", err);
+    s.n = 6;
+    s.patch = 3;
+    cr_assert_eq(mdatt_fmnist_instance(&im, &s, &in, NULL, err), MDATT_EINVAL);
+    cr_assert(strstr(err, "patch"), "%s", err);
+    mdatt_images_free(&im);
+}
+
+Test(fmnist, cli_writes_an_instance_every_command_reads)
+{
+    cr_assert_eq(run_mdatt(dir, cerr, sizeof cerr, "fmnist --dir '%s' --n 10 -o x.json", dir), 2);
+    cr_assert(strstr(cerr, "mdatt: fmnist:") && strstr(cerr, "dataset-fashion-mnist"), "%s", cerr);
+    cr_assert(!file_exists("x.json"));
+    cr_assert_eq(run_mdatt(dir, cerr, sizeof cerr, "fmnist --classes 3 -o x.json"), 2);
+    cr_assert(strstr(cerr, "--classes"), "%s", cerr);
+    char path[600];
+    snprintf(path, sizeof path, "%s/t10k-images-idx3-ubyte.gz", MDATT_FMNIST_DIR);
+    if (!file_exists(path)) {
+        cr_log_info("Fashion-MNIST not installed: CLI run on real data skipped");
+        return;
+    }
+    cr_assert_eq(run_mdatt(dir, cerr, sizeof cerr, "fmnist --classes 0,1 --n 40 --split test -o x.json"),
+                 0, "%s", cerr);
+    snprintf(path, sizeof path, "%s/x.json", dir);
+    mdatt_instance in;
+    cr_assert_eq(mdatt_instance_read(path, &in, err), MDATT_OK, "%s", err);
+    cr_assert(in.n == 40 && in.T == 49 && in.d == 18);
+    mdatt_instance_free(&in);
+    cr_assert_eq(run_mdatt(dir, cerr, sizeof cerr, "train x.json --p 1.5 --lr 0.1 --iters 50 "
+                                                   "--normalized -o m.json"), 0, "%s", cerr);
+    cr_assert_eq(run_mdatt(dir, cerr, sizeof cerr, "svm x.json --p 2 --alpha-from m.json -o s.json"),
+                 0, "%s", cerr);
+}
