@@ -15,6 +15,8 @@
 
 #include "internal.h"
 
+#include <glpk.h>
+
 double attsvm__now(void)
 {
     struct timespec ts;
@@ -371,6 +373,11 @@ void attsvm_classify(const attsvm_data *D, const int *alpha, const attsvm_result
         if (!(ga > token_score(D, i, t) + tie_tol(ga)))
             tok->locally_optimal = 0;
     }
+}
+
+void attsvm_thread_cleanup(void)
+{
+    glp_free_env();
 }
 
 void attsvm_tokens_free(attsvm_tokens *tok)

@@ -144,6 +144,12 @@ void attsvm_certify(const double *A, int m, int nx, double p, const double *x,
 double *attsvm_build_rows(const attsvm_data *D, const int *alpha, attsvm_target target,
                           int *m, int *nx);
 
+/** Release the calling thread's GLPK environment (glp_free_env).  GLPK keeps
+ *  one per thread in thread-local storage; a thread that has called the solver
+ *  and is about to exit may call this to return it (about 5 KB).  Optional;
+ *  never call it while another attsvm call runs in the same thread. */
+void attsvm_thread_cleanup(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -691,6 +691,7 @@ static void *run_job(void *arg)
     j->status = attsvm_solve(&D, j->I->alpha, ATTSVM_TARGET_W, &s, &r);
     j->obj = r.objective;
     attsvm_result_free(&r);
+    attsvm_thread_cleanup(); /* GLPK's per-thread environment */
     return NULL;
 }
 
