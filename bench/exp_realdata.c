@@ -727,6 +727,7 @@ static void verdict(bench_ctx *b, const expA *A, char *out, size_t len)
     const int ns = A->nseeds;
     for (int ti = 0; ti < A->ntask; ti++) {
         double a[2][2], x[256];
+        int used[2] = {0, 0};
         for (int j = 0; j < 2; j++) {
             int m = 0;
             const size_t at0 = ((size_t)ti * A->nopt + (j ? i2 : i11)) * ns;
@@ -734,17 +735,20 @@ static void verdict(bench_ctx *b, const expA *A, char *out, size_t len)
                 if (!A->diverged[at0 + sd])
                     x[m++] = A->acc[at0 + sd];
             bench_mean_std(x, m, &a[j][0], &a[j][1]);
+            used[j] = m;
         }
-        const double diff = 100 * (a[0][0] - a[1][0]),
-                     se = 100 * sqrt((a[0][1] * a[0][1] + a[1][1] * a[1][1]) / ns);
+        const double diff = 100 * (a[0][0] - a[1][0]);
+        const double se = used[0] > 0 && used[1] > 0 ? 100 * sqrt(a[0][1] * a[0][1] / used[0] +
+                                                                  a[1][1] * a[1][1] / used[1]) : NAN;
         const task_t *t = &A->task[ti];
         char task[64];
         snprintf(task, sizeof task, t->C == 1 ? "%s vs %s" : "10 classes",
                  mdatt_fmnist_class_name(t->cls[0]), mdatt_fmnist_class_name(t->cls[1]));
         k += snprintf(out + k, len - k, "%s%s: l1.1-MD %s GD by %.2f percentage points (%.2f ± %.2f %% "
-                      "vs %.2f ± %.2f %%, %d seeds; standard error of the difference %.2f points: %s).",
+                      "vs %.2f ± %.2f %%, over %d and %d of %d seeds, the others diverged; standard error of the "
+                      "difference %.2f points: %s).",
                       k ? " " : "", task, diff > 0 ? "beat" : diff < 0 ? "lost to" : "tied", fabs(diff),
-                      100 * a[0][0], 100 * a[0][1], 100 * a[1][0], 100 * a[1][1], ns, se,
+                      100 * a[0][0], 100 * a[0][1], 100 * a[1][0], 100 * a[1][1], used[0], used[1], ns, se,
                       fabs(diff) > 2 * se ? "more than two standard errors"
                                           : "within two standard errors, not a clear difference");
         if ((size_t)k >= len)
