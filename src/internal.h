@@ -55,33 +55,38 @@ unsigned mdatt__fault_bits(void);
 #endif
 
 /* Scratch memory of one evaluation (one per thread).  Tp, dp, np are T, d, n
- * rounded up to multiples of 4; per-token arrays have Tp entries (padding
- * tokens have score -inf and weight 0). */
+ * rounded up to multiples of 4.  Two paths (model.c):
+ *   unpacked: one sample at a time, on the caller's X (large sizes, BLAS);
+ *   packed:   n*T*d <= MDATT_PACK_MAX and n*d*d below the BLAS size: four
+ *             samples at a time, one per vector lane, on a copy of X
+ *             interleaved by sample (mdatt__pack), so that the per-sample
+ *             work (max, argmax, weights, loss derivative) and every product
+ *             run on whole vectors, without horizontal sums. */
 struct mdatt_work {
     int n, T, d;
     int Tp, dp, np;
-    double *U;      /* n*d: rows u_i = W z_i */
-    double *H;      /* n*Tp: h_it = x_it^T v (unless a fixed copy is given) */
-    double *a;      /* Tp scores of the current sample */
-    double *r;      /* Tp off-top weights exp(delta_t - delta_max) */
-    double *beta;   /* 2*Tp coefficients of X_i^T (beta | s) */
-    double *Gm;     /* n rows (stride gs) g~_i (W block, before z_i^T) */
-    double *Gv;     /* n rows (stride gs) X_i^T s_i (v block) */
-    double *LW;     /* n weights of the W block (|l'| smax, then final) */
-    double *LV;     /* n weights of the v block (|l'|, then final) */
-    double *uu;     /* n margins u_i = Y_i f_i */
-    double *dm;     /* n log of the largest off-top ratio (dmax) */
-    double *SS;     /* n S_i = sum_{t != a} e^{delta_t} */
-    double *sg;     /* n signs of c_i */
-    double *ll;     /* n per-sample log-losses */
-    int *nzW;       /* n flags: g~_i != 0 */
-    const double *Hfix; /* precomputed X v (n*Tp) or NULL */
-    /* Packed path (small sizes: n*T*d <= MDATT_PACK_MAX and no BLAS): the
-     * products run along 4-wide vectors of tokens, features or samples, with
-     * no horizontal sums and no remainder loops.  Filled by mdatt__pack. */
-    int packed;     /* XT, XP, ZT, ZP hold the current instance */
-    double *XT;     /* n*d*Tp: X_i^T (row j: x_{.j}, padded with zeros) */
-    double *XP;     /* n*T*dp: X_i (rows padded with zeros) */
+    double *U;      /* n*d: rows u_i = W z_i (unpacked) */
+    double *H;      /* X v: n*Tp [i][t] (unpacked) or np*T [group][t][lane] */
+    size_t hlen;    /* entries of H */
+    double *a;      /* 4*Tp: scores of the current sample (group) */
+    double *r;      /* 4*Tp: off-top weights exp(delta_t - delta_max) */
+    double *beta;   /* 8*Tp: coefficients of X_i^T (beta | s) */
+    double *Gm;     /* g~_i (W block, before z_i^T): n rows of stride d, or d*np [j][i] */
+    double *Gv;     /* X_i^T s_i (v block), same layouts */
+    double *LW;     /* np weights of the W block (|l'| smax, then final) */
+    double *LV;     /* np weights of the v block (|l'|, then final) */
+    double *uu;     /* np margins u_i = Y_i f_i */
+    double *dm;     /* np log of the largest off-top ratio (dmax) */
+    double *SS;     /* np S_i = sum_{t != a} e^{delta_t} */
+    double *RR;     /* np R_i = S_i e^{-dmax_i} */
+    double *sg;     /* np signs of c_i */
+    double *ll;     /* np per-sample log-losses */
+    int *nzW;       /* np flags: g~_i != 0 */
+    const double *Hfix; /* precomputed X v (hlen entries, layout of H) or NULL */
+    /* packed path */
+    int packed;     /* XS, YS, ZT, ZP hold the current instance */
+    double *XS;     /* np*T*d: [group][t][j][lane], x of sample 4 group + lane */
+    double *YS;     /* np labels (padding: 1) */
     double *ZT;     /* d*np: Z^T (padded) */
     double *ZP;     /* n*dp: Z (rows padded) */
     double *UT;     /* d*np: U^T = W Z^T */

@@ -76,13 +76,15 @@ static size_t up4(size_t x) { return (x + 3) & ~(size_t)3; }
 mdatt_work *mdatt_work_new(const mdatt_instance *in)
 {
     mdatt_work *w;
-    size_t n, T, d, Tp, dp, np;
+    size_t n, T, d, Tp, dp, np, gl, hl;
     if (!in || in->n <= 0 || in->T <= 0 || in->d <= 0) return NULL;
     n = (size_t)in->n; T = (size_t)in->T; d = (size_t)in->d;
     if (n > SIZE_MAX / 8 / sizeof(double) / (d + 4) || n > SIZE_MAX / 8 / sizeof(double) / (T + 4)
         || T > SIZE_MAX / 8 / sizeof(double) / (d + 4))
         return NULL;
     Tp = up4(T); dp = up4(d); np = up4(n);
+    gl = n * dp > d * np ? n * dp : d * np;
+    hl = n * Tp > np * T ? n * Tp : np * T;
     w = calloc(1, sizeof *w);
     if (!w) return NULL;
     w->n = in->n; w->T = in->T; w->d = in->d;
@@ -91,19 +93,20 @@ mdatt_work *mdatt_work_new(const mdatt_instance *in)
     w->faults = MDATT_FAULT_BITS();
 #endif
     w->U = malloc(n * d * sizeof(double));
-    w->H = calloc(n * Tp, sizeof(double));      /* padding tokens: h = 0 */
-    w->a = malloc(Tp * sizeof(double));
-    w->r = malloc(Tp * sizeof(double));
-    w->beta = malloc(2 * Tp * sizeof(double));
-    w->Gm = malloc(n * dp * sizeof(double));
-    w->Gv = malloc(n * dp * sizeof(double));
-    w->LW = malloc(n * sizeof(double));
-    w->LV = malloc(n * sizeof(double));
-    w->sg = malloc(n * sizeof(double));
-    w->ll = malloc(n * sizeof(double));
-    w->nzW = malloc(n * sizeof(int));
-    w->uu = malloc(4 * n * sizeof(double));
-    if (w->uu) { w->dm = w->uu + n; w->SS = w->dm + n; }
+    w->H = calloc(hl, sizeof(double));          /* padding tokens: h = 0 */
+    w->hlen = n * Tp;
+    w->a = malloc(4 * Tp * sizeof(double));
+    w->r = malloc(4 * Tp * sizeof(double));
+    w->beta = malloc(8 * Tp * sizeof(double));
+    w->Gm = malloc(gl * sizeof(double));
+    w->Gv = malloc(gl * sizeof(double));
+    w->LW = calloc(np, sizeof(double));
+    w->LV = calloc(np, sizeof(double));
+    w->sg = malloc(np * sizeof(double));
+    w->ll = malloc(np * sizeof(double));
+    w->nzW = malloc(np * sizeof(int));
+    w->uu = malloc(4 * np * sizeof(double));
+    if (w->uu) { w->dm = w->uu + np; w->SS = w->dm + np; w->RR = w->SS + np; }
     if (!w->uu || !w->U || !w->H || !w->a || !w->r || !w->beta || !w->Gm || !w->Gv || !w->LW
         || !w->LV || !w->sg || !w->ll || !w->nzW) {
         mdatt_work_free(w);
@@ -112,14 +115,14 @@ mdatt_work *mdatt_work_new(const mdatt_instance *in)
     for (size_t t = 0; t < Tp; t++) w->a[t] = -INFINITY;
     if (n * d * d < MDATT_BLAS_MIN_GEMM && n * T * d <= MDATT_PACK_MAX) {
         /* zero padding everywhere (calloc); mdatt__pack fills the rest */
-        w->XT = calloc(n * d * Tp, sizeof(double));
-        w->XP = calloc(n * T * dp, sizeof(double));
+        w->XS = calloc(np * T * d, sizeof(double));
+        w->YS = calloc(np, sizeof(double));
         w->ZT = calloc(d * np, sizeof(double));
         w->ZP = calloc(n * dp, sizeof(double));
         w->UT = calloc(d * np, sizeof(double));
-        if (!w->XT || !w->XP || !w->ZT || !w->ZP || !w->UT) {
-            free(w->XT); free(w->XP); free(w->ZT); free(w->ZP); free(w->UT);
-            w->XT = w->XP = w->ZT = w->ZP = w->UT = NULL;      /* unpacked path */
+        if (!w->XS || !w->YS || !w->ZT || !w->ZP || !w->UT) {
+            free(w->XS); free(w->YS); free(w->ZT); free(w->ZP); free(w->UT);
+            w->XS = w->YS = w->ZT = w->ZP = w->UT = NULL;      /* unpacked path */
         }
     }
     return w;
@@ -131,29 +134,30 @@ void mdatt_work_free(mdatt_work *w)
     free(w->U); free(w->H); free(w->a); free(w->r); free(w->beta);
     free(w->Gm); free(w->Gv); free(w->LW); free(w->LV); free(w->sg);
     free(w->ll); free(w->nzW); free(w->uu);
-    free(w->XT); free(w->XP); free(w->ZT); free(w->ZP); free(w->UT);
+    free(w->XS); free(w->YS); free(w->ZT); free(w->ZP); free(w->UT);
     free(w);
 }
 
 int mdatt__pack(const mdatt_instance *in, mdatt_work *w)
 {
-    const int n = w->n, T = w->T, d = w->d, Tp = w->Tp, dp = w->dp, np = w->np;
+    const int n = w->n, T = w->T, d = w->d, dp = w->dp, np = w->np;
     w->packed = 0;
-    if (!w->XT || in->n != n || in->T != T || in->d != d) return 0;
-    for (int i = 0; i < n; i++) {
-        const double *Xi = in->X + (size_t)i * T * d;
-        double *XTi = w->XT + (size_t)i * d * Tp, *XPi = w->XP + (size_t)i * T * dp;
+    w->hlen = (size_t)n * w->Tp;
+    if (!w->XS || in->n != n || in->T != T || in->d != d) return 0;
+    for (int i = 0; i < np; i++) {
+        double *XSg = w->XS + (size_t)(i / 4) * 4 * T * d + i % 4;
+        w->YS[i] = i < n ? in->Y[i] : 1.0;
+        if (i >= n) continue;
         for (int t = 0; t < T; t++)
-            for (int j = 0; j < d; j++) {
-                XTi[(size_t)j * Tp + t] = Xi[(size_t)t * d + j];
-                XPi[(size_t)t * dp + j] = Xi[(size_t)t * d + j];
-            }
+            for (int j = 0; j < d; j++)
+                XSg[((size_t)t * d + j) * 4] = in->X[((size_t)i * T + t) * d + j];
         for (int j = 0; j < d; j++) {
             w->ZT[(size_t)j * np + i] = in->Z[(size_t)i * d + j];
             w->ZP[(size_t)i * dp + j] = in->Z[(size_t)i * d + j];
         }
     }
     w->packed = 1;
+    w->hlen = (size_t)np * T;
     return 1;
 }
 
@@ -270,58 +274,6 @@ MDATT_INLINE void axpy_rows(const double *c, size_t cs, const double *A, size_t 
     }
 }
 
-/* y1 = sum_k c1_k A_k and y2 = sum_k c2_k A_k in one pass over A (the two
- * sums are those of axpy_rows). */
-MDATT_INLINE void axpy_rows2(const double *c1, const double *c2, const double *A, size_t lda,
-                             int rows, int nb, double *y1, double *y2)
-{
-    if (nb > 3) {
-        axpy_rows(c1, 1, A, lda, rows, nb, y1);
-        axpy_rows(c2, 1, A, lda, rows, nb, y2);
-        return;
-    }
-    mdatt_v4d p0 = {0, 0, 0, 0}, p1 = p0, p2 = p0, q0 = p0, q1 = p0, q2 = p0;
-    for (int k = 0; k < rows; k++) {
-        const double a = c1[k], b = c2[k];
-        const mdatt_v4d x0 = MDATT_LD4(A + k * lda);
-        p0 += a * x0; q0 += b * x0;
-        if (nb > 1) {
-            const mdatt_v4d x1 = MDATT_LD4(A + k * lda + 4);
-            p1 += a * x1; q1 += b * x1;
-        }
-        if (nb > 2) {
-            const mdatt_v4d x2 = MDATT_LD4(A + k * lda + 8);
-            p2 += a * x2; q2 += b * x2;
-        }
-    }
-    MDATT_ST4(y1, p0); MDATT_ST4(y2, q0);
-    if (nb > 1) { MDATT_ST4(y1 + 4, p1); MDATT_ST4(y2 + 4, q1); }
-    if (nb > 2) { MDATT_ST4(y1 + 8, p2); MDATT_ST4(y2 + 8, q2); }
-}
-
-/* G = sum_i w_i g_i z_i^T (d x d row-major) from padded rows g_i, z_i
- * (stride dp), the sums of outer_sum in the same order.  The rows of Gm are
- * scaled by w_i in place.  Row j is stored as dp entries at G + j d: its
- * spill into row j + 1 is overwritten next, the last row goes through tmp. */
-MDATT_INLINE void outer_sum_packed(double *Gm, const double *ZP, const double *wt, double *G,
-                                   int n, int d, int dp, double *tmp)
-{
-    const int nb = dp / 4;
-    for (int i = 0; i < n; i++) {
-        const mdatt_v4d wi = {wt[i], wt[i], wt[i], wt[i]};
-        double *g = Gm + (size_t)i * dp;
-        for (int b = 0; b < nb; b++) MDATT_ST4(g + 4 * b, wi * MDATT_LD4(g + 4 * b));
-    }
-    for (int j = 0; j < d; j++) {
-        if (j + 1 < d || dp == d) {
-            axpy_rows(Gm + j, (size_t)dp, ZP, (size_t)dp, n, nb, G + (size_t)j * d);
-        } else {
-            axpy_rows(Gm + j, (size_t)dp, ZP, (size_t)dp, n, nb, tmp);
-            memcpy(G + (size_t)j * d, tmp, (size_t)d * sizeof *tmp);
-        }
-    }
-}
-
 /* x_t = e^{x_t} for x_t <= 0 (see MDATT_EXP_NONPOS; x < -708 gives 0). */
 MDATT_INLINE void exp_nonpos_array(double *x, int m)
 {
@@ -347,22 +299,10 @@ MDATT_INLINE double pow2i(int k)
 
 /* Largest |x_j| scaled to [1/2, 1) by a power of two (exact); returns the
  * exponent e with x_old = x_new 2^e, or INT_MIN if x = 0. */
-MDATT_INLINE int rescale_pow2(double *x, size_t m, int *zero)
+MDATT_INLINE int rescale_pow2_by(double *x, size_t m, double amax, int *zero)
 {
-    mdatt_v4d vm = {0, 0, 0, 0};
-    double amax = 0;
-    size_t j = 0;
+    size_t j;
     int e;
-    for (; j + 4 <= m; j += 4) {
-        const mdatt_v4d a = (mdatt_v4d)((mdatt_v4u)MDATT_LD4(x + j) & UINT64_C(0x7fffffffffffffff));
-        const mdatt_v4u gt = (mdatt_v4u)(a > vm);
-        vm = (mdatt_v4d)(((mdatt_v4u)a & gt) | ((mdatt_v4u)vm & ~gt));
-    }
-    for (int l = 0; l < 4; l++) if (vm[l] > amax) amax = vm[l];
-    for (; j < m; j++) {
-        double a = fabs(x[j]);
-        if (a > amax) amax = a;
-    }
     *zero = amax == 0.0;
     if (*zero) return 0;
     frexp(amax, &e);
@@ -374,6 +314,80 @@ MDATT_INLINE int rescale_pow2(double *x, size_t m, int *zero)
         for (; j < m; j++) x[j] = x[j] * f1 * f2;
     }
     return e;
+}
+
+/* Running max of |x| over 4 lanes (a NaN never wins). */
+#define ABSMAX4(vm, x) do {                                                      \
+    const mdatt_v4d a_ = (mdatt_v4d)((mdatt_v4u)(x) & UINT64_C(0x7fffffffffffffff)); \
+    const mdatt_v4u gt_ = (mdatt_v4u)(a_ > (vm));                                \
+    (vm) = (mdatt_v4d)(((mdatt_v4u)a_ & gt_) | ((mdatt_v4u)(vm) & ~gt_));        \
+} while (0)
+
+MDATT_INLINE int rescale_pow2(double *x, size_t m, int *zero)
+{
+    mdatt_v4d vm = {0, 0, 0, 0};
+    double amax = 0;
+    size_t j = 0;
+    for (; j + 4 <= m; j += 4) ABSMAX4(vm, MDATT_LD4(x + j));
+    for (int l = 0; l < 4; l++) if (vm[l] > amax) amax = vm[l];
+    for (; j < m; j++) {
+        double a = fabs(x[j]);
+        if (a > amax) amax = a;
+    }
+    return rescale_pow2_by(x, m, amax, zero);
+}
+
+/* G = sum_i w_i g_i z_i^T (d x d row-major) from g~ in the packed layout
+ * Gm[j][i] (stride np) and padded rows z_i (stride dp): the sums of
+ * outer_sum, in the same order.  Gm is scaled by w_i in place (w has np
+ * entries, padding 0).  Row j is computed as dp entries (the padding ones
+ * are 0) and stored at G + j d: its spill into row j + 1 is overwritten
+ * next, the last row goes through tmp.  Returns max |G_jk|. */
+MDATT_INLINE double outer_sum_packed(double *Gm, const double *ZP, const double *wt, double *G,
+                                     int n, int d, int dp, int np, double *tmp)
+{
+    const int nb = dp / 4;
+    mdatt_v4d vm = {0, 0, 0, 0};
+    double amax = 0;
+    int j = 0;
+    for (j = 0; j < d; j++)
+        for (int b = 0; b < np; b += 4)
+            MDATT_ST4(Gm + (size_t)j * np + b, MDATT_LD4(wt + b) * MDATT_LD4(Gm + (size_t)j * np + b));
+    j = 0;
+    if (nb <= 3)        /* two rows at a time share the loads of Z */
+        for (; j + 2 < d; j += 2) {
+            const double *c0 = Gm + (size_t)j * np, *c1 = c0 + np;
+            mdatt_v4d p0 = {0, 0, 0, 0}, p1 = p0, p2 = p0, q0 = p0, q1 = p0, q2 = p0;
+            double *y0 = G + (size_t)j * d, *y1 = y0 + d;
+            for (int i = 0; i < n; i++) {
+                const double *z = ZP + (size_t)i * dp;
+                const mdatt_v4d z0 = MDATT_LD4(z);
+                p0 += c0[i] * z0; q0 += c1[i] * z0;
+                if (nb > 1) {
+                    const mdatt_v4d z1 = MDATT_LD4(z + 4);
+                    p1 += c0[i] * z1; q1 += c1[i] * z1;
+                }
+                if (nb > 2) {
+                    const mdatt_v4d z2 = MDATT_LD4(z + 8);
+                    p2 += c0[i] * z2; q2 += c1[i] * z2;
+                }
+            }
+            /* row j first: its spill is overwritten by row j + 1 (j + 1 < d - 1) */
+            MDATT_ST4(y0, p0); ABSMAX4(vm, p0);
+            if (nb > 1) { MDATT_ST4(y0 + 4, p1); ABSMAX4(vm, p1); }
+            if (nb > 2) { MDATT_ST4(y0 + 8, p2); ABSMAX4(vm, p2); }
+            MDATT_ST4(y1, q0); ABSMAX4(vm, q0);
+            if (nb > 1) { MDATT_ST4(y1 + 4, q1); ABSMAX4(vm, q1); }
+            if (nb > 2) { MDATT_ST4(y1 + 8, q2); ABSMAX4(vm, q2); }
+        }
+    for (; j < d; j++) {
+        double *y = j + 1 < d || dp == d ? G + (size_t)j * d : tmp;
+        axpy_rows(Gm + (size_t)j * np, 1, ZP, (size_t)dp, n, nb, y);
+        for (int b = 0; b < nb; b++) ABSMAX4(vm, MDATT_LD4(y + 4 * b));
+        if (y == tmp) memcpy(G + (size_t)j * d, tmp, (size_t)d * sizeof *tmp);
+    }
+    for (int l = 0; l < 4; l++) if (vm[l] > amax) amax = vm[l];
+    return amax;
 }
 
 /* ------------------------------------------------------------ evaluation */
@@ -408,21 +422,209 @@ MDATT_INLINE double dloss(mdatt_loss loss, double u)
  * comfortably inside the normal range. */
 static inline int direct_ok(double x) { return x >= 0x1p-1000 && x <= 0x1p1000; }
 
+/* ------------------------------------------------ packed path (4 samples) */
+/* The packed path processes 4 samples at a time, one per vector lane
+ * (samples n..np-1 are zero padding): the per-sample scalar work (max,
+ * argmax, weights, loss derivative) runs once per 4 samples, with no
+ * horizontal sums.  Per lane the arithmetic is that of the scalar
+ * description in the header of this file. */
+
+#define V4(x) ((mdatt_v4d){(x), (x), (x), (x)})
+#define SEL4(m, a, b) ((mdatt_v4d)(((mdatt_v4u)(m) & (mdatt_v4u)(a)) | (~(mdatt_v4u)(m) & (mdatt_v4u)(b))))
+#define ANY4(m) (((m)[0] | (m)[1] | (m)[2] | (m)[3]) != 0)
+
+/* e^x per lane for x <= 0 (x < -708 or NaN gives 0).  (Vectors go through
+ * pointers: by value they would change the ABI of the baseline clone.) */
+MDATT_INLINE void exp4_nonpos(const mdatt_v4d *xp, mdatt_v4d *out)
+{
+    mdatt_v4d y;
+    const mdatt_v4u ok = (mdatt_v4u)(*xp >= -708.0);
+    const mdatt_v4d x = (mdatt_v4d)((mdatt_v4u)*xp & ok);
+    MDATT_EXP_NONPOS(mdatt_v4d, mdatt_v4u, x, y);
+    *out = (mdatt_v4d)((mdatt_v4u)y & ok);
+}
+
+/* e^dmax for the scalar description: 0 below -745.2 (dmax may be -inf). */
+MDATT_INLINE void exp4_dmax(const mdatt_v4d *dmax, mdatt_v4d *out)
+{
+    mdatt_v4d e;
+    const mdatt_v4i mid = (mdatt_v4i)(*dmax < -708.0) & (mdatt_v4i)(*dmax >= -745.2);
+    exp4_nonpos(dmax, &e);
+    if (ANY4(mid))
+        for (int l = 0; l < 4; l++) if (mid[l]) e[l] = exp((*dmax)[l]);
+    *out = e;
+}
+
+/* Per-group outputs of group_eval (lanes = samples). */
+typedef struct {
+    mdatt_v4d lp, smax, u, dmax, S, R;
+    mdatt_v4i al;
+} group_out;
+
+/* One group of 4 samples.  XS: the group's tokens [t][j][lane]; UT, v: the
+ * group's columns of U^T (stride np) or NULL for v (Hfix given); h: [t][lane]
+ * (written when v is given); a, r: T vectors of scratch; beta, s: T vectors
+ * of X^T coefficients (written when gm / gvv given); gm, gvv: [j][lane]
+ * outputs (stride np) of X^T beta and X^T s.  Returns 0 or MDATT_ENUMERIC. */
+MDATT_INLINE int group_eval(const double *XS, const double *UT, size_t np, const double *v,
+                            double *h, const double *Y, int T, int d, mdatt_loss loss,
+                            double *a, double *r, double *beta, double *s, double *gm,
+                            double *gvv, group_out *o)
+{
+    const size_t td = (size_t)d * 4;
+    mdatt_v4d amax = V4(-INFINITY), second = V4(-INFINITY), dmax, R = V4(0), Dt = V4(0);
+    mdatt_v4d ha = V4(0), emax, S, smax, f, u, lp;
+    mdatt_v4i al = {0, 0, 0, 0}, bad = {0, 0, 0, 0};
+    int t, j;
+
+    /* scores a_t = sum_j x_tj u_j (and h_t = sum_j x_tj v_j), sequential in
+     * j; four tokens at a time share the loads of u */
+    for (t = 0; t < T; t += 4) {
+        const int nt = T - t < 4 ? T - t : 4;
+        const double *x = XS + (size_t)t * td;
+        mdatt_v4d c0 = V4(0), c1 = c0, c2 = c0, c3 = c0;
+        if (nt == 4) {
+            for (j = 0; j < d; j++) {
+                const mdatt_v4d uj = MDATT_LD4(UT + (size_t)j * np);
+                c0 += MDATT_LD4(x + 4 * j) * uj;
+                c1 += MDATT_LD4(x + td + 4 * j) * uj;
+                c2 += MDATT_LD4(x + 2 * td + 4 * j) * uj;
+                c3 += MDATT_LD4(x + 3 * td + 4 * j) * uj;
+            }
+            MDATT_ST4(a + 4 * t, c0); MDATT_ST4(a + 4 * t + 4, c1);
+            MDATT_ST4(a + 4 * t + 8, c2); MDATT_ST4(a + 4 * t + 12, c3);
+        } else {
+            for (int k = 0; k < nt; k++) {
+                c0 = V4(0);
+                for (j = 0; j < d; j++)
+                    c0 += MDATT_LD4(x + k * td + 4 * j) * MDATT_LD4(UT + (size_t)j * np);
+                MDATT_ST4(a + 4 * (t + k), c0);
+            }
+        }
+        if (v)
+            for (int k = 0; k < nt; k++) {
+                c0 = V4(0);
+                for (j = 0; j < d; j++) c0 += MDATT_LD4(x + k * td + 4 * j) * v[j];
+                MDATT_ST4(h + 4 * (t + k), c0);
+            }
+    }
+    /* running max (first index) and second largest score: since rounding
+     * is monotonic, dmax = max_{t != a} fl(a_t - amax) = fl(second - amax).
+     * A NaN never wins a comparison; it is caught below. */
+    for (t = 0; t < T; t++) {
+        const mdatt_v4d at = MDATT_LD4(a + 4 * t);
+        const mdatt_v4i gt = (mdatt_v4i)(at > amax), gt2 = (mdatt_v4i)(at > second);
+        second = SEL4(gt, amax, SEL4(gt2, at, second));
+        amax = SEL4(gt, at, amax);
+        al = (gt & (mdatt_v4i){t, t, t, t}) | (~gt & al);
+    }
+    bad |= (mdatt_v4i)~(amax - amax == 0.0);        /* amax not finite */
+    dmax = second - amax;
+    for (int l = 0; l < 4; l++) ha[l] = h[4 * al[l] + l];
+    /* r_t = e^{delta_t - dmax} (t != a), r_a = 0, delta_t = a_t - amax <= 0 */
+    if (T > 1) {
+        for (t = 0; t < T; t++) {
+            const mdatt_v4d dt = MDATT_LD4(a + 4 * t) - amax, xt = dt - dmax;
+            const mdatt_v4u top = (mdatt_v4u)(al == (mdatt_v4i){t, t, t, t});
+            mdatt_v4d rt;
+            const mdatt_v4i far = (mdatt_v4i)(xt < -708.0);
+            bad |= (mdatt_v4i)~(dt <= 0.0);
+            if (far[0] & far[1] & far[2] & far[3]) {
+                rt = V4(0);     /* e^x below 1e-307 in every lane: 0 (as exp4_nonpos) */
+            } else {
+                exp4_nonpos(&xt, &rt);
+                rt = (mdatt_v4d)(~top & (mdatt_v4u)rt);
+            }
+            MDATT_ST4(r + 4 * t, rt);
+            R += rt;
+            Dt += rt * (ha - MDATT_LD4(h + 4 * t));
+        }
+        exp4_dmax(&dmax, &emax);
+    } else {
+        bad |= (mdatt_v4i)~(MDATT_LD4(a) - amax <= 0.0);
+        MDATT_ST4(r, V4(0));
+        emax = V4(0);
+    }
+    if (ANY4(bad)) return MDATT_ENUMERIC;
+    S = emax * R;
+    smax = emax / (1.0 + S);
+    f = ha - smax * Dt;
+    u = MDATT_LD4(Y) * f;
+    if (ANY4((mdatt_v4i)~(u - u == 0.0))) return MDATT_ENUMERIC;
+    if (loss == MDATT_LOSS_LOGISTIC) {      /* |l'(u)| = e/(1+e) (u >= 0), 1/(1+e) */
+        const mdatt_v4i pos = (mdatt_v4i)(u >= 0.0);
+        const mdatt_v4d nu = SEL4(pos, -u, u);
+        mdatt_v4d e;
+        exp4_nonpos(&nu, &e);
+        lp = SEL4(pos, e, V4(1.0)) / (1.0 + e);
+    } else {
+        for (int l = 0; l < 4; l++) lp[l] = dloss(loss, u[l]);
+    }
+    if (gm) {       /* beta_t = r_t ((h_t - h_a) + smax Dt), beta_a = -sum */
+        const mdatt_v4d sD = smax * Dt;
+        mdatt_v4d B = V4(0);
+        for (t = 0; t < T; t++) {
+            const mdatt_v4d b = MDATT_LD4(r + 4 * t) * ((MDATT_LD4(h + 4 * t) - ha) + sD);
+            MDATT_ST4(beta + 4 * t, b);
+            B += b;
+        }
+        for (int l = 0; l < 4; l++) beta[4 * al[l] + l] = -B[l];
+    }
+    if (gvv) {      /* s_t = smax r_t, s_a = 1 / (1 + S) */
+        const mdatt_v4d sa = 1.0 / (1.0 + S);
+        for (t = 0; t < T; t++) MDATT_ST4(s + 4 * t, smax * MDATT_LD4(r + 4 * t));
+        for (int l = 0; l < 4; l++) s[4 * al[l] + l] = sa[l];
+    }
+    /* X^T beta and X^T s, sequential in t; four features at a time share
+     * the loads of the coefficients */
+    for (j = 0; j < d; j += 4) {
+        const int nj = d - j < 4 ? d - j : 4;
+        const double *x = XS + 4 * (size_t)j;
+        if (gm && nj == 4) {
+            mdatt_v4d g0 = V4(0), g1 = g0, g2 = g0, g3 = g0;
+            for (t = 0; t < T; t++) {
+                const mdatt_v4d bt = MDATT_LD4(beta + 4 * t);
+                const double *xt = x + (size_t)t * td;
+                g0 += bt * MDATT_LD4(xt);
+                g1 += bt * MDATT_LD4(xt + 4);
+                g2 += bt * MDATT_LD4(xt + 8);
+                g3 += bt * MDATT_LD4(xt + 12);
+            }
+            MDATT_ST4(gm + (size_t)j * np, g0); MDATT_ST4(gm + (size_t)(j + 1) * np, g1);
+            MDATT_ST4(gm + (size_t)(j + 2) * np, g2); MDATT_ST4(gm + (size_t)(j + 3) * np, g3);
+        } else if (gm) {
+            for (int k = 0; k < nj; k++) {
+                mdatt_v4d g0 = V4(0);
+                for (t = 0; t < T; t++)
+                    g0 += MDATT_LD4(beta + 4 * t) * MDATT_LD4(x + (size_t)t * td + 4 * k);
+                MDATT_ST4(gm + (size_t)(j + k) * np, g0);
+            }
+        }
+        if (gvv)
+            for (int k = 0; k < nj; k++) {
+                mdatt_v4d g0 = V4(0);
+                for (t = 0; t < T; t++)
+                    g0 += MDATT_LD4(s + 4 * t) * MDATT_LD4(x + (size_t)t * td + 4 * k);
+                MDATT_ST4(gvv + (size_t)(j + k) * np, g0);
+            }
+    }
+    o->lp = lp; o->smax = smax; o->u = u; o->dmax = dmax; o->S = S; o->R = R; o->al = al;
+    return 0;
+}
+
 MDATT_HOT
 mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double *v,
                          mdatt_loss loss, mdatt_work *w, int want_eval, mdatt_eval *ev,
                          mdatt_grad *gW, mdatt_grad *gv, int *alpha)
 {
-    const int n = in->n, T = in->T, d = in->d, Tp = w->Tp, TB = w->Tp / 4;
+    const int n = in->n, T = in->T, d = in->d, Tp = w->Tp, TB = w->Tp / 4, np = w->np;
     const int needW = gW != NULL, needV = gv != NULL;
     const int packed = w->packed;
     const int blas_mm = !packed && (size_t)n * d * d >= MDATT_BLAS_MIN_GEMM;
     const int blas_mv = !packed && (size_t)T * d >= MDATT_BLAS_MIN_GEMV;
     const int prefetch = !packed && (size_t)T * d >= MDATT_PREFETCH_MIN;
-    const int gs = packed ? w->dp : d;          /* row stride of Gm, Gv */
     const double logn = log((double)n);
     const unsigned faults = MDATT_WORK_FAULTS(w);
-    double *a = w->a, *r = w->r, *beta = w->beta;
     double loss_sum = 0, smax_sum = 0, smax_min = 1, l1m_max = -INFINITY;
     int i, t, directW = 1, directV = 1;
 
@@ -430,176 +632,176 @@ mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double
 
     if (packed) {
         /* U^T = W Z^T: row j of U^T = sum_k W_jk (row k of Z^T) */
-        const int np = w->np;
-        for (int j = 0; j < d; j++)
-            axpy_rows(W + (size_t)j * d, 1, w->ZT, (size_t)np, d, np / 4, w->UT + (size_t)j * np);
-    } else if (blas_mm) {
-        /* U = Z W^T: u_i = W z_i */
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, d, d, 1.0, in->Z, d, W, d,
-                    0.0, w->U, d);
-    } else {
-        for (i = 0; i < n; i++) mv(W, in->Z + (size_t)i * d, w->U + (size_t)i * d, d, d, 0);
-    }
-
-    for (i = 0; i < n; i++) {
-        const double *Xi = in->X + (size_t)i * T * d;
-        const double *h;
-        double amax, dmax, R = 0, Dt = 0, emax = 0, S, smax, ha, f, y, u, lp;
-        int al = 0;
-
-        /* scores (and h) while X_i is in cache; padding tokens score -inf */
-        if (packed) {
-            const double *XTi = w->XT + (size_t)i * d * Tp;
-            axpy_rows(w->UT + i, (size_t)w->np, XTi, (size_t)Tp, d, TB, a);
-            for (t = T; t < Tp; t++) a[t] = -INFINITY;
-            if (w->Hfix) {
-                h = w->Hfix + (size_t)i * Tp;
-            } else {
-                double *hw = w->H + (size_t)i * Tp;
-                axpy_rows(v, 1, XTi, (size_t)Tp, d, TB, hw);
-                h = hw;
+        int jr = 0;
+        if (np == 8)        /* two rows of U^T at a time share the loads of Z^T */
+            for (; jr + 2 <= d; jr += 2) {
+                const double *w0 = W + (size_t)jr * d, *w1 = w0 + d;
+                mdatt_v4d p0 = V4(0), p1 = p0, q0 = p0, q1 = p0;
+                for (int k = 0; k < d; k++) {
+                    const mdatt_v4d z0 = MDATT_LD4(w->ZT + (size_t)k * 8);
+                    const mdatt_v4d z1 = MDATT_LD4(w->ZT + (size_t)k * 8 + 4);
+                    p0 += w0[k] * z0; p1 += w0[k] * z1;
+                    q0 += w1[k] * z0; q1 += w1[k] * z1;
+                }
+                MDATT_ST4(w->UT + (size_t)jr * 8, p0); MDATT_ST4(w->UT + (size_t)jr * 8 + 4, p1);
+                MDATT_ST4(w->UT + (size_t)jr * 8 + 8, q0); MDATT_ST4(w->UT + (size_t)jr * 8 + 12, q1);
             }
-        } else {
+        for (; jr < d; jr++)
+            axpy_rows(W + (size_t)jr * d, 1, w->ZT, (size_t)np, d, np / 4, w->UT + (size_t)jr * np);
+        for (int g = 0; g < np / 4; g++) {
+            const size_t td = (size_t)T * d * 4;
+            double *h = w->Hfix ? (double *)w->Hfix + (size_t)g * T * 4 : w->H + (size_t)g * T * 4;
+            double *gm = needW ? w->Gm + 4 * (size_t)g : NULL;
+            double *gvv = needV ? w->Gv + 4 * (size_t)g : NULL;
+            group_out o;
+            mdatt_v4d lw;
+            mdatt_v4i nz = {0, 0, 0, 0};
+            if (group_eval(w->XS + g * td, w->UT + 4 * (size_t)g, (size_t)np,
+                           w->Hfix ? NULL : v, h, w->YS + 4 * g, T, d, loss, w->a, w->r,
+                           w->beta, w->beta + 4 * Tp, gm, gvv, &o))
+                return MDATT_ENUMERIC;
+            if (gm)
+                for (int j = 0; j < d; j++) nz |= (mdatt_v4i)(MDATT_LD4(gm + (size_t)j * np) != 0.0);
+            lw = o.lp * o.smax;
+            for (int l = 0; l < 4 && 4 * g + l < n; l++) {
+                i = 4 * g + l;
+                w->sg[i] = w->YS[i] > 0 ? -1.0 : 1.0;
+                w->uu[i] = o.u[l];
+                w->dm[i] = o.dmax[l];
+                w->SS[i] = o.S[l];
+                w->RR[i] = o.R[l];
+                w->LV[i] = o.lp[l];
+                if (needV && !direct_ok(o.lp[l])) directV = 0;
+                if (needW) {
+                    w->nzW[i] = nz[l] != 0;
+                    w->LW[i] = lw[l];
+                    if (nz[l] && !(direct_ok(o.lp[l]) && direct_ok(o.smax[l]) && direct_ok(lw[l])))
+                        directW = 0;
+                }
+                if (alpha) alpha[i] = (int)o.al[l];
+            }
+        }
+    } else {
+        double *a = w->a, *r = w->r, *beta = w->beta;
+        /* U = Z W^T: u_i = W z_i */
+        if (blas_mm)
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, d, d, 1.0, in->Z, d, W, d,
+                        0.0, w->U, d);
+        else
+            for (i = 0; i < n; i++) mv(W, in->Z + (size_t)i * d, w->U + (size_t)i * d, d, d, 0);
+
+        for (i = 0; i < n; i++) {
+            const double *Xi = in->X + (size_t)i * T * d;
+            const double *h;
+            mdatt_v4d m4, R4 = V4(0), D4 = V4(0);
+            mdatt_v4i bad = {0, 0, 0, 0};
+            double amax, dmax, R = 0, Dt = 0, emax = 0, S, smax, ha, f, u, lp;
+            int al;
+
+            /* scores (and h) while X_i is in cache; padding tokens score -inf */
             mv_pf(Xi, w->U + (size_t)i * d, a, T, d, blas_mv,
                   prefetch && i + 1 < n ? Xi + (size_t)T * d : NULL);
+            for (t = T; t < Tp; t++) a[t] = -INFINITY;
             if (w->Hfix) {
                 h = w->Hfix + (size_t)i * Tp;
             } else {
                 mv(Xi, v, w->H + (size_t)i * Tp, T, d, blas_mv);
                 h = w->H + (size_t)i * Tp;
             }
-        }
-        {   /* amax = max_t a_t (a NaN is caught below), al its first index */
-            mdatt_v4d m4 = MDATT_LD4(a);
+            /* amax = max_t a_t (a NaN never wins; caught below), al its first index */
+            m4 = MDATT_LD4(a);
             for (int b = 1; b < TB; b++) {
                 const mdatt_v4d x = MDATT_LD4(a + 4 * b);
-                m4 = (mdatt_v4d)(((mdatt_v4u)(x > m4) & (mdatt_v4u)x)
-                                 | (~(mdatt_v4u)(x > m4) & (mdatt_v4u)m4));
+                m4 = SEL4(x > m4, x, m4);
             }
             amax = m4[0];
             for (int l = 1; l < 4; l++) if (m4[l] > amax) amax = m4[l];
             if (!isfinite(amax)) return MDATT_ENUMERIC;
             for (al = 0; al < T && !(a[al] == amax); al++) {}
-        }
-        ha = h[al];
-        {   /* delta_t = a_t - amax <= 0; dmax over t != al */
-            const mdatt_v4d am = {amax, amax, amax, amax};
-            mdatt_v4i bad = {0, 0, 0, 0};
-            mdatt_v4d m4 = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};
+            ha = h[al];
+            /* delta_t = a_t - amax <= 0; dmax over t != al */
+            m4 = V4(-INFINITY);
             for (int b = 0; b < TB; b++) {
-                const mdatt_v4d dt = MDATT_LD4(a + 4 * b) - am;
-                bad |= (mdatt_v4i)~(dt <= 0);               /* NaN score */
+                const mdatt_v4d dt = MDATT_LD4(a + 4 * b) - amax;
+                bad |= (mdatt_v4i)~(dt <= 0.0);
                 MDATT_ST4(r + 4 * b, dt);
             }
-            if (bad[0] | bad[1] | bad[2] | bad[3]) return MDATT_ENUMERIC;
+            if (ANY4(bad)) return MDATT_ENUMERIC;
             r[al] = -INFINITY;
             for (int b = 0; b < TB; b++) {
                 const mdatt_v4d x = MDATT_LD4(r + 4 * b);
-                m4 = (mdatt_v4d)(((mdatt_v4u)(x > m4) & (mdatt_v4u)x)
-                                 | (~(mdatt_v4u)(x > m4) & (mdatt_v4u)m4));
+                m4 = SEL4(x > m4, x, m4);
             }
             dmax = m4[0];
             for (int l = 1; l < 4; l++) if (m4[l] > dmax) dmax = m4[l];
-        }
-        if (T > 1) {
-            /* e_t = e^{delta_t}, then r_t = e_t / e_max; deep in saturation
-             * (dmax < -600) r_t = e^{delta_t - dmax} directly */
-            r[al] = -1000.0;
-            if (dmax >= -600.0) {
-                mdatt_v4d m4 = {0, 0, 0, 0};
-                exp_nonpos_array(r, Tp);
-                for (int b = 0; b < TB; b++) {
-                    const mdatt_v4d x = MDATT_LD4(r + 4 * b);
-                    m4 = (mdatt_v4d)(((mdatt_v4u)(x > m4) & (mdatt_v4u)x)
-                                     | (~(mdatt_v4u)(x > m4) & (mdatt_v4u)m4));
+            if (T > 1) {
+                /* r_t = e^{delta_t - dmax} (t != al), r_al = 0; emax = e^dmax */
+                for (int b = 0; b < TB; b++) {     /* r_al = -inf: 0 */
+                    const mdatt_v4d xb = MDATT_LD4(r + 4 * b) - dmax;
+                    mdatt_v4d rb;
+                    exp4_nonpos(&xb, &rb);
+                    MDATT_ST4(r + 4 * b, rb);
                 }
-                for (int l = 0; l < 4; l++) if (m4[l] > emax) emax = m4[l];
-            }
-            if (emax >= 0x1p-900) {
-                const double inv = 1.0 / emax;
-                for (int b = 0; b < TB; b++) MDATT_ST4(r + 4 * b, MDATT_LD4(r + 4 * b) * inv);
-            } else {
-                for (t = 0; t < Tp; t++) r[t] = (a[t] - amax) - dmax;
-                r[al] = -1000.0;
-                exp_nonpos_array(r, Tp);
-                emax = dmax >= -708.0 ? mdatt__exp_nonpos(dmax) : dmax < -745.2 ? 0.0 : exp(dmax);
-            }
-            r[al] = 0.0;
-            {
-                const mdatt_v4d hav = {ha, ha, ha, ha};
-                mdatt_v4d R4 = {0, 0, 0, 0}, D4 = R4;
+                r[al] = 0.0;
                 for (int b = 0; b < TB; b++) {
                     const mdatt_v4d rb = MDATT_LD4(r + 4 * b);
                     R4 += rb;
-                    D4 += rb * (hav - MDATT_LD4(h + 4 * b));
+                    D4 += rb * (ha - MDATT_LD4(h + 4 * b));
                 }
                 R = MDATT_HSUM(R4);
                 Dt = MDATT_HSUM(D4);
-            }
-        } else {
-            for (t = 0; t < Tp; t++) r[t] = 0.0;
-        }
-        S = emax * R;
-        smax = emax / (1.0 + S);
-        f = ha - smax * Dt;
-        y = in->Y[i];
-        u = y * f;
-        if (!isfinite(u)) return MDATT_ENUMERIC;
-        lp = dloss(loss, u);
-        w->sg[i] = y > 0 ? -1.0 : 1.0;        /* sign of c_i = l'(u) y / n, l' < 0 */
-        w->uu[i] = u;
-        w->dm[i] = dmax;
-        w->SS[i] = S;
-        w->LV[i] = lp;
-
-        if (needW) {        /* beta_t = r_t ((h_t - h_a) + smax Dt), beta_a = -sum */
-            const mdatt_v4d sD = {smax * Dt, smax * Dt, smax * Dt, smax * Dt};
-            const mdatt_v4d hav = {ha, ha, ha, ha};
-            mdatt_v4d B4 = {0, 0, 0, 0};
-            for (int b = 0; b < TB; b++) {
-                const mdatt_v4d bb = MDATT_LD4(r + 4 * b) * ((MDATT_LD4(h + 4 * b) - hav) + sD);
-                MDATT_ST4(beta + 4 * b, bb);
-                B4 += bb;
-            }
-            beta[al] = -MDATT_HSUM(B4);
-        }
-        if (needV) {        /* s_t = smax r_t, s_a = 1 / (1 + S) */
-            double *s = beta + Tp;
-            const mdatt_v4d sm = {smax, smax, smax, smax};
-            for (int b = 0; b < TB; b++) MDATT_ST4(s + 4 * b, sm * MDATT_LD4(r + 4 * b));
-            s[al] = 1.0 / (1.0 + S);
-        }
-        if (packed) {
-            const double *XPi = w->XP + (size_t)i * T * w->dp;
-            const int nb = w->dp / 4;
-            double *g = w->Gm + (size_t)i * gs, *gvi = w->Gv + (size_t)i * gs;
-            if (needW && needV)
-                axpy_rows2(beta, beta + Tp, XPi, (size_t)w->dp, T, nb, g, gvi);
-            else if (needW)
-                axpy_rows(beta, 1, XPi, (size_t)w->dp, T, nb, g);
-            else if (needV)
-                axpy_rows(beta + Tp, 1, XPi, (size_t)w->dp, T, nb, gvi);
-        } else {
-            if (needW) mtv(Xi, beta, w->Gm + (size_t)i * gs, T, d, d, blas_mv);
-            if (needV) mtv(Xi, beta + Tp, w->Gv + (size_t)i * gs, T, d, d, blas_mv);
-        }
-        if (needW) {
-            const double *g = w->Gm + (size_t)i * gs;
-            int nz = 0;
-            if (packed) {       /* padding entries are 0 */
-                mdatt_v4i z4 = {0, 0, 0, 0};
-                for (int b = 0; b < gs / 4; b++) z4 |= MDATT_LD4(g + 4 * b) != 0.0;
-                nz = (z4[0] | z4[1] | z4[2] | z4[3]) != 0;
+                const mdatt_v4d dm4 = V4(dmax);
+                mdatt_v4d e4;
+                exp4_dmax(&dm4, &e4);
+                emax = e4[0];
             } else {
-                for (int j = 0; j < d; j++) nz |= g[j] != 0.0;
+                for (t = 0; t < Tp; t++) r[t] = 0.0;
             }
-            w->nzW[i] = nz;
-            w->LW[i] = lp * smax;
-            if (nz && !(direct_ok(lp) && direct_ok(smax) && direct_ok(w->LW[i]))) directW = 0;
+            S = emax * R;
+            smax = emax / (1.0 + S);
+            f = ha - smax * Dt;
+            u = in->Y[i] * f;
+            if (!isfinite(u)) return MDATT_ENUMERIC;
+            lp = dloss(loss, u);
+            w->sg[i] = in->Y[i] > 0 ? -1.0 : 1.0;     /* sign of c_i = l'(u) y / n, l' < 0 */
+            w->uu[i] = u;
+            w->dm[i] = dmax;
+            w->SS[i] = S;
+            w->RR[i] = R;
+            w->LV[i] = lp;
+
+            if (needW) {        /* beta_t = r_t ((h_t - h_a) + smax Dt), beta_a = -sum */
+                const mdatt_v4d sD = V4(smax * Dt);
+                mdatt_v4d B4 = V4(0);
+                double *g = w->Gm + (size_t)i * d;
+                int nz = 0;
+                for (int b = 0; b < TB; b++) {
+                    const mdatt_v4d bb = MDATT_LD4(r + 4 * b) * ((MDATT_LD4(h + 4 * b) - ha) + sD);
+                    MDATT_ST4(beta + 4 * b, bb);
+                    B4 += bb;
+                }
+                beta[al] = -MDATT_HSUM(B4);
+                mtv(Xi, beta, g, T, d, d, blas_mv);
+                for (int j = 0; j < d; j++) nz |= g[j] != 0.0;
+                w->nzW[i] = nz;
+                w->LW[i] = lp * smax;
+                if (nz && !(direct_ok(lp) && direct_ok(smax) && direct_ok(w->LW[i]))) directW = 0;
+            }
+            if (needV) {        /* s_t = smax r_t, s_a = 1 / (1 + S) */
+                double *s = beta + Tp;
+                for (int b = 0; b < TB; b++) MDATT_ST4(s + 4 * b, smax * MDATT_LD4(r + 4 * b));
+                s[al] = 1.0 / (1.0 + S);
+                mtv(Xi, s, w->Gv + (size_t)i * d, T, d, d, blas_mv);
+                if (!direct_ok(lp)) directV = 0;
+            }
+            if (alpha) alpha[i] = al;
         }
-        if (needV && !direct_ok(lp)) directV = 0;
-        if (want_eval) {
-            const double sa = 1.0 / (1.0 + S), l1m = dmax + log(R) - log1p(S);
+    }
+
+    if (want_eval) {
+        for (i = 0; i < n; i++) {
+            const double S = w->SS[i], u = w->uu[i];
+            const double sa = 1.0 / (1.0 + S), l1m = w->dm[i] + log(w->RR[i]) - log1p(S);
             smax_sum += sa;
             if (sa < smax_min) smax_min = sa;
             if (l1m > l1m_max) l1m_max = l1m;
@@ -609,7 +811,6 @@ mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double
             default: loss_sum += softplus(-u); w->ll[i] = log_softplus(-u); break;
             }
         }
-        if (alpha) alpha[i] = al;
     }
 
     if (needW) {
@@ -624,6 +825,8 @@ mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double
                 const double inv = 1.0 / wmax;
                 MW = log(wmax) - logn;
                 for (i = 0; i < n; i++) w->LW[i] = w->nzW[i] ? w->sg[i] * (w->LW[i] * inv) : 0;
+            } else {
+                for (i = 0; i < n; i++) w->LW[i] = 0;
             }
         } else {
             for (i = 0; i < n; i++) {
@@ -636,7 +839,8 @@ mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double
         }
         if (MDATT_FAULT_ON(faults, MDATT_FI_DROP_SAMPLE)) w->LW[0] = 0.0;
         if (packed) {
-            outer_sum_packed(w->Gm, w->ZP, w->LW, G, n, d, gs, w->UT);
+            const double amax = outer_sum_packed(w->Gm, w->ZP, w->LW, G, n, d, w->dp, np, w->UT);
+            e = rescale_pow2_by(G, dd, amax, &zero);
         } else if (blas_mm) {
             for (i = 0; i < n; i++) {
                 double *g = w->Gm + (size_t)i * d;
@@ -647,7 +851,7 @@ mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double
         } else {
             outer_sum(w->Gm, in->Z, w->LW, G, n, d);
         }
-        e = rescale_pow2(G, dd, &zero);
+        if (!packed) e = rescale_pow2(G, dd, &zero);
         gW->log_scale = zero || MW == -INFINITY ? -INFINITY : MW + e * M_LN2;
         if (MDATT_FAULT_ON(faults, MDATT_FI_GRAD_SIGN))
             for (size_t j = 0; j < dd; j++) G[j] = -G[j];
@@ -669,7 +873,16 @@ mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double
             for (i = 0; i < n; i++) w->LV[i] = w->sg[i] * mdatt__exp_nonpos(w->LV[i] - MV);
         }
         if (MDATT_FAULT_ON(faults, MDATT_FI_DROP_SAMPLE)) w->LV[0] = 0.0;
-        mtv(w->Gv, w->LV, G, n, d, gs, 0);
+        if (packed) {       /* G_j = sum_i LV_i g_ij, sequential in i (as mtv) */
+            for (int j = 0; j < d; j++) {
+                const double *gj = w->Gv + (size_t)j * np;
+                double acc = 0;
+                for (i = 0; i < n; i++) acc += w->LV[i] * gj[i];
+                G[j] = acc;
+            }
+        } else {
+            mtv(w->Gv, w->LV, G, n, d, d, 0);
+        }
         e = rescale_pow2(G, (size_t)d, &zero);
         gv->log_scale = zero ? -INFINITY : MV + e * M_LN2;
     }

@@ -176,7 +176,7 @@ mdatt_status mdatt_train(const mdatt_instance *in, const mdatt_train_settings *s
 #endif
     if (w) mdatt__pack(in, w);     /* X and Z are fixed during training */
     buf = malloc((4 * dd + 5 * d) * sizeof *buf);
-    if (!s->joint && w) Hfix = malloc((size_t)in->n * w->Tp * sizeof *Hfix);
+    if (!s->joint && w) Hfix = malloc(w->hlen * sizeof *Hfix);
     if (!w || !buf || (!s->joint && !Hfix)) {
         st = MDATT_ENOMEM;
         goto done;
@@ -193,7 +193,7 @@ mdatt_status mdatt_train(const mdatt_instance *in, const mdatt_train_settings *s
         w->Hfix = NULL;
         st = mdatt__eval(in, W, v, s->loss, w, 0, NULL, NULL, NULL, NULL);
         if (st != MDATT_OK) goto done;
-        memcpy(Hfix, w->H, (size_t)in->n * w->Tp * sizeof *Hfix);
+        memcpy(Hfix, w->H, w->hlen * sizeof *Hfix);
         w->Hfix = Hfix;
     }
 
