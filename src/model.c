@@ -626,7 +626,7 @@ mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double
     const double logn = log((double)n);
     const unsigned faults = MDATT_WORK_FAULTS(w);
     double loss_sum = 0, smax_sum = 0, smax_min = 1, l1m_max = -INFINITY;
-    int i, t, directW = 1, directV = 1;
+    int i, t, directW = 1, directV = 1, lpokW = 1;
 
     if (w->n != n || w->T != T || w->d != d) return MDATT_EINVAL;
 
@@ -677,6 +677,7 @@ mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double
                     w->LW[i] = lw[l];
                     if (nz[l] && !(direct_ok(o.lp[l]) && direct_ok(o.smax[l]) && direct_ok(lw[l])))
                         directW = 0;
+                    if (nz[l] && !direct_ok(o.lp[l])) lpokW = 0;
                 }
                 if (alpha) alpha[i] = (int)o.al[l];
             }
@@ -786,6 +787,7 @@ mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double
                 w->nzW[i] = nz;
                 w->LW[i] = lp * smax;
                 if (nz && !(direct_ok(lp) && direct_ok(smax) && direct_ok(w->LW[i]))) directW = 0;
+                if (nz && !direct_ok(lp)) lpokW = 0;
             }
             if (needV) {        /* s_t = smax r_t, s_a = 1 / (1 + S) */
                 double *s = beta + Tp;
@@ -824,6 +826,29 @@ mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double
             if (wmax > 0) {
                 const double inv = 1.0 / wmax;
                 MW = log(wmax) - logn;
+                for (i = 0; i < n; i++) w->LW[i] = w->nzW[i] ? w->sg[i] * (w->LW[i] * inv) : 0;
+            } else {
+                for (i = 0; i < n; i++) w->LW[i] = 0;
+            }
+        } else if (lpokW) {
+            /* smax_i out of range, |l'(u_i)| not: |c_i| smax_i is proportional
+             * to |l'(u_i)| / (1 + S_i) e^{dmax_i - D}, D = max dmax (over
+             * g~_i != 0), whose largest value is >= 2^-1000 / T */
+            double D = -INFINITY, wmax = 0;
+            for (i = 0; i < n; i++) if (w->nzW[i] && w->dm[i] > D) D = w->dm[i];
+            i = 0;
+            for (; i + 4 <= n; i += 4) {
+                const mdatt_v4d x = MDATT_LD4(w->dm + i) - D;
+                mdatt_v4d e4;
+                exp4_nonpos(&x, &e4);
+                MDATT_ST4(w->LW + i, MDATT_LD4(w->LV + i) / (1.0 + MDATT_LD4(w->SS + i)) * e4);
+            }
+            for (; i < n; i++)
+                w->LW[i] = w->LV[i] / (1.0 + w->SS[i]) * mdatt__exp_nonpos(w->dm[i] - D);
+            for (i = 0; i < n; i++) if (w->nzW[i] && w->LW[i] > wmax) wmax = w->LW[i];
+            if (wmax > 0) {
+                const double inv = 1.0 / wmax;
+                MW = log(wmax) + D - logn;
                 for (i = 0; i < n; i++) w->LW[i] = w->nzW[i] ? w->sg[i] * (w->LW[i] * inv) : 0;
             } else {
                 for (i = 0; i < n; i++) w->LW[i] = 0;
