@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mdatt.h"
 
@@ -105,6 +106,17 @@ static double read_bandwidth(int reps)
     return best;
 }
 
+/* 1-minute load average (NAN if unknown): the machine may be shared. */
+static double load_avg(void)
+{
+    FILE *f = fopen("/proc/loadavg", "r");
+    double l = NAN;
+    if (!f) return NAN;
+    if (fscanf(f, "%lf", &l) != 1) l = NAN;
+    fclose(f);
+    return l;
+}
+
 static void cpu_model(char *buf, size_t len)
 {
     FILE *f = fopen("/proc/cpuinfo", "r");
@@ -134,7 +146,8 @@ int main(int argc, char **argv)
     int nr = 0;
     char cpu[256], path[4096], err[MDATT_ERRLEN];
     const char *threads = getenv("OPENBLAS_NUM_THREADS");
-    double bw;
+    double bw, load0, load1;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     mdatt_instance in;
     mdatt_gen_settings gs;
     mdatt_outfile of;
@@ -144,6 +157,7 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     cpu_model(cpu, sizeof cpu);
+    load0 = load_avg();
 
     mdatt_gen_default_settings(&gs);
     if (mdatt_gen(&gs, &in) != MDATT_OK) return 1;
@@ -173,6 +187,7 @@ int main(int argc, char **argv)
     }
     mdatt_instance_free(&in);
     bw = read_bandwidth(quick ? 2 : 5);
+    load1 = load_avg();
 
     snprintf(path, sizeof path, "%s/perf_trainer.csv", argv[1]);
     if (mdatt_outfile_open(&of, path, err) != MDATT_OK) {
@@ -203,6 +218,8 @@ int main(int argc, char **argv)
     fprintf(of.f, "# Trainer performance (l_p-AttGD, normalized steps, eta = 0.1)\n\n");
     fprintf(of.f, "- machine: %s\n- compiler: %s\n- OpenBLAS: %s\n- OPENBLAS_NUM_THREADS: %s\n",
             cpu, __VERSION__, openblas_get_config(), threads ? threads : "(unset)");
+    fprintf(of.f, "- load average (1 min) at start / end: %.2f / %.2f on %ld online CPUs\n",
+            load0, load1, ncpu);
     fprintf(of.f, "- repetitions: best of %d; times per iteration in microseconds; targets are "
                   "judged on thread CPU time%s\n\n", reps, quick ? " (quick run)" : "");
     fprintf(of.f, "## Paper size (n=6, T=8, d=10; W_0 ~ N(0,1), seed 1; %ld iterations)\n\n",

@@ -16,7 +16,20 @@
  * the factor smax |c_i| is kept as a logarithm
  *   L_i = log|l'(u_i)| - log n + dmax - log1p(S),
  * so that G = sum_i exp(L_i - max L) sgn(c_i) g~_i z_i^T with
- * grad = G exp(max L) keeps its direction when exp(max L) underflows. */
+ * grad = G exp(max L) keeps its direction when exp(max L) underflows.  The
+ * weights are formed directly when every factor is a normal double, from
+ * |l'(u_i)| / (1 + S_i) e^{dmax_i - max dmax} when only smax_i is not, and
+ * from L_i otherwise.
+ *
+ * Per sample: r_t = e^{(a_t - amax) - dmax} (one exp per token; dmax is
+ * second largest score minus amax, equal to max_{t != a} fl(a_t - amax) as
+ * rounding is monotonic), beta_t = r_t ((h_t - h_a) + smax Dt) for t != a,
+ * beta_a = -sum_{t != a} beta_t, g~ = X^T beta (the identity above, as
+ * sum_t beta_t x_t).  Two evaluation paths (struct mdatt_work): the packed
+ * one (small sizes; four samples per vector lane on an interleaved copy of
+ * X) and the unpacked one (one sample at a time on the caller's X; OpenBLAS
+ * for the dense products at large sizes).  Each is deterministic and free of
+ * FMA, so the AVX2 and baseline clones agree to the bit. */
 #include <cblas.h>
 #include <float.h>
 #include <math.h>
@@ -458,7 +471,7 @@ MDATT_INLINE void exp4_dmax(const mdatt_v4d *dmax, mdatt_v4d *out)
 /* Per-group outputs of group_eval (lanes = samples). */
 typedef struct {
     mdatt_v4d lp, smax, u, dmax, S, R;
-    mdatt_v4i al;
+    mdatt_v4d al;       /* token index of the max (as double: SSE2 has no 64-bit compare) */
 } group_out;
 
 /* One group of 4 samples.  XS: the group's tokens [t][j][lane]; UT, v: the
@@ -474,7 +487,8 @@ MDATT_INLINE int group_eval(const double *XS, const double *UT, size_t np, const
     const size_t td = (size_t)d * 4;
     mdatt_v4d amax = V4(-INFINITY), second = V4(-INFINITY), dmax, R = V4(0), Dt = V4(0);
     mdatt_v4d ha = V4(0), emax, S, smax, f, u, lp;
-    mdatt_v4i al = {0, 0, 0, 0}, bad = {0, 0, 0, 0};
+    mdatt_v4d al = V4(0);
+    mdatt_v4i bad = {0, 0, 0, 0};
     int t, j;
 
     /* scores a_t = sum_j x_tj u_j (and h_t = sum_j x_tj v_j), sequential in
@@ -516,16 +530,16 @@ MDATT_INLINE int group_eval(const double *XS, const double *UT, size_t np, const
         const mdatt_v4i gt = (mdatt_v4i)(at > amax), gt2 = (mdatt_v4i)(at > second);
         second = SEL4(gt, amax, SEL4(gt2, at, second));
         amax = SEL4(gt, at, amax);
-        al = (gt & (mdatt_v4i){t, t, t, t}) | (~gt & al);
+        al = SEL4(gt, V4((double)t), al);
     }
     bad |= (mdatt_v4i)~(amax - amax == 0.0);        /* amax not finite */
     dmax = second - amax;
-    for (int l = 0; l < 4; l++) ha[l] = h[4 * al[l] + l];
+    for (int l = 0; l < 4; l++) ha[l] = h[4 * (int)al[l] + l];
     /* r_t = e^{delta_t - dmax} (t != a), r_a = 0, delta_t = a_t - amax <= 0 */
     if (T > 1) {
         for (t = 0; t < T; t++) {
             const mdatt_v4d dt = MDATT_LD4(a + 4 * t) - amax, xt = dt - dmax;
-            const mdatt_v4u top = (mdatt_v4u)(al == (mdatt_v4i){t, t, t, t});
+            const mdatt_v4u top = (mdatt_v4u)(al == (double)t);
             mdatt_v4d rt;
             const mdatt_v4i far = (mdatt_v4i)(xt < -708.0);
             bad |= (mdatt_v4i)~(dt <= 0.0);
@@ -568,12 +582,12 @@ MDATT_INLINE int group_eval(const double *XS, const double *UT, size_t np, const
             MDATT_ST4(beta + 4 * t, b);
             B += b;
         }
-        for (int l = 0; l < 4; l++) beta[4 * al[l] + l] = -B[l];
+        for (int l = 0; l < 4; l++) beta[4 * (int)al[l] + l] = -B[l];
     }
     if (gvv) {      /* s_t = smax r_t, s_a = 1 / (1 + S) */
         const mdatt_v4d sa = 1.0 / (1.0 + S);
         for (t = 0; t < T; t++) MDATT_ST4(s + 4 * t, smax * MDATT_LD4(r + 4 * t));
-        for (int l = 0; l < 4; l++) s[4 * al[l] + l] = sa[l];
+        for (int l = 0; l < 4; l++) s[4 * (int)al[l] + l] = sa[l];
     }
     /* X^T beta and X^T s, sequential in t; four features at a time share
      * the loads of the coefficients */
