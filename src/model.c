@@ -190,11 +190,19 @@ MDATT_INLINE void mv_pf(const double *A, const double *x, double *y, int rows, i
         const double *a = A + (size_t)t * cols;
         if (pf)
             for (int j = 0; j < cols; j += 8) __builtin_prefetch(pf + (size_t)t * cols + j);
-        mdatt_v4d acc = {0, 0, 0, 0};
+        mdatt_v4d acc = {0, 0, 0, 0}, acc1 = acc, acc2 = acc, acc3 = acc;
         double s = 0;
         int j = 0;
+        /* four independent sums: the additions do not wait on each other */
+        for (; j + 16 <= cols; j += 16) {
+            acc += MDATT_LD4(a + j) * MDATT_LD4(x + j);
+            acc1 += MDATT_LD4(a + j + 4) * MDATT_LD4(x + j + 4);
+            acc2 += MDATT_LD4(a + j + 8) * MDATT_LD4(x + j + 8);
+            acc3 += MDATT_LD4(a + j + 12) * MDATT_LD4(x + j + 12);
+        }
         for (; j + 4 <= cols; j += 4) acc += MDATT_LD4(a + j) * MDATT_LD4(x + j);
         for (; j < cols; j++) s += a[j] * x[j];
+        acc = (acc + acc1) + (acc2 + acc3);
         y[t] = MDATT_HSUM(acc) + s;
     }
 }
@@ -214,6 +222,19 @@ MDATT_INLINE void mtv(const double *A, const double *b, double *y, int rows, int
     if (blas) {
         cblas_dgemv(CblasRowMajor, CblasTrans, rows, cols, 1.0, A, ld, b, 1, 0.0, y, 1);
         return;
+    }
+    for (; j + 16 <= cols; j += 16) {  /* 16 columns per pass over the rows */
+        mdatt_v4d a0 = {0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0;
+        for (int t = 0; t < rows; t++) {
+            const double *r = A + (size_t)t * ld + j;
+            const double bt = b[t];
+            a0 += bt * MDATT_LD4(r);
+            a1 += bt * MDATT_LD4(r + 4);
+            a2 += bt * MDATT_LD4(r + 8);
+            a3 += bt * MDATT_LD4(r + 12);
+        }
+        MDATT_ST4(y + j, a0); MDATT_ST4(y + j + 4, a1);
+        MDATT_ST4(y + j + 8, a2); MDATT_ST4(y + j + 12, a3);
     }
     for (; j + 4 <= cols; j += 4) {
         mdatt_v4d acc = {0, 0, 0, 0};
