@@ -340,6 +340,13 @@ double mdatt_margin_ratio_v(const mdatt_instance *in, const int *alpha, const do
  *  cancellation near alignment).  NAN if A or B is 0. */
 double mdatt_one_minus_cosine(const double *A, const double *B, size_t m);
 
+/** The svm's certificate recomputed from the instance alone (SPEC section 1):
+ *  UB = ||x||_p / min(1, min_r a_r.x) and LB = sum(lambda) / ||sum_r lambda_r a_r||_q,
+ *  with a_r = vec((x_ia - x_it) z_i^T) for the W-SVM or Y_i x_ia for the v-SVM
+ *  and lambda the file's "dual".  Returns (UB - LB)/UB (NAN unless optimal);
+ *  ub and lb (may be NULL) receive the bounds. */
+double mdatt_svm_recertify(const mdatt_instance *in, const mdatt_svm *s, double *ub, double *lb);
+
 /** Token verdicts recomputed from gamma_it = Y_i v^T x_it (SPEC "Token
  *  selection"): globally optimal when gamma_ia >= gamma_it for all i, t;
  *  locally optimal when gamma_ia > gamma_it for each support pair (i, t).

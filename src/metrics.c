@@ -487,3 +487,66 @@ done:
     free(bs);
     return st;
 }
+
+double mdatt_svm_recertify(const mdatt_instance *in, const mdatt_svm *s, double *ub, double *lb)
+{
+    if (ub)
+        *ub = NAN;
+    if (lb)
+        *lb = NAN;
+    if (s->status != MDATT_SVM_OPTIMAL || !s->x)
+        return NAN;
+    const int d = in->d, T = in->T, mm = s->target_v ? d : d * d;
+    double *u = calloc((size_t)mm, sizeof(double)), minm = INFINITY, sl = 0.0;
+    if (!u)
+        return NAN;
+    for (int i = 0; i < in->n; i++) {
+        const int a = s->alpha[i];
+        const double *xa = in->X + ((size_t)i * T + a) * d, *z = in->Z + (size_t)i * d;
+        if (s->target_v) {
+            double m = 0.0;
+            for (int j = 0; j < d; j++)
+                m += in->Y[i] * xa[j] * s->x[j];
+            minm = fmin(minm, m);
+            continue;
+        }
+        double wz[4096];
+        for (int j = 0; j < d && d <= 4096; j++) {
+            wz[j] = 0.0;
+            for (int k = 0; k < d; k++)
+                wz[j] += s->x[j * d + k] * z[k];
+        }
+        for (int t = 0; t < T; t++) {
+            if (t == a)
+                continue;
+            const double *xt = in->X + ((size_t)i * T + t) * d;
+            double m = 0.0;
+            for (int j = 0; j < d; j++)
+                m += (xa[j] - xt[j]) * wz[j];
+            minm = fmin(minm, m);
+        }
+    }
+    for (int k = 0; k < s->ndual; k++) {
+        const mdatt_svm_mult *e = &s->dual[k];
+        if (e->i < 0 || e->i >= in->n || e->t < 0 || e->t >= T || !(e->lambda >= 0.0))
+            continue;
+        const double *xa = in->X + ((size_t)e->i * T + s->alpha[e->i]) * d;
+        const double *xt = in->X + ((size_t)e->i * T + e->t) * d, *z = in->Z + (size_t)e->i * d;
+        sl += e->lambda;
+        for (int j = 0; j < d; j++) {
+            if (s->target_v)
+                u[j] += e->lambda * in->Y[e->i] * xa[j];
+            else
+                for (int k2 = 0; k2 < d; k2++)
+                    u[j * d + k2] += e->lambda * (xa[j] - xt[j]) * z[k2];
+        }
+    }
+    const double up = mdatt_norm_p(s->x, (size_t)mm, s->p) / fmin(1.0, minm);
+    const double low = sl / mdatt_norm_p(u, (size_t)mm, mdatt_dual_exponent(s->p));
+    free(u);
+    if (ub)
+        *ub = up;
+    if (lb)
+        *lb = low;
+    return minm > 0.0 ? (up - low) / up : NAN;
+}

@@ -451,3 +451,31 @@ Test(cli_check, trajectory_metrics)
     cr_expect(!file_exists(path));
     tmpdir_free(dir);
 }
+
+/* The certificate recomputed by mdatt check catches a tampered svm file whose
+ * own "gap" field still claims optimality. */
+Test(cli_check, tampered_certificate_is_caught)
+{
+    char *dir = tmpdir_new(), err[4096], p[600];
+    cr_assert_eq(run_mdatt(dir, err, sizeof err, "gen --seed 3 -o i.json"), 0, "%s", err);
+    cr_assert_eq(run_mdatt(dir, err, sizeof err, "train i.json --p 2 --lr 0.1 --iters 2000 "
+                                                 "--normalized -o m.json"), 0, "%s", err);
+    cr_assert_eq(run_mdatt(dir, err, sizeof err, "svm i.json --p 2 --alpha-from m.json -o s.json"), 0,
+                 "%s", err);
+    cr_assert_eq(run_mdatt(dir, err, sizeof err, "check i.json m.json s.json --max-bregman 1 -o c.json"),
+                 0, "%s", err);
+    snprintf(p, sizeof p, "%s/s.json", dir);
+    char *s = read_text(p), *lam = strstr(s, "\"lambda\": ");
+    cr_assert_not_null(lam);
+    lam[10] = lam[10] == '9' ? '1' : '9';   /* change one multiplier's leading digit */
+    snprintf(p, sizeof p, "%s/t.json", dir);
+    write_text(p, s);
+    free(s);
+    cr_assert_eq(run_mdatt(dir, err, sizeof err, "check i.json m.json t.json --max-bregman 1 -o c2.json"),
+                 1, "%s", err);
+    snprintf(p, sizeof p, "%s/c2.json", dir);
+    char *c = read_text(p);
+    cr_assert(c && strstr(c, "certificate recomputed"), "%s", c ? c : "(no file)");
+    free(c);
+    tmpdir_free(dir);
+}

@@ -27,9 +27,10 @@ const cli_command cli_check = {
     "                gamma_it = Y_i v^T x_it and the svm's support (v: the instance's,\n"
     "                as the oracle uses; a joint model's own v instead, and then no\n"
     "                cross-check)\n\n"
-    "The verdict passes when the svm status is optimal, its gap <= --max-gap, the\n"
-    "recomputed token verdicts agree with the file's (unless tied), tokens match\n"
-    "and every threshold given holds.  Exit 0 pass, 1 fail, 2 bad input\n"
+    "The verdict passes when the svm status is optimal, its gap <= --max-gap (both\n"
+    "the file's and the one recomputed here from the instance, W^mm and the\n"
+    "multipliers), the recomputed token verdicts agree with the file's (unless\n"
+    "tied), tokens match and every threshold given holds.  Exit 0 pass, 1 fail, 2 bad input\n"
     "(unreadable or malformed files, shapes that disagree).\n\n"
     "  --query-token K    self-attention: z_i = x_{i,K} (as given to train / svm)\n"
     "  --max-bregman B    bregman_dir <= B (default 1e-2)\n"
@@ -370,6 +371,8 @@ static int run(int argc, char **argv)
                                     : mdatt_margin_ratio(&in, s.alpha, s.x, s.p, nx);
     }
     const int cross_p = !(m.p == s.p);
+    /* the certificate recomputed from the instance, x and the multipliers */
+    double re_ub, re_lb, re_gap = mdatt_svm_recertify(&in, &s, &re_ub, &re_lb);
 
     reasons R = {0};
     if (s.status != MDATT_SVM_OPTIMAL) {
@@ -377,6 +380,9 @@ static int run(int argc, char **argv)
     } else {
         if (!(s.gap <= th.max_gap))
             reason(&R, "svm gap %.3g > %.3g", s.gap, th.max_gap);
+        if (!(re_gap <= th.max_gap))
+            reason(&R, "svm certificate recomputed from the instance: gap %.3g > %.3g "
+                       "(upper %.17g, lower %.17g)", re_gap, th.max_gap, re_ub, re_lb);
         if (!(pm.bregman_dir <= th.max_bregman))
             reason(&R, "bregman_dir %.3g > %.3g", pm.bregman_dir, th.max_bregman);
         if (!isnan(th.min_cosine) && !(pm.cosine >= th.min_cosine))
@@ -413,8 +419,8 @@ static int run(int argc, char **argv)
     printf("  %-18s %-14.12g\n", "margin_ratio", pm.margin_ratio);
     printf("  %-18s %-14s\n", "tokens_match", yes_no(pm.tokens_match));
     printf("  %-18s %-14.12g log(1-smax) = %.6g\n", "smax_min", pm.smax_min, pm.log1m_smax);
-    printf("  %-18s %-14s gap %.3g (<= %g)\n", "svm status", mdatt_svm_status_name(s.status),
-           s.gap, th.max_gap);
+    printf("  %-18s %-14s gap %.3g, recomputed %.3g (<= %g)\n", "svm status",
+           mdatt_svm_status_name(s.status), s.gap, re_gap, th.max_gap);
     printf("  %-18s %-14s recomputed %s (%s v)%s\n", "globally_optimal",
            s.has_tokens ? yes_no(s.globally_optimal) : "-", yes_no(tv.globally_optimal),
            own_v ? "model" : "instance", tv.nties ? ", ties" : "");
@@ -463,10 +469,11 @@ static int run(int argc, char **argv)
                 cross_p ? "true" : "false", s.target_v ? "v" : "W", in.n, in.T, in.d,
                 mdatt_svm_status_name(s.status));
         const char *names[] = {"bregman_dir", "cosine", "one_minus_cosine", "margin_ratio",
-                               "smax_min", "log1m_smax", "gap", "svm_objective",
-                               "svm_min_margin"};
+                               "smax_min", "log1m_smax", "gap", "gap_recomputed",
+                               "svm_objective", "svm_min_margin"};
         const double vals[] = {pm.bregman_dir, pm.cosine, pm.one_minus_cosine, pm.margin_ratio,
-                               pm.smax_min, pm.log1m_smax, s.gap, s.objective, svm_min_margin};
+                               pm.smax_min, pm.log1m_smax, s.gap, re_gap, s.objective,
+                               svm_min_margin};
         for (size_t k = 0; k < sizeof vals / sizeof vals[0]; k++) {
             fprintf(f, ",\n  \"%s\": ", names[k]);
             put_num(f, vals[k]);
