@@ -1,9 +1,14 @@
-/* internal.h - private declarations shared by model.c, mirror.c and train.c.
+/* internal.h - private declarations shared by the library's sources.
  * Not installed; nothing here is part of the public interface. */
 #ifndef MDATT_INTERNAL_H
 #define MDATT_INTERNAL_H
 
 #include "mdatt.h"
+
+/** Write a printf-style message into err and return st (the library's
+ *  error convention: the message names the offending field). */
+mdatt_status mdatt__fail(char err[MDATT_ERRLEN], mdatt_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Sizes from which the dense parts go through OpenBLAS (measured with
  * bench/perf_trainer: below them the call overhead of dgemm/dgemv exceeds

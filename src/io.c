@@ -9,12 +9,13 @@
 #include <string.h>
 #include <unistd.h>
 #include <jansson.h>
+#include "internal.h"
 #include "mdatt.h"
 
 #define INSTANCE_FORMAT "mdatt-instance/1"
 #define MODEL_FORMAT "mdatt-model/1"
 
-static mdatt_status fail(char err[MDATT_ERRLEN], mdatt_status st, const char *fmt, ...)
+mdatt_status mdatt__fail(char err[MDATT_ERRLEN], mdatt_status st, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -33,12 +34,12 @@ mdatt_status mdatt_outfile_open(mdatt_outfile *o, const char *path, char err[MDA
     o->tmp = malloc(len + 16);
     if (!o->path || !o->tmp) {
         mdatt_outfile_abort(o);
-        return fail(err, MDATT_ENOMEM, "%s: out of memory", path);
+        return mdatt__fail(err, MDATT_ENOMEM, "%s: out of memory", path);
     }
     snprintf(o->tmp, len + 16, "%s.tmp.XXXXXX", path);
     int fd = mkstemp(o->tmp);
     if (fd < 0) {
-        mdatt_status st = fail(err, MDATT_EIO, "%s: cannot create: %s", path, strerror(errno));
+        mdatt_status st = mdatt__fail(err, MDATT_EIO, "%s: cannot create: %s", path, strerror(errno));
         free(o->tmp);
         o->tmp = NULL;
         mdatt_outfile_abort(o);
@@ -48,7 +49,7 @@ mdatt_status mdatt_outfile_open(mdatt_outfile *o, const char *path, char err[MDA
     if (!o->f) {
         close(fd);
         mdatt_outfile_abort(o);
-        return fail(err, MDATT_EIO, "%s: cannot open: %s", path, strerror(errno));
+        return mdatt__fail(err, MDATT_EIO, "%s: cannot open: %s", path, strerror(errno));
     }
     return MDATT_OK;
 }
@@ -60,7 +61,7 @@ mdatt_status mdatt_outfile_commit(mdatt_outfile *o, char err[MDATT_ERRLEN])
     bad |= fclose(o->f) != 0;
     o->f = NULL;
     if (bad || rename(o->tmp, o->path) != 0) {
-        mdatt_status st = fail(err, MDATT_EIO, "%s: cannot write: %s", o->path, strerror(errno));
+        mdatt_status st = mdatt__fail(err, MDATT_EIO, "%s: cannot write: %s", o->path, strerror(errno));
         mdatt_outfile_abort(o);
         return st;
     }
@@ -131,7 +132,7 @@ mdatt_status mdatt_instance_write(const char *path, const mdatt_instance *in, ch
     if (strcmp(path, "-") == 0) {
         put_instance(stdout, in);
         return fflush(stdout) == 0 && !ferror(stdout) ? MDATT_OK
-               : fail(err, MDATT_EIO, "standard output: write error");
+               : mdatt__fail(err, MDATT_EIO, "standard output: write error");
     }
     mdatt_outfile o;
     if ((st = mdatt_outfile_open(&o, path, err)) != MDATT_OK)
@@ -176,16 +177,16 @@ static mdatt_status load_json(const char *path, json_t **root, char err[MDATT_ER
 {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return fail(err, MDATT_EIO, "%s: cannot open: %s", path, strerror(errno));
+        return mdatt__fail(err, MDATT_EIO, "%s: cannot open: %s", path, strerror(errno));
     json_error_t je;
     *root = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
     fclose(f);
     if (!*root)
-        return fail(err, MDATT_EFORMAT, "%s: malformed JSON at line %d, column %d: %s",
+        return mdatt__fail(err, MDATT_EFORMAT, "%s: malformed JSON at line %d, column %d: %s",
                     path, je.line, je.column, je.text);
     if (!json_is_object(*root)) {
         json_decref(*root);
-        return fail(err, MDATT_EFORMAT, "%s: top level must be a JSON object", path);
+        return mdatt__fail(err, MDATT_EFORMAT, "%s: top level must be a JSON object", path);
     }
     return MDATT_OK;
 }
@@ -194,9 +195,9 @@ static mdatt_status check_format(json_t *root, const char *want, char err[MDATT_
 {
     json_t *fmt = json_object_get(root, "format");
     if (!json_is_string(fmt))
-        return fail(err, MDATT_EFORMAT, "format: missing (expected \"%s\")", want);
+        return mdatt__fail(err, MDATT_EFORMAT, "format: missing (expected \"%s\")", want);
     if (strcmp(json_string_value(fmt), want) != 0)
-        return fail(err, MDATT_EFORMAT, "format: expected \"%s\", got \"%s\"", want,
+        return mdatt__fail(err, MDATT_EFORMAT, "format: expected \"%s\", got \"%s\"", want,
                     json_string_value(fmt));
     return MDATT_OK;
 }
@@ -207,11 +208,11 @@ static mdatt_status get_size(json_t *root, const char *key, long lim, int *out,
 {
     json_t *x = json_object_get(root, key);
     if (!x)
-        return fail(err, MDATT_EFORMAT, "%s: missing", key);
+        return mdatt__fail(err, MDATT_EFORMAT, "%s: missing", key);
     if (!json_is_integer(x) || json_integer_value(x) <= 0)
-        return fail(err, MDATT_EINVAL, "%s: must be a positive integer", key);
+        return mdatt__fail(err, MDATT_EINVAL, "%s: must be a positive integer", key);
     if (json_integer_value(x) > lim)
-        return fail(err, MDATT_ENOMEM, "%s: %" JSON_INTEGER_FORMAT " is too large (at most %ld)",
+        return mdatt__fail(err, MDATT_ENOMEM, "%s: %" JSON_INTEGER_FORMAT " is too large (at most %ld)",
                     key, json_integer_value(x), lim);
     *out = (int)json_integer_value(x);
     return MDATT_OK;
@@ -220,10 +221,10 @@ static mdatt_status get_size(json_t *root, const char *key, long lim, int *out,
 static mdatt_status get_number(json_t *x, const char *name, double *out, char err[MDATT_ERRLEN])
 {
     if (!json_is_number(x))
-        return fail(err, MDATT_EINVAL, "%s: must be a number", name);
+        return mdatt__fail(err, MDATT_EINVAL, "%s: must be a number", name);
     *out = json_number_value(x);
     if (!isfinite(*out))
-        return fail(err, MDATT_EINVAL, "%s: is not finite", name);
+        return mdatt__fail(err, MDATT_EINVAL, "%s: is not finite", name);
     return MDATT_OK;
 }
 
@@ -235,9 +236,9 @@ static mdatt_status get_tensor(json_t *x, const char *name, const int *dims, int
     if (rank == 0)
         return get_number(x, name, out, err);
     if (!json_is_array(x))
-        return fail(err, MDATT_EFORMAT, "%s: must be an array", name);
+        return mdatt__fail(err, MDATT_EFORMAT, "%s: must be an array", name);
     if ((long)json_array_size(x) != dims[0])
-        return fail(err, MDATT_EFORMAT, "%s: has %zu entries, expected %d", name,
+        return mdatt__fail(err, MDATT_EFORMAT, "%s: has %zu entries, expected %d", name,
                     json_array_size(x), dims[0]);
     size_t stride = 1;
     for (int r = 1; r < rank; r++)
@@ -275,7 +276,7 @@ mdatt_status mdatt_instance_read_query(const char *path, int query_token, mdatt_
         (st = get_size(root, "d", SIZE_LIMIT, &d, err)) != MDATT_OK)
         goto done;
     if ((st = mdatt_instance_alloc(in, n, T, d)) != MDATT_OK) {
-        fail(err, st, "n*T*d = %.0f entries cannot be held in memory", (double)n * T * d);
+        mdatt__fail(err, st, "n*T*d = %.0f entries cannot be held in memory", (double)n * T * d);
         goto done;
     }
     const int xd[3] = {n, T, d}, zd[2] = {n, d};
@@ -286,23 +287,23 @@ mdatt_status mdatt_instance_read_query(const char *path, int query_token, mdatt_
     json_t *Z = json_object_get(root, "Z"), *qt = json_object_get(root, "query_token");
     if (query_token >= 0) {
         if (query_token >= T) {
-            st = fail(err, MDATT_EINVAL, "query token %d: must be in [0, %d)", query_token, T);
+            st = mdatt__fail(err, MDATT_EINVAL, "query token %d: must be in [0, %d)", query_token, T);
             goto done;
         }
         in->query_token = query_token;
         mdatt_instance_sync_queries(in);
     } else if (Z && qt) {
-        st = fail(err, MDATT_EFORMAT, "Z and query_token: give one, not both");
+        st = mdatt__fail(err, MDATT_EFORMAT, "Z and query_token: give one, not both");
         goto done;
     } else if (qt) {
         if (!json_is_integer(qt) || json_integer_value(qt) < 0 || json_integer_value(qt) >= T) {
-            st = fail(err, MDATT_EINVAL, "query_token: must be an integer in [0, %d)", T);
+            st = mdatt__fail(err, MDATT_EINVAL, "query_token: must be an integer in [0, %d)", T);
             goto done;
         }
         in->query_token = (int)json_integer_value(qt);
         mdatt_instance_sync_queries(in);
     } else if (!Z) {
-        st = fail(err, MDATT_EFORMAT, "Z: missing (or give query_token for self-attention)");
+        st = mdatt__fail(err, MDATT_EFORMAT, "Z: missing (or give query_token for self-attention)");
         goto done;
     } else if ((st = get_tensor(Z, "Z", zd, 2, in->Z, err)) != MDATT_OK) {
         goto done;
@@ -326,20 +327,20 @@ mdatt_status mdatt_model_read(const char *path, mdatt_model *m, char err[MDATT_E
         goto done;
     json_t *W = json_object_get(root, "W"), *alpha = json_object_get(root, "alpha");
     if (!json_is_array(W) || json_array_size(W) == 0) {
-        st = fail(err, MDATT_EFORMAT, "W: missing or not a non-empty array");
+        st = mdatt__fail(err, MDATT_EFORMAT, "W: missing or not a non-empty array");
         goto done;
     }
     if (alpha && !json_is_array(alpha)) {
-        st = fail(err, MDATT_EFORMAT, "alpha: must be an array of token indices");
+        st = mdatt__fail(err, MDATT_EFORMAT, "alpha: must be an array of token indices");
         goto done;
     }
     if (json_array_size(W) > 46340) {
-        st = fail(err, MDATT_ENOMEM, "W: %zu rows is too large", json_array_size(W));
+        st = mdatt__fail(err, MDATT_ENOMEM, "W: %zu rows is too large", json_array_size(W));
         goto done;
     }
     const int d = (int)json_array_size(W), n = alpha ? (int)json_array_size(alpha) : 0;
     if ((st = mdatt_model_alloc(m, d, n)) != MDATT_OK) {
-        fail(err, st, "model of dimension %d cannot be held in memory", d);
+        mdatt__fail(err, st, "model of dimension %d cannot be held in memory", d);
         goto done;
     }
     const int wd[2] = {d, d};
@@ -348,13 +349,13 @@ mdatt_status mdatt_model_read(const char *path, mdatt_model *m, char err[MDATT_E
         (st = get_number(json_object_get(root, "p"), "p", &m->p, err)) != MDATT_OK)
         goto done;
     if (!(m->p > 1.0)) {
-        st = fail(err, MDATT_EINVAL, "p: must be > 1 (got %g)", m->p);
+        st = mdatt__fail(err, MDATT_EINVAL, "p: must be > 1 (got %g)", m->p);
         goto done;
     }
     for (int i = 0; i < n; i++) {
         json_t *a = json_array_get(alpha, i);
         if (!json_is_integer(a) || json_integer_value(a) < 0 || json_integer_value(a) > SIZE_LIMIT) {
-            st = fail(err, MDATT_EINVAL, "alpha[%d]: must be a non-negative token index", i);
+            st = mdatt__fail(err, MDATT_EINVAL, "alpha[%d]: must be a non-negative token index", i);
             goto done;
         }
         m->alpha[i] = (int)json_integer_value(a);
@@ -366,7 +367,7 @@ mdatt_status mdatt_model_read(const char *path, mdatt_model *m, char err[MDATT_E
         m->lr = json_number_value(x);
     if ((x = json_object_get(root, "loss")) && json_is_string(x) &&
         mdatt_loss_parse(json_string_value(x), &m->loss) != MDATT_OK) {
-        st = fail(err, MDATT_EINVAL, "loss: unknown loss \"%s\"", json_string_value(x));
+        st = mdatt__fail(err, MDATT_EINVAL, "loss: unknown loss \"%s\"", json_string_value(x));
         goto done;
     }
     m->normalized = json_is_true(json_object_get(root, "normalized"));

@@ -9,19 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "internal.h"
 #include "mdatt.h"
-
-static mdatt_status fail(char err[MDATT_ERRLEN], mdatt_status st, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static mdatt_status fail(char err[MDATT_ERRLEN], mdatt_status st, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, MDATT_ERRLEN, fmt, ap);
-    va_end(ap);
-    return st;
-}
 
 /* ------------------------------------------------------------- alignment */
 
@@ -227,13 +216,13 @@ mdatt_status mdatt_csv_read(const char *path, mdatt_csv *c, char err[MDATT_ERRLE
     memset(c, 0, sizeof *c);
     FILE *f = fopen(path, "r");
     if (!f)
-        return fail(err, MDATT_EIO, "%s: cannot open: %s", path, strerror(errno));
+        return mdatt__fail(err, MDATT_EIO, "%s: cannot open: %s", path, strerror(errno));
     char *line = NULL;
     size_t cap = 0;
     long lineno = 1, rowcap = 0;
     mdatt_status st = MDATT_OK;
     if (getline(&line, &cap, f) < 0) {
-        st = fail(err, MDATT_EFORMAT, "%s: empty file (expected a header line)", path);
+        st = mdatt__fail(err, MDATT_EFORMAT, "%s: empty file (expected a header line)", path);
         goto done;
     }
     chomp(line);
@@ -242,18 +231,18 @@ mdatt_status mdatt_csv_read(const char *path, mdatt_csv *c, char err[MDATT_ERRLE
         if (!g || !(g[c->ncol] = strdup(tok))) {
             if (g)
                 c->names = g;
-            st = fail(err, MDATT_ENOMEM, "%s: out of memory", path);
+            st = mdatt__fail(err, MDATT_ENOMEM, "%s: out of memory", path);
             goto done;
         }
         c->names = g;
         c->ncol++;
         if (!*tok) {
-            st = fail(err, MDATT_EFORMAT, "%s: line 1: column %d has an empty name", path, c->ncol);
+            st = mdatt__fail(err, MDATT_EFORMAT, "%s: line 1: column %d has an empty name", path, c->ncol);
             goto done;
         }
         for (int j = 0; j + 1 < c->ncol; j++)
             if (strcmp(c->names[j], tok) == 0) {
-                st = fail(err, MDATT_EFORMAT, "%s: line 1: duplicate column '%s'", path, tok);
+                st = mdatt__fail(err, MDATT_EFORMAT, "%s: line 1: duplicate column '%s'", path, tok);
                 goto done;
             }
     }
@@ -266,7 +255,7 @@ mdatt_status mdatt_csv_read(const char *path, mdatt_csv *c, char err[MDATT_ERRLE
             rowcap = rowcap ? 2 * rowcap : 256;
             double *g = realloc(c->data, sizeof(double) * c->ncol * rowcap);
             if (!g) {
-                st = fail(err, MDATT_ENOMEM, "%s: out of memory at line %ld", path, lineno);
+                st = mdatt__fail(err, MDATT_ENOMEM, "%s: out of memory at line %ld", path, lineno);
                 goto done;
             }
             c->data = g;
@@ -275,7 +264,7 @@ mdatt_status mdatt_csv_read(const char *path, mdatt_csv *c, char err[MDATT_ERRLE
         int j = 0;
         for (char *s = line, *tok; (tok = strsep(&s, ",")); j++) {
             if (j >= c->ncol) {
-                st = fail(err, MDATT_EFORMAT, "%s: line %ld: more than %d fields", path, lineno,
+                st = mdatt__fail(err, MDATT_EFORMAT, "%s: line %ld: more than %d fields", path, lineno,
                           c->ncol);
                 goto done;
             }
@@ -283,20 +272,20 @@ mdatt_status mdatt_csv_read(const char *path, mdatt_csv *c, char err[MDATT_ERRLE
             errno = 0;
             row[j] = strtod(tok, &end);
             if (end == tok || *end) {
-                st = fail(err, MDATT_EFORMAT, "%s: line %ld, column %s: '%.32s' is not a number",
+                st = mdatt__fail(err, MDATT_EFORMAT, "%s: line %ld, column %s: '%.32s' is not a number",
                           path, lineno, c->names[j], tok);
                 goto done;
             }
         }
         if (j != c->ncol) {
-            st = fail(err, MDATT_EFORMAT, "%s: line %ld: %d fields, expected %d", path, lineno, j,
+            st = mdatt__fail(err, MDATT_EFORMAT, "%s: line %ld: %d fields, expected %d", path, lineno, j,
                       c->ncol);
             goto done;
         }
         c->nrow++;
     }
     if (ferror(f))
-        st = fail(err, MDATT_EIO, "%s: read error", path);
+        st = mdatt__fail(err, MDATT_EIO, "%s: read error", path);
 done:
     free(line);
     fclose(f);

@@ -8,22 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
+#include "internal.h"
 #include "mdatt.h"
 
 #define SVM_FORMAT "mdatt-svm/1"
 #define INDEX_LIMIT 100000000L
-
-static mdatt_status fail(char err[MDATT_ERRLEN], mdatt_status st, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static mdatt_status fail(char err[MDATT_ERRLEN], mdatt_status st, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, MDATT_ERRLEN, fmt, ap);
-    va_end(ap);
-    return st;
-}
 
 const char *mdatt_svm_status_name(mdatt_svm_status st)
 {
@@ -48,12 +37,12 @@ void mdatt_svm_free(mdatt_svm *s)
 static mdatt_status num(json_t *x, const char *name, double *out, char err[MDATT_ERRLEN])
 {
     if (!x)
-        return fail(err, MDATT_EFORMAT, "%s: missing", name);
+        return mdatt__fail(err, MDATT_EFORMAT, "%s: missing", name);
     if (!json_is_number(x))
-        return fail(err, MDATT_EINVAL, "%s: must be a number", name);
+        return mdatt__fail(err, MDATT_EINVAL, "%s: must be a number", name);
     *out = json_number_value(x);
     if (!isfinite(*out))
-        return fail(err, MDATT_EINVAL, "%s: is not finite", name);
+        return mdatt__fail(err, MDATT_EINVAL, "%s: is not finite", name);
     return MDATT_OK;
 }
 
@@ -62,9 +51,9 @@ static mdatt_status idx(json_t *x, const char *name, long lo, long hi, int *out,
                         char err[MDATT_ERRLEN])
 {
     if (!x)
-        return fail(err, MDATT_EFORMAT, "%s: missing", name);
+        return mdatt__fail(err, MDATT_EFORMAT, "%s: missing", name);
     if (!json_is_integer(x) || json_integer_value(x) < lo || json_integer_value(x) > hi)
-        return fail(err, MDATT_EINVAL, "%s: must be an integer in [%ld, %ld]", name, lo, hi);
+        return mdatt__fail(err, MDATT_EINVAL, "%s: must be an integer in [%ld, %ld]", name, lo, hi);
     *out = (int)json_integer_value(x);
     return MDATT_OK;
 }
@@ -72,17 +61,17 @@ static mdatt_status idx(json_t *x, const char *name, long lo, long hi, int *out,
 static mdatt_status read_p(json_t *x, double *p, char err[MDATT_ERRLEN])
 {
     if (!x)
-        return fail(err, MDATT_EFORMAT, "p: missing");
+        return mdatt__fail(err, MDATT_EFORMAT, "p: missing");
     if (json_is_string(x)) {
         if (strcmp(json_string_value(x), "inf") != 0)
-            return fail(err, MDATT_EINVAL, "p: must be a number >= 1 or \"inf\" (got \"%s\")",
+            return mdatt__fail(err, MDATT_EINVAL, "p: must be a number >= 1 or \"inf\" (got \"%s\")",
                         json_string_value(x));
         *p = INFINITY;
         return MDATT_OK;
     }
     mdatt_status st = num(x, "p", p, err);
     if (st == MDATT_OK && !(*p >= 1.0))
-        return fail(err, MDATT_EINVAL, "p: must be >= 1 (got %g)", *p);
+        return mdatt__fail(err, MDATT_EINVAL, "p: must be >= 1 (got %g)", *p);
     return st;
 }
 
@@ -91,19 +80,19 @@ static mdatt_status read_W(json_t *W, mdatt_svm *s, char err[MDATT_ERRLEN])
 {
     char name[64];
     if (!json_is_array(W) || json_array_size(W) == 0)
-        return fail(err, MDATT_EFORMAT, "W: must be a non-empty array of rows");
+        return mdatt__fail(err, MDATT_EFORMAT, "W: must be a non-empty array of rows");
     if (json_array_size(W) > 46340)
-        return fail(err, MDATT_ENOMEM, "W: %zu rows is too large", json_array_size(W));
+        return mdatt__fail(err, MDATT_ENOMEM, "W: %zu rows is too large", json_array_size(W));
     int d = (int)json_array_size(W);
     if (!(s->x = malloc(sizeof(double) * d * d)))
-        return fail(err, MDATT_ENOMEM, "W: out of memory");
+        return mdatt__fail(err, MDATT_ENOMEM, "W: out of memory");
     s->d = d;
     for (int j = 0; j < d; j++) {
         json_t *row = json_array_get(W, j);
         if (!json_is_array(row))
-            return fail(err, MDATT_EFORMAT, "W[%d]: must be an array", j);
+            return mdatt__fail(err, MDATT_EFORMAT, "W[%d]: must be an array", j);
         if ((int)json_array_size(row) != d)
-            return fail(err, MDATT_EFORMAT, "W[%d]: has %zu entries, expected %d (W must be square)",
+            return mdatt__fail(err, MDATT_EFORMAT, "W[%d]: has %zu entries, expected %d (W must be square)",
                         j, json_array_size(row), d);
         for (int k = 0; k < d; k++) {
             snprintf(name, sizeof name, "W[%d][%d]", j, k);
@@ -119,12 +108,12 @@ static mdatt_status read_v(json_t *v, mdatt_svm *s, char err[MDATT_ERRLEN])
 {
     char name[64];
     if (!json_is_array(v) || json_array_size(v) == 0)
-        return fail(err, MDATT_EFORMAT, "v: must be a non-empty array");
+        return mdatt__fail(err, MDATT_EFORMAT, "v: must be a non-empty array");
     if (json_array_size(v) > INDEX_LIMIT)
-        return fail(err, MDATT_ENOMEM, "v: too large");
+        return mdatt__fail(err, MDATT_ENOMEM, "v: too large");
     int d = (int)json_array_size(v);
     if (!(s->x = malloc(sizeof(double) * d)))
-        return fail(err, MDATT_ENOMEM, "v: out of memory");
+        return mdatt__fail(err, MDATT_ENOMEM, "v: out of memory");
     s->d = d;
     for (int j = 0; j < d; j++) {
         snprintf(name, sizeof name, "v[%d]", j);
@@ -140,16 +129,16 @@ static mdatt_status read_mults(json_t *a, const char *key, mdatt_svm *s, char er
 {
     char name[80];
     if (!json_is_array(a))
-        return fail(err, MDATT_EFORMAT, "%s: must be an array of {i, t, lambda}", key);
+        return mdatt__fail(err, MDATT_EFORMAT, "%s: must be an array of {i, t, lambda}", key);
     s->ndual = (int)json_array_size(a);
     if (s->ndual && !(s->dual = malloc(sizeof *s->dual * s->ndual)))
-        return fail(err, MDATT_ENOMEM, "%s: out of memory", key);
+        return mdatt__fail(err, MDATT_ENOMEM, "%s: out of memory", key);
     for (int k = 0; k < s->ndual; k++) {
         json_t *e = json_array_get(a, k);
         mdatt_svm_mult *m = &s->dual[k];
         mdatt_status st;
         if (!json_is_object(e))
-            return fail(err, MDATT_EFORMAT, "%s[%d]: must be an object {i, t, lambda}", key, k);
+            return mdatt__fail(err, MDATT_EFORMAT, "%s[%d]: must be an object {i, t, lambda}", key, k);
         snprintf(name, sizeof name, "%s[%d].i", key, k);
         if ((st = idx(json_object_get(e, "i"), name, 0, s->n - 1, &m->i, err)) != MDATT_OK)
             return st;
@@ -160,7 +149,7 @@ static mdatt_status read_mults(json_t *a, const char *key, mdatt_svm *s, char er
         if ((st = num(json_object_get(e, "lambda"), name, &m->lambda, err)) != MDATT_OK)
             return st;
         if (m->lambda < 0)
-            return fail(err, MDATT_EINVAL, "%s: must be >= 0 (got %g)", name, m->lambda);
+            return mdatt__fail(err, MDATT_EINVAL, "%s: must be >= 0 (got %g)", name, m->lambda);
     }
     return MDATT_OK;
 }
@@ -169,15 +158,15 @@ static mdatt_status read_support(json_t *a, mdatt_svm *s, char err[MDATT_ERRLEN]
 {
     char name[64];
     if (!json_is_array(a))
-        return fail(err, MDATT_EFORMAT, "support: must be an array of [i, t] pairs");
+        return mdatt__fail(err, MDATT_EFORMAT, "support: must be an array of [i, t] pairs");
     s->nsupport = (int)json_array_size(a);
     if (s->nsupport && !(s->support = malloc(sizeof(int) * 2 * s->nsupport)))
-        return fail(err, MDATT_ENOMEM, "support: out of memory");
+        return mdatt__fail(err, MDATT_ENOMEM, "support: out of memory");
     for (int k = 0; k < s->nsupport; k++) {
         json_t *e = json_array_get(a, k);
         mdatt_status st;
         if (!json_is_array(e) || json_array_size(e) != 2)
-            return fail(err, MDATT_EFORMAT, "support[%d]: must be a pair [i, t]", k);
+            return mdatt__fail(err, MDATT_EFORMAT, "support[%d]: must be a pair [i, t]", k);
         snprintf(name, sizeof name, "support[%d][0]", k);
         if ((st = idx(json_array_get(e, 0), name, 0, s->n - 1, &s->support[2 * k], err)) != MDATT_OK)
             return st;
@@ -192,14 +181,14 @@ static mdatt_status read_support(json_t *a, mdatt_svm *s, char err[MDATT_ERRLEN]
 static mdatt_status read_tokens(json_t *tk, mdatt_svm *s, char err[MDATT_ERRLEN])
 {
     if (!json_is_object(tk))
-        return fail(err, MDATT_EFORMAT, "tokens: must be an object");
+        return mdatt__fail(err, MDATT_EFORMAT, "tokens: must be an object");
     json_t *g = json_object_get(tk, "globally_optimal"), *l = json_object_get(tk, "locally_optimal"),
            *ties = json_object_get(tk, "ties");
     if (!json_is_boolean(g))
-        return fail(err, g ? MDATT_EINVAL : MDATT_EFORMAT, "tokens.globally_optimal: %s",
+        return mdatt__fail(err, g ? MDATT_EINVAL : MDATT_EFORMAT, "tokens.globally_optimal: %s",
                     g ? "must be true or false" : "missing");
     if (!json_is_boolean(l))
-        return fail(err, l ? MDATT_EINVAL : MDATT_EFORMAT, "tokens.locally_optimal: %s",
+        return mdatt__fail(err, l ? MDATT_EINVAL : MDATT_EFORMAT, "tokens.locally_optimal: %s",
                     l ? "must be true or false" : "missing");
     s->has_tokens = 1;
     s->globally_optimal = json_is_true(g);
@@ -209,7 +198,7 @@ static mdatt_status read_tokens(json_t *tk, mdatt_svm *s, char err[MDATT_ERRLEN]
     if (json_is_integer(ties))
         return idx(ties, "tokens.ties", 0, s->n, &s->nties, err);
     if (!json_is_array(ties))
-        return fail(err, MDATT_EFORMAT, "tokens.ties: must be an array of sample indices");
+        return mdatt__fail(err, MDATT_EFORMAT, "tokens.ties: must be an array of sample indices");
     for (size_t k = 0; k < json_array_size(ties); k++) {
         char name[64];
         int dummy;
@@ -227,28 +216,28 @@ static mdatt_status parse(json_t *root, mdatt_svm *s, char err[MDATT_ERRLEN])
     mdatt_status st;
     json_t *x = json_object_get(root, "format");
     if (!json_is_string(x))
-        return fail(err, MDATT_EFORMAT, "format: missing (expected \"%s\")", SVM_FORMAT);
+        return mdatt__fail(err, MDATT_EFORMAT, "format: missing (expected \"%s\")", SVM_FORMAT);
     if (strcmp(json_string_value(x), SVM_FORMAT) != 0)
-        return fail(err, MDATT_EFORMAT, "format: expected \"%s\", got \"%s\"", SVM_FORMAT,
+        return mdatt__fail(err, MDATT_EFORMAT, "format: expected \"%s\", got \"%s\"", SVM_FORMAT,
                     json_string_value(x));
     if ((st = read_p(json_object_get(root, "p"), &s->p, err)) != MDATT_OK)
         return st;
     x = json_object_get(root, "target");
     if (!x)
-        return fail(err, MDATT_EFORMAT, "target: missing");
+        return mdatt__fail(err, MDATT_EFORMAT, "target: missing");
     if (!json_is_string(x) || (strcmp(json_string_value(x), "W") && strcmp(json_string_value(x), "v")))
-        return fail(err, MDATT_EINVAL, "target: must be \"W\" or \"v\"");
+        return mdatt__fail(err, MDATT_EINVAL, "target: must be \"W\" or \"v\"");
     s->target_v = strcmp(json_string_value(x), "v") == 0;
 
     x = json_object_get(root, "alpha");
     if (!json_is_array(x) || json_array_size(x) == 0)
-        return fail(err, MDATT_EFORMAT, "alpha: %s",
+        return mdatt__fail(err, MDATT_EFORMAT, "alpha: %s",
                     x ? "must be a non-empty array of token indices" : "missing");
     if (json_array_size(x) > INDEX_LIMIT)
-        return fail(err, MDATT_ENOMEM, "alpha: too large");
+        return mdatt__fail(err, MDATT_ENOMEM, "alpha: too large");
     s->n = (int)json_array_size(x);
     if (!(s->alpha = malloc(sizeof(int) * s->n)))
-        return fail(err, MDATT_ENOMEM, "alpha: out of memory");
+        return mdatt__fail(err, MDATT_ENOMEM, "alpha: out of memory");
     for (int i = 0; i < s->n; i++) {
         char name[32];
         snprintf(name, sizeof name, "alpha[%d]", i);
@@ -258,7 +247,7 @@ static mdatt_status parse(json_t *root, mdatt_svm *s, char err[MDATT_ERRLEN])
 
     x = json_object_get(root, "status");
     if (!x)
-        return fail(err, MDATT_EFORMAT, "status: missing");
+        return mdatt__fail(err, MDATT_EFORMAT, "status: missing");
     const char *stn = json_is_string(x) ? json_string_value(x) : "";
     if (strcmp(stn, "optimal") == 0)
         s->status = MDATT_SVM_OPTIMAL;
@@ -267,7 +256,7 @@ static mdatt_status parse(json_t *root, mdatt_svm *s, char err[MDATT_ERRLEN])
     else if (strcmp(stn, "failed") == 0)
         s->status = MDATT_SVM_FAILED;
     else
-        return fail(err, MDATT_EINVAL, "status: must be \"optimal\", \"infeasible\" or \"failed\"");
+        return mdatt__fail(err, MDATT_EINVAL, "status: must be \"optimal\", \"infeasible\" or \"failed\"");
 
     s->objective = s->lower_bound = s->gap = s->max_violation = NAN;
     if (s->status == MDATT_SVM_OPTIMAL) {
@@ -282,7 +271,7 @@ static mdatt_status parse(json_t *root, mdatt_svm *s, char err[MDATT_ERRLEN])
                       err)))
             return st;
         if (!(s->objective > 0))
-            return fail(err, MDATT_EINVAL, "objective: must be > 0 (got %g)", s->objective);
+            return mdatt__fail(err, MDATT_EINVAL, "objective: must be > 0 (got %g)", s->objective);
         if ((st = read_support(json_object_get(root, "support"), s, err)) != MDATT_OK)
             return st;
     }
@@ -290,7 +279,7 @@ static mdatt_status parse(json_t *root, mdatt_svm *s, char err[MDATT_ERRLEN])
     if ((x = json_object_get(root, mk)))
         st = read_mults(x, mk, s, err);
     else if (s->status != MDATT_SVM_FAILED)
-        st = fail(err, MDATT_EFORMAT, "%s: missing", mk);
+        st = mdatt__fail(err, MDATT_EFORMAT, "%s: missing", mk);
     if (st != MDATT_OK)
         return st;
     if ((x = json_object_get(root, "tokens")))
@@ -303,16 +292,16 @@ mdatt_status mdatt_svm_read(const char *path, mdatt_svm *s, char err[MDATT_ERRLE
     memset(s, 0, sizeof *s);
     FILE *f = fopen(path, "rb");
     if (!f)
-        return fail(err, MDATT_EIO, "%s: cannot open: %s", path, strerror(errno));
+        return mdatt__fail(err, MDATT_EIO, "%s: cannot open: %s", path, strerror(errno));
     json_error_t je;
     json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
     fclose(f);
     if (!root)
-        return fail(err, MDATT_EFORMAT, "%s: malformed JSON at line %d, column %d: %s", path,
+        return mdatt__fail(err, MDATT_EFORMAT, "%s: malformed JSON at line %d, column %d: %s", path,
                     je.line, je.column, je.text);
     mdatt_status st;
     if (!json_is_object(root)) {
-        st = fail(err, MDATT_EFORMAT, "%s: top level must be a JSON object", path);
+        st = mdatt__fail(err, MDATT_EFORMAT, "%s: top level must be a JSON object", path);
     } else if ((st = parse(root, s, err)) != MDATT_OK) {
         /* prefix the file name so the message locates the field */
         size_t pl = strlen(path), len = strlen(err);

@@ -141,6 +141,36 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, const cli_opt *opts
     return CLI_OK;
 }
 
+void cli_json_num(FILE *f, double x)
+{
+    if (isnan(x))
+        fputs("null", f);
+    else if (isinf(x))
+        fputs(x > 0 ? "\"inf\"" : "\"-inf\"", f);
+    else
+        fprintf(f, "%.17g", x == 0.0 ? 0.0 : x);
+}
+
+void cli_json_ints(FILE *f, const int *a, int n)
+{
+    fputc('[', f);
+    for (int i = 0; i < n; i++)
+        fprintf(f, i ? ",%d" : "%d", a[i]);
+    fputc(']', f);
+}
+
+void cli_json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fputc('\\', f);
+        if ((unsigned char)*s >= 0x20)
+            fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
 double cli_now(void)
 {
     struct timespec ts;

@@ -4,6 +4,7 @@
 #ifndef MDATT_CLI_H
 #define MDATT_CLI_H
 
+#include <stdio.h>
 #include "mdatt.h"
 
 /** Exit codes (SPEC section 3). */
@@ -56,6 +57,11 @@ int cli_long(const char *sub, const char *flag, const char *s, long lo, long hi,
 int cli_p(const char *sub, const char *flag, const char *s, int strict_gt1, double *out);
 /** Report an mdatt_status with its message and return the exit code. */
 int cli_status(const char *sub, mdatt_status st, const char *err);
+/** JSON writers shared by the subcommands: a number with %.17g (NaN as null,
+ *  infinities as the strings "inf"/"-inf"), a list of ints, a string. */
+void cli_json_num(FILE *f, double x);
+void cli_json_ints(FILE *f, const int *a, int n);
+void cli_json_str(FILE *f, const char *s);
 /** Seconds from a monotonic clock. */
 double cli_now(void);
 

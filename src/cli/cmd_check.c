@@ -83,38 +83,6 @@ static void measure(const check_ctx *c, const double *W, const double *v, point_
                                    : mdatt_margin_ratio(in, s->alpha, W, s->p, s->objective);
 }
 
-/* JSON number: non-finite values as null / "inf" / "-inf". */
-static void put_num(FILE *f, double x)
-{
-    if (isnan(x))
-        fputs("null", f);
-    else if (isinf(x))
-        fputs(x > 0 ? "\"inf\"" : "\"-inf\"", f);
-    else
-        fprintf(f, "%.17g", x == 0.0 ? 0.0 : x);
-}
-
-static void put_ints(FILE *f, const int *a, int n)
-{
-    fputc('[', f);
-    for (int i = 0; i < n; i++)
-        fprintf(f, i ? ",%d" : "%d", a[i]);
-    fputc(']', f);
-}
-
-/* A JSON string without characters that need escaping beyond " and \. */
-static void put_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fputc('\\', f);
-        if ((unsigned char)*s >= 0x20)
-            fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 /* ------------------------------------------------------------- verdict */
 
 #define MAX_REASONS 16
@@ -455,15 +423,15 @@ static int run(int argc, char **argv)
         }
         FILE *f = oj.f;
         fputs("{\n  \"format\": \"mdatt-check/1\",\n  \"instance\": ", f);
-        put_str(f, pos[0]);
+        cli_json_str(f, pos[0]);
         fputs(",\n  \"model\": ", f);
-        put_str(f, pos[1]);
+        cli_json_str(f, pos[1]);
         fputs(",\n  \"svm\": ", f);
-        put_str(f, pos[2]);
+        cli_json_str(f, pos[2]);
         fputs(",\n  \"p_model\": ", f);
-        put_num(f, m.p);
+        cli_json_num(f, m.p);
         fputs(",\n  \"p_svm\": ", f);
-        put_num(f, s.p);
+        cli_json_num(f, s.p);
         fprintf(f, ",\n  \"cross_p\": %s,\n  \"target\": \"%s\",\n  \"n\": %d,\n  \"T\": %d,\n"
                    "  \"d\": %d,\n  \"svm_status\": \"%s\"",
                 cross_p ? "true" : "false", s.target_v ? "v" : "W", in.n, in.T, in.d,
@@ -476,12 +444,12 @@ static int run(int argc, char **argv)
                                svm_min_margin};
         for (size_t k = 0; k < sizeof vals / sizeof vals[0]; k++) {
             fprintf(f, ",\n  \"%s\": ", names[k]);
-            put_num(f, vals[k]);
+            cli_json_num(f, vals[k]);
         }
         fprintf(f, ",\n  \"tokens_match\": %s,\n  \"alpha_model\": ", pm.tokens_match ? "true" : "false");
-        put_ints(f, alpha, in.n);
+        cli_json_ints(f, alpha, in.n);
         fputs(",\n  \"alpha_svm\": ", f);
-        put_ints(f, s.alpha, in.n);
+        cli_json_ints(f, s.alpha, in.n);
         if (model_alpha_agrees >= 0)
             fprintf(f, ",\n  \"model_alpha_agrees\": %s", model_alpha_agrees ? "true" : "false");
         fprintf(f, ",\n  \"globally_optimal\": %s,\n  \"locally_optimal\": %s",
@@ -492,27 +460,27 @@ static int run(int argc, char **argv)
                 s.target_v ? "null" : tv.locally_optimal ? "true" : "false", tv.nties,
                 own_v ? "model" : "instance");
         fputs(",\n  \"thresholds\": {\"max_bregman\": ", f);
-        put_num(f, th.max_bregman);
+        cli_json_num(f, th.max_bregman);
         fputs(", \"min_cosine\": ", f);
-        put_num(f, th.min_cosine);
+        cli_json_num(f, th.min_cosine);
         fputs(", \"min_margin\": ", f);
-        put_num(f, th.min_margin);
+        cli_json_num(f, th.min_margin);
         fputs(", \"max_gap\": ", f);
-        put_num(f, th.max_gap);
+        cli_json_num(f, th.max_gap);
         fprintf(f, ", \"require_tokens_match\": %s, \"require_global\": %s, \"require_local\": %s}",
                 th.allow_mismatch ? "false" : "true", th.require_global ? "true" : "false",
                 th.require_local ? "true" : "false");
         if (traj) {
             fputs(",\n  \"trajectory\": {\"input\": ", f);
-            put_str(f, traj);
+            cli_json_str(f, traj);
             fputs(", \"output\": ", f);
-            put_str(f, traj_out);
+            cli_json_str(f, traj_out);
             fprintf(f, ", \"rows\": %ld}", tm.nrow);
         }
         fprintf(f, ",\n  \"verdict\": {\"pass\": %s, \"reasons\": [", pass ? "true" : "false");
         for (int k = 0; k < R.n; k++) {
             fputs(k ? ", " : "", f);
-            put_str(f, R.text[k]);
+            cli_json_str(f, R.text[k]);
         }
         fputs("]}\n}\n", f);
     }

@@ -133,28 +133,6 @@ static long find_k(const double *ks, long n, double k)
     return -1;
 }
 
-static void put_num(FILE *f, double x)
-{
-    if (isnan(x))
-        fputs("null", f);
-    else if (isinf(x))
-        fputs(x > 0 ? "\"inf\"" : "\"-inf\"", f);
-    else
-        fprintf(f, "%.17g", x == 0.0 ? 0.0 : x);
-}
-
-static void put_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fputc('\\', f);
-        if ((unsigned char)*s >= 0x20)
-            fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 static int parse_families(const char *sub, const char *list, mdatt_family *fam, int *nf)
 {
     char buf[256];
@@ -408,7 +386,7 @@ static int run(int argc, char **argv)
                 md->name, negate ? "-" : "", md->name);
         for (int s = 0; s < ns; s++) {
             fputs(s ? ", " : "", f);
-            put_str(f, S[s].path);
+            cli_json_str(f, S[s].path);
         }
         fprintf(f, "],\n  \"seeds\": %d,\n  \"window\": {\"from\": %.17g, \"to\": %.17g, "
                    "\"k_min_fit\": %ld, \"points\": %d, \"dropped\": %ld},\n",
@@ -422,49 +400,49 @@ static int run(int argc, char **argv)
             fprintf(f, "%s\n    {\"family\": \"%s\", \"formula\": \"%s\", \"nparam\": %d, \"a\": ",
                     j ? "," : "", mdatt_family_name(fam[j]), formula(fam[j]),
                     mdatt_family_nparam(fam[j]));
-            put_num(f, fit[j].a);
+            cli_json_num(f, fit[j].a);
             fputs(", \"b\": ", f);
-            put_num(f, fit[j].b);
+            cli_json_num(f, fit[j].b);
             fputs(", \"rmse\": ", f);
-            put_num(f, fit[j].rmse);
+            cli_json_num(f, fit[j].rmse);
             fputs(", \"a_ci\": [", f);
-            put_num(f, ci[j][0]);
+            cli_json_num(f, ci[j][0]);
             fputs(", ", f);
-            put_num(f, ci[j][1]);
+            cli_json_num(f, ci[j][1]);
             fputs("], \"b_ci\": [", f);
-            put_num(f, ci[j][2]);
+            cli_json_num(f, ci[j][2]);
             fputs(", ", f);
-            put_num(f, ci[j][3]);
+            cli_json_num(f, ci[j][3]);
             fputs("]}", f);
         }
         fprintf(f, "\n  ],\n  \"chosen\": \"%s\",\n  \"a\": ", mdatt_family_name(fam[best]));
-        put_num(f, fit[best].a);
+        cli_json_num(f, fit[best].a);
         fputs(",\n  \"b\": ", f);
-        put_num(f, fit[best].b);
+        cli_json_num(f, fit[best].b);
         fputs(",\n  \"a_ci\": [", f);
-        put_num(f, ci[best][0]);
+        cli_json_num(f, ci[best][0]);
         fputs(", ", f);
-        put_num(f, ci[best][1]);
+        cli_json_num(f, ci[best][1]);
         fputs("],\n  \"b_ci\": [", f);
-        put_num(f, ci[best][2]);
+        cli_json_num(f, ci[best][2]);
         fputs(", ", f);
-        put_num(f, ci[best][3]);
+        cli_json_num(f, ci[best][3]);
         fputs("],\n  \"per_seed\": [", f);
         for (int s = 0; s < ns; s++) {
             fprintf(f, "%s\n    {\"file\": ", s ? "," : "");
-            put_str(f, S[s].path);
+            cli_json_str(f, S[s].path);
             fputs(", \"a\": ", f);
-            put_num(f, per[s].a);
+            cli_json_num(f, per[s].a);
             fputs(", \"b\": ", f);
-            put_num(f, per[s].b);
+            cli_json_num(f, per[s].b);
             fputs(", \"rmse\": ", f);
-            put_num(f, per[s].rmse);
+            cli_json_num(f, per[s].rmse);
             fputc('}', f);
         }
         fputs("\n  ]", f);
         if (bound) {
             fputs(",\n  \"claim\": {\"expr\": ", f);
-            put_str(f, claim);
+            cli_json_str(f, claim);
             fprintf(f, ", \"from\": %.17g, \"to\": %.17g, \"holds\": %s, \"seeds_ok\": %d, "
                        "\"seeds\": %d, \"fraction\": %.17g, \"violations\": [",
                     K0, K1, seeds_ok == ns ? "true" : "false", seeds_ok, ns, (double)seeds_ok / ns);
@@ -474,11 +452,11 @@ static int run(int argc, char **argv)
                     continue;
                 fprintf(f, "%s\n    {\"file\": ", first ? "" : ",");
                 first = 0;
-                put_str(f, S[s].path);
+                cli_json_str(f, S[s].path);
                 fprintf(f, ", \"k\": %ld, \"value\": ", cs[s].k);
-                put_num(f, cs[s].value);
+                cli_json_num(f, cs[s].value);
                 fputs(", \"bound\": ", f);
-                put_num(f, cs[s].bound);
+                cli_json_num(f, cs[s].bound);
                 fputc('}', f);
             }
             fputs(first ? "]}" : "\n  ]}", f);

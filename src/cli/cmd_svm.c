@@ -46,27 +46,18 @@ static int parse_alpha(const char *s, int n, int T, int *alpha)
     return CLI_OK;
 }
 
-static void put_num(FILE *f, double x)
-{
-    if (isinf(x))
-        fputs(x > 0 ? "\"inf\"" : "\"-inf\"", f);
-    else if (isnan(x))
-        fputs("null", f);
-    else
-        fprintf(f, "%.17g", x == 0.0 ? 0.0 : x);
-}
-
 static void write_svm(FILE *f, const attsvm_data *D, const int *alpha, attsvm_target tg,
                       double p, const attsvm_result *r, const attsvm_tokens *tok)
 {
     fputs("{\n  \"format\": \"mdatt-svm/1\",\n  \"p\": ", f);
-    put_num(f, p);
-    fprintf(f, ",\n  \"target\": \"%s\",\n  \"alpha\": [", tg == ATTSVM_TARGET_W ? "W" : "v");
-    for (int i = 0; i < D->n; i++)
-        fprintf(f, i ? ",%d" : "%d", alpha[i]);
-    fprintf(f, "],\n  \"status\": \"%s\"", attsvm_strerror(r->status));
-    if (r->status != ATTSVM_OPTIMAL)
-        fprintf(f, ",\n  \"message\": \"%s\"", r->message);
+    cli_json_num(f, p);
+    fprintf(f, ",\n  \"target\": \"%s\",\n  \"alpha\": ", tg == ATTSVM_TARGET_W ? "W" : "v");
+    cli_json_ints(f, alpha, D->n);
+    fprintf(f, ",\n  \"status\": \"%s\"", attsvm_strerror(r->status));
+    if (r->status != ATTSVM_OPTIMAL) {
+        fputs(",\n  \"message\": ", f);
+        cli_json_str(f, r->message);
+    }
     if (r->status == ATTSVM_OPTIMAL && r->x) {
         const int d = D->d;
         fprintf(f, ",\n  \"%s\": [", tg == ATTSVM_TARGET_W ? "W" : "v");
@@ -76,7 +67,7 @@ static void write_svm(FILE *f, const attsvm_data *D, const int *alpha, attsvm_ta
                 for (int k = 0; k < d; k++) {
                     if (k)
                         fputc(',', f);
-                    put_num(f, r->x[j * d + k]);
+                    cli_json_num(f, r->x[j * d + k]);
                 }
                 fputc(']', f);
             }
@@ -85,7 +76,7 @@ static void write_svm(FILE *f, const attsvm_data *D, const int *alpha, attsvm_ta
             for (int j = 0; j < d; j++) {
                 if (j)
                     fputc(',', f);
-                put_num(f, r->x[j]);
+                cli_json_num(f, r->x[j]);
             }
             fputc(']', f);
         }
@@ -93,7 +84,7 @@ static void write_svm(FILE *f, const attsvm_data *D, const int *alpha, attsvm_ta
         const double vals[] = {r->objective, r->lower_bound, r->gap, r->max_violation};
         for (int k = 0; k < 4; k++) {
             fprintf(f, ",\n  \"%s\": ", names[k]);
-            put_num(f, vals[k]);
+            cli_json_num(f, vals[k]);
         }
     }
     fprintf(f, ",\n  \"%s\": [", r->status == ATTSVM_INFEASIBLE ? "farkas" : "dual");
@@ -114,11 +105,10 @@ static void write_svm(FILE *f, const attsvm_data *D, const int *alpha, attsvm_ta
         fputc(']', f);
     }
     if (tok) {
-        fprintf(f, ",\n  \"tokens\": {\"globally_optimal\": %s, \"locally_optimal\": %s, \"ties\": [",
+        fprintf(f, ",\n  \"tokens\": {\"globally_optimal\": %s, \"locally_optimal\": %s, \"ties\": ",
                 tok->globally_optimal ? "true" : "false", tok->locally_optimal ? "true" : "false");
-        for (int k = 0; k < tok->nties; k++)
-            fprintf(f, k ? ",%d" : "%d", tok->ties[k]);
-        fputs("]}", f);
+        cli_json_ints(f, tok->ties, tok->nties);
+        fputc('}', f);
     }
     if (r->exact_checked)
         fprintf(f, ",\n  \"exact\": {\"checked\": true, \"optimal\": %s}",
