@@ -390,7 +390,7 @@ const cli_command cli_bench = {
     "usage: mdatt bench CONFIG.json... [-o REPORTS] [--threads N] [--quiet]\n"
     "       mdatt bench --index REPORTS [--command TEXT]\n\n"
     "Each CONFIG is one experiment (field \"experiment\": paper_fig4, paper_paths,\n"
-    "paper_joint, beyond_saturation or rates) with its seeds, sizes, p values and\n"
+    "paper_joint, beyond_saturation, rates or realdata) with its seeds, sizes, p and\n"
     "iterations; copy one from bench/configs/ and edit it to run your own study.\n"
     "Results go to REPORTS/<experiment>/ (default REPORTS = reports) as tables\n"
     "(.md .csv .tex) and figures (.tsv + .gp rendered to .svg and .png by gnuplot).\n"
