@@ -7,7 +7,7 @@ out=$2
 mdatt=${MDATT:-mdatt}
 build=${BUILDDIR:-.}
 mkdir -p "$out"
-rm -f "$out/.timings"
+rm -f "$out/.timings" "$out/.perf_timings"
 cmd="make bench (OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-unset})"
 for cfg in paper_fig4 paper_paths paper_joint beyond_saturation rates realdata; do
     "$mdatt" bench "$src/bench/configs/$cfg.json" -o "$out"
@@ -16,7 +16,9 @@ for perf in perf_trainer perf_oracle; do
     if [ -x "$build/bench/$perf" ]; then
         start=$(date +%s)
         "$build/bench/$perf" "$out"
-        echo "mdatt bench: $perf done in $(( $(date +%s) - start )) s -> $out/$perf.md" >&2
+        secs=$(( $(date +%s) - start ))
+        printf '%s\t%s\n' "$perf" "$secs" >> "$out/.perf_timings"
+        echo "mdatt bench: $perf done in $secs s -> $out/$perf.md" >&2
     fi
 done
 "$mdatt" bench --index "$out" --command "$cmd"
