@@ -1,6 +1,9 @@
 /* perf_oracle.c - time libattsvm against cvxopt on the same instances.
  *
- *   bench/perf_oracle OUTDIR [--sizes paper,mid,large] [--reps N] [--no-cvxopt]
+ *   bench/perf_oracle OUTDIR [--sizes paper,mid,large] [--full] [--reps N] [--no-cvxopt]
+ *
+ * Default sizes: paper and mid (what `make bench` runs, a few minutes at most);
+ * --full adds the large size (one run, minutes per p for both solvers).
  *
  * For each size (paper n=6,T=8,d=10; mid n=50,T=20,d=20; large n=200,T=16,d=32)
  * a synthetic instance is drawn with the generator below (unit-sphere tokens,
@@ -211,17 +214,19 @@ static void fmt(char *b, size_t n, double v, const char *f)
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-        fprintf(stderr, "usage: perf_oracle OUTDIR [--sizes paper,mid,large] [--reps N] "
+        fprintf(stderr, "usage: perf_oracle OUTDIR [--sizes paper,mid,large] [--full] [--reps N] "
                         "[--no-cvxopt]\n");
         return argc < 2 ? 2 : 0;
     }
-    const char *outdir = argv[1], *sizes = "paper,mid,large";
+    const char *outdir = argv[1], *sizes = "paper,mid";
     int reps_override = 0, use_cv = 1;
     for (int a = 2; a < argc; a++) {
         if (strcmp(argv[a], "--sizes") == 0 && a + 1 < argc)
             sizes = argv[++a];
         else if (strcmp(argv[a], "--reps") == 0 && a + 1 < argc)
             reps_override = atoi(argv[++a]);
+        else if (strcmp(argv[a], "--full") == 0)
+            sizes = "paper,mid,large";
         else if (strcmp(argv[a], "--no-cvxopt") == 0)
             use_cv = 0;
         else {
