@@ -235,3 +235,44 @@ Test(fmnist, cli_writes_an_instance_every_command_reads)
     cr_assert_eq(run_mdatt(dir, cerr, sizeof cerr, "svm x.json --p 2 --alpha-from m.json -o s.json"),
                  0, "%s", cerr);
 }
+
+/* The realdata experiment on a tiny configuration: a step size that blows up
+ * is reported as diverged and never chosen, every optimizer gets a chosen
+ * step from its grid, and the summary states whether the SVM runs hit the cap. */
+Test(fmnist, realdata_bench_excludes_diverged_steps)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/t10k-images-idx3-ubyte.gz", MDATT_FMNIST_DIR);
+    if (!file_exists(path)) {
+        cr_log_info("Fashion-MNIST not installed: realdata bench skipped");
+        return;
+    }
+    snprintf(path, sizeof path, "%s/rd.json", dir);
+    write_text(path, "{\"experiment\": \"realdata\", \"d\": 8, \"batch\": 50, \"epochs\": 1,"
+               " \"seeds\": {\"from\": 1, \"to\": 2},"
+               " \"optimizers\": [{\"name\": \"GD\", \"kind\": \"md\", \"p\": 2, \"lr\": [0.1, 1e9]},"
+               " {\"name\": \"l1.1-MD\", \"kind\": \"md\", \"p\": 1.1, \"lr\": [0.01, 0.1]}],"
+               " \"pairs\": [], \"select_train\": 200, \"select_val\": 100, \"select_final\": 2,"
+               " \"train_limit\": 400, \"measure_epoch\": false,"
+               " \"svm_pairs\": [[0, 1]], \"svm_n\": 20, \"svm_p\": [2], \"svm_lr_norm\": 100,"
+               " \"svm_lr_ramp\": 10, \"svm_check_every\": 10, \"svm_max_iters\": 40,"
+               " \"svm_stable_checks\": 2, \"svm_test_images\": 2}");
+    cr_assert_eq(run_mdatt(dir, cerr, sizeof cerr, "bench rd.json -o out --threads 2 --quiet"), 0,
+                 "%s", cerr);
+    snprintf(path, sizeof path, "%s/out/realdata/selection.csv", dir);
+    char *sel = read_text(path);
+    cr_assert(sel, "no selection.csv");
+    cr_assert(strstr(sel, "GD,1e+09,diverged,"), "%s", sel);
+    cr_assert(!strstr(sel, "GD,1e+09,diverged,,yes"), "a diverged step was chosen:\n%s", sel);
+    int chosen = 0;
+    for (const char *c = sel; (c = strstr(c, ",yes")); c++)
+        chosen++;
+    cr_assert_eq(chosen, 2, "one chosen step per optimizer:\n%s", sel);
+    free(sel);
+    snprintf(path, sizeof path, "%s/out/realdata/summary.md", dir);
+    char *sum = read_text(path);
+    cr_assert(sum && strstr(sum, "l1.1-MD") && strstr(sum, "GD") &&
+              (strstr(sum, "cap reached") || strstr(sum, "selected tokens stable")), "%s",
+              sum ? sum : "(none)");
+    free(sum);
+}
