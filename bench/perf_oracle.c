@@ -60,6 +60,13 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static int cmp_d(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -72,9 +79,9 @@ typedef struct {
 } size_spec;
 
 typedef struct {
-    double ms, ms_newton, gap, viol, obj;
+    double ms, ms_newton, cpu, gap, viol, obj;
     const char *status;
-    double cv_ms, cv_gap, cv_viol, cv_obj;
+    double cv_ms, cv_cpu, cv_gap, cv_viol, cv_obj;
     char cv_status[64];
     int have_cv;
 } row;
@@ -171,6 +178,7 @@ static char *run_cvxopt(const double *A, int m, int nx, int reps, row *rows)
         json_str(o, e, "status", r->cv_status, sizeof r->cv_status);
         r->have_cv = json_num(o, e, "seconds", &s);
         r->cv_ms = r->have_cv ? 1e3 * s : NAN;
+        r->cv_cpu = json_num(o, e, "cpu_seconds", &s) ? 1e3 * s : NAN;
         if (!json_num(o, e, "gap", &r->cv_gap))
             r->cv_gap = NAN;
         if (!json_num(o, e, "max_violation", &r->cv_viol))
@@ -250,7 +258,7 @@ int main(int argc, char **argv)
     }
     fprintf(csv, "size,n,T,d,m,nx,p,attsvm_ms,attsvm_newton_only_ms,attsvm_status,attsvm_objective,"
                  "attsvm_gap,attsvm_violation,cvxopt_ms,cvxopt_status,cvxopt_objective,cvxopt_gap,"
-                 "cvxopt_violation,speedup,gap_ratio\n");
+                 "cvxopt_violation,speedup,gap_ratio,attsvm_cpu_ms,cvxopt_cpu_ms,cpu_speedup\n");
     char body[65536];
     size_t bl = 0;
     body[0] = 0;
@@ -280,15 +288,17 @@ int main(int argc, char **argv)
         memset(rows, 0, sizeof rows);
         for (int k = 0; k < NP; k++) {
             double *t = malloc(sizeof *t * (size_t)reps), *t2 = malloc(sizeof *t2 * (size_t)reps);
+            double *tc = malloc(sizeof *tc * (size_t)reps);
             attsvm_result r = {0};
             for (int rep = 0; rep < reps; rep++) {
                 attsvm_settings s;
                 attsvm_default_settings(&s);
                 s.p = PS[k];
                 attsvm_result_free(&r);
-                double t0 = now();
+                double t0 = now(), c0 = cpu_now();
                 attsvm_solve(&D, alpha, ATTSVM_TARGET_W, &s, &r);
                 t[rep] = 1e3 * (now() - t0);
+                tc[rep] = 1e3 * (cpu_now() - c0);
                 t2[rep] = NAN;
                 if (PS[k] > 1.0 && PS[k] != 2.0 && !isinf(PS[k])) {
                     attsvm_result r2;
@@ -301,20 +311,23 @@ int main(int argc, char **argv)
             }
             qsort(t, (size_t)reps, sizeof *t, cmp_d);
             qsort(t2, (size_t)reps, sizeof *t2, cmp_d);
+            qsort(tc, (size_t)reps, sizeof *tc, cmp_d);
             attsvm_cert c;
             attsvm_certify(A, m, nx, PS[k], r.x, r.dual, r.ndual, &c);
             rows[k].ms = t[reps / 2];
             rows[k].ms_newton = t2[reps / 2];
+            rows[k].cpu = tc[reps / 2];
             rows[k].status = attsvm_strerror(r.status);
             rows[k].obj = r.status == ATTSVM_OPTIMAL ? c.upper : NAN;
             rows[k].gap = r.status == ATTSVM_OPTIMAL ? c.gap : NAN;
             rows[k].viol = r.status == ATTSVM_OPTIMAL ? c.max_violation : NAN;
-            rows[k].cv_ms = rows[k].cv_gap = rows[k].cv_viol = rows[k].cv_obj = NAN;
+            rows[k].cv_ms = rows[k].cv_cpu = rows[k].cv_gap = rows[k].cv_viol = rows[k].cv_obj = NAN;
             attsvm_result_free(&r);
             free(t);
             free(t2);
-            fprintf(stderr, "perf_oracle: %s p=%g: %.3f ms (%s, gap %.2g)\n", S->name, PS[k],
-                    rows[k].ms, rows[k].status, rows[k].gap);
+            free(tc);
+            fprintf(stderr, "perf_oracle: %s p=%g: %.3f ms, cpu %.3f ms (%s, gap %.2g)\n", S->name,
+                    PS[k], rows[k].ms, rows[k].cpu, rows[k].status, rows[k].gap);
         }
         if (use_cv) {
             char *ver = run_cvxopt(A, m, nx, reps, rows);
@@ -326,15 +339,17 @@ int main(int argc, char **argv)
         }
         bl += (size_t)snprintf(body + bl, sizeof body - bl,
                                "\n### %s: n=%d, T=%d, d=%d (%d rows x %d variables), %d rep%s\n\n"
-                               "| p | attsvm ms | Newton-only ms | attsvm gap | attsvm viol | "
-                               "cvxopt ms | cvxopt gap | cvxopt viol | speedup | gap ratio |\n"
-                               "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+                               "| p | attsvm ms | attsvm cpu ms | Newton-only ms | attsvm gap | attsvm viol | "
+                               "cvxopt ms | cvxopt cpu ms | cvxopt gap | cvxopt viol | speedup | "
+                               "cpu speedup | gap ratio |\n"
+                               "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
                                S->name, n, T, d, m, nx, reps, reps > 1 ? "s (median)" : "");
         for (int k = 0; k < NP; k++) {
             row *r = &rows[k];
             double sp = r->have_cv ? r->cv_ms / r->ms : NAN;
+            double spc = r->have_cv ? r->cv_cpu / r->cpu : NAN;
             double gr = r->have_cv ? r->cv_gap / fmax(fabs(r->gap), 1e-16) : NAN;
-            char c[10][48];
+            char c[13][48];
             fmt(c[0], 48, r->ms, "%.3f");
             fmt(c[1], 48, r->ms_newton, "%.3f");
             fmt(c[2], 48, r->gap, "%.1e");
@@ -344,19 +359,24 @@ int main(int argc, char **argv)
             fmt(c[6], 48, r->have_cv ? r->cv_viol : NAN, "%.1e");
             fmt(c[7], 48, sp, "%.1fx");
             fmt(c[8], 48, gr, "%.0fx");
+            fmt(c[9], 48, r->cpu, "%.3f");
+            fmt(c[10], 48, r->have_cv ? r->cv_cpu : NAN, "%.3f");
+            fmt(c[11], 48, spc, "%.1fx");
             char pn[16];
             snprintf(pn, sizeof pn, isinf(PS[k]) ? "inf" : "%g", PS[k]);
             bl += (size_t)snprintf(body + bl, sizeof body - bl,
-                                   "| %s | %s%s | %s | %s | %s | %s | %s | %s | %s | %s |\n", pn,
-                                   c[0], strcmp(r->status, "optimal") ? " (not optimal)" : "",
-                                   c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]);
+                                   "| %s | %s%s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+                                   pn, c[0], strcmp(r->status, "optimal") ? " (not optimal)" : "",
+                                   c[9], c[1], c[2], c[3], c[4], c[10], c[5], c[6], c[7], c[11],
+                                   c[8]);
             fprintf(csv, "%s,%d,%d,%d,%d,%d,%s,%.6g,%.6g,%s,%.17g,%.3g,%.3g,", S->name, n, T, d, m,
                     nx, pn, r->ms, r->ms_newton, r->status, r->obj, r->gap, r->viol);
             if (r->have_cv)
-                fprintf(csv, "%.6g,%s,%.17g,%.3g,%.3g,%.4g,%.4g\n", r->cv_ms, r->cv_status,
-                        r->cv_obj, r->cv_gap, r->cv_viol, sp, gr);
+                fprintf(csv, "%.6g,%s,%.17g,%.3g,%.3g,%.4g,%.4g,%.6g,%.6g,%.4g\n", r->cv_ms,
+                        r->cv_status, r->cv_obj, r->cv_gap, r->cv_viol, sp, gr, r->cpu, r->cv_cpu,
+                        spc);
             else
-                fprintf(csv, ",,,,,,\n");
+                fprintf(csv, ",,,,,,,%.6g,,\n", r->cpu);
         }
         free(A);
         free(X);
@@ -376,7 +396,9 @@ int main(int argc, char **argv)
             glp_version(), any_cv ? cvver : "absent (/usr/bin/python3 cannot import cvxopt); its columns are empty");
     fprintf(md, "Problem: min ||W||_p s.t. <A_it, W> >= 1 at the global token choice, on the "
                 "synthetic generator of bench/perf_oracle.c (seeded, unit-sphere data).  "
-                "attsvm ms: attsvm_solve with default settings, wall time, median.  "
+                "attsvm ms: attsvm_solve with default settings, wall time, median; cpu ms: the process's CPU time "
+                "for the same solve (the machine is shared: CPU time is the fairer comparison, "
+                "cpu speedup = cvxopt cpu ms / attsvm cpu ms).  "
                 "Newton-only: the same with lp_phase = 0 (no GLPK identification phase, 1 < p < inf, "
                 "p != 2).  cvxopt: solvers.lp (p = 1, inf), solvers.qp (p = 2), solvers.cp (other p), "
                 "the solver call timed in-process with one BLAS thread.  Gaps and violations of both are recomputed "
