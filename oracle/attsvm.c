@@ -122,7 +122,7 @@ static attsvm_status solve_rows_g(const double *A, int m, int nx, int group,
     if (!all_finite(A, (size_t)m * nx, &at))
         return einval(r, "A: entry (%zu, %zu) is not finite", at / (size_t)nx, at % (size_t)nx);
 
-    attsvm__prob P = {A, m, nx, group, s->p, attsvm__dual_exp(s->p), NULL, s};
+    attsvm__prob P = {A, m, nx, group, s->p, attsvm__dual_exp(s->p), NULL, s, 0};
 #ifdef MDATT_FAULTS
     /* Test builds only (tests/test_faults): the planted fault "oracle_p"
      * solves for p + 0.5 instead of the p asked for. */

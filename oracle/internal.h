@@ -18,6 +18,9 @@ typedef struct {
     double p, q;        /**< exponent and dual exponent q = p/(p-1) */
     double *nq;         /**< ||a_r||_q for every row */
     const attsvm_settings *s;
+    int no_farkas;      /**< 1: a Newton failure is reported as FAILED without
+                             running the Farkas LP (the p = 2 seeding solve
+                             inside the LPs, which must not recurse) */
 } attsvm__prob;
 
 /** What a solver hands back before certification (attsvm__finish). */

@@ -596,7 +596,11 @@ void attsvm__pnorm_solve(const attsvm__prob *P, attsvm__out *o)
             }
             if (rc == 1) {
                 c.P = P;
-                attsvm__farkas_or_fail(P, o, "Newton phase: multipliers diverge");
+                if (P->no_farkas) {
+                    o->status = ATTSVM_FAILED;
+                    snprintf(o->msg, sizeof o->msg, "Newton phase: multipliers diverge");
+                } else
+                    attsvm__farkas_or_fail(P, o, "Newton phase: multipliers diverge");
                 goto out;
             }
             if (rc < 0) {
@@ -606,7 +610,11 @@ void attsvm__pnorm_solve(const attsvm__prob *P, attsvm__out *o)
                 snprintf(why, sizeof why, "Newton phase stalled on %d working rows (p = %g)",
                          c.nR, Pk.p);
                 c.P = P;
-                attsvm__farkas_or_fail(P, o, why);
+                if (P->no_farkas) {
+                    o->status = ATTSVM_FAILED;
+                    snprintf(o->msg, sizeof o->msg, "%s", why);
+                } else
+                    attsvm__farkas_or_fail(P, o, why);
                 goto out;
             }
             attsvm__rowdots(P, c.x, ax);
