@@ -322,7 +322,7 @@ typedef struct {
     double *obj, *gap, *viol, *svm_secs, *train_secs, *train_acc, *rho, *smin;
     double *eta, *loss0, *loss1, *smax_mean, *smax_bad, *smax_good;
     int *lviol, *lviol_ties, *blank;
-    char (*msg)[96];
+    char (*msg)[200];
 } expB;
 
 /* Step size of normalized l_p-AttGD at p.  Normalized steps have dual norm
@@ -428,7 +428,7 @@ static int svm_job(int job, void *ctx)
     int ok = bench_svm(&in, alpha, p, ATTSVM_TARGET_W, &r) == 0;
     X->svm_secs[job] = cli_now() - t0;
     X->svm_status[job] = r.status;
-    snprintf(X->msg[job], sizeof X->msg[job], "%.95s", r.message);
+    snprintf(X->msg[job], sizeof X->msg[job], "%.199s", r.message);
     attsvm_data D = bench_svm_data(&in);
     attsvm_tokens tok = {0};
     int *galpha = malloc(sizeof(int) * n);
@@ -706,8 +706,9 @@ static int write_part_a(bench_ctx *b, expA *A)
     }
     /* Curves per task. */
     int len = snprintf(body, sizeof body, "set multiplot layout 1,%d title 'Test accuracy per epoch "
-                       "(mean ± std over %d seeds)'\nset grid\nset key bottom right\n"
-                       "set xlabel 'epoch'\nset ylabel 'test accuracy'\n", A->ntask, ns);
+                       "(mean ± std over the seeds of %d that had not diverged)'\nset grid\n"
+                       "set key bottom right\nset xtics 1\nset xlabel 'epoch'\n"
+                       "set ylabel 'test accuracy'\n", A->ntask, ns);
     for (int ti = 0; ti < A->ntask; ti++) {
         const task_t *t = &A->task[ti];
         mdatt_outfile o;
@@ -971,7 +972,9 @@ static int write_part_b(bench_ctx *b, expB *X)
             if (bench_close(b, &o))
                 return -1;
             len += snprintf(body + len, sizeof body - len, "'%s' using 1:2 with linespoints lw 2 pt 7 "
-                            "ps 0.4 lc %d title 'p = %s'%s", name, pi + 1, pa, pi + 1 < X->np ? ", " : "\n");
+                            "ps 0.4 lc %d title 'p = %s%s'%s", name, pi + 1, pa,
+                            X->svm_status[j] == ATTSVM_OPTIMAL ? "" : " (no W^mm: oracle failed)",
+                            pi + 1 < X->np ? ", " : "\n");
         }
     }
     len += snprintf(body + len, sizeof body - len, "unset multiplot");
