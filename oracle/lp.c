@@ -171,9 +171,56 @@ static double dot8(const double *a, const double *b, int n)
     return s;
 }
 
+/* *sa = a.x, *sb = b.x over k < n in one pass over x. */
+static void dot2x(const double *a, const double *b, const double *x, int n, double *sa,
+                  double *sb)
+{
+    v2d a0 = {0, 0}, a1 = a0, b0 = a0, b1 = a0;
+    int k = 0;
+    for (; k + 3 < n; k += 4) {
+        const v2d x0 = ld2(x + k), x1 = ld2(x + k + 2);
+        a0 += ld2(a + k) * x0;
+        a1 += ld2(a + k + 2) * x1;
+        b0 += ld2(b + k) * x0;
+        b1 += ld2(b + k + 2) * x1;
+    }
+    a0 += a1;
+    b0 += b1;
+    double ra = a0[0] + a0[1], rb = b0[0] + b0[1];
+    for (; k < n; k++) {
+        ra += a[k] * x[k];
+        rb += b[k] * x[k];
+    }
+    *sa = ra;
+    *sb = rb;
+}
+
+/* Left-looking Cholesky, two columns at a time: each later row is read once
+ * for both (the factorization streams the matrix; this halves the traffic). */
 int attsvm__chol_solve(int n, double *H, double *b)
 {
-    for (int j = 0; j < n; j++) {
+    int j = 0;
+    for (; j + 1 < n; j += 2) {
+        double *hj = H + (size_t)j * n, *hk = hj + n;
+        double s = hj[j] - dot8(hj, hj, j);
+        if (!(s > 0.0))
+            return -1;
+        const double lj = sqrt(s);
+        hj[j] = lj;
+        hk[j] = (hk[j] - dot8(hk, hj, j)) / lj;
+        s = hk[j + 1] - dot8(hk, hk, j + 1);
+        if (!(s > 0.0))
+            return -1;
+        const double lk = sqrt(s);
+        hk[j + 1] = lk;
+        for (int i = j + 2; i < n; i++) {
+            double *hi = H + (size_t)i * n, sa, sb;
+            dot2x(hj, hk, hi, j, &sa, &sb);
+            hi[j] = (hi[j] - sa) / lj;
+            hi[j + 1] = (hi[j + 1] - sb - hi[j] * hk[j]) / lk;
+        }
+    }
+    for (; j < n; j++) {
         double *hj = H + (size_t)j * n, s = hj[j] - dot8(hj, hj, j);
         if (!(s > 0.0))
             return -1;
