@@ -467,7 +467,7 @@ static int run_one(const char *path, const char *root, int threads, int quiet)
     snprintf(tpath, sizeof tpath, "%s/.timings", root);
     FILE *tf = fopen(tpath, "a");
     if (tf) {
-        char *conf = json_dumps(b.cfg, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        char *conf = json_dumps(b.cfg, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
         fprintf(tf, "%s\t%s\t%.2f\t%d\t%s\n", b.reldir, path, secs, threads, conf ? conf : "{}");
         free(conf);
         fclose(tf);
@@ -562,7 +562,9 @@ static int write_index(const char *root, const char *command)
     fprintf(f, "Total wall time of `make bench`'s runs: %.0f s.\n\n", total);
     char cpu[256], rev[64], date[64];
     first_line("grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'", cpu, sizeof cpu);
-    first_line("git rev-parse --short HEAD 2>/dev/null", rev, sizeof rev);
+    char gitcmd[1200];                  /* the revision of the tree holding the reports */
+    snprintf(gitcmd, sizeof gitcmd, "git -C '%s' rev-parse --short HEAD 2>/dev/null", root);
+    first_line(gitcmd, rev, sizeof rev);
     time_t now = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", gmtime(&now));
     const char *nt = getenv("OPENBLAS_NUM_THREADS");

@@ -663,14 +663,14 @@ static int write_part_a(bench_ctx *b, expA *A)
         return -1;
     /* Accuracy table. */
     const char *ha[] = {"task", "optimizer", "lr", "test_acc_mean", "test_acc_std", "seeds",
-                        "diverged", "attn_entropy", "attn_top_mass", "seconds_per_run"};
+                        "diverged", "attn_entropy", "attn_top_mass"};
     bench_table ta;
-    bench_table_init(&ta, 10, ha);
+    bench_table_init(&ta, 9, ha);
     double *x = malloc(sizeof(double) * ns);
     for (int ti = 0; ti < A->ntask; ti++)
         for (int oi = 0; oi < A->nopt; oi++) {
             const task_t *t = &A->task[ti];
-            double am, as, em, es, tm, tsd, sm, ssd;
+            double am, as, em, es, tm, tsd;
             int m = 0, ndiv = 0;
             const size_t at0 = ((size_t)ti * A->nopt + oi) * ns;
             for (int sd = 0; sd < ns; sd++)
@@ -689,12 +689,10 @@ static int write_part_a(bench_ctx *b, expA *A)
                 if (!A->diverged[at0 + sd])
                     x[me++] = A->top[at0 + sd];
             bench_mean_std(x, me, &tm, &tsd);
-            for (int sd = 0; sd < ns; sd++) x[sd] = A->secs[at0 + sd];
-            bench_mean_std(x, ns, &sm, &ssd);
             char task[32];
             snprintf(task, sizeof task, t->C == 1 ? "%d vs %d" : "10 classes", t->cls[0], t->cls[1]);
-            bench_table_row(&ta, "%s|%s|%g|%.4f|%.4f|%d|%d|%.3f|%.3f|%.1f", task, A->opt[oi].name,
-                            A->chosen[ti][oi], am, as, m, ndiv, em, tm, sm);
+            bench_table_row(&ta, "%s|%s|%g|%.4f|%.4f|%d|%d|%.3f|%.3f", task, A->opt[oi].name,
+                            A->chosen[ti][oi], am, as, m, ndiv, em, tm);
         }
     snprintf(cap, sizeof cap, "Test accuracy (mean and standard deviation over seeds %ld..%ld) of "
              "the patch attention model (d=%ld, T=49 patches of 4x4, batch %ld) after the last "
@@ -907,24 +905,23 @@ static int write_part_b(bench_ctx *b, expB *X)
     const char *h[] = {"pair", "p", "n", "eta", "iters", "tokens_stable", "loss_start", "loss_end",
                        "smax_mean", "train_acc", "agree_global", "svm_status", "norm_Wmm", "gap",
                        "violation", "support", "locally_opt", "not_local", "not_local_ties",
-                       "s_sel_not_local", "s_sel_others", "blank_selected", "globally_opt", "bregman_dir_final", "margin_ratio",
-                       "svm_seconds"};
+                       "s_sel_not_local", "s_sel_others", "blank_selected", "globally_opt", "bregman_dir_final", "margin_ratio"};
     bench_table t;
-    bench_table_init(&t, 26, h);
+    bench_table_init(&t, 25, h);
     for (int j = 0; j < nj; j++) {
         const int pr = j / X->np, pi = j % X->np;
         double last = NAN;
         for (int k = X->nsnap[j] - 1; k >= 0 && !isfinite(last); k--)
             last = X->div[(size_t)j * cap + k];
         bench_table_row(&t, "%d vs %d|%g|%d|%.3g|%ld|%s|%.4f|%.4f|%.3f|%.3f|%.3f|%s|%.6g|%.2g|%.2g|%d|%s|"
-                        "%d|%d|%.3f|%.3f|%d|%s|%.4g|%.4f|%.1f",
+                        "%d|%d|%.3f|%.3f|%d|%s|%.4g|%.4f",
                         X->pair[pr][0], X->pair[pr][1], X->p[pi], X->n, X->eta[j], X->iters[j],
                         X->converged[j] ? "yes" : "no (cap)", X->loss0[j], X->loss1[j],
                         X->smax_mean[j], X->train_acc[j],
                         (double)X->agree[j] / X->n, attsvm_strerror((attsvm_status)X->svm_status[j]),
                         X->obj[j], X->gap[j], X->viol[j], X->nsupport[j], X->local[j] ? "yes" : "no",
                         X->lviol[j], X->lviol_ties[j], X->smax_bad[j], X->smax_good[j], X->blank[j],
-                        X->global[j] ? "yes" : "no", last, X->rho[j], X->svm_secs[j]);
+                        X->global[j] ? "yes" : "no", last, X->rho[j]);
     }
     char cap_s[2400], etas[256];
     if (X->lr_norm > 0)

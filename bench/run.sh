@@ -10,7 +10,7 @@ mkdir -p "$out"
 rm -f "$out/.timings" "$out/.perf_timings"
 cmd="make bench (OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-unset})"
 for cfg in paper_fig4 paper_paths paper_joint beyond_saturation rates realdata; do
-    "$mdatt" bench "$src/bench/configs/$cfg.json" -o "$out"
+    (cd "$src" && "$mdatt" bench "bench/configs/$cfg.json" -o "$out")
 done
 for perf in perf_trainer perf_oracle; do
     if [ -x "$build/bench/$perf" ]; then
