@@ -1,0 +1,24 @@
+# fig4_log: data in the .tsv files beside this script; run `gnuplot fig4_log.gp`.
+set encoding utf8
+do for [fmt in "svg png"] {
+if (fmt eq "svg") {
+  set terminal svg size 1200,420 dynamic font 'sans,11' background '#ffffff'
+} else {
+  set terminal pngcairo size 1200,420 font 'sans,10'
+}
+set output 'fig4_log.'.fmt
+set multiplot layout 1,3 title 'Directional Bregman divergence to the l_p-AttSVM of each p (mean ± std over 100 seeds)'
+set xlabel 'iteration k'
+set key top right
+set grid
+set logscale y
+set format y '10^{%L}'
+set title 'l_{1.75}-AttGD'
+plot 'curves_p1.75.tsv' using 1:($2-$3 > $2/100 ? $2-$3 : $2/100):($2+$3) with filledcurves fs transparent solid 0.2 lc 1 notitle, '' using 1:2 with lines lw 2 lc 1 title 'to l_{1.75}-SVM', 'curves_p1.75.tsv' using 1:($4-$5 > $4/100 ? $4-$5 : $4/100):($4+$5) with filledcurves fs transparent solid 0.2 lc 2 notitle, '' using 1:4 with lines lw 2 lc 2 title 'to l_{2}-SVM', 'curves_p1.75.tsv' using 1:($6-$7 > $6/100 ? $6-$7 : $6/100):($6+$7) with filledcurves fs transparent solid 0.2 lc 3 notitle, '' using 1:6 with lines lw 2 lc 3 title 'to l_{3}-SVM'
+set title 'l_{2}-AttGD'
+plot 'curves_p2.tsv' using 1:($2-$3 > $2/100 ? $2-$3 : $2/100):($2+$3) with filledcurves fs transparent solid 0.2 lc 1 notitle, '' using 1:2 with lines lw 2 lc 1 title 'to l_{1.75}-SVM', 'curves_p2.tsv' using 1:($4-$5 > $4/100 ? $4-$5 : $4/100):($4+$5) with filledcurves fs transparent solid 0.2 lc 2 notitle, '' using 1:4 with lines lw 2 lc 2 title 'to l_{2}-SVM', 'curves_p2.tsv' using 1:($6-$7 > $6/100 ? $6-$7 : $6/100):($6+$7) with filledcurves fs transparent solid 0.2 lc 3 notitle, '' using 1:6 with lines lw 2 lc 3 title 'to l_{3}-SVM'
+set title 'l_{3}-AttGD'
+plot 'curves_p3.tsv' using 1:($2-$3 > $2/100 ? $2-$3 : $2/100):($2+$3) with filledcurves fs transparent solid 0.2 lc 1 notitle, '' using 1:2 with lines lw 2 lc 1 title 'to l_{1.75}-SVM', 'curves_p3.tsv' using 1:($4-$5 > $4/100 ? $4-$5 : $4/100):($4+$5) with filledcurves fs transparent solid 0.2 lc 2 notitle, '' using 1:4 with lines lw 2 lc 2 title 'to l_{2}-SVM', 'curves_p3.tsv' using 1:($6-$7 > $6/100 ? $6-$7 : $6/100):($6+$7) with filledcurves fs transparent solid 0.2 lc 3 notitle, '' using 1:6 with lines lw 2 lc 3 title 'to l_{3}-SVM'
+unset multiplot
+unset output
+}

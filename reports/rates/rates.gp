@@ -1,0 +1,30 @@
+# rates: data in the .tsv files beside this script; run `gnuplot rates.gp`.
+set encoding utf8
+do for [fmt in "svg png"] {
+if (fmt eq "svg") {
+  set terminal svg size 1200,800 dynamic font 'sans,11' background '#ffffff'
+} else {
+  set terminal pngcairo size 1200,800 font 'sans,10'
+}
+set output 'rates.'.fmt
+set multiplot layout 2,3 title 'Directional Bregman divergence to the own-p SVM (geometric mean over seeds) and the chosen fit'
+set logscale xy
+set format y '10^{%L}'
+set grid
+set xlabel 'iteration k'
+set key bottom left
+set title 'l_{1.75}-AttGD, normalized steps'
+plot 'curves_normalized.tsv' index 0 using 1:2 with points pt 7 title 'measured', '' index 0 using 1:3 with lines lw 2 title 'fit'
+set title 'l_{2}-AttGD, normalized steps'
+plot 'curves_normalized.tsv' index 1 using 1:2 with points pt 7 title 'measured', '' index 1 using 1:3 with lines lw 2 title 'fit'
+set title 'l_{3}-AttGD, normalized steps'
+plot 'curves_normalized.tsv' index 2 using 1:2 with points pt 7 title 'measured', '' index 2 using 1:3 with lines lw 2 title 'fit'
+set title 'l_{1.75}-AttGD, plain steps'
+plot 'curves_plain.tsv' index 0 using 1:2 with points pt 7 title 'measured', '' index 0 using 1:3 with lines lw 2 title 'fit'
+set title 'l_{2}-AttGD, plain steps'
+plot 'curves_plain.tsv' index 1 using 1:2 with points pt 7 title 'measured', '' index 1 using 1:3 with lines lw 2 title 'fit'
+set title 'l_{3}-AttGD, plain steps'
+plot 'curves_plain.tsv' index 2 using 1:2 with points pt 7 title 'measured', '' index 2 using 1:3 with lines lw 2 title 'fit'
+unset multiplot
+unset output
+}
