@@ -7,18 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include "internal.h"
 #include "mdatt.h"
 
 #define FMNIST_PACKAGE "dataset-fashion-mnist"
-
-static mdatt_status fail(char err[MDATT_ERRLEN], mdatt_status st, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, MDATT_ERRLEN, fmt, ap);
-    va_end(ap);
-    return st;
-}
 
 /* Whole (decompressed) content of path; *len its size.  The gz layer reads
  * plain files unchanged.  At most max bytes are accepted. */
@@ -29,19 +21,19 @@ static mdatt_status slurp(const char *path, size_t max, unsigned char **buf, siz
     *len = 0;
     gzFile g = gzopen(path, "rb");
     if (!g)
-        return fail(err, MDATT_EIO, "%s: cannot open: %s", path, strerror(errno ? errno : ENOENT));
+        return mdatt__fail(err, MDATT_EIO, "%s: cannot open: %s", path, strerror(errno ? errno : ENOENT));
     size_t cap = 1 << 20, n = 0;
     unsigned char *b = malloc(cap);
     for (;;) {
         if (!b) {
             gzclose(g);
-            return fail(err, MDATT_ENOMEM, "%s: out of memory", path);
+            return mdatt__fail(err, MDATT_ENOMEM, "%s: out of memory", path);
         }
         if (n == cap) {
             if (cap >= max) {
                 free(b);
                 gzclose(g);
-                return fail(err, MDATT_EFORMAT, "%s: larger than %zu bytes: not an IDX file of this kind",
+                return mdatt__fail(err, MDATT_EFORMAT, "%s: larger than %zu bytes: not an IDX file of this kind",
                             path, max);
             }
             cap *= 2;
@@ -58,7 +50,7 @@ static mdatt_status slurp(const char *path, size_t max, unsigned char **buf, siz
             const char *msg = gzerror(g, &zerr);
             free(b);
             gzclose(g);
-            return fail(err, MDATT_EFORMAT, "%s: corrupt gzip data: %s", path, msg);
+            return mdatt__fail(err, MDATT_EFORMAT, "%s: corrupt gzip data: %s", path, msg);
         }
         if (got == 0)
             break;
@@ -69,7 +61,7 @@ static mdatt_status slurp(const char *path, size_t max, unsigned char **buf, siz
     if (zerr != Z_OK) {
         free(b);
         gzclose(g);
-        return fail(err, MDATT_EFORMAT, "%s: corrupt or truncated gzip data: %s", path, msg);
+        return mdatt__fail(err, MDATT_EFORMAT, "%s: corrupt or truncated gzip data: %s", path, msg);
     }
     gzclose(g);
     *buf = b;
@@ -96,29 +88,29 @@ mdatt_status mdatt_idx_read(const char *images_path, const char *labels_path, md
         return st;
     }
     if (il < 16 || be32(ib) != 0x803) {
-        st = fail(err, MDATT_EFORMAT, "%s: not an IDX image file (magic 0x%08x, want 0x00000803)",
+        st = mdatt__fail(err, MDATT_EFORMAT, "%s: not an IDX image file (magic 0x%08x, want 0x00000803)",
                   images_path, il >= 4 ? be32(ib) : 0u);
         goto bad;
     }
     if (ll < 8 || be32(lb) != 0x801) {
-        st = fail(err, MDATT_EFORMAT, "%s: not an IDX label file (magic 0x%08x, want 0x00000801)",
+        st = mdatt__fail(err, MDATT_EFORMAT, "%s: not an IDX label file (magic 0x%08x, want 0x00000801)",
                   labels_path, ll >= 4 ? be32(lb) : 0u);
         goto bad;
     }
     uint32_t n = be32(ib + 4), rows = be32(ib + 8), cols = be32(ib + 12), nl = be32(lb + 4);
     if (n == 0 || rows == 0 || cols == 0 || n > (1u << 30) || rows > 4096 || cols > 4096) {
-        st = fail(err, MDATT_EFORMAT, "%s: implausible header: %u images of %u x %u", images_path,
+        st = mdatt__fail(err, MDATT_EFORMAT, "%s: implausible header: %u images of %u x %u", images_path,
                   n, rows, cols);
         goto bad;
     }
     if ((uint64_t)il != 16 + (uint64_t)n * rows * cols) {
-        st = fail(err, MDATT_EFORMAT, "%s: %zu bytes after decompression, the header's %u images of "
+        st = mdatt__fail(err, MDATT_EFORMAT, "%s: %zu bytes after decompression, the header's %u images of "
                   "%u x %u need %llu", images_path, il, n, rows, cols,
                   (unsigned long long)(16 + (uint64_t)n * rows * cols));
         goto bad;
     }
     if (nl != n || ll != 8 + (size_t)nl) {
-        st = fail(err, MDATT_EFORMAT, "%s: %u labels in %zu bytes for %u images", labels_path, nl,
+        st = mdatt__fail(err, MDATT_EFORMAT, "%s: %u labels in %zu bytes for %u images", labels_path, nl,
                   ll, n);
         goto bad;
     }
@@ -129,7 +121,7 @@ mdatt_status mdatt_idx_read(const char *images_path, const char *labels_path, md
     out->labels = malloc(n);
     if (!out->pixels || !out->labels) {
         mdatt_images_free(out);
-        st = fail(err, MDATT_ENOMEM, "%s: out of memory", images_path);
+        st = mdatt__fail(err, MDATT_ENOMEM, "%s: out of memory", images_path);
         goto bad;
     }
     memcpy(out->pixels, ib + 16, (size_t)n * rows * cols);
@@ -171,7 +163,7 @@ mdatt_status mdatt_fmnist_load(const char *dir, int test, mdatt_images *out, cha
     if (g)
         fclose(g);
     if (!f || !g)
-        return fail(err, MDATT_EIO, "%s: Fashion-MNIST not found; install the Debian package %s "
+        return mdatt__fail(err, MDATT_EIO, "%s: Fashion-MNIST not found; install the Debian package %s "
                     "(apt-get install %s) or pass its folder", f ? lp : ip, FMNIST_PACKAGE,
                     FMNIST_PACKAGE);
     mdatt_status st = mdatt_idx_read(ip, lp, out, err);
@@ -179,14 +171,14 @@ mdatt_status mdatt_fmnist_load(const char *dir, int test, mdatt_images *out, cha
         return st;
     const int want = test ? 10000 : 60000;
     if (out->rows != 28 || out->cols != 28 || out->n != want) {
-        fail(err, MDATT_EFORMAT, "%s: %d images of %d x %d, Fashion-MNIST's %s split has %d of "
+        mdatt__fail(err, MDATT_EFORMAT, "%s: %d images of %d x %d, Fashion-MNIST's %s split has %d of "
                  "28 x 28 (reinstall %s)", ip, out->n, out->rows, out->cols, pre, want, FMNIST_PACKAGE);
         mdatt_images_free(out);
         return MDATT_EFORMAT;
     }
     for (int i = 0; i < out->n; i++)
         if (out->labels[i] > 9) {
-            fail(err, MDATT_EFORMAT, "%s: label %d of image %d is not in 0..9", lp,
+            mdatt__fail(err, MDATT_EFORMAT, "%s: label %d of image %d is not in 0..9", lp,
                      out->labels[i], i);
             mdatt_images_free(out);
             return MDATT_EFORMAT;
@@ -229,21 +221,21 @@ mdatt_status mdatt_fmnist_instance(const mdatt_images *im, const mdatt_fmnist_se
 {
     memset(out, 0, sizeof *out);
     if (s->neg == s->pos || s->neg < 0 || s->pos < 0 || s->neg > 255 || s->pos > 255)
-        return fail(err, MDATT_EINVAL, "classes: need two different labels");
+        return mdatt__fail(err, MDATT_EINVAL, "classes: need two different labels");
     if (s->patch < 1 || im->rows % s->patch || im->cols % s->patch)
-        return fail(err, MDATT_EINVAL, "patch: %d does not divide the %d x %d images", s->patch,
+        return mdatt__fail(err, MDATT_EINVAL, "patch: %d does not divide the %d x %d images", s->patch,
                     im->rows, im->cols);
     if (s->n < 2)
-        return fail(err, MDATT_EINVAL, "n: need at least 2 samples");
+        return mdatt__fail(err, MDATT_EINVAL, "n: need at least 2 samples");
     if (s->probe_iters < 0 || !(s->probe_lr > 0))
-        return fail(err, MDATT_EINVAL, "probe: iterations >= 0 and step > 0 needed");
+        return mdatt__fail(err, MDATT_EINVAL, "probe: iterations >= 0 and step > 0 needed");
     const int cls[2] = {s->neg, s->pos}, want[2] = {s->n / 2, s->n - s->n / 2};
     int *idx[2] = {NULL, NULL}, cnt[2] = {0, 0};
     for (int c = 0; c < 2; c++) {
         idx[c] = malloc(sizeof(int) * (im->n > 0 ? im->n : 1));
         if (!idx[c]) {
             free(idx[0]);
-            return fail(err, MDATT_ENOMEM, "out of memory");
+            return mdatt__fail(err, MDATT_ENOMEM, "out of memory");
         }
         for (int i = 0; i < im->n; i++)
             if (im->labels[i] == cls[c])
@@ -251,7 +243,7 @@ mdatt_status mdatt_fmnist_instance(const mdatt_images *im, const mdatt_fmnist_se
     }
     for (int c = 0; c < 2; c++)
         if (cnt[c] < want[c]) {
-            mdatt_status st = fail(err, MDATT_EINVAL, "n: %d samples need %d images of class %d, the "
+            mdatt_status st = mdatt__fail(err, MDATT_EINVAL, "n: %d samples need %d images of class %d, the "
                                    "split has %d", s->n, want[c], cls[c], cnt[c]);
             free(idx[0]);
             free(idx[1]);
@@ -273,7 +265,7 @@ mdatt_status mdatt_fmnist_instance(const mdatt_images *im, const mdatt_fmnist_se
     double *patch = malloc(sizeof(double) * T * P2), *m = malloc(sizeof(double) * s->n * d),
            *g = malloc(sizeof(double) * d);
     if (st != MDATT_OK || !patch || !m || !g) {
-        st = fail(err, MDATT_ENOMEM, "out of memory");
+        st = mdatt__fail(err, MDATT_ENOMEM, "out of memory");
         goto out;
     }
     int used[2] = {0, 0};
@@ -319,7 +311,7 @@ mdatt_status mdatt_fmnist_instance(const mdatt_images *im, const mdatt_fmnist_se
     }
     for (int j = 0; j < d; j++)
         if (!isfinite(out->v[j])) {
-            st = fail(err, MDATT_ENUMERIC, "probe: v[%d] is not finite (step too large)", j);
+            st = mdatt__fail(err, MDATT_ENUMERIC, "probe: v[%d] is not finite (step too large)", j);
             goto out;
         }
     st = MDATT_OK;

@@ -60,6 +60,19 @@ static double risk(const double *W)
     return L;
 }
 
+/* Central finite differences of the risk at W0 with step h. */
+static void fd_gradient(double h, double G[100])
+{
+    for (int k = 0; k < 100; k++) {
+        double Wp[100], Wm[100];
+        memcpy(Wp, W0, sizeof Wp);
+        memcpy(Wm, W0, sizeof Wm);
+        Wp[k] += h;
+        Wm[k] -= h;
+        G[k] = (risk(Wp) - risk(Wm)) / (2 * h);
+    }
+}
+
 /* Central finite differences of the risk against the library's gradient. */
 static int grad_check_fails(void)
 {
@@ -69,16 +82,11 @@ static int grad_check_fails(void)
     mdatt_grad g = {G, 0.0};
     mdatt_eval_grad(&in, W0, in.v, MDATT_LOSS_LOGISTIC, w, &ev, &g, NULL, NULL);
     mdatt_work_free(w);
-    double worst = 0.0, scale = 0.0;
+    double fd[100], worst = 0.0, scale = 0.0;
+    fd_gradient(1e-5, fd);
     for (int k = 0; k < 100; k++) {
-        double Wp[100], Wm[100], h = 1e-5;
-        memcpy(Wp, W0, sizeof Wp);
-        memcpy(Wm, W0, sizeof Wm);
-        Wp[k] += h;
-        Wm[k] -= h;
-        double fd = (risk(Wp) - risk(Wm)) / (2 * h), an = G[k] * exp(g.log_scale);
-        worst = fmax(worst, fabs(fd - an));
-        scale = fmax(scale, fabs(fd));
+        worst = fmax(worst, fabs(fd[k] - G[k] * exp(g.log_scale)));
+        scale = fmax(scale, fabs(fd[k]));
     }
     return worst > 1e-6 * scale;
 }
@@ -90,15 +98,9 @@ static int step_check_fails(void)
 {
     const double eta = 0.1, q = P / (P - 1.0);
     double G[100], W1[100], v[10], nq = 0.0;
-    for (int k = 0; k < 100; k++) {
-        double Wp[100], Wm[100], h = 1e-6;
-        memcpy(Wp, W0, sizeof Wp);
-        memcpy(Wm, W0, sizeof Wm);
-        Wp[k] += h;
-        Wm[k] -= h;
-        G[k] = (risk(Wp) - risk(Wm)) / (2 * h);
+    fd_gradient(1e-6, G);
+    for (int k = 0; k < 100; k++)
         nq += pow(fabs(G[k]), q);
-    }
     nq = pow(nq, 1.0 / q);
     mdatt_train_settings ts;
     mdatt_train_default_settings(&ts);

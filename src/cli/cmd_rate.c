@@ -133,6 +133,24 @@ static long find_k(const double *ks, long n, double k)
     return -1;
 }
 
+/* a, then "b", "a_ci" and "b_ci" of a fit, each after sep (the "a" key is
+ * already written). */
+static void put_fit(FILE *f, const mdatt_fit *fit, const double ci[4], const char *sep)
+{
+    cli_json_num(f, fit->a);
+    fprintf(f, "%s\"b\": ", sep);
+    cli_json_num(f, fit->b);
+    fprintf(f, "%s\"a_ci\": [", sep);
+    cli_json_num(f, ci[0]);
+    fputs(", ", f);
+    cli_json_num(f, ci[1]);
+    fprintf(f, "]%s\"b_ci\": [", sep);
+    cli_json_num(f, ci[2]);
+    fputs(", ", f);
+    cli_json_num(f, ci[3]);
+    fputc(']', f);
+}
+
 static int parse_families(const char *sub, const char *list, mdatt_family *fam, int *nf)
 {
     char buf[256];
@@ -400,34 +418,14 @@ static int run(int argc, char **argv)
             fprintf(f, "%s\n    {\"family\": \"%s\", \"formula\": \"%s\", \"nparam\": %d, \"a\": ",
                     j ? "," : "", mdatt_family_name(fam[j]), formula(fam[j]),
                     mdatt_family_nparam(fam[j]));
-            cli_json_num(f, fit[j].a);
-            fputs(", \"b\": ", f);
-            cli_json_num(f, fit[j].b);
+            put_fit(f, &fit[j], ci[j], ", ");
             fputs(", \"rmse\": ", f);
             cli_json_num(f, fit[j].rmse);
-            fputs(", \"a_ci\": [", f);
-            cli_json_num(f, ci[j][0]);
-            fputs(", ", f);
-            cli_json_num(f, ci[j][1]);
-            fputs("], \"b_ci\": [", f);
-            cli_json_num(f, ci[j][2]);
-            fputs(", ", f);
-            cli_json_num(f, ci[j][3]);
-            fputs("]}", f);
+            fputc('}', f);
         }
         fprintf(f, "\n  ],\n  \"chosen\": \"%s\",\n  \"a\": ", mdatt_family_name(fam[best]));
-        cli_json_num(f, fit[best].a);
-        fputs(",\n  \"b\": ", f);
-        cli_json_num(f, fit[best].b);
-        fputs(",\n  \"a_ci\": [", f);
-        cli_json_num(f, ci[best][0]);
-        fputs(", ", f);
-        cli_json_num(f, ci[best][1]);
-        fputs("],\n  \"b_ci\": [", f);
-        cli_json_num(f, ci[best][2]);
-        fputs(", ", f);
-        cli_json_num(f, ci[best][3]);
-        fputs("],\n  \"per_seed\": [", f);
+        put_fit(f, &fit[best], ci[best], ",\n  ");
+        fputs(",\n  \"per_seed\": [", f);
         for (int s = 0; s < ns; s++) {
             fprintf(f, "%s\n    {\"file\": ", s ? "," : "");
             cli_json_str(f, S[s].path);
