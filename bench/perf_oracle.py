@@ -11,7 +11,7 @@ Each solve is timed in-process (median over reps, the solver call only; wall
 time and the process's CPU time, which a loaded machine inflates less) and
 certified with the oracle's formula: UB = ||x||_p / min(1, min_r a_r.x),
 LB = sum(lambda) / ||A^T lambda||_q with lambda the multipliers of A x >= 1
-(clipped at 0), gap = (UB - LB) / UB, violation = max_r (1 - a_r.x)+ / ||a_r||_q.
+(clipped at 0), gap = (UB - LB) / UB, violation = max_r (1 - a_r.x)+ / (||a_r||_q ||x||_p).
 Prints one JSON object: {"cvxopt": version, "results": [{p, seconds,
 cpu_seconds, objective, gap, max_violation, status}]}.  Without cvxopt it prints {"cvxopt": null}.
 """
@@ -43,9 +43,10 @@ def certify(A, p, x, lam):
     q = math.inf if p == 1 else (1.0 if math.isinf(p) else p / (p - 1))
     ax = A @ x
     nq = np.array([norm(a, q) for a in A])
-    viol = float(np.max(np.maximum(0.0, 1.0 - ax) / nq))
+    xn = norm(x, p)
+    viol = float(np.max(np.maximum(0.0, 1.0 - ax) / (nq * xn)))
     mn = float(ax.min())
-    ub = math.inf if mn <= 0 else norm(x, p) / min(1.0, mn)
+    ub = math.inf if mn <= 0 else xn / min(1.0, mn)
     lam = np.maximum(lam, 0.0)
     un = norm(A.T @ lam, q)
     lb = float(lam.sum() / un) if un > 0 else 0.0

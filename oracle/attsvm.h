@@ -65,7 +65,7 @@ typedef struct {
     double objective;   /**< upper bound ||x||_p */
     double lower_bound; /**< sum(lambda) / ||A^T lambda||_q */
     double gap;         /**< (objective - lower_bound) / objective */
-    double max_violation; /**< max_r (1 - a_r.x) / ||a_r||_q, clipped at 0 */
+    double max_violation; /**< max_r (1 - a_r.x) / (||a_r||_q ||x||_p), clipped at 0 */
     int ndual;          /**< multipliers with lambda > 0 */
     attsvm_mult *dual;  /**< all positive multipliers (Farkas ones if infeasible) */
     int nsupport;       /**< active constraints with positive multiplier */

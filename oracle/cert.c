@@ -141,10 +141,14 @@ void attsvm__finish(const attsvm__prob *P, attsvm__out *o, attsvm_result *r)
             x[j] /= mn;
         attsvm__rowdots(P, x, ax);
     }
+    /* Relative violation (1 - a.x)_+ / (||a||_q ||x||_p): the p-norm distance
+     * from x to the row's half-space relative to ||x||_p, invariant under
+     * scaling the data. */
+    const double xn = attsvm__norm(x, nx, P->p);
     double viol = 0.0;
     for (int i = 0; i < m; i++)
         if (ax[i] < 1.0)
-            viol = fmax(viol, (1.0 - ax[i]) / P->nq[i]);
+            viol = fmax(viol, (1.0 - ax[i]) / (P->nq[i] * xn));
     long double sl = 0.0L;
     double lmax = 0.0;
     for (int i = 0; i < m; i++) {
@@ -154,7 +158,7 @@ void attsvm__finish(const attsvm__prob *P, attsvm__out *o, attsvm_result *r)
         lmax = fmax(lmax, o->lam[i]);
     }
     attsvm__atlam(P, o->lam, u);
-    r->objective = attsvm__norm(x, nx, P->p);
+    r->objective = xn;
     double un = attsvm__norm(u, nx, P->q);
     r->lower_bound = un > 0.0 ? (double)sl / un : 0.0;
     r->gap = r->objective > 0.0 ? (r->objective - r->lower_bound) / r->objective : 0.0;
@@ -201,7 +205,7 @@ void attsvm_certify(const double *A, int m, int nx, double p, const double *x,
                     const attsvm_mult *dual, int ndual, attsvm_cert *c)
 {
     double q = p == 1.0 ? INFINITY : isinf(p) ? 1.0 : p / (p - 1.0);
-    double mn = INFINITY, viol = 0.0, sl = 0.0;
+    double mn = INFINITY, viol = 0.0, sl = 0.0, xn = x ? cert_norm(x, nx, p) : 0.0;
     double *u = calloc((size_t)nx, sizeof *u);
     for (int r = 0; r < m; r++) {
         const double *a = A + (size_t)r * nx;
@@ -211,7 +215,7 @@ void attsvm_certify(const double *A, int m, int nx, double p, const double *x,
         mn = fmin(mn, ax);
         double na = cert_norm(a, nx, q);
         if (ax < 1.0)
-            viol = fmax(viol, na > 0.0 ? (1.0 - ax) / na : INFINITY);
+            viol = fmax(viol, na * xn > 0.0 ? (1.0 - ax) / (na * xn) : INFINITY);
     }
     for (int k = 0; k < ndual; k++) {
         const double *a = A + (size_t)dual[k].row * nx;
@@ -219,7 +223,7 @@ void attsvm_certify(const double *A, int m, int nx, double p, const double *x,
         for (int j = 0; j < nx; j++)
             u[j] += dual[k].lambda * a[j];
     }
-    c->upper = !x || mn <= 0.0 ? INFINITY : cert_norm(x, nx, p) / fmin(1.0, mn);
+    c->upper = !x || mn <= 0.0 ? INFINITY : xn / fmin(1.0, mn);
     double un = cert_norm(u, nx, q);
     c->lower = un > 0.0 ? sl / un : (sl > 0.0 ? INFINITY : 0.0);
     c->gap = (c->upper - c->lower) / c->upper;

@@ -105,6 +105,20 @@ static double pn_pgnorm(const pn_ctx *c, const double *mu, const double *g)
     return r;
 }
 
+/* Sufficient decrease (Armijo) of f at the trial point (mu2, g2) against the
+ * linear prediction lin < 0.  Near the optimum the predicted decrease falls
+ * below the rounding of f itself (f sums terms of size |f| and more, so its
+ * value is only known to ~eps |f| per term): there f cannot rank the points and
+ * the projected-gradient norm decides instead (a Newton step near a solution
+ * reduces it quadratically). */
+static int pn_decrease(const pn_ctx *c, double f2, double lin, double pg)
+{
+    if (f2 <= c->f + 1e-4 * lin)
+        return 1;
+    const double noise = 1e-12 * fmax(1.0, fabs(c->f));
+    return (pg < 1e-6 || -lin < noise) && pn_pgnorm(c, c->mu2, c->g2) < pg;
+}
+
 enum { FLIP_MEMORY = 3, FLIP_STICKY = 120 };
 
 /* Newton weights wt_j = (q-1)|u_j|^{q-2}, floored where q < 2 lets them blow
@@ -362,7 +376,7 @@ static int pn_solve(pn_ctx *c, int maxit, attsvm__out *o)
                 lin += c->g[k] * (c->mu2[k] - c->mu[k]);
             }
             if (lin < 0.0 && pn_eval(c, c->mu2, c->u2, c->x2, c->g2, &f2) == 0 &&
-                f2 <= c->f + 1e-4 * lin)
+                pn_decrease(c, f2, lin, pg))
                 accepted = proj = 1;
         }
         for (int ls = 0; ls < 60 && !accepted; ls++) {
@@ -373,12 +387,9 @@ static int pn_solve(pn_ctx *c, int maxit, attsvm__out *o)
             }
             if (hit && block >= 0)
                 c->mu2[c->F[block]] = 0.0;
-            if (pn_eval(c, c->mu2, c->u2, c->x2, c->g2, &f2) == 0) {
-                if (f2 <= c->f + 1e-4 * a * slope)
-                    accepted = 1;
-                else if (pg < 1e-6 && pn_pgnorm(c, c->mu2, c->g2) < pg)
-                    accepted = 1; /* rounding regime: f no longer resolves the decrease */
-            }
+            if (pn_eval(c, c->mu2, c->u2, c->x2, c->g2, &f2) == 0 &&
+                pn_decrease(c, f2, a * slope, pg))
+                accepted = 1;
             if (!accepted) {
                 a *= 0.5;
                 hit = 0;

@@ -236,6 +236,45 @@ Test(fmnist, cli_writes_an_instance_every_command_reads)
                  0, "%s", cerr);
 }
 
+/* The oracle on real tokens (24 500 rows x 324 variables): two token choices
+ * of normalized l_p-AttGD on which the Newton phase once stalled (its
+ * sufficient-decrease test compared values of the dual objective ~1e8 whose
+ * last decreases, ~1e-10, lie below their rounding).  The answer must be
+ * certified, and mdatt check recomputes the certificate from the instance. */
+Test(fmnist, oracle_certifies_on_real_tokens, .timeout = 400)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/train-images-idx3-ubyte.gz", MDATT_FMNIST_DIR);
+    if (!file_exists(path)) {
+        cr_log_info("Fashion-MNIST not installed: oracle on real tokens skipped");
+        return;
+    }
+    static const struct {
+        const char *classes, *p, *lr;
+    } cs[] = {{"6,2", "3", "100000"}, {"0,1", "1.1", "0.0025118864315095825"}};
+    for (int k = 0; k < 2; k++) {
+        cr_assert_eq(run_mdatt(dir, cerr, sizeof cerr,
+                               "fmnist --classes %s --n 500 --seed 1 -o r.json", cs[k].classes),
+                     0, "%s", cerr);
+        cr_assert_eq(run_mdatt(dir, cerr, sizeof cerr,
+                               "train r.json --p %s --lr %s --iters 6000 --normalized -o rm.json",
+                               cs[k].p, cs[k].lr),
+                     0, "%s", cerr);
+        cr_assert_eq(run_mdatt(dir, cerr, sizeof cerr,
+                               "svm r.json --p %s --alpha-from rm.json -o rs.json", cs[k].p),
+                     0, "classes %s, p = %s: %s", cs[k].classes, cs[k].p, cerr);
+        int rc = run_mdatt(dir, cerr, sizeof cerr, "check r.json rm.json rs.json -o rc.json");
+        cr_assert(rc == 0 || rc == 1, "classes %s: check exit %d: %s", cs[k].classes, rc, cerr);
+        snprintf(path, sizeof path, "%s/rc.json", dir);
+        char *chk = read_text(path);
+        const char *g = chk ? strstr(chk, "\"gap_recomputed\":") : NULL;
+        cr_assert(g, "%s", chk ? chk : "(none)");
+        double gap = strtod(g + strlen("\"gap_recomputed\":"), NULL);
+        cr_assert(fabs(gap) <= 1e-10, "classes %s: recomputed gap %.3g", cs[k].classes, gap);
+        free(chk);
+    }
+}
+
 /* The realdata experiment on a tiny configuration: a step size that blows up
  * is reported as diverged and never chosen, every optimizer gets a chosen
  * step from its grid, and the summary states whether the SVM runs hit the cap. */
