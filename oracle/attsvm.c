@@ -45,7 +45,7 @@ void attsvm_default_settings(attsvm_settings *s)
     s->lp_it_lim = 0;
     s->verbose = 0;
     s->row_generation = 1;
-    s->lp_phase = 1;
+    s->lp_phase = 0;
 }
 
 const char *attsvm_check_settings(const attsvm_settings *s)

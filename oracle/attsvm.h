@@ -43,7 +43,8 @@ typedef struct {
                              ones (default); 0: all rows from the start */
     int lp_phase;       /**< 1 < p < inf, p != 2: identify the working set and
                              starting multipliers with a piecewise-linear LP on
-                             GLPK before the Newton phase (default 1) */
+                             GLPK before the Newton phase (default 0: it
+                             does not pay, see oracle/README.md) */
 } attsvm_settings;
 
 void attsvm_default_settings(attsvm_settings *s);

@@ -44,6 +44,7 @@ typedef struct {
     char *flip;         /* steps left on majorizing curvature after u_j changed sign (q < 2) */
     int flipmem;        /* FLIP_MEMORY, or FLIP_STICKY after a stall */
     double *G;          /* p = 2: Gram matrix of the working rows (ld ldG) */
+    long double *ul;    /* nx accumulators of pn_eval */
     int nG, ldG;
 } pn_ctx;
 
@@ -69,27 +70,35 @@ static int pn_eval(const pn_ctx *c, const double *mu, double *u, double *x, doub
     const attsvm__prob *P = c->P;
     const int nx = P->nx;
     const double q = P->q;
+    /* u = A_R^T mu in long double: x = |u|^{q-1} multiplies the relative
+     * error of u by q - 1 (10 at p = 1.1), and g = A x - 1 inherits it. */
+    long double *ul = c->ul;
     for (int j = 0; j < nx; j++)
-        u[j] = 0.0;
+        ul[j] = 0.0L;
     long double smu = 0.0L, sq = 0.0L;
     for (int k = 0; k < c->nR; k++) {
         if (mu[k] == 0.0)
             continue;
         const double *a = P->A + (size_t)c->R[k] * nx;
-        smu += mu[k];
+        const long double mk = mu[k];
+        smu += mk;
         for (int j = 0; j < nx; j++)
-            u[j] += mu[k] * a[j];
+            ul[j] += mk * a[j];
     }
+    /* x and g from the long double u as well (g sums terms up to
+     * ~1e3 |g + 1| on ill-conditioned faces). */
     for (int j = 0; j < nx; j++) {
-        double au = fabs(u[j]), ax = q == 2.0 ? au : pow(au, q - 1.0);
-        x[j] = u[j] < 0 ? -ax : ax;
-        sq += (long double)au * ax;
+        long double au = fabsl(ul[j]), ax = q == 2.0 ? au : powl(au, q - 1.0);
+        u[j] = (double)ul[j];
+        ul[j] = ul[j] < 0 ? -ax : ax;
+        x[j] = (double)ul[j];
+        sq += au * ax;
     }
     for (int k = 0; k < c->nR; k++) {
         const double *a = P->A + (size_t)c->R[k] * nx;
         long double s = 0.0L;
         for (int j = 0; j < nx; j++)
-            s += (long double)a[j] * x[j];
+            s += a[j] * ul[j];
         g[k] = (double)(s - 1.0L);
     }
     *f = (double)(sq / q - smu);
@@ -120,6 +129,12 @@ static int pn_decrease(const pn_ctx *c, double f2, double lin, double pg)
 }
 
 enum { FLIP_MEMORY = 3, FLIP_STICKY = 120 };
+
+/* Above this p the dual Newton only finds the working set (at p = KKT_P):
+ * measured at 950 x 400, the dual's last steps lose accuracy as q -> 1 (gap
+ * 2e-13 at p = 4, 9e-11 at p = 4.5) and time (0.3 s at p = 4, 8 s at p = 5),
+ * while the primal-dual Newton takes ~1 s for any p in 4.5 .. 8. */
+#define KKT_P 4.0
 
 /* Newton weights wt_j = (q-1)|u_j|^{q-2}, floored where q < 2 lets them blow
  * up at u_j = 0.  For q < 2 the map u -> |u|^{q-1} is concave, Newton
@@ -282,7 +297,7 @@ static int pn_direction(pn_ctx *c, int nF)
  * rows look infeasible), -1 stalled. */
 static int pn_solve(pn_ctx *c, int maxit, attsvm__out *o)
 {
-    double tol = 1e-14, best = INFINITY;
+    double tol = 1e-14, noise = 1e-11, best = INFINITY;
     int stale = 0;
     double mu0 = 0.0;
     for (int k = 0; k < c->nR; k++)
@@ -294,16 +309,38 @@ static int pn_solve(pn_ctx *c, int maxit, attsvm__out *o)
         free_[k] = c->mu[k] > 0.0 || c->g[k] < 0.0;
     int rc = -1;
     for (int it = 0; it < maxit; it++) {
-        /* Rounding floor of g_k = a_k.x - 1: eps * max_k sum_j |a_kj x_j| * sqrt(nx). */
-        double sc = 0.0;
+        /* Rounding floor of g_k = a_k.x(mu) - 1 with mu stored in double:
+         * rounding mu moves u_j by ~eps sum_k |mu_k a_kj| =: eps U_j, hence
+         * x_j by (q-1) eps U_j / |u_j| relative, and g_k by eps times
+         * sum_j |a_kj x_j| (1 + (q-1) U_j / |u_j|). */
+        const int nx = c->P->nx;
+        for (int j = 0; j < nx; j++)
+            c->wt[j] = 0.0;
         for (int k = 0; k < c->nR; k++) {
-            const double *a = c->P->A + (size_t)c->R[k] * c->P->nx;
-            double s1 = 0.0;
-            for (int j = 0; j < c->P->nx; j++)
-                s1 += fabs(a[j] * c->x[j]);
-            sc = fmax(sc, s1);
+            const double *a = c->P->A + (size_t)c->R[k] * nx;
+            for (int j = 0; j < nx && c->mu[k] != 0.0; j++)
+                c->wt[j] += fabs(c->mu[k] * a[j]);
         }
-        tol = fmax(1e-14, 2.2e-16 * sc * sqrt((double)c->P->nx));
+        for (int j = 0; j < nx; j++)
+            c->wt[j] = c->u[j] != 0.0 ? 1.0 + fabs(c->P->q - 1.0) * c->wt[j] / fabs(c->u[j]) : 1.0;
+        double sc = 0.0, scn = 0.0;
+        for (int k = 0; k < c->nR; k++) {
+            const double *a = c->P->A + (size_t)c->R[k] * nx;
+            double s1 = 0.0, s2 = 0.0;
+            for (int j = 0; j < nx; j++) {
+                s1 += fabs(a[j] * c->x[j]);
+                s2 += fabs(a[j] * c->x[j]) * c->wt[j];
+            }
+            sc = fmax(sc, s1);
+            scn = fmax(scn, s2);
+        }
+        /* Converged at tol (the floor of evaluating g); stagnation (no
+         * halving of the residual in 4 steps) counts as converged below
+         * noise (the floor mu's own rounding allows, within [1e-11, 1e-9]:
+         * multipliers running off to infinity on infeasible rows must not
+         * pass for converged). */
+        tol = fmax(1e-14, 2.2e-16 * sc * sqrt((double)nx));
+        noise = fmin(1e-9, fmax(1e-11, 2.2e-16 * scn * sqrt((double)nx)));
         double pgF = 0.0, pg0 = 0.0;
         for (int k = 0; k < c->nR; k++) {
             if (free_[k])
@@ -319,7 +356,7 @@ static int pn_solve(pn_ctx *c, int maxit, attsvm__out *o)
         if (fmax(pgF, pg0) < 0.5 * best) {
             best = fmax(pgF, pg0);
             stale = 0;
-        } else if (++stale >= 4 && best < 1e-11) {
+        } else if (++stale >= 4 && best <= noise) {
             rc = 0;
             break;
         }
@@ -397,7 +434,7 @@ static int pn_solve(pn_ctx *c, int maxit, attsvm__out *o)
         }
         o->newton_iterations++;
         if (!accepted) {
-            rc = pg < 1e-11 ? 0 : -1;
+            rc = pg <= noise ? 0 : -1;
             break;
         }
         if (proj) {
@@ -426,7 +463,7 @@ static int pn_solve(pn_ctx *c, int maxit, attsvm__out *o)
             break;
         }
         if (it + 1 == maxit)
-            rc = pn_pgnorm(c, c->mu, c->g) < 1e-11 ? 0 : -1;
+            rc = pn_pgnorm(c, c->mu, c->g) <= noise ? 0 : -1;
     }
     free(free_);
     return rc;
@@ -490,6 +527,175 @@ static void pn_start_p2(pn_ctx *c)
     free(G);
 }
 
+/* Large p: Newton on the primal-dual optimality conditions.
+ *
+ * For q near 1 the dual map x = sign(u)|u|^{q-1} resolves a small |x_j| only
+ * to ~ (eps ||u||)^{1/(p-1)} (p = 7: 1e-3 of max|x|), so the dual Newton
+ * stalls far from the optimum.  Here x itself is the variable: on the working
+ * rows S the conditions of min (1/p)||x||_p^p s.t. A_S x = 1 are
+ *     F(x, nu) = [ sign(x)|x/s|^{p-1} - A_S^T nu ;  A_S x - 1 ] = 0
+ * (the gradient divided by s^{p-1}, s = max|x| at the start: the multipliers
+ * lambda = s^{p-1} nu could overflow for large p, and the certificate's lower
+ * bound sum(lambda)/||A^T lambda||_q does not change when lambda is scaled).
+ * Newton steps solve the (nx + |S|) KKT system by LU, damped by backtracking
+ * on ||F||_2.  Rows whose nu turns negative leave S, violated rows outside S
+ * join it (row generation). */
+typedef struct {
+    const attsvm__prob *P;
+    double p, s;
+    int *S, nS;
+    char *inws;
+} pn_kkt_sys;
+
+/* F(x, nu) into F; returns ||F||_2.  *r1, *r2: max |F| of the two blocks,
+ * *gx: max |x/s|^{p-1} (the scale of the first block). */
+static double kkt_res(const pn_kkt_sys *K, const double *x, const double *nu, double *F,
+                      double *r1, double *r2, double *gx)
+{
+    const attsvm__prob *P = K->P;
+    const int nx = P->nx;
+    long double ss = 0.0L;
+    *r1 = *r2 = *gx = 0.0;
+    for (int j = 0; j < nx; j++) {
+        long double g = powl(fabsl((long double)x[j] / K->s), K->p - 1), v = x[j] < 0 ? -g : g;
+        *gx = fmax(*gx, (double)g);
+        for (int k = 0; k < K->nS; k++)
+            v -= (long double)nu[k] * P->A[(size_t)K->S[k] * nx + j];
+        F[j] = (double)v;
+        *r1 = fmax(*r1, fabs(F[j]));
+        ss += v * v;
+    }
+    for (int k = 0; k < K->nS; k++) {
+        const double *a = P->A + (size_t)K->S[k] * nx;
+        long double v = -1.0L;
+        for (int j = 0; j < nx; j++)
+            v += (long double)a[j] * x[j];
+        F[nx + k] = (double)v;
+        *r2 = fmax(*r2, fabs(F[nx + k]));
+        ss += v * v;
+    }
+    return (double)sqrtl(ss);
+}
+
+/* Solve stage p from x (nx) and nu (K->nS entries, room for m).  0 converged,
+ * -1 stalled. */
+static int pn_kkt(pn_kkt_sys *K, double *x, double *nu, attsvm__out *o)
+{
+    const attsvm__prob *P = K->P;
+    const int nx = P->nx, m = P->m;
+    const double p = K->p;
+    K->s = 0.0;
+    for (int j = 0; j < nx; j++)
+        K->s = fmax(K->s, fabs(x[j]));
+    if (!(K->s > 0.0) || !isfinite(K->s))
+        return -1;
+    int rc = -1;
+    size_t Mcap = 0;
+    double *M = NULL, *F = malloc(sizeof *F * (size_t)(nx + m)),
+           *dz = malloc(sizeof *dz * (size_t)(nx + m)), *x2 = malloc(sizeof *x2 * (size_t)nx),
+           *nu2 = malloc(sizeof *nu2 * (size_t)m), *ax = malloc(sizeof *ax * (size_t)m);
+    int *add = malloc(sizeof *add * (size_t)m);
+    int stuck = 0;
+    for (int it = 0; it < 400; it++) {
+        const int n = nx + K->nS;
+        double r1, r2, gx, res = kkt_res(K, x, nu, F, &r1, &r2, &gx);
+        /* Converged: F at the rounding level of its terms, or Newton can no
+         * longer reduce ||F|| and it is within 1e3 of that level. */
+        double sc1 = gx, sc2 = 1.0;
+        for (int j = 0; j < nx; j++) {
+            double t = 0.0;
+            for (int k = 0; k < K->nS; k++)
+                t += fabs(nu[k] * P->A[(size_t)K->S[k] * nx + j]);
+            sc1 = fmax(sc1, t);
+        }
+        for (int k = 0; k < K->nS; k++) {
+            double t = 0.0;
+            for (int j = 0; j < nx; j++)
+                t += fabs(P->A[(size_t)K->S[k] * nx + j] * x[j]);
+            sc2 = fmax(sc2, t);
+        }
+        const double lvl = fmax(r1 / sc1, r2 / sc2) / 2.2e-16;
+        if (lvl <= 8.0 || (stuck && lvl <= 8e3)) {
+            stuck = 0;
+            /* Stationary on S: negative multipliers leave, violated rows join. */
+            int t = 0;
+            for (int k = 0; k < K->nS; k++) {
+                if (nu[k] >= 0.0) {
+                    K->S[t] = K->S[k];
+                    nu[t++] = nu[k];
+                } else
+                    K->inws[K->S[k]] = 0;
+            }
+            if (t < K->nS) {
+                K->nS = t;
+                continue;
+            }
+            attsvm__rowdots(P, x, ax);
+            int k = attsvm__violated_rows(P, ax, K->inws, 1e-13, add);
+            if (k == 0) {
+                rc = 0;
+                break;
+            }
+            for (t = 0; t < k; t++) {
+                K->S[K->nS] = add[t];
+                nu[K->nS++] = 0.0;
+                K->inws[add[t]] = 1;
+            }
+            o->rounds++;
+            continue;
+        }
+        /* KKT matrix [diag((p-1)|x/s|^{p-2}/s), -A_S^T; A_S, 0]; a ridge of
+         * 1e-14 max(diag) where the curvature of interior x_j underflows. */
+        if ((size_t)n * n > Mcap) {
+            Mcap = (size_t)n * n;
+            free(M);
+            M = malloc(sizeof *M * Mcap);
+        }
+        memset(M, 0, sizeof *M * (size_t)n * n);
+        double dmax = 0.0;
+        for (int j = 0; j < nx; j++)
+            dmax = fmax(dmax, M[(size_t)j * n + j] = (p - 1) * pow(fabs(x[j]) / K->s, p - 2) / K->s);
+        for (int j = 0; j < nx; j++)
+            M[(size_t)j * n + j] += 1e-14 * dmax;
+        for (int k = 0; k < K->nS; k++)
+            for (int j = 0; j < nx; j++) {
+                double a = P->A[(size_t)K->S[k] * nx + j];
+                M[(size_t)j * n + nx + k] = -a;
+                M[(size_t)(nx + k) * n + j] = a;
+            }
+        for (int i = 0; i < n; i++)
+            F[i] = -F[i];
+        if (attsvm__lu_solve(n, M, F, dz, 0))
+            break;
+        o->newton_iterations++;
+        double t = 1.0, res2 = INFINITY;
+        for (int ls = 0; ls < 50; ls++, t *= 0.5) {
+            for (int j = 0; j < nx; j++)
+                x2[j] = x[j] + t * dz[j];
+            for (int k = 0; k < K->nS; k++)
+                nu2[k] = nu[k] + t * dz[nx + k];
+            if ((res2 = kkt_res(K, x2, nu2, F, &r1, &r2, &gx)) <= (1.0 - 1e-4 * t) * res)
+                break;
+        }
+        if (!(res2 < res)) {
+            if (stuck++)
+                break;
+            continue;
+        }
+        stuck = 0;
+        memcpy(x, x2, sizeof *x * (size_t)nx);
+        memcpy(nu, nu2, sizeof *nu * (size_t)K->nS);
+    }
+    free(M);
+    free(F);
+    free(dz);
+    free(x2);
+    free(nu2);
+    free(ax);
+    free(add);
+    return rc;
+}
+
 void attsvm__pnorm_solve(const attsvm__prob *P, attsvm__out *o)
 {
     const int m = P->m, nx = P->nx;
@@ -504,6 +710,7 @@ void attsvm__pnorm_solve(const attsvm__prob *P, attsvm__out *o)
     c.wt = malloc(sizeof *c.wt * (size_t)nx);
     c.sw = malloc(sizeof *c.sw * (size_t)nx);
     c.flip = calloc((size_t)nx, 1);
+    c.ul = malloc(sizeof *c.ul * (size_t)nx);
     c.flipmem = FLIP_MEMORY;
     int *add = malloc(sizeof *add * (size_t)m);
     double *ax = malloc(sizeof *ax * (size_t)m), *madd = malloc(sizeof *madd * (size_t)m);
@@ -576,80 +783,109 @@ void attsvm__pnorm_solve(const attsvm__prob *P, attsvm__out *o)
         free(lo.lam);
         free(lo.ws);
     }
-    /* Continuation in p for large p (q near 1: x = |u|^{q-1} is nearly flat
-     * and Newton from a cold start stalls): p_k = 4, 6, 9, ... then p, each
-     * stage warm-started from the previous multipliers and working set. */
-    double pk[32];
-    int nst = 0;
-    if (P->p > 6.0)
-        for (double t = 4.0; t < P->p / 1.2 && nst < 30; t *= 1.5)
-            pk[nst++] = t;
-    pk[nst++] = P->p;
+    /* The dual Newton at p, or for p > KKT_P at KKT_P, where it finds the
+     * working set; the primal-dual Newton (pn_kkt) then continues in p
+     * (x 1.5 per stage, each warm-started) up to p.  It is also the second
+     * opinion when the dual Newton stalls at p >= 2. */
     attsvm__prob Pk = *P;
-    for (int stg = 0; stg < nst; stg++) {
-        Pk.p = pk[stg];
-        Pk.q = attsvm__dual_exp(Pk.p);
-        c.P = &Pk;
-        memset(c.flip, 0, (size_t)nx);
-        pn_rescale(&c);
-        int done = 0;
-        for (int round = 0; round < P->s->max_rounds && !done; round++) {
-            o->rounds++;
-            int rc = pn_solve(&c, c.flipmem == FLIP_STICKY ? 2000 : 500, o);
-            if (rc < 0 && c.flipmem != FLIP_STICKY) {
-                /* Retry the round from a fresh start with the sticky bound. */
-                c.flipmem = FLIP_STICKY;
-                memset(c.flip, 0, (size_t)nx);
-                pn_start_p2(&c);
-                pn_rescale(&c);
-                round--;
-                continue;
-            }
-            if (rc == 1) {
-                c.P = P;
-                if (P->no_farkas) {
-                    o->status = ATTSVM_FAILED;
-                    snprintf(o->msg, sizeof o->msg, "Newton phase: multipliers diverge");
-                } else
-                    attsvm__farkas_or_fail(P, o, "Newton phase: multipliers diverge");
-                goto out;
-            }
-            if (rc < 0) {
-                /* A stall can also mean unbounded multipliers: ask the
-                 * feasibility LP before reporting a failure. */
-                char why[160];
-                snprintf(why, sizeof why, "Newton phase stalled on %d working rows (p = %g)",
-                         c.nR, Pk.p);
-                c.P = P;
-                if (P->no_farkas) {
-                    o->status = ATTSVM_FAILED;
-                    snprintf(o->msg, sizeof o->msg, "%s", why);
-                } else
-                    attsvm__farkas_or_fail(P, o, why);
-                goto out;
-            }
-            attsvm__rowdots(P, c.x, ax);
-            k = attsvm__violated_rows(P, ax, c.inws, 1e-13, add);
-            if (k > 0)
-                pn_add(&c, add, k, NULL);
-            else
-                done = 1;
+    Pk.p = fmin(P->p, KKT_P);
+    Pk.q = attsvm__dual_exp(Pk.p);
+    c.P = &Pk;
+    pn_rescale(&c);
+    int done = 0;
+    char why[160] = "";
+    for (int round = 0; round < P->s->max_rounds && !done && !why[0]; round++) {
+        o->rounds++;
+        int rc = pn_solve(&c, c.flipmem == FLIP_STICKY ? 2000 : 500, o);
+        if (rc < 0 && c.flipmem != FLIP_STICKY) {
+            /* Retry the round from a fresh start with the sticky bound. */
+            c.flipmem = FLIP_STICKY;
+            memset(c.flip, 0, (size_t)nx);
+            pn_start_p2(&c);
+            pn_rescale(&c);
+            round--;
+            continue;
         }
-        if (!done) {
-            o->status = ATTSVM_FAILED;
-            snprintf(o->msg, sizeof o->msg, "row generation did not converge in max_rounds = %d",
-                     P->s->max_rounds);
+        if (rc == 1) {
+            c.P = P;
+            if (P->no_farkas) {
+                o->status = ATTSVM_FAILED;
+                snprintf(o->msg, sizeof o->msg, "Newton phase: multipliers diverge");
+            } else
+                attsvm__farkas_or_fail(P, o, "Newton phase: multipliers diverge");
             goto out;
         }
+        if (rc < 0) {
+            snprintf(why, sizeof why, "Newton phase stalled on %d working rows (p = %g)", c.nR,
+                     Pk.p);
+            break;
+        }
+        attsvm__rowdots(P, c.x, ax);
+        k = attsvm__violated_rows(P, ax, c.inws, 1e-13, add);
+        if (k > 0)
+            pn_add(&c, add, k, NULL);
+        else
+            done = 1;
     }
     c.P = P;
-    memcpy(o->x, c.x, sizeof *o->x * (size_t)nx);
+    if (!done && !why[0]) {
+        o->status = ATTSVM_FAILED;
+        snprintf(o->msg, sizeof o->msg, "row generation did not converge in max_rounds = %d",
+                 P->s->max_rounds);
+        goto out;
+    }
     for (int r = 0; r < m; r++)
         o->lam[r] = 0.0;
-    for (int t = 0; t < c.nR; t++)
-        o->lam[c.R[t]] = c.mu[t];
-    o->working_rows = c.nR;
-    o->status = ATTSVM_OPTIMAL;
+    if (done && Pk.p == P->p) {
+        memcpy(o->x, c.x, sizeof *o->x * (size_t)nx);
+        for (int t = 0; t < c.nR; t++)
+            o->lam[c.R[t]] = c.mu[t];
+        o->working_rows = c.nR;
+        o->status = ATTSVM_OPTIMAL;
+        goto out;
+    }
+    if (P->p >= 2.0) {
+        /* Primal-dual stages from the dual's rows with mu > 0 and x(mu). */
+        pn_kkt_sys K = {P, 0.0, 0.0, malloc(sizeof(int) * (size_t)m), 0, calloc((size_t)m, 1)};
+        double *nu = calloc((size_t)m, sizeof *nu), *x = malloc(sizeof *x * (size_t)nx);
+        memcpy(x, c.x, sizeof *x * (size_t)nx);
+        for (int t = 0; t < c.nR; t++)
+            if (c.mu[t] > 0.0) {
+                K.inws[c.R[t]] = 1;
+                K.S[K.nS++] = c.R[t];
+            }
+        int rc = K.nS > 0 ? 0 : -1;
+        for (double pk = why[0] ? P->p : Pk.p * 1.5; rc == 0; pk *= 1.5) {
+            K.p = pk < P->p / 1.2 ? pk : P->p;
+            if ((rc = pn_kkt(&K, x, nu, o)) == 0 && K.p == P->p)
+                break;
+        }
+        if (rc == 0) {
+            memcpy(o->x, x, sizeof *x * (size_t)nx);
+            for (int t = 0; t < K.nS; t++)
+                o->lam[K.S[t]] = nu[t];
+            o->working_rows = K.nS;
+            o->status = ATTSVM_OPTIMAL;
+        } else {
+            char w2[160];
+            snprintf(w2, sizeof w2, "%s%sprimal-dual Newton stalled at p = %g", why,
+                     why[0] ? ", then " : "", K.p);
+            snprintf(why, sizeof why, "%s", w2);
+        }
+        free(K.S);
+        free(K.inws);
+        free(nu);
+        free(x);
+        if (rc == 0)
+            goto out;
+    }
+    /* A stall can also mean unbounded multipliers: ask the feasibility LP
+     * before reporting a failure. */
+    if (P->no_farkas) {
+        o->status = ATTSVM_FAILED;
+        snprintf(o->msg, sizeof o->msg, "%s", why);
+    } else
+        attsvm__farkas_or_fail(P, o, why);
 out:
     free(c.R);
     free(c.inws);
@@ -664,6 +900,7 @@ out:
     free(c.wt);
     free(c.sw);
     free(c.flip);
+    free(c.ul);
     free(c.G);
     free(c.H);
     free(c.d);
