@@ -24,9 +24,11 @@ double attsvm__dual_exp(double p)
 double attsvm__norm(const double *x, int n, double p)
 {
     double mx = 0.0;
-    for (int j = 0; j < n; j++)
-        mx = fmax(mx, fabs(x[j]));
-    if (isinf(p) || mx == 0.0)
+    for (int j = 0; j < n; j++) {
+        double a = fabs(x[j]);
+        mx = a > mx ? a : mx;
+    }
+    if (isinf(p) || mx == 0.0 || isnan(mx))
         return mx;
     long double s = 0.0L;
     if (p == 1.0) {
@@ -34,12 +36,20 @@ double attsvm__norm(const double *x, int n, double p)
             s += fabs(x[j]);
         return (double)s;
     }
-    if (p == 2.0) {
-        for (int j = 0; j < n; j++) {
-            long double t = x[j] / mx;
+    const double inv = 1.0 / mx;
+    if (p == 2.0 && isfinite(inv)) {
+        long double s1 = 0.0L;
+        int j = 0;
+        for (; j + 1 < n; j += 2) {
+            long double t0 = x[j] * inv, t1 = x[j + 1] * inv;
+            s += t0 * t0;
+            s1 += t1 * t1;
+        }
+        if (j < n) {
+            long double t = x[j] * inv;
             s += t * t;
         }
-        return mx * (double)sqrtl(s);
+        return mx * (double)sqrtl(s + s1);
     }
     for (int j = 0; j < n; j++)
         s += pow(fabs(x[j]) / mx, p);
@@ -48,12 +58,21 @@ double attsvm__norm(const double *x, int n, double p)
 
 void attsvm__rowdots(const attsvm__prob *P, const double *x, double *ax)
 {
+    /* Long double, four partial sums (the latency of one x87 sum, not the
+     * arithmetic, would bound a single chain). */
+    const int nx = P->nx, nx4 = nx & ~3;
     for (int r = 0; r < P->m; r++) {
-        const double *a = P->A + (size_t)r * P->nx;
-        long double s = 0.0L;
-        for (int j = 0; j < P->nx; j++)
-            s += (long double)a[j] * x[j];
-        ax[r] = (double)s;
+        const double *a = P->A + (size_t)r * nx;
+        long double s0 = 0.0L, s1 = 0.0L, s2 = 0.0L, s3 = 0.0L;
+        for (int j = 0; j < nx4; j += 4) {
+            s0 += (long double)a[j] * x[j];
+            s1 += (long double)a[j + 1] * x[j + 1];
+            s2 += (long double)a[j + 2] * x[j + 2];
+            s3 += (long double)a[j + 3] * x[j + 3];
+        }
+        for (int j = nx4; j < nx; j++)
+            s0 += (long double)a[j] * x[j];
+        ax[r] = (double)((s0 + s1) + (s2 + s3));
     }
 }
 

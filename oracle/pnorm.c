@@ -29,6 +29,13 @@
 
 #include "internal.h"
 
+/* fmax without the library call (GCC keeps fmax out of line at -O2): the
+ * larger of a and b, the other one if either is NaN. */
+static inline double dmax(double a, double b)
+{
+    return a > b || b != b ? a : b;
+}
+
 typedef struct {
     const attsvm__prob *P;
     int nR, capR;
@@ -70,35 +77,47 @@ static int pn_eval(const pn_ctx *c, const double *mu, double *u, double *x, doub
     const attsvm__prob *P = c->P;
     const int nx = P->nx;
     const double q = P->q;
-    /* u = A_R^T mu in long double: x = |u|^{q-1} multiplies the relative
-     * error of u by q - 1 (10 at p = 1.1), and g = A x - 1 inherits it. */
-    long double *ul = c->ul;
-    for (int j = 0; j < nx; j++)
-        ul[j] = 0.0L;
+    /* u = A_R^T mu, in long double for q > 2: x = |u|^{q-1} multiplies the
+     * relative error of u by q - 1 (10 at p = 1.1), and g = A x - 1
+     * inherits it. */
     long double smu = 0.0L, sq = 0.0L;
-    for (int k = 0; k < c->nR; k++) {
-        if (mu[k] == 0.0)
-            continue;
-        const double *a = P->A + (size_t)c->R[k] * nx;
-        const long double mk = mu[k];
-        smu += mk;
+    if (q > 2.0) {
+        long double *ul = c->ul;
         for (int j = 0; j < nx; j++)
-            ul[j] += mk * a[j];
+            ul[j] = 0.0L;
+        for (int k = 0; k < c->nR; k++) {
+            if (mu[k] == 0.0)
+                continue;
+            const double *a = P->A + (size_t)c->R[k] * nx;
+            const long double mk = mu[k];
+            smu += mk;
+            for (int j = 0; j < nx; j++)
+                ul[j] += mk * a[j];
+        }
+        for (int j = 0; j < nx; j++)
+            u[j] = (double)ul[j];
+    } else {
+        for (int j = 0; j < nx; j++)
+            u[j] = 0.0;
+        for (int k = 0; k < c->nR; k++) {
+            if (mu[k] == 0.0)
+                continue;
+            const double *a = P->A + (size_t)c->R[k] * nx;
+            smu += mu[k];
+            for (int j = 0; j < nx; j++)
+                u[j] += mu[k] * a[j];
+        }
     }
-    /* x and g from the long double u as well (g sums terms up to
-     * ~1e3 |g + 1| on ill-conditioned faces). */
     for (int j = 0; j < nx; j++) {
-        long double au = fabsl(ul[j]), ax = q == 2.0 ? au : powl(au, q - 1.0);
-        u[j] = (double)ul[j];
-        ul[j] = ul[j] < 0 ? -ax : ax;
-        x[j] = (double)ul[j];
-        sq += au * ax;
+        double au = fabs(u[j]), ax = q == 2.0 ? au : pow(au, q - 1.0);
+        x[j] = u[j] < 0 ? -ax : ax;
+        sq += (long double)au * ax;
     }
     for (int k = 0; k < c->nR; k++) {
         const double *a = P->A + (size_t)c->R[k] * nx;
         long double s = 0.0L;
         for (int j = 0; j < nx; j++)
-            s += a[j] * ul[j];
+            s += (long double)a[j] * x[j];
         g[k] = (double)(s - 1.0L);
     }
     *f = (double)(sq / q - smu);
@@ -110,7 +129,7 @@ static double pn_pgnorm(const pn_ctx *c, const double *mu, const double *g)
 {
     double r = 0.0;
     for (int k = 0; k < c->nR; k++)
-        r = fmax(r, fabs(mu[k] - fmax(0.0, mu[k] - g[k])));
+        r = dmax(r, fabs(mu[k] - dmax(0.0, mu[k] - g[k])));
     return r;
 }
 
@@ -124,7 +143,7 @@ static int pn_decrease(const pn_ctx *c, double f2, double lin, double pg)
 {
     if (f2 <= c->f + 1e-4 * lin)
         return 1;
-    const double noise = 1e-12 * fmax(1.0, fabs(c->f));
+    const double noise = 1e-12 * dmax(1.0, fabs(c->f));
     return (pg < 1e-6 || -lin < noise) && pn_pgnorm(c, c->mu2, c->g2) < pg;
 }
 
@@ -150,13 +169,13 @@ static void pn_weights(const pn_ctx *c)
     const double q = c->P->q;
     double umax = 0.0;
     for (int j = 0; j < nx; j++)
-        umax = fmax(umax, fabs(c->u[j]));
+        umax = dmax(umax, fabs(c->u[j]));
     for (int j = 0; j < nx; j++) {
         if (q == 2.0) {
             c->wt[j] = 1.0;
             continue;
         }
-        double au = fmax(fabs(c->u[j]), 1e-12 * umax);
+        double au = dmax(fabs(c->u[j]), 1e-12 * umax);
         double k = q < 2.0 && c->flip[j] ? 1.0 : q - 1.0;
         c->wt[j] = au > 0.0 ? k * pow(au, q - 2.0) : 0.0;
     }
@@ -267,15 +286,15 @@ static int pn_direction(pn_ctx *c, int nF)
     } else {
         gram_lower(nF, nx, B, c->H);
     }
-    double dmax = 0.0;
+    double hmax = 0.0;
     for (int a = 0; a < nF; a++)
-        dmax = fmax(dmax, c->H[(size_t)a * nF + a]);
+        hmax = dmax(hmax, c->H[(size_t)a * nF + a]);
     free(B);
     double *Hc = malloc(sizeof *Hc * ((size_t)nF * nF + 1));
     int ok = -1;
     static const double ridges[] = {0.0, 1e-14, 1e-12, 1e-10, 1e-8, 1e-6};
-    for (int t = 0; t < 6 && dmax > 0.0 && isfinite(dmax); t++) {
-        double ridge = ridges[t] * dmax;
+    for (int t = 0; t < 6 && hmax > 0.0 && isfinite(hmax); t++) {
+        double ridge = ridges[t] * hmax;
         memcpy(Hc, c->H, sizeof *Hc * (size_t)nF * nF);
         for (int a = 0; a < nF; a++) {
             Hc[(size_t)a * nF + a] += ridge;
@@ -286,6 +305,41 @@ static int pn_direction(pn_ctx *c, int nF)
     }
     free(Hc);
     return nF == 0 ? 0 : ok;
+}
+
+/* Rounding floors of the residual g_k = a_k.x(mu) - 1.  tol: the floor of
+ * evaluating g, eps sqrt(nx) max_k sum_j |a_kj x_j|.  noise: the floor that
+ * mu's own rounding allows: rounding mu moves u_j by ~eps sum_k |mu_k a_kj| =:
+ * eps U_j, hence x_j by (q-1) eps U_j / |u_j| relative, and g_k by eps times
+ * sum_j |a_kj x_j| (1 + (q-1) U_j / |u_j|); kept within [1e-11, 1e-9] so that
+ * multipliers running off to infinity on infeasible rows never pass for
+ * converged. */
+static void pn_floors(const pn_ctx *c, double *tol, double *noise)
+{
+    const int nx = c->P->nx;
+    double *U = c->wt; /* scratch: the Newton weights are recomputed after */
+    for (int j = 0; j < nx; j++)
+        U[j] = 0.0;
+    for (int k = 0; k < c->nR; k++) {
+        const double *a = c->P->A + (size_t)c->R[k] * nx;
+        for (int j = 0; j < nx && c->mu[k] != 0.0; j++)
+            U[j] += fabs(c->mu[k] * a[j]);
+    }
+    for (int j = 0; j < nx; j++)
+        U[j] = c->u[j] != 0.0 ? 1.0 + fabs(c->P->q - 1.0) * U[j] / fabs(c->u[j]) : 1.0;
+    double sc = 0.0, scn = 0.0;
+    for (int k = 0; k < c->nR; k++) {
+        const double *a = c->P->A + (size_t)c->R[k] * nx;
+        double s1 = 0.0, s2 = 0.0;
+        for (int j = 0; j < nx; j++) {
+            s1 += fabs(a[j] * c->x[j]);
+            s2 += fabs(a[j] * c->x[j]) * U[j];
+        }
+        sc = dmax(sc, s1);
+        scn = dmax(scn, s2);
+    }
+    *tol = dmax(1e-14, 2.2e-16 * sc * sqrt((double)nx));
+    *noise = fmin(1e-9, dmax(1e-11, 2.2e-16 * scn * sqrt((double)nx)));
 }
 
 /* Active-set Newton on the working set (a face method for the bound
@@ -309,58 +363,28 @@ static int pn_solve(pn_ctx *c, int maxit, attsvm__out *o)
         free_[k] = c->mu[k] > 0.0 || c->g[k] < 0.0;
     int rc = -1;
     for (int it = 0; it < maxit; it++) {
-        /* Rounding floor of g_k = a_k.x(mu) - 1 with mu stored in double:
-         * rounding mu moves u_j by ~eps sum_k |mu_k a_kj| =: eps U_j, hence
-         * x_j by (q-1) eps U_j / |u_j| relative, and g_k by eps times
-         * sum_j |a_kj x_j| (1 + (q-1) U_j / |u_j|). */
-        const int nx = c->P->nx;
-        for (int j = 0; j < nx; j++)
-            c->wt[j] = 0.0;
-        for (int k = 0; k < c->nR; k++) {
-            const double *a = c->P->A + (size_t)c->R[k] * nx;
-            for (int j = 0; j < nx && c->mu[k] != 0.0; j++)
-                c->wt[j] += fabs(c->mu[k] * a[j]);
-        }
-        for (int j = 0; j < nx; j++)
-            c->wt[j] = c->u[j] != 0.0 ? 1.0 + fabs(c->P->q - 1.0) * c->wt[j] / fabs(c->u[j]) : 1.0;
-        double sc = 0.0, scn = 0.0;
-        for (int k = 0; k < c->nR; k++) {
-            const double *a = c->P->A + (size_t)c->R[k] * nx;
-            double s1 = 0.0, s2 = 0.0;
-            for (int j = 0; j < nx; j++) {
-                s1 += fabs(a[j] * c->x[j]);
-                s2 += fabs(a[j] * c->x[j]) * c->wt[j];
-            }
-            sc = fmax(sc, s1);
-            scn = fmax(scn, s2);
-        }
-        /* Converged at tol (the floor of evaluating g); stagnation (no
-         * halving of the residual in 4 steps) counts as converged below
-         * noise (the floor mu's own rounding allows, within [1e-11, 1e-9]:
-         * multipliers running off to infinity on infeasible rows must not
-         * pass for converged). */
-        tol = fmax(1e-14, 2.2e-16 * sc * sqrt((double)nx));
-        noise = fmin(1e-9, fmax(1e-11, 2.2e-16 * scn * sqrt((double)nx)));
         double pgF = 0.0, pg0 = 0.0;
         for (int k = 0; k < c->nR; k++) {
             if (free_[k])
-                pgF = fmax(pgF, fabs(c->g[k]));
+                pgF = dmax(pgF, fabs(c->g[k]));
             else
-                pg0 = fmax(pg0, -c->g[k]);
+                pg0 = dmax(pg0, -c->g[k]);
         }
+        if (dmax(pgF, pg0) <= 1e-6)
+            pn_floors(c, &tol, &noise);
         if (pgF <= tol && pg0 <= tol) {
             rc = 0;
             break;
         }
-        /* Stagnation at the rounding level counts as converged. */
-        if (fmax(pgF, pg0) < 0.5 * best) {
-            best = fmax(pgF, pg0);
+        /* Stagnation (no halving in 4 steps) below noise counts as converged. */
+        if (dmax(pgF, pg0) < 0.5 * best) {
+            best = dmax(pgF, pg0);
             stale = 0;
         } else if (++stale >= 4 && best <= noise) {
             rc = 0;
             break;
         }
-        if (pg0 > tol && pgF <= fmax(tol, 0.1 * pg0)) {
+        if (pg0 > tol && pgF <= dmax(tol, 0.1 * pg0)) {
             for (int k = 0; k < c->nR; k++)
                 if (!free_[k] && c->g[k] < -tol)
                     free_[k] = 1;
@@ -399,7 +423,7 @@ static int pn_solve(pn_ctx *c, int maxit, attsvm__out *o)
         }
         double a = fmin(1.0, amax), f2 = 0.0;
         int accepted = 0, hit = amax <= 1.0, proj = 0;
-        double pg = fmax(pgF, pg0);
+        double pg = dmax(pgF, pg0);
         if (hit) {
             /* Projected full step (Bertsekas): every multiplier the step
              * drives below 0 stops at 0 at once, instead of one face change
@@ -409,7 +433,7 @@ static int pn_solve(pn_ctx *c, int maxit, attsvm__out *o)
             memcpy(c->mu2, c->mu, sizeof *c->mu2 * (size_t)c->nR);
             for (int b = 0; b < nF; b++) {
                 int k = c->F[b];
-                c->mu2[k] = fmax(0.0, c->mu[k] + c->d[b]);
+                c->mu2[k] = dmax(0.0, c->mu[k] + c->d[b]);
                 lin += c->g[k] * (c->mu2[k] - c->mu[k]);
             }
             if (lin < 0.0 && pn_eval(c, c->mu2, c->u2, c->x2, c->g2, &f2) == 0 &&
@@ -420,7 +444,7 @@ static int pn_solve(pn_ctx *c, int maxit, attsvm__out *o)
             memcpy(c->mu2, c->mu, sizeof *c->mu2 * (size_t)c->nR);
             for (int b = 0; b < nF; b++) {
                 int k = c->F[b];
-                c->mu2[k] = fmax(0.0, c->mu[k] + a * c->d[b]);
+                c->mu2[k] = dmax(0.0, c->mu[k] + a * c->d[b]);
             }
             if (hit && block >= 0)
                 c->mu2[c->F[block]] = 0.0;
@@ -458,7 +482,7 @@ static int pn_solve(pn_ctx *c, int maxit, attsvm__out *o)
         double smu = 0.0;
         for (int k = 0; k < c->nR; k++)
             smu += c->mu[k];
-        if (!isfinite(smu) || smu > 1e15 * fmax(mu0, 1e-300)) {
+        if (!isfinite(smu) || smu > 1e15 * dmax(mu0, 1e-300)) {
             rc = 1;
             break;
         }
@@ -493,7 +517,7 @@ static void pn_add(pn_ctx *c, const int *rows, int k, const double *mu)
     pn_grow(c, c->nR + k);
     for (int t = 0; t < k; t++) {
         c->R[c->nR] = rows[t];
-        c->mu[c->nR] = mu ? fmax(0.0, mu[t]) : 0.0;
+        c->mu[c->nR] = mu ? dmax(0.0, mu[t]) : 0.0;
         c->inws[rows[t]] = 1;
         c->nR++;
     }
@@ -520,7 +544,7 @@ static void pn_start_p2(pn_ctx *c)
             c->mu[k] = 1.0;
     int pos = 0;
     for (int k = 0; k < n; k++)
-        pos += (c->mu[k] = fmax(0.0, c->mu[k])) > 0.0;
+        pos += (c->mu[k] = dmax(0.0, c->mu[k])) > 0.0;
     if (!pos)
         for (int k = 0; k < n; k++)
             c->mu[k] = 1.0;
@@ -558,11 +582,11 @@ static double kkt_res(const pn_kkt_sys *K, const double *x, const double *nu, do
     *r1 = *r2 = *gx = 0.0;
     for (int j = 0; j < nx; j++) {
         long double g = powl(fabsl((long double)x[j] / K->s), K->p - 1), v = x[j] < 0 ? -g : g;
-        *gx = fmax(*gx, (double)g);
+        *gx = dmax(*gx, (double)g);
         for (int k = 0; k < K->nS; k++)
             v -= (long double)nu[k] * P->A[(size_t)K->S[k] * nx + j];
         F[j] = (double)v;
-        *r1 = fmax(*r1, fabs(F[j]));
+        *r1 = dmax(*r1, fabs(F[j]));
         ss += v * v;
     }
     for (int k = 0; k < K->nS; k++) {
@@ -571,7 +595,7 @@ static double kkt_res(const pn_kkt_sys *K, const double *x, const double *nu, do
         for (int j = 0; j < nx; j++)
             v += (long double)a[j] * x[j];
         F[nx + k] = (double)v;
-        *r2 = fmax(*r2, fabs(F[nx + k]));
+        *r2 = dmax(*r2, fabs(F[nx + k]));
         ss += v * v;
     }
     return (double)sqrtl(ss);
@@ -586,7 +610,7 @@ static int pn_kkt(pn_kkt_sys *K, double *x, double *nu, attsvm__out *o)
     const double p = K->p;
     K->s = 0.0;
     for (int j = 0; j < nx; j++)
-        K->s = fmax(K->s, fabs(x[j]));
+        K->s = dmax(K->s, fabs(x[j]));
     if (!(K->s > 0.0) || !isfinite(K->s))
         return -1;
     int rc = -1;
@@ -606,15 +630,15 @@ static int pn_kkt(pn_kkt_sys *K, double *x, double *nu, attsvm__out *o)
             double t = 0.0;
             for (int k = 0; k < K->nS; k++)
                 t += fabs(nu[k] * P->A[(size_t)K->S[k] * nx + j]);
-            sc1 = fmax(sc1, t);
+            sc1 = dmax(sc1, t);
         }
         for (int k = 0; k < K->nS; k++) {
             double t = 0.0;
             for (int j = 0; j < nx; j++)
                 t += fabs(P->A[(size_t)K->S[k] * nx + j] * x[j]);
-            sc2 = fmax(sc2, t);
+            sc2 = dmax(sc2, t);
         }
-        const double lvl = fmax(r1 / sc1, r2 / sc2) / 2.2e-16;
+        const double lvl = dmax(r1 / sc1, r2 / sc2) / 2.2e-16;
         if (lvl <= 8.0 || (stuck && lvl <= 8e3)) {
             stuck = 0;
             /* Stationary on S: negative multipliers leave, violated rows join. */
@@ -652,11 +676,11 @@ static int pn_kkt(pn_kkt_sys *K, double *x, double *nu, attsvm__out *o)
             M = malloc(sizeof *M * Mcap);
         }
         memset(M, 0, sizeof *M * (size_t)n * n);
-        double dmax = 0.0;
+        double hmax = 0.0;
         for (int j = 0; j < nx; j++)
-            dmax = fmax(dmax, M[(size_t)j * n + j] = (p - 1) * pow(fabs(x[j]) / K->s, p - 2) / K->s);
+            hmax = dmax(hmax, M[(size_t)j * n + j] = (p - 1) * pow(fabs(x[j]) / K->s, p - 2) / K->s);
         for (int j = 0; j < nx; j++)
-            M[(size_t)j * n + j] += 1e-14 * dmax;
+            M[(size_t)j * n + j] += 1e-14 * hmax;
         for (int k = 0; k < K->nS; k++)
             for (int j = 0; j < nx; j++) {
                 double a = P->A[(size_t)K->S[k] * nx + j];
@@ -729,7 +753,7 @@ void attsvm__pnorm_solve(const attsvm__prob *P, attsvm__out *o)
         pn_solve(&c, 30, o);
         double s = 0.0;
         for (int j = 0; j < nx; j++)
-            s = fmax(s, fabs(c.x[j]));
+            s = dmax(s, fabs(c.x[j]));
         if (!(s > 0.0) || !isfinite(s))
             s = 1.0;
         const double pmod = fmin(P->p, 4.0); /* model exponent (large p: first stage) */
