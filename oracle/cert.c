@@ -56,24 +56,27 @@ double attsvm__norm(const double *x, int n, double p)
     return mx * (double)powl(s, 1.0L / p);
 }
 
+long double attsvm__dotl(const double *a, const double *x, int n)
+{
+    /* Four partial sums: the latency of one x87 sum, not the arithmetic,
+     * would bound a single chain. */
+    const int n4 = n & ~3;
+    long double s0 = 0.0L, s1 = 0.0L, s2 = 0.0L, s3 = 0.0L;
+    for (int j = 0; j < n4; j += 4) {
+        s0 += (long double)a[j] * x[j];
+        s1 += (long double)a[j + 1] * x[j + 1];
+        s2 += (long double)a[j + 2] * x[j + 2];
+        s3 += (long double)a[j + 3] * x[j + 3];
+    }
+    for (int j = n4; j < n; j++)
+        s0 += (long double)a[j] * x[j];
+    return (s0 + s1) + (s2 + s3);
+}
+
 void attsvm__rowdots(const attsvm__prob *P, const double *x, double *ax)
 {
-    /* Long double, four partial sums (the latency of one x87 sum, not the
-     * arithmetic, would bound a single chain). */
-    const int nx = P->nx, nx4 = nx & ~3;
-    for (int r = 0; r < P->m; r++) {
-        const double *a = P->A + (size_t)r * nx;
-        long double s0 = 0.0L, s1 = 0.0L, s2 = 0.0L, s3 = 0.0L;
-        for (int j = 0; j < nx4; j += 4) {
-            s0 += (long double)a[j] * x[j];
-            s1 += (long double)a[j + 1] * x[j + 1];
-            s2 += (long double)a[j + 2] * x[j + 2];
-            s3 += (long double)a[j + 3] * x[j + 3];
-        }
-        for (int j = nx4; j < nx; j++)
-            s0 += (long double)a[j] * x[j];
-        ax[r] = (double)((s0 + s1) + (s2 + s3));
-    }
+    for (int r = 0; r < P->m; r++)
+        ax[r] = (double)attsvm__dotl(P->A + (size_t)r * P->nx, x, P->nx);
 }
 
 void attsvm__atlam(const attsvm__prob *P, const double *lam, double *u)

@@ -39,6 +39,8 @@ typedef struct {
 double attsvm__norm(const double *x, int n, double p);
 /** q = p / (p - 1) with q = inf for p = 1 and q = 1 for p = inf. */
 double attsvm__dual_exp(double p);
+/** a . x over n entries, accumulated in long double. */
+long double attsvm__dotl(const double *a, const double *x, int n);
 /** ax[r] = a_r . x for all m rows (long double accumulation). */
 void attsvm__rowdots(const attsvm__prob *P, const double *x, double *ax);
 /** u = A^T lam over all rows. */

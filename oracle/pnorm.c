@@ -113,13 +113,8 @@ static int pn_eval(const pn_ctx *c, const double *mu, double *u, double *x, doub
         x[j] = u[j] < 0 ? -ax : ax;
         sq += (long double)au * ax;
     }
-    for (int k = 0; k < c->nR; k++) {
-        const double *a = P->A + (size_t)c->R[k] * nx;
-        long double s = 0.0L;
-        for (int j = 0; j < nx; j++)
-            s += (long double)a[j] * x[j];
-        g[k] = (double)(s - 1.0L);
-    }
+    for (int k = 0; k < c->nR; k++)
+        g[k] = (double)(attsvm__dotl(P->A + (size_t)c->R[k] * nx, x, nx) - 1.0L);
     *f = (double)(sq / q - smu);
     return isfinite(*f) ? 0 : -1;
 }
@@ -248,15 +243,16 @@ static void pn_gram_update(pn_ctx *c)
         const double *ra = c->P->A + (size_t)c->R[a] * nx;
         for (int b = 0; b <= a; b++) {
             const double *rb = c->P->A + (size_t)c->R[b] * nx;
-            double s0 = 0, s1 = 0;
+            v2d s0 = {0, 0}, s1 = s0;
             int j = 0;
-            for (; j + 1 < nx; j += 2) {
-                s0 += ra[j] * rb[j];
-                s1 += ra[j + 1] * rb[j + 1];
+            for (; j + 3 < nx; j += 4) {
+                s0 += ld2(ra + j) * ld2(rb + j);
+                s1 += ld2(ra + j + 2) * ld2(rb + j + 2);
             }
-            if (j < nx)
-                s0 += ra[j] * rb[j];
-            c->G[(size_t)a * c->ldG + b] = c->G[(size_t)b * c->ldG + a] = s0 + s1;
+            double v = (s0[0] + s1[0]) + (s0[1] + s1[1]);
+            for (; j < nx; j++)
+                v += ra[j] * rb[j];
+            c->G[(size_t)a * c->ldG + b] = c->G[(size_t)b * c->ldG + a] = v;
         }
     }
     c->nG = c->nR;
