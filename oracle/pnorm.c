@@ -51,8 +51,14 @@ typedef struct {
     char *flip;         /* steps left on majorizing curvature after u_j changed sign (q < 2) */
     int flipmem;        /* FLIP_MEMORY, or FLIP_STICKY after a stall */
     double *G;          /* p = 2: Gram matrix of the working rows (ld ldG) */
+    double *Lc;         /* p = 2: Cholesky factor of G_FcFc + rhoc I (ld ldL) */
+    int *Fc, *posF;     /* its rows (working-row indices) and their positions (-1: not in) */
+    int nFc, ldL, nupd; /* nFc = 0: no factor cached; nupd: updates since the last refactor */
+    double rhoc;
     long double *ul;    /* nx accumulators of pn_eval */
-    int nG, ldG;
+    int ldG;
+    char *gh;           /* p = 2: G's row and column of this working row are computed */
+    int *gl, ngl, ngh;  /* the rows with gh = 1; gh is initialized up to ngh */
 } pn_ctx;
 
 static void pn_grow(pn_ctx *c, int cap)
@@ -227,21 +233,34 @@ static void gram_lower(int n, int nx, const double *B, double *H)
     }
 }
 
-/* Extend the cached Gram matrix G = A_R A_R^T to rows added since last time. */
-static void pn_gram_update(pn_ctx *c)
+/* Entries of the Gram matrix G = A_R A_R^T are computed for the rows that
+ * have been in a face (G[a][b] is valid when both a and b have been): rows
+ * that never leave 0 cost nothing. */
+static void pn_gram_face(pn_ctx *c, int nF)
 {
     const int nx = c->P->nx;
     if (c->ldG < c->capR) {
         double *G = malloc(sizeof *G * (size_t)c->capR * c->capR);
-        for (int a = 0; a < c->nG; a++)
-            memcpy(G + (size_t)a * c->capR, c->G + (size_t)a * c->ldG, sizeof *G * (size_t)c->nG);
+        for (int a = 0; a < c->ldG; a++)
+            memcpy(G + (size_t)a * c->capR, c->G + (size_t)a * c->ldG, sizeof *G * (size_t)c->ldG);
         free(c->G);
         c->G = G;
         c->ldG = c->capR;
+        c->gh = realloc(c->gh, (size_t)c->capR);
+        c->gl = realloc(c->gl, sizeof *c->gl * (size_t)c->capR);
     }
-    for (int a = c->nG; a < c->nR; a++) {
+    for (int k = c->ngh; k < c->nR; k++)
+        c->gh[k] = 0;
+    c->ngh = c->nR;
+    for (int f = 0; f < nF; f++) {
+        const int a = c->F[f];
+        if (c->gh[a])
+            continue;
+        c->gh[a] = 1;
+        c->gl[c->ngl++] = a;
         const double *ra = c->P->A + (size_t)c->R[a] * nx;
-        for (int b = 0; b <= a; b++) {
+        for (int t = 0; t < c->ngl; t++) {
+            const int b = c->gl[t];
             const double *rb = c->P->A + (size_t)c->R[b] * nx;
             v2d s0 = {0, 0}, s1 = s0;
             int j = 0;
@@ -255,7 +274,149 @@ static void pn_gram_update(pn_ctx *c)
             c->G[(size_t)a * c->ldG + b] = c->G[(size_t)b * c->ldG + a] = v;
         }
     }
-    c->nG = c->nR;
+}
+
+/* ---- p = 2: the face factor is updated, not recomputed.
+ *
+ * H_FF = G_FF does not depend on mu, and consecutive faces differ by a few
+ * rows, so the Cholesky factor of the last face is kept (in its own row
+ * order Fc) and brought to the new face by deleting rows (a rank-one update
+ * of the trailing block, Givens-like, stable) and appending rows (one
+ * forward solve): O(|F|^2) per change instead of O(|F|^3 / 3).  After 64
+ * changes, or when an appended row is numerically dependent, the face is
+ * factored afresh (pn_direction's ridge loop). */
+static void p2_cache_reserve(pn_ctx *c)
+{
+    if (c->ldL >= c->capR)
+        return;
+    double *L = malloc(sizeof *L * (size_t)c->capR * c->capR);
+    for (int r = 0; r < c->nFc; r++)
+        memcpy(L + (size_t)r * c->capR, c->Lc + (size_t)r * c->ldL, sizeof *L * (size_t)(r + 1));
+    free(c->Lc);
+    c->Lc = L;
+    c->ldL = c->capR;
+    c->Fc = realloc(c->Fc, sizeof *c->Fc * (size_t)c->capR);
+    free(c->posF);
+    c->posF = malloc(sizeof *c->posF * (size_t)c->capR);
+}
+
+/* Delete row/column i of the n x n factor L (ld): the rows below move up, and
+ * the trailing block absorbs the deleted column v: L33' L33'^T = L33 L33^T + v v^T. */
+static void chol_delete(double *L, int ld, int n, int i, double *v)
+{
+    for (int r = i + 1; r < n; r++) {
+        const double *src = L + (size_t)r * ld;
+        double *dst = L + (size_t)(r - 1) * ld;
+        v[r - 1] = src[i];
+        memmove(dst, src, sizeof *dst * (size_t)i);
+        memmove(dst + i, src + i + 1, sizeof *dst * (size_t)(r - i));
+    }
+    for (int k = i; k < n - 1; k++) {
+        double *lk = L + (size_t)k * ld;
+        const double a = lk[k], r = hypot(a, v[k]), cc = r / a, sn = v[k] / a;
+        lk[k] = r;
+        for (int m = k + 1; m < n - 1; m++) {
+            double *lm = L + (size_t)m * ld;
+            lm[k] = (lm[k] + sn * v[m]) / cc;
+            v[m] = cc * v[m] - sn * lm[k];
+        }
+    }
+}
+
+static void p2_cache_store(pn_ctx *c, int nF, const double *Hc, double rho)
+{
+    p2_cache_reserve(c);
+    for (int k = 0; k < c->nR; k++)
+        c->posF[k] = -1;
+    for (int a = 0; a < nF; a++) {
+        memcpy(c->Lc + (size_t)a * c->ldL, Hc + (size_t)a * nF, sizeof *Hc * (size_t)(a + 1));
+        c->Fc[a] = c->F[a];
+        c->posF[c->F[a]] = a;
+    }
+    c->nFc = nF;
+    c->rhoc = rho;
+    c->nupd = 0;
+}
+
+/* Bring the cached factor to the face F and solve for the direction: 0, or
+ * -1 (cache dropped: factor afresh). */
+static int p2_cache_direction(pn_ctx *c, int nF)
+{
+    if (c->nFc <= 0 || c->nupd >= 64)
+        return -1;
+    p2_cache_reserve(c);
+    for (int k = 0; k < c->nR; k++)
+        c->posF[k] = -1;
+    for (int i = 0; i < c->nFc; i++)
+        c->posF[c->Fc[i]] = i;
+    char *in = calloc((size_t)c->nR + 1, 1);
+    for (int a = 0; a < nF; a++)
+        in[c->F[a]] = 1;
+    int nrem = 0, nadd = 0;
+    for (int i = 0; i < c->nFc; i++)
+        nrem += !in[c->Fc[i]];
+    for (int a = 0; a < nF; a++)
+        nadd += c->posF[c->F[a]] < 0;
+    if (nrem + nadd > nF / 4 + 8) {
+        free(in);
+        return -1;
+    }
+    double *v = c->mu2 /* scratch of capR entries, free here */;
+    for (int i = c->nFc - 1; i >= 0; i--)
+        if (!in[c->Fc[i]]) {
+            chol_delete(c->Lc, c->ldL, c->nFc, i, v);
+            memmove(c->Fc + i, c->Fc + i + 1, sizeof *c->Fc * (size_t)(c->nFc - i - 1));
+            c->nFc--;
+        }
+    free(in);
+    for (int k = 0; k < c->nR; k++)
+        c->posF[k] = -1;
+    for (int i = 0; i < c->nFc; i++)
+        c->posF[c->Fc[i]] = i;
+    for (int a = 0; a < nF; a++) {
+        const int k = c->F[a];
+        if (c->posF[k] >= 0)
+            continue;
+        const int n = c->nFc;
+        double *l = c->Lc + (size_t)n * c->ldL, ll = 0.0;
+        for (int i = 0; i < n; i++) {
+            const double *li = c->Lc + (size_t)i * c->ldL;
+            double t = c->G[(size_t)c->Fc[i] * c->ldG + k];
+            for (int j = 0; j < i; j++)
+                t -= li[j] * l[j];
+            l[i] = t / li[i];
+            ll += l[i] * l[i];
+        }
+        const double gkk = c->G[(size_t)k * c->ldG + k] + c->rhoc, dd = gkk - ll;
+        if (!(dd > 1e-12 * gkk)) {
+            c->nFc = 0;
+            return -1;
+        }
+        l[n] = sqrt(dd);
+        c->Fc[n] = k;
+        c->posF[k] = n;
+        c->nFc++;
+    }
+    c->nupd += nrem + nadd;
+    /* L L^T y = -g in the cache's order, then d in F's order. */
+    const int n = c->nFc;
+    double *y = c->mu2;
+    for (int i = 0; i < n; i++) {
+        const double *li = c->Lc + (size_t)i * c->ldL;
+        double t = -c->g[c->Fc[i]];
+        for (int j = 0; j < i; j++)
+            t -= li[j] * y[j];
+        y[i] = t / li[i];
+    }
+    for (int i = n - 1; i >= 0; i--) {
+        const double *li = c->Lc + (size_t)i * c->ldL;
+        y[i] /= li[i];
+        for (int j = 0; j < i; j++)
+            y[j] -= li[j] * y[i];
+    }
+    for (int a = 0; a < nF; a++)
+        c->d[a] = y[c->posF[c->F[a]]];
+    return 0;
 }
 
 /* Newton step on the face F: H_FF d = -g_F, H = A_F diag(wt) A_F^T.  0 or -1. */
@@ -274,7 +435,9 @@ static int pn_direction(pn_ctx *c, int nF)
     }
     if (c->P->q == 2.0) {
         /* p = 2: H_FF is a block of the cached Gram matrix of the working rows. */
-        pn_gram_update(c);
+        pn_gram_face(c, nF);
+        if (nF == 0 || p2_cache_direction(c, nF) == 0)
+            return 0;
         for (int a = 0; a < nF; a++)
             for (int b = 0; b <= a; b++)
                 c->H[(size_t)a * nF + b] = c->H[(size_t)b * nF + a] =
@@ -296,8 +459,11 @@ static int pn_direction(pn_ctx *c, int nF)
             Hc[(size_t)a * nF + a] += ridge;
             c->d[a] = -c->g[c->F[a]];
         }
-        if ((ok = attsvm__chol_solve(nF, Hc, c->d)) == 0)
+        if ((ok = attsvm__chol_solve(nF, Hc, c->d)) == 0) {
+            if (c->P->q == 2.0)
+                p2_cache_store(c, nF, Hc, ridge);
             break;
+        }
     }
     free(Hc);
     return nF == 0 ? 0 : ok;
@@ -790,7 +956,6 @@ void attsvm__pnorm_solve(const attsvm__prob *P, attsvm__out *o)
         for (int t = 0; t < c.nR; t++)
             c.inws[c.R[t]] = 0;
         c.nR = 0;
-        c.nG = 0;
         for (int t = 0; t < lo.nws; t++)
             madd[t] = lo.lam[lo.ws[t]];
         pn_add(&c, lo.ws, lo.nws, madd);
@@ -922,6 +1087,11 @@ out:
     free(c.flip);
     free(c.ul);
     free(c.G);
+    free(c.gh);
+    free(c.gl);
+    free(c.Lc);
+    free(c.Fc);
+    free(c.posF);
     free(c.H);
     free(c.d);
     free(c.F);
