@@ -74,9 +74,11 @@ void attsvm__lp_inf(const attsvm__prob *P, attsvm__out *o);
  *  polish (the model LP) the working set stops growing after max_rounds. */
 void attsvm__lp_pwl(const attsvm__prob *P, int K, const double *bp, const double *slope,
                     int polish, int max_rounds, attsvm__out *o);
-/** The Farkas fallback: rerun the feasibility LP after another method reported
- *  trouble; o becomes INFEASIBLE (with certificate) or keeps why as FAILED. */
-void attsvm__farkas_or_fail(const attsvm__prob *P, attsvm__out *o, const char *why);
+/** The Farkas fallback: run the feasibility LP after another method reported
+ *  trouble; o becomes INFEASIBLE (with certificate), or FAILED with why (if
+ *  why is NULL, o is left as it was).  Returns 1 infeasible, 0 the rows are
+ *  feasible, -1 the LP failed. */
+int attsvm__farkas_or_fail(const attsvm__prob *P, attsvm__out *o, const char *why);
 
 /* ---- pnorm.c: 1 < p < inf */
 void attsvm__pnorm_solve(const attsvm__prob *P, attsvm__out *o);

@@ -770,28 +770,29 @@ void attsvm__lp_inf(const attsvm__prob *P, attsvm__out *o)
     lp_inf_run(P, o, P->s->exact, 1);
 }
 
-void attsvm__farkas_or_fail(const attsvm__prob *P, attsvm__out *o, const char *why)
+int attsvm__farkas_or_fail(const attsvm__prob *P, attsvm__out *o, const char *why)
 {
     attsvm__out f = {0};
     lp_inf_run(P, &f, 0, 0);
     o->lp_solves += f.lp_solves;
     o->lp_iterations += f.lp_iterations;
     o->rounds += f.rounds;
-    if (f.status == ATTSVM_INFEASIBLE) {
+    const int rc = f.status == ATTSVM_INFEASIBLE ? 1 : f.status == ATTSVM_OPTIMAL ? 0 : -1;
+    if (rc == 1) {
         o->status = ATTSVM_INFEASIBLE;
         free(o->lam);
         o->lam = f.lam;
         f.lam = NULL;
         snprintf(o->msg, sizeof o->msg, "%s", f.msg);
-    } else {
+    } else if (why) {
         o->status = ATTSVM_FAILED;
         snprintf(o->msg, sizeof o->msg, "%s%s", why,
-                 f.status == ATTSVM_OPTIMAL ? " (the feasibility LP finds the rows feasible)"
-                                            : "");
+                 rc == 0 ? " (the feasibility LP finds the rows feasible)" : "");
     }
     free(f.x);
     free(f.lam);
     free(f.ws);
+    return rc;
 }
 
 /* p = 1 (K = 1, slope 1): min sum(w+ + w-) s.t. A (w+ - w-) >= 1, w+-, >= 0.

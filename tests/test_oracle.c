@@ -599,6 +599,31 @@ Test(oracle_infeasible, contradictory_rows)
     }
 }
 
+Test(oracle_infeasible, many_tokens_in_few_dimensions)
+{
+    /* 40 unit tokens in 6 dimensions: the selected token lies in the convex
+     * hull of the others for some sample, so no W separates it.  Every p must
+     * answer INFEASIBLE with a Farkas vector, the Newton methods included
+     * (their dual is unbounded: the feasibility LP decides at the first sign
+     * of divergence or stall). */
+    inst I = make_inst(50, 40, 6, 21);
+    attsvm_data D = view(&I);
+    int m, nx;
+    double *A = attsvm_build_rows(&D, I.alpha, ATTSVM_TARGET_W, &m, &nx);
+    const double ps[] = {1.0, 1.1, 1.5, 2.0, 3.0, 8.0, INFINITY};
+    for (int k = 0; k < 7; k++) {
+        attsvm_settings s = sett(ps[k]);
+        attsvm_result r;
+        cr_assert_eq(attsvm_solve(&D, I.alpha, ATTSVM_TARGET_W, &s, &r), ATTSVM_INFEASIBLE,
+                     "p=%g: %s", ps[k], r.message);
+        cr_assert_null(r.x);
+        check_farkas(A, m, nx, &r);
+        attsvm_result_free(&r);
+    }
+    free(A);
+    free_inst(&I);
+}
+
 Test(oracle_failure, iteration_limit)
 {
     inst I = make_inst(6, 8, 10, 10);
