@@ -1,4 +1,4 @@
-/* pnorm.c - the l_p SVM for 1 < p < inf: GLPK identifies, Newton polishes.
+/* pnorm.c - the l_p SVM for 1 < p < inf: Newton methods, certified.
  *
  * Lagrange dual of min (1/p)||x||_p^p s.t. A x >= 1 (same minimizer as
  * min ||x||_p):
@@ -13,11 +13,14 @@
  * violates no other row it is optimal for the full problem; else the most
  * violated rows join R (row generation).
  *
- * GLPK's part (settings.lp_phase, p != 2): the working set and the starting
- * multipliers come from a linear program, the separable piecewise-linear
- * model of (1/p)||x||_p^p solved with row generation by the dual simplex
- * (lp.c).  Its optimal rows are the predicted active set and its row duals
- * approximate mu, so the Newton phase mostly just polishes.
+ * For p > KKT_P the dual only finds the working set (at p = KKT_P) and a
+ * primal-dual Newton method on x and the multipliers continues in p up to p
+ * (pn_kkt: the dual map cannot resolve small |x_j| when q is near 1).
+ *
+ * Optional GLPK phase (settings.lp_phase, off by default, p != 2): the
+ * working set and the starting multipliers come from a linear program, the
+ * separable piecewise-linear model of (1/p)||x||_p^p solved with row
+ * generation by the dual simplex (lp.c).
  *
  * Certificate: lambda = mu.  At the optimum sum(mu) = mu^T A x = u^T x =
  * ||u||_q^q and ||x||_p^p = ||u||_q^q, so UB = LB up to the Newton residual.
