@@ -46,11 +46,12 @@ static mdatt_status slurp(const char *path, size_t max, unsigned char **buf, siz
         unsigned want = cap - n > (1u << 30) ? (1u << 30) : (unsigned)(cap - n);
         int got = gzread(g, b + n, want);
         if (got < 0) {
-            int zerr;
-            const char *msg = gzerror(g, &zerr);
+            int zerr; /* gzerror's text lives in g: format it before gzclose */
+            mdatt_status st = mdatt__fail(err, MDATT_EFORMAT, "%s: corrupt gzip data: %s", path,
+                                          gzerror(g, &zerr));
             free(b);
             gzclose(g);
-            return mdatt__fail(err, MDATT_EFORMAT, "%s: corrupt gzip data: %s", path, msg);
+            return st;
         }
         if (got == 0)
             break;
@@ -59,9 +60,11 @@ static mdatt_status slurp(const char *path, size_t max, unsigned char **buf, siz
     int zerr;
     const char *msg = gzerror(g, &zerr);
     if (zerr != Z_OK) {
+        mdatt_status st =
+            mdatt__fail(err, MDATT_EFORMAT, "%s: corrupt or truncated gzip data: %s", path, msg);
         free(b);
         gzclose(g);
-        return mdatt__fail(err, MDATT_EFORMAT, "%s: corrupt or truncated gzip data: %s", path, msg);
+        return st;
     }
     gzclose(g);
     *buf = b;
