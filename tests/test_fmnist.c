@@ -241,7 +241,7 @@ Test(fmnist, cli_writes_an_instance_every_command_reads)
  * sufficient-decrease test compared values of the dual objective ~1e8 whose
  * last decreases, ~1e-10, lie below their rounding).  The answer must be
  * certified, and mdatt check recomputes the certificate from the instance. */
-Test(fmnist, oracle_certifies_on_real_tokens, .timeout = 400)
+Test(fmnist, oracle_certifies_on_real_tokens)
 {
     char path[600];
     snprintf(path, sizeof path, "%s/train-images-idx3-ubyte.gz", MDATT_FMNIST_DIR);
