@@ -12,7 +12,7 @@ static char *dir;
 static char err[MDATT_ERRLEN], cerr[4096];
 static void setup(void) { dir = tmpdir_new(); }
 static void teardown(void) { tmpdir_free(dir); }
-TestSuite(fmnist, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(fmnist, .init = setup, .fini = teardown, .timeout = 300);
 
 static void be32(unsigned char *p, uint32_t v)
 {
