@@ -551,7 +551,7 @@ static int write_index(const char *root, const char *command)
             fclose(pf);
         fprintf(f, "### [%s](%s.md)\n\n%s ([csv](%s.csv)).", perf[k], perf[k],
                 k == 0 ? "Trainer time per iteration at the paper size and a large size, "
-                         "against memory bandwidth"
+                         "against memory bandwidth, and one epoch of the real-data model"
                        : "Oracle time and certified gap per p and size, beside cvxopt",
                 perf[k]);
         if (secs >= 0)
