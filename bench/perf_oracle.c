@@ -392,7 +392,10 @@ int main(int argc, char **argv)
 #else
             "unknown",
 #endif
-            glp_version(), any_cv ? cvver : "absent (/usr/bin/python3 cannot import cvxopt); its columns are empty");
+            glp_version(),
+            any_cv   ? cvver
+            : use_cv ? "absent (/usr/bin/python3 cannot import cvxopt); its columns are empty"
+                     : "not run (--no-cvxopt); its columns are empty");
     fprintf(md, "Problem: min ||W||_p s.t. <A_it, W> >= 1 at the global token choice, on the "
                 "synthetic generator of bench/perf_oracle.c (seeded, unit-sphere data).  "
                 "attsvm ms: attsvm_solve with default settings, wall time, median; cpu ms: the process's CPU time "
