@@ -619,6 +619,56 @@ static double lpw_farkas_residual(const lpw *L)
     return den > 0 ? (double)(num / den) : INFINITY;
 }
 
+/* The certificate's relative gap at the polished vertex: UB = ||x||_p,
+ * LB = sum(lambda) / ||A_R^T lambda||_q. */
+static double lpw_gap(const lpw *L, double *x)
+{
+    const attsvm__prob *P = L->P;
+    const int nx = P->nx;
+    double *u = calloc((size_t)nx, sizeof *u), sl = 0.0;
+    for (int i = 0; i < L->nr; i++) {
+        if (!(L->lamr[i] > 0.0))
+            continue;
+        const double *a = P->A + (size_t)L->row[i] * nx;
+        sl += L->lamr[i];
+        for (int j = 0; j < nx; j++)
+            u[j] += L->lamr[i] * a[j];
+    }
+    lpw_x(L, x);
+    const double ub = attsvm__norm(x, nx, P->p), un = attsvm__norm(u, nx, P->q);
+    free(u);
+    return un > 0.0 && ub > 0.0 ? (ub - sl / un) / ub : INFINITY;
+}
+
+/* GLPK stops at a basis that is optimal within its tolerances (1e-7); on
+ * degenerate, badly scaled rows (real tokens) its polished vertex can then
+ * be off by ~1e-6 in the certificate.  Re-optimize from that basis with
+ * tolerances 1e-11, then, if still short, with glp_exact.  Returns 0 when
+ * the gap is within reach of gap_tol, -1 otherwise. */
+static int lpw_tighten(lpw *L, double *x)
+{
+    const double want = 0.1 * L->P->s->gap_tol;
+    if (lpw_gap(L, x) <= want)
+        return 0;
+    attsvm__out *o = L->o;
+    const attsvm_status st = o->status;
+    const int ec = o->exact_checked, eo = o->exact_optimal;
+    char msg[sizeof o->msg];
+    memcpy(msg, o->msg, sizeof msg);
+    L->parm.tol_bnd = L->parm.tol_dj = 1e-11;
+    int ok = lpw_run(L) == GLP_OPT && lpw_polish(L) == 0 && lpw_gap(L, x) <= want;
+    if (!ok) {
+        lpw_exact(L);
+        lpw_polish(L);
+        ok = lpw_gap(L, x) <= want;
+    }
+    o->status = st; /* a GLPK error here only means this remedy did not help */
+    memcpy(o->msg, msg, sizeof msg);
+    o->exact_checked = ec;
+    o->exact_optimal = eo;
+    return ok ? 0 : -1;
+}
+
 static void alloc_out(const attsvm__prob *P, attsvm__out *o)
 {
     if (!o->x)
@@ -701,7 +751,7 @@ static void lp_inf_run(const attsvm__prob *P, attsvm__out *o, int want_exact, in
     for (size_t k = 0; k < (size_t)m * nx; k++)
         amax = fmax(amax, fabs(P->A[k]));
     lpw_add_rows(&L, add, seed_p2 ? seed_rows_p2(P, add) : attsvm__seed_rows(P, add));
-    int done = 0, infeasible = 0;
+    int done = 0, infeasible = 0, tightened = 0;
     for (o->rounds = 0; o->rounds < P->s->max_rounds && !done; o->rounds++) {
         int st = lpw_run(&L);
         if (st < 0)
@@ -737,6 +787,12 @@ static void lp_inf_run(const attsvm__prob *P, attsvm__out *o, int want_exact, in
         lpw_x(&L, o->x);
         attsvm__rowdots(P, o->x, ax);
         int k = attsvm__violated_rows(P, ax, L.inws, 1e-13, add);
+        if (k == 0 && !tightened && lpw_gap(&L, o->x) > 0.1 * P->s->gap_tol) {
+            tightened = 1;
+            lpw_tighten(&L, o->x);
+            attsvm__rowdots(P, o->x, ax);
+            k = attsvm__violated_rows(P, ax, L.inws, 1e-13, add);
+        }
         if (k > 0)
             lpw_add_rows(&L, add, k);
         else
@@ -826,7 +882,7 @@ void attsvm__lp_pwl(const attsvm__prob *P, int K, const double *bp, const double
     int *add = malloc(sizeof *add * (size_t)m);
     double *ax = malloc(sizeof *ax * (size_t)m);
     lpw_add_rows(&L, add, polish ? seed_rows_p2(P, add) : attsvm__seed_rows(P, add));
-    int done = 0;
+    int done = 0, tightened = 0;
     for (o->rounds = 0; o->rounds < max_rounds && !done; o->rounds++) {
         int st = lpw_run(&L);
         if (st < 0)
@@ -866,6 +922,12 @@ void attsvm__lp_pwl(const attsvm__prob *P, int K, const double *bp, const double
         lpw_x(&L, o->x);
         attsvm__rowdots(P, o->x, ax);
         k = attsvm__violated_rows(P, ax, L.inws, 1e-13, add);
+        if (k == 0 && !tightened && lpw_gap(&L, o->x) > 0.1 * P->s->gap_tol) {
+            tightened = 1;
+            lpw_tighten(&L, o->x);
+            attsvm__rowdots(P, o->x, ax);
+            k = attsvm__violated_rows(P, ax, L.inws, 1e-13, add);
+        }
         if (k > 0)
             lpw_add_rows(&L, add, k);
         else

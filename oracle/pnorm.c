@@ -795,10 +795,11 @@ static int pn_kkt(pn_kkt_sys *K, double *x, double *nu, attsvm__out *o)
     double *M = NULL, *F = malloc(sizeof *F * (size_t)(nx + m)),
            *dz = malloc(sizeof *dz * (size_t)(nx + m)), *x2 = malloc(sizeof *x2 * (size_t)nx),
            *nu2 = malloc(sizeof *nu2 * (size_t)m), *ax = malloc(sizeof *ax * (size_t)m);
-    int *add = malloc(sizeof *add * (size_t)m);
+    int *add = malloc(sizeof *add * (size_t)m), *J = malloc(sizeof *J * (size_t)nx);
+    double *hj = malloc(sizeof *hj * (size_t)nx), *rhs = malloc(sizeof *rhs * (size_t)(nx + m)),
+           *sol = malloc(sizeof *sol * (size_t)(nx + m));
     int stuck = 0;
     for (int it = 0; it < 400; it++) {
-        const int n = nx + K->nS;
         double r1, r2, gx, res = kkt_res(K, x, nu, F, &r1, &r2, &gx);
         /* Converged: F at the rounding level of its terms, or Newton can no
          * longer reduce ||F|| and it is within 1e3 of that level. */
@@ -845,29 +846,63 @@ static int pn_kkt(pn_kkt_sys *K, double *x, double *nu, attsvm__out *o)
             o->rounds++;
             continue;
         }
-        /* KKT matrix [diag((p-1)|x/s|^{p-2}/s), -A_S^T; A_S, 0]; a ridge of
-         * 1e-14 max(diag) where the curvature of interior x_j underflows. */
+        /* KKT matrix [diag(h), -A_S^T; A_S, 0], h_j = (p-1)|x_j/s|^{p-2}/s,
+         * over the coordinates J that some working row touches.  A
+         * coordinate no row touches (a pixel that is 0 in every token) is
+         * decoupled: h_j dx_j = -F_j on its own (dx_j = 0 once x_j = 0). */
+        int nJ = 0;
+        double hmax = 0.0;
+        for (int j = 0; j < nx; j++) {
+            hj[j] = (p - 1) * pow(fabs(x[j]) / K->s, p - 2) / K->s;
+            hmax = dmax(hmax, hj[j]);
+            int touched = 0;
+            for (int k = 0; k < K->nS && !touched; k++)
+                touched = P->A[(size_t)K->S[k] * nx + j] != 0.0;
+            if (touched)
+                J[nJ++] = j;
+        }
+        const int n = nJ + K->nS;
         if ((size_t)n * n > Mcap) {
             Mcap = (size_t)n * n;
             free(M);
             M = malloc(sizeof *M * Mcap);
         }
-        memset(M, 0, sizeof *M * (size_t)n * n);
-        double hmax = 0.0;
-        for (int j = 0; j < nx; j++)
-            hmax = dmax(hmax, M[(size_t)j * n + j] = (p - 1) * pow(fabs(x[j]) / K->s, p - 2) / K->s);
-        for (int j = 0; j < nx; j++)
-            M[(size_t)j * n + j] += 1e-14 * hmax;
+        double amax = 0.0;
         for (int k = 0; k < K->nS; k++)
-            for (int j = 0; j < nx; j++) {
-                double a = P->A[(size_t)K->S[k] * nx + j];
-                M[(size_t)j * n + nx + k] = -a;
-                M[(size_t)(nx + k) * n + j] = a;
+            for (int a = 0; a < nJ; a++)
+                amax = dmax(amax, fabs(P->A[(size_t)K->S[k] * nx + J[a]]));
+        /* Coordinates whose curvature vanishes (x_j = 0 at p > 2) and
+         * dependent working rows (real tokens repeat) make the matrix
+         * singular: a ridge r max(h, |a|) on the first block and, after the
+         * first try, -r amax^2 / max(h) on the second (multipliers no longer
+         * unique), r growing from 1e-14 until LU succeeds. */
+        static const double regs[] = {1e-14, 1e-12, 1e-10, 1e-8, 1e-6};
+        int solved = 0;
+        for (int t = 0; t < 5 && !solved; t++) {
+            memset(M, 0, sizeof *M * (size_t)n * n);
+            for (int a = 0; a < nJ; a++) {
+                M[(size_t)a * n + a] = hj[J[a]] + regs[t] * dmax(hmax, amax);
+                rhs[a] = -F[J[a]];
+                for (int k = 0; k < K->nS; k++) {
+                    const double v = P->A[(size_t)K->S[k] * nx + J[a]];
+                    M[(size_t)a * n + nJ + k] = -v;
+                    M[(size_t)(nJ + k) * n + a] = v;
+                }
             }
-        for (int i = 0; i < n; i++)
-            F[i] = -F[i];
-        if (attsvm__lu_solve(n, M, F, dz, 0))
+            for (int k = 0; k < K->nS; k++) {
+                M[(size_t)(nJ + k) * n + nJ + k] = t ? -regs[t] * amax * amax / hmax : 0.0;
+                rhs[nJ + k] = -F[nx + k];
+            }
+            solved = attsvm__lu_solve(n, M, rhs, sol, 0) == 0;
+        }
+        if (!solved)
             break;
+        for (int j = 0; j < nx; j++)
+            dz[j] = hj[j] > 0.0 ? -F[j] / hj[j] : 0.0;
+        for (int a = 0; a < nJ; a++)
+            dz[J[a]] = sol[a];
+        for (int k = 0; k < K->nS; k++)
+            dz[nx + k] = sol[nJ + k];
         o->newton_iterations++;
         double t = 1.0, res2 = INFINITY;
         for (int ls = 0; ls < 50; ls++, t *= 0.5) {
@@ -894,6 +929,10 @@ static int pn_kkt(pn_kkt_sys *K, double *x, double *nu, attsvm__out *o)
     free(nu2);
     free(ax);
     free(add);
+    free(J);
+    free(hj);
+    free(rhs);
+    free(sol);
     return rc;
 }
 

@@ -272,6 +272,24 @@ Test(fmnist, oracle_certifies_on_real_tokens)
         double gap = strtod(g + strlen("\"gap_recomputed\":"), NULL);
         cr_assert(fabs(gap) <= 1e-10, "classes %s: recomputed gap %.3g", cs[k].classes, gap);
         free(chk);
+        /* Large p on the same tokens (the primal-dual Newton, on rows that
+         * repeat and pixels that are 0 in every token): certified, and
+         * between the p = inf value and nx^{1/p} times it (nx = 324). */
+        double v[2];
+        const char *pp[2] = {"8", "inf"};
+        for (int t = 0; t < 2; t++) {
+            cr_assert_eq(run_mdatt(dir, cerr, sizeof cerr,
+                                   "svm r.json --p %s --alpha-from rm.json -o rp.json", pp[t]),
+                         0, "classes %s, p = %s: %s", cs[k].classes, pp[t], cerr);
+            snprintf(path, sizeof path, "%s/rp.json", dir);
+            char *sv = read_text(path);
+            const char *o = sv ? strstr(sv, "\"objective\":") : NULL;
+            cr_assert(o, "%s", sv ? sv : "(none)");
+            v[t] = strtod(o + strlen("\"objective\":"), NULL);
+            free(sv);
+        }
+        cr_assert(v[1] <= v[0] * (1 + 1e-12) && v[0] <= pow(324.0, 1.0 / 8) * v[1] * (1 + 1e-12),
+                  "classes %s: p = 8 %.17g, p = inf %.17g", cs[k].classes, v[0], v[1]);
     }
 }
 
