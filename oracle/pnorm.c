@@ -799,7 +799,7 @@ static int pn_kkt(pn_kkt_sys *K, double *x, double *nu, attsvm__out *o)
     double *hj = malloc(sizeof *hj * (size_t)nx), *rhs = malloc(sizeof *rhs * (size_t)(nx + m)),
            *sol = malloc(sizeof *sol * (size_t)(nx + m));
     int stuck = 0;
-    for (int it = 0; it < 400; it++) {
+    for (int it = 0; it < 150; it++) { /* converged stages take 5-30 */
         double r1, r2, gx, res = kkt_res(K, x, nu, F, &r1, &r2, &gx);
         /* Converged: F at the rounding level of its terms, or Newton can no
          * longer reduce ||F|| and it is within 1e3 of that level. */
@@ -819,10 +819,16 @@ static int pn_kkt(pn_kkt_sys *K, double *x, double *nu, attsvm__out *o)
         const double lvl = dmax(r1 / sc1, r2 / sc2) / 2.2e-16;
         if (lvl <= 8.0 || (stuck && lvl <= 8e3)) {
             stuck = 0;
-            /* Stationary on S: negative multipliers leave, violated rows join. */
+            /* Stationary on S: negative multipliers leave (all at once, but
+             * only beyond rounding, 1e-12 of the largest: rows dropped for a
+             * -1e-18 come back violated by 1e-13 and cycle), violated rows
+             * join. */
+            double numax = 0.0;
+            for (int k = 0; k < K->nS; k++)
+                numax = dmax(numax, nu[k]);
             int t = 0;
             for (int k = 0; k < K->nS; k++) {
-                if (nu[k] >= 0.0) {
+                if (nu[k] >= -1e-12 * numax) {
                     K->S[t] = K->S[k];
                     nu[t++] = nu[k];
                 } else
