@@ -621,19 +621,15 @@ static double lpw_farkas_residual(const lpw *L)
 
 /* The certificate's relative gap at the polished vertex: UB = ||x||_p,
  * LB = sum(lambda) / ||A_R^T lambda||_q. */
-static double lpw_gap(const lpw *L, double *x)
+static double lpw_gap(lpw *L, double *x)
 {
     const attsvm__prob *P = L->P;
     const int nx = P->nx;
-    double *u = calloc((size_t)nx, sizeof *u), sl = 0.0;
-    for (int i = 0; i < L->nr; i++) {
-        if (!(L->lamr[i] > 0.0))
-            continue;
-        const double *a = P->A + (size_t)L->row[i] * nx;
-        sl += L->lamr[i];
-        for (int j = 0; j < nx; j++)
-            u[j] += L->lamr[i] * a[j];
-    }
+    double *u = malloc(sizeof *u * (size_t)nx), sl = 0.0;
+    lpw_export_lam(L); /* the working rows' multipliers into o->lam (rewritten at the end) */
+    attsvm__atlam(P, L->o->lam, u);
+    for (int i = 0; i < L->nr; i++)
+        sl += L->lamr[i] > 0.0 ? L->lamr[i] : 0.0;
     lpw_x(L, x);
     const double ub = attsvm__norm(x, nx, P->p), un = attsvm__norm(u, nx, P->q);
     free(u);

@@ -62,6 +62,18 @@ static size_t make_idx(int n, int rows, int cols, unsigned char **img, unsigned 
     return il;
 }
 
+/* Whether Debian's dataset-fashion-mnist is installed; if not, say which
+ * test part is skipped. */
+static int fmnist_installed(const char *what)
+{
+    char p[600];
+    snprintf(p, sizeof p, "%s/train-images-idx3-ubyte.gz", MDATT_FMNIST_DIR);
+    if (file_exists(p))
+        return 1;
+    cr_log_info("Fashion-MNIST not installed: %s skipped", what);
+    return 0;
+}
+
 Test(fmnist, reads_gzipped_and_plain_idx)
 {
     unsigned char *img, *lab;
@@ -218,11 +230,8 @@ Test(fmnist, cli_writes_an_instance_every_command_reads)
     cr_assert_eq(run_mdatt(dir, cerr, sizeof cerr, "fmnist --classes 3 -o x.json"), 2);
     cr_assert(strstr(cerr, "--classes"), "%s", cerr);
     char path[600];
-    snprintf(path, sizeof path, "%s/t10k-images-idx3-ubyte.gz", MDATT_FMNIST_DIR);
-    if (!file_exists(path)) {
-        cr_log_info("Fashion-MNIST not installed: CLI run on real data skipped");
+    if (!fmnist_installed("CLI run on real data"))
         return;
-    }
     cr_assert_eq(run_mdatt(dir, cerr, sizeof cerr, "fmnist --classes 0,1 --n 40 --split test -o x.json"),
                  0, "%s", cerr);
     snprintf(path, sizeof path, "%s/x.json", dir);
@@ -244,11 +253,8 @@ Test(fmnist, cli_writes_an_instance_every_command_reads)
 Test(fmnist, oracle_certifies_on_real_tokens)
 {
     char path[600];
-    snprintf(path, sizeof path, "%s/train-images-idx3-ubyte.gz", MDATT_FMNIST_DIR);
-    if (!file_exists(path)) {
-        cr_log_info("Fashion-MNIST not installed: oracle on real tokens skipped");
+    if (!fmnist_installed("oracle on real tokens"))
         return;
-    }
     static const struct {
         const char *classes, *p, *lr;
     } cs[] = {{"6,2", "3", "100000"}, {"0,1", "1.1", "0.0025118864315095825"}};
@@ -299,11 +305,8 @@ Test(fmnist, oracle_certifies_on_real_tokens)
 Test(fmnist, realdata_bench_excludes_diverged_steps)
 {
     char path[600];
-    snprintf(path, sizeof path, "%s/t10k-images-idx3-ubyte.gz", MDATT_FMNIST_DIR);
-    if (!file_exists(path)) {
-        cr_log_info("Fashion-MNIST not installed: realdata bench skipped");
+    if (!fmnist_installed("realdata bench"))
         return;
-    }
     snprintf(path, sizeof path, "%s/rd.json", dir);
     write_text(path, "{\"experiment\": \"realdata\", \"d\": 8, \"batch\": 50, \"epochs\": 1,"
                " \"seeds\": {\"from\": 1, \"to\": 2},"
