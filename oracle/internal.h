@@ -56,6 +56,10 @@ void attsvm__finish(const attsvm__prob *P, attsvm__out *o, attsvm_result *r);
 int attsvm__lu_solve(int n, const double *M, const double *b, double *y, int trans);
 /** Cholesky solve of the SPD matrix H (n x n, overwritten): 0 or -1. */
 int attsvm__chol_solve(int n, double *H, double *b);
+/** Its two halves: factor H in place (lower triangle L, L L^T = H; 0 or -1)
+ *  and solve L L^T y = b in place with that factor. */
+int attsvm__chol_factor(int n, double *H);
+void attsvm__chol_subst(int n, const double *L, double *b);
 /** Initial working set: per block the row of smallest ||a_r||_q (or the k
  *  smallest rows without blocks).  Returns the count written into rows. */
 int attsvm__seed_rows(const attsvm__prob *P, int *rows);

@@ -197,7 +197,7 @@ static void dot2x(const double *a, const double *b, const double *x, int n, doub
 
 /* Left-looking Cholesky, two columns at a time: each later row is read once
  * for both (the factorization streams the matrix; this halves the traffic). */
-int attsvm__chol_solve(int n, double *H, double *b)
+int attsvm__chol_factor(int n, double *H)
 {
     int j = 0;
     for (; j + 1 < n; j += 2) {
@@ -231,18 +231,30 @@ int attsvm__chol_solve(int n, double *H, double *b)
             hi[j] = (hi[j] - dot8(hi, hj, j)) / l;
         }
     }
+    return 0;
+}
+
+void attsvm__chol_subst(int n, const double *L, double *b)
+{
     for (int i = 0; i < n; i++) {
         double s = b[i];
         for (int k = 0; k < i; k++)
-            s -= H[(size_t)i * n + k] * b[k];
-        b[i] = s / H[(size_t)i * n + i];
+            s -= L[(size_t)i * n + k] * b[k];
+        b[i] = s / L[(size_t)i * n + i];
     }
     for (int i = n - 1; i >= 0; i--) {
         double s = b[i];
         for (int k = i + 1; k < n; k++)
-            s -= H[(size_t)k * n + i] * b[k];
-        b[i] = s / H[(size_t)i * n + i];
+            s -= L[(size_t)k * n + i] * b[k];
+        b[i] = s / L[(size_t)i * n + i];
     }
+}
+
+int attsvm__chol_solve(int n, double *H, double *b)
+{
+    if (attsvm__chol_factor(n, H))
+        return -1;
+    attsvm__chol_subst(n, H, b);
     return 0;
 }
 
@@ -718,8 +730,11 @@ static int seed_rows_p2(const attsvm__prob *P, int *rows)
  * ||x||_inf = 1/gamma.  Its dual is min ||A^T lambda||_1 over the simplex
  * sum(lambda) = 1, so the polished lambda is the certificate's multiplier
  * (LB = 1 / ||A^T lambda||_1), and gamma* = 0 exactly when the rows admit a
- * Farkas vector (A^T lambda = 0). */
-static void lp_inf_run(const attsvm__prob *P, attsvm__out *o, int want_exact, int seed_p2)
+ * Farkas vector (A^T lambda = 0).  answer = 1: the p = inf answer (rows seeded
+ * from the p = 2 support, a short certificate tightened); 0: the feasibility
+ * test only, where gamma > 0 or a Farkas vector is all that is asked (the
+ * tightening's glp_exact can take minutes on dense rows). */
+static void lp_inf_run(const attsvm__prob *P, attsvm__out *o, int want_exact, int answer)
 {
     const int m = P->m, nx = P->nx;
     lpw L;
@@ -746,7 +761,7 @@ static void lp_inf_run(const attsvm__prob *P, attsvm__out *o, int want_exact, in
     double amax = 0.0;
     for (size_t k = 0; k < (size_t)m * nx; k++)
         amax = fmax(amax, fabs(P->A[k]));
-    lpw_add_rows(&L, add, seed_p2 ? seed_rows_p2(P, add) : attsvm__seed_rows(P, add));
+    lpw_add_rows(&L, add, answer ? seed_rows_p2(P, add) : attsvm__seed_rows(P, add));
     int done = 0, infeasible = 0, tightened = 0;
     for (o->rounds = 0; o->rounds < P->s->max_rounds && !done; o->rounds++) {
         int st = lpw_run(&L);
@@ -783,7 +798,7 @@ static void lp_inf_run(const attsvm__prob *P, attsvm__out *o, int want_exact, in
         lpw_x(&L, o->x);
         attsvm__rowdots(P, o->x, ax);
         int k = attsvm__violated_rows(P, ax, L.inws, 1e-13, add);
-        if (k == 0 && !tightened && lpw_gap(&L, o->x) > 0.1 * P->s->gap_tol) {
+        if (k == 0 && answer && !tightened && lpw_gap(&L, o->x) > 0.1 * P->s->gap_tol) {
             tightened = 1;
             lpw_tighten(&L, o->x);
             attsvm__rowdots(P, o->x, ax);

@@ -165,6 +165,9 @@ enum { FLIP_MEMORY = 3, FLIP_STICKY = 120 };
  * 2e-13 at p = 4, 9e-11 at p = 4.5) and time (0.3 s at p = 4, 8 s at p = 5),
  * while the primal-dual Newton takes ~1 s for any p in 4.5 .. 8. */
 #define KKT_P 4.0
+/* pn_kkt's steps per continuation stage before the interior-point method
+ * takes over (a stage whose active set is right converges in a few). */
+#define KKT_STEPS 15
 
 /* Newton weights wt_j = (q-1)|u_j|^{q-2}, floored where q < 2 lets them blow
  * up at u_j = 0.  For q < 2 the map u -> |u|^{q-1} is concave, Newton
@@ -746,6 +749,7 @@ typedef struct {
     double p, s;
     int *S, nS;
     char *inws;
+    int maxit;          /* Newton steps allowed */
 } pn_kkt_sys;
 
 /* F(x, nu) into F; returns ||F||_2.  *r1, *r2: max |F| of the two blocks,
@@ -799,7 +803,7 @@ static int pn_kkt(pn_kkt_sys *K, double *x, double *nu, attsvm__out *o)
     double *hj = malloc(sizeof *hj * (size_t)nx), *rhs = malloc(sizeof *rhs * (size_t)(nx + m)),
            *sol = malloc(sizeof *sol * (size_t)(nx + m));
     int stuck = 0;
-    for (int it = 0; it < 150; it++) { /* converged stages take 5-30 */
+    for (int it = 0; it < K->maxit; it++) {
         double r1, r2, gx, res = kkt_res(K, x, nu, F, &r1, &r2, &gx);
         /* Converged: F at the rounding level of its terms, or Newton can no
          * longer reduce ||F|| and it is within 1e3 of that level. */
@@ -940,6 +944,338 @@ static int pn_kkt(pn_kkt_sys *K, double *x, double *nu, attsvm__out *o)
     free(rhs);
     free(sol);
     return rc;
+}
+
+/* A stage's starting point (x, the working rows and their multipliers),
+ * kept to rerun the stage. */
+typedef struct {
+    double *x, *nu;
+    int *S, nS;
+} kkt_state;
+
+static void kkt_save(const pn_kkt_sys *K, const double *x, const double *nu, kkt_state *b)
+{
+    memcpy(b->x, x, sizeof *x * (size_t)K->P->nx);
+    memcpy(b->nu, nu, sizeof *nu * (size_t)K->nS);
+    memcpy(b->S, K->S, sizeof *K->S * (size_t)K->nS);
+    b->nS = K->nS;
+}
+
+static void kkt_restore(pn_kkt_sys *K, double *x, double *nu, const kkt_state *b)
+{
+    memset(K->inws, 0, (size_t)K->P->m);
+    for (int t = 0; t < b->nS; t++)
+        K->inws[K->S[t] = b->S[t]] = 1;
+    K->nS = b->nS;
+    memcpy(x, b->x, sizeof *x * (size_t)K->P->nx);
+    memcpy(nu, b->nu, sizeof *nu * (size_t)b->nS);
+}
+
+/* Large p, when the active set of pn_kkt does not settle.  pn_kkt holds
+ * every working row at equality and drops the rows whose multiplier turns
+ * negative; on real tokens rows then join and leave by the dozen per round
+ * and a stage runs out of steps.  A primal-dual interior-point method on
+ * the working rows W needs no such guess:
+ *     grad f(x) - A_W^T nu = 0,   A_W x - 1 - s = 0,   nu o s = tau,   nu, s > 0
+ * (f and its scaling as in pn_kkt), Mehrotra's predictor-corrector, the
+ * Newton system reduced to x: (H + A_W^T diag(nu/s) A_W) dx = rhs, SPD, by
+ * Cholesky; steps stay inside nu, s > 0 and decrease the residual norm.
+ * Rows violated at its end join W.  It returns the active rows (nu_k > s_k,
+ * nu scaled by its largest) with their multipliers in K->S / nu, for
+ * pn_kkt to polish: 0 converged, -1 not. */
+/* ||F_tau||_2 of the interior-point system at (x, nu, s); g and rd scratch. */
+static double ipm_res(const pn_kkt_sys *K, int nW, const double *x, const double *nu,
+                      const double *s, double tau, double *rd)
+{
+    const attsvm__prob *P = K->P;
+    const int nx = P->nx;
+    long double ss = 0.0L;
+    for (int j = 0; j < nx; j++) {
+        const double g = pow(fabs(x[j]) / K->s, K->p - 1);
+        rd[j] = x[j] < 0 ? -g : g;
+    }
+    for (int k = 0; k < nW; k++) {
+        const double *a = P->A + (size_t)K->S[k] * nx;
+        for (int j = 0; j < nx; j++)
+            rd[j] -= nu[k] * a[j];
+        const long double rp = attsvm__dotl(a, x, nx) - 1.0L - s[k], rc = (long double)nu[k] * s[k] - tau;
+        ss += rp * rp + rc * rc;
+    }
+    for (int j = 0; j < nx; j++)
+        ss += (long double)rd[j] * rd[j];
+    return (double)sqrtl(ss);
+}
+
+static int pn_ipm(pn_kkt_sys *K, double *x, double *nu, attsvm__out *o)
+{
+    const attsvm__prob *P = K->P;
+    const int nx = P->nx, m = P->m;
+    const double p = K->p;
+    K->s = 0.0;
+    for (int j = 0; j < nx; j++)
+        K->s = dmax(K->s, fabs(x[j]));
+    if (!(K->s > 0.0) || !isfinite(K->s) || K->nS == 0)
+        return -1;
+    double *s = malloc(sizeof *s * (size_t)m), *ax = malloc(sizeof *ax * (size_t)m),
+           *rd = malloc(sizeof *rd * (size_t)nx), *rp = malloc(sizeof *rp * (size_t)m),
+           *rc = malloc(sizeof *rc * (size_t)m), *h = malloc(sizeof *h * (size_t)nx),
+           *dx = malloc(sizeof *dx * (size_t)nx), *ds = malloc(sizeof *ds * (size_t)m),
+           *dn = malloc(sizeof *dn * (size_t)m), *x2 = malloc(sizeof *x2 * (size_t)nx),
+           *nu2 = malloc(sizeof *nu2 * (size_t)m), *s2 = malloc(sizeof *s2 * (size_t)m),
+           *rhs = malloc(sizeof *rhs * (size_t)nx), *h2 = malloc(sizeof *h2 * (size_t)nx),
+           *dsc = malloc(sizeof *dsc * (size_t)nx),
+           *Bt = NULL, *M = NULL, *Mf = NULL;
+    int *J = malloc(sizeof *J * (size_t)nx), *add = malloc(sizeof *add * (size_t)m);
+    char *touched = malloc((size_t)nx);
+    int rc_out = -1, nJ = 0, nW = K->nS;
+    size_t capB = 0;
+    double numax = 0.0;
+    for (int k = 0; k < nW; k++)
+        numax = dmax(numax, nu[k]);
+    if (!(numax > 0.0))
+        numax = 1.0;
+    attsvm__rowdots(P, x, ax);
+    int k0 = attsvm__violated_rows(P, ax, K->inws, 1e-13, add);
+    for (int t = 0; t < k0; t++) {
+        K->S[nW] = add[t];
+        nu[nW++] = 0.0;
+        K->inws[add[t]] = 1;
+    }
+    /* Start: multipliers by least squares, grad f(x) ~ A_W^T nu (the ones
+     * handed in belong to another p), slacks from the rows' values, both
+     * kept 1e-3 (relative) from 0. */
+    {
+        double *AW = malloc(sizeof *AW * (size_t)nW * nx), *G = malloc(sizeof *G * (size_t)nW * nW);
+        for (int k = 0; k < nW; k++)
+            memcpy(AW + (size_t)k * nx, P->A + (size_t)K->S[k] * nx, sizeof *AW * (size_t)nx);
+        gram_lower(nW, nx, AW, G);
+        double gd = 0.0;
+        for (int k = 0; k < nW; k++)
+            gd = dmax(gd, G[(size_t)k * nW + k]);
+        for (int k = 0; k < nW; k++)
+            G[(size_t)k * nW + k] += 1e-10 * gd;
+        for (int j = 0; j < nx; j++) {
+            const double g = pow(fabs(x[j]) / K->s, p - 1);
+            rd[j] = x[j] < 0 ? -g : g;
+        }
+        for (int k = 0; k < nW; k++)
+            nu[k] = (double)attsvm__dotl(AW + (size_t)k * nx, rd, nx);
+        if (attsvm__chol_solve(nW, G, nu) != 0)
+            for (int k = 0; k < nW; k++)
+                nu[k] = 0.0;
+        numax = 0.0;
+        for (int k = 0; k < nW; k++)
+            numax = dmax(numax, nu[k]);
+        if (!(numax > 0.0))
+            numax = 1.0;
+        free(AW);
+        free(G);
+    }
+    for (int k = 0; k < nW; k++) {
+        s[k] = dmax(ax[K->S[k]] - 1.0, 1e-3);
+        nu[k] = dmax(nu[k], 1e-3 * numax);
+    }
+    int newW = 1;
+    for (int it = 0; it < 150; it++) {
+        if (newW) {
+            /* Coordinates the working rows touch; the others go to 0. */
+            memset(touched, 0, (size_t)nx);
+            for (int k = 0; k < nW; k++) {
+                const double *a = P->A + (size_t)K->S[k] * nx;
+                for (int j = 0; j < nx; j++)
+                    touched[j] |= a[j] != 0.0;
+            }
+            nJ = 0;
+            for (int j = 0; j < nx; j++)
+                if (touched[j])
+                    J[nJ++] = j;
+            if ((size_t)nJ * nW > capB) {
+                capB = (size_t)nJ * nW;
+                free(Bt);
+                Bt = malloc(sizeof *Bt * capB);
+            }
+            free(M);
+            free(Mf);
+            M = malloc(sizeof *M * (size_t)nJ * nJ);
+            Mf = malloc(sizeof *Mf * (size_t)nJ * nJ);
+            newW = 0;
+        }
+        /* Residuals: rd = grad f - A_W^T nu, rp = A_W x - 1 - s. */
+        double mu = 0.0, rdmax = 0.0, rpmax = 0.0, gmax = 1.0, cmax = 0.0;
+        for (int j = 0; j < nx; j++) {
+            const double g = pow(fabs(x[j]) / K->s, p - 1);
+            gmax = dmax(gmax, g);
+            rd[j] = x[j] < 0 ? -g : g;
+            h[j] = (p - 1) * pow(fabs(x[j]) / K->s, p - 2) / K->s;
+        }
+        numax = 0.0;
+        memset(h2, 0, sizeof *h2 * (size_t)nx);
+        for (int k = 0; k < nW; k++) {
+            const double *a = P->A + (size_t)K->S[k] * nx;
+            for (int j = 0; j < nx; j++) {
+                rd[j] -= nu[k] * a[j];
+                h2[j] += fabs(nu[k] * a[j]);
+            }
+            rp[k] = (double)(attsvm__dotl(a, x, nx) - 1.0L - s[k]);
+            rpmax = dmax(rpmax, fabs(rp[k]));
+            mu += nu[k] * s[k];
+            cmax = dmax(cmax, nu[k] * s[k]);
+            numax = dmax(numax, nu[k]);
+        }
+        mu /= nW;
+        for (int j = 0; j < nx; j++) {
+            rdmax = dmax(rdmax, fabs(rd[j]));
+            gmax = dmax(gmax, h2[j]); /* rd's scale: its largest terms */
+        }
+        /* Accurate enough to tell the active rows (nu_k s_k <= 1e-8 max nu);
+         * beyond, nu/s spans too many orders for the reduced system. */
+        if (rdmax <= 1e-6 * gmax && rpmax <= 1e-9 && cmax <= 1e-8 * numax) {
+            /* Converged on W: rows violated elsewhere join, or done. */
+            attsvm__rowdots(P, x, ax);
+            int k = attsvm__violated_rows(P, ax, K->inws, 1e-13, add);
+            if (k == 0) {
+                rc_out = 0;
+                break;
+            }
+            for (int t = 0; t < k; t++) {
+                K->S[nW] = add[t];
+                nu[nW] = 0.0;
+                s[nW++] = 0.0;
+                K->inws[add[t]] = 1;
+            }
+            /* Back away from the boundary, or the new pairs block every step. */
+            for (int t = 0; t < nW; t++) {
+                s[t] = dmax(s[t], 1e-4);
+                nu[t] = dmax(nu[t], 1e-4 * numax);
+            }
+            o->rounds++;
+            newW = 1;
+            continue;
+        }
+        /* M = diag(h_J) + A_WJ^T diag(nu/s) A_WJ (+ a ridge if needed). */
+        for (int a = 0; a < nJ; a++)
+            for (int k = 0; k < nW; k++)
+                Bt[(size_t)a * nW + k] = sqrt(nu[k] / s[k]) * P->A[(size_t)K->S[k] * nx + J[a]];
+        gram_lower(nJ, nW, Bt, M);
+        /* Its entries span many orders (nu/s -> inf on active rows): factor
+         * it with unit diagonal, D^-1/2 M D^-1/2, a ridge r I only if needed. */
+        for (int a = 0; a < nJ; a++) {
+            M[(size_t)a * nJ + a] += h[J[a]];
+            const double dg = M[(size_t)a * nJ + a];
+            dsc[a] = dg > 0.0 ? 1.0 / sqrt(dg) : 1.0;
+        }
+        int ok = 0;
+        for (double r = 0.0; r <= 1e-8 && !ok; r = r > 0.0 ? r * 100.0 : 1e-14) {
+            for (int a = 0; a < nJ; a++) {
+                for (int b = 0; b < nJ; b++)
+                    Mf[(size_t)a * nJ + b] = M[(size_t)a * nJ + b] * dsc[a] * dsc[b];
+                Mf[(size_t)a * nJ + a] += r;
+            }
+            ok = attsvm__chol_factor(nJ, Mf) == 0;
+        }
+        if (!ok)
+            break;
+        o->newton_iterations++;
+        /* Predictor (rc = nu o s), then corrector (rc = nu o s + ds o dnu - sigma mu). */
+        double sig = 0.0, amax = 1.0;
+        for (int pass = 0; pass < 2; pass++) {
+            for (int k = 0; k < nW; k++)
+                rc[k] = pass == 0 ? nu[k] * s[k] : nu[k] * s[k] - sig * mu;
+            for (int a = 0; a < nJ; a++) {
+                double v = -rd[J[a]];
+                for (int k = 0; k < nW; k++)
+                    v -= P->A[(size_t)K->S[k] * nx + J[a]] * (rc[k] + nu[k] * rp[k]) / s[k];
+                rhs[a] = v;
+            }
+            for (int a = 0; a < nJ; a++)
+                rhs[a] *= dsc[a];
+            attsvm__chol_subst(nJ, Mf, rhs);
+            for (int a = 0; a < nJ; a++)
+                rhs[a] *= dsc[a];
+            for (int j = 0; j < nx; j++)
+                dx[j] = touched[j] ? 0.0 : -x[j];
+            for (int a = 0; a < nJ; a++)
+                dx[J[a]] = rhs[a];
+            amax = 1.0;
+            for (int k = 0; k < nW; k++) {
+                ds[k] = (double)attsvm__dotl(P->A + (size_t)K->S[k] * nx, dx, nx) + rp[k];
+                dn[k] = -(rc[k] + nu[k] * ds[k]) / s[k];
+                if (ds[k] < 0.0)
+                    amax = fmin(amax, -s[k] / ds[k]);
+                if (dn[k] < 0.0)
+                    amax = fmin(amax, -nu[k] / dn[k]);
+            }
+            if (pass == 0) {
+                double maff = 0.0;
+                for (int k = 0; k < nW; k++)
+                    maff += (s[k] + amax * ds[k]) * (nu[k] + amax * dn[k]);
+                maff /= nW;
+                sig = fmin(1.0, pow(maff / mu, 3.0));
+            }
+        }
+        /* Step: 0.995 of the way to the boundary, halved until the residual
+         * of the centred system falls. */
+        /* The model of f is quadratic, f grows like |x|^p: no coordinate
+         * may more than double per step (or grow beyond s/10 from near 0),
+         * else a flat direction overshoots by orders. */
+        double t = fmin(1.0, 0.995 * amax), f1 = INFINITY;
+        for (int j = 0; j < nx; j++) {
+            const double lim = 2.0 * dmax(fabs(x[j]), 0.1 * K->s);
+            if (fabs(x[j] + t * dx[j]) > lim)
+                t = fmin(t, (lim - fabs(x[j])) / fabs(dx[j]));
+        }
+        const double tau = sig * mu, f0 = ipm_res(K, nW, x, nu, s, tau, rd);
+        for (int ls = 0; ls < 40; ls++, t *= 0.5) {
+            for (int j = 0; j < nx; j++)
+                x2[j] = x[j] + t * dx[j];
+            for (int k = 0; k < nW; k++) {
+                nu2[k] = nu[k] + t * dn[k];
+                s2[k] = s[k] + t * ds[k];
+            }
+            if ((f1 = ipm_res(K, nW, x2, nu2, s2, tau, rd)) <= (1.0 - 1e-4 * t) * f0)
+                break;
+        }
+        if (!(f1 < f0))
+            break;
+        memcpy(x, x2, sizeof *x * (size_t)nx);
+        memcpy(nu, nu2, sizeof *nu * (size_t)nW);
+        memcpy(s, s2, sizeof *s * (size_t)nW);
+    }
+    /* Hand over the active rows: nu_k / max(nu) > s_k. */
+    numax = 0.0;
+    for (int k = 0; k < nW; k++)
+        numax = dmax(numax, nu[k]);
+    int t = 0;
+    for (int k = 0; k < nW; k++) {
+        if (rc_out == 0 && nu[k] > s[k] * numax) {
+            K->S[t] = K->S[k];
+            nu[t++] = nu[k];
+        } else if (rc_out == 0)
+            K->inws[K->S[k]] = 0;
+    }
+    K->nS = rc_out == 0 ? t : nW;
+    free(s);
+    free(ax);
+    free(rd);
+    free(rp);
+    free(rc);
+    free(h);
+    free(dx);
+    free(ds);
+    free(dn);
+    free(x2);
+    free(nu2);
+    free(s2);
+    free(rhs);
+    free(h2);
+    free(dsc);
+    free(Bt);
+    free(M);
+    free(Mf);
+    free(J);
+    free(add);
+    free(touched);
+    return rc_out;
 }
 
 void attsvm__pnorm_solve(const attsvm__prob *P, attsvm__out *o)
@@ -1106,7 +1442,7 @@ void attsvm__pnorm_solve(const attsvm__prob *P, attsvm__out *o)
     }
     if (P->p >= 2.0) {
         /* Primal-dual stages from the dual's rows with mu > 0 and x(mu). */
-        pn_kkt_sys K = {P, 0.0, 0.0, malloc(sizeof(int) * (size_t)m), 0, calloc((size_t)m, 1)};
+        pn_kkt_sys K = {P, 0.0, 0.0, malloc(sizeof(int) * (size_t)m), 0, calloc((size_t)m, 1), 150};
         double *nu = calloc((size_t)m, sizeof *nu), *x = malloc(sizeof *x * (size_t)nx);
         memcpy(x, c.x, sizeof *x * (size_t)nx);
         for (int t = 0; t < c.nR; t++)
@@ -1114,12 +1450,50 @@ void attsvm__pnorm_solve(const attsvm__prob *P, attsvm__out *o)
                 K.inws[c.R[t]] = 1;
                 K.S[K.nS++] = c.R[t];
             }
+        double *x0 = malloc(sizeof *x0 * (size_t)nx), *nu0 = malloc(sizeof *nu0 * (size_t)m);
+        int *S0 = malloc(sizeof *S0 * (size_t)m);
+        /* Stages p = Pk.p * ratio^k (the last one P->p), each from the one
+         * before.  pn_kkt gets KKT_STEPS steps (a stage whose active set is
+         * right takes a few); a stage that needs more is rerun from its start
+         * by the interior-point method, which finds the active set, and
+         * pn_kkt polishes that.  If this fails too, the step in p is
+         * halved geometrically (ratio -> sqrt(ratio)) and grows back after a success;
+         * without a stage behind (the dual stalled: the first stage is at
+         * Pk.p itself), pn_kkt gets its full steps instead. */
         int rc = K.nS > 0 ? 0 : -1;
-        for (double pk = why[0] ? P->p : Pk.p * 1.5; rc == 0; pk *= 1.5) {
-            K.p = pk < P->p / 1.2 ? pk : P->p;
-            if ((rc = pn_kkt(&K, x, nu, o)) == 0 && K.p == P->p)
+        double pdone = why[0] ? 0.0 : Pk.p, ratio = 1.5;
+        kkt_state b0 = {x0, nu0, S0, 0};
+        while (rc == 0) {
+            const double pk = pdone > 0.0 ? pdone * ratio : Pk.p;
+            K.p = pk * sqrt(ratio) < P->p ? pk : P->p; /* no last stage shorter than sqrt(ratio) */
+            kkt_save(&K, x, nu, &b0);
+            K.maxit = KKT_STEPS;
+            if ((rc = pn_kkt(&K, x, nu, o)) != 0) {
+                kkt_restore(&K, x, nu, &b0);
+                K.maxit = 150;
+                if ((rc = pn_ipm(&K, x, nu, o)) == 0)
+                    rc = pn_kkt(&K, x, nu, o);
+                else if (!(pdone > 0.0)) {
+                    kkt_restore(&K, x, nu, &b0);
+                    rc = pn_kkt(&K, x, nu, o);
+                }
+            }
+            if (rc == 0) {
+                if (K.p == P->p)
+                    break;
+                pdone = K.p;
+                ratio = fmin(1.5, ratio * ratio);
+                continue;
+            }
+            if (!(pdone > 0.0) || ratio < 1.01)
                 break;
+            kkt_restore(&K, x, nu, &b0);
+            ratio = sqrt(K.p / pdone);
+            rc = 0;
         }
+        free(x0);
+        free(nu0);
+        free(S0);
         if (rc == 0) {
             memcpy(o->x, x, sizeof *x * (size_t)nx);
             for (int t = 0; t < K.nS; t++)
@@ -1139,8 +1513,10 @@ void attsvm__pnorm_solve(const attsvm__prob *P, attsvm__out *o)
         if (rc == 0)
             goto out;
     }
-    if (!lpchecked && !P->no_farkas) {
-        attsvm__farkas_or_fail(P, o, why); /* a stall can mean unbounded multipliers */
+    if (!lpchecked && !done && !P->no_farkas) {
+        /* A stall can mean unbounded multipliers (when the dual converged,
+         * its x is feasible: nothing to test). */
+        attsvm__farkas_or_fail(P, o, why);
         goto out;
     }
     o->status = ATTSVM_FAILED;

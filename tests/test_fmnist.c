@@ -6,6 +6,7 @@
 #include <math.h>
 #include <zlib.h>
 #include "common.h"
+#include "attsvm.h"
 #include "mdatt.h"
 
 static char *dir;
@@ -297,6 +298,115 @@ Test(fmnist, oracle_certifies_on_real_tokens)
         cr_assert(v[1] <= v[0] * (1 + 1e-12) && v[0] <= pow(324.0, 1.0 / 8) * v[1] * (1 + 1e-12),
                   "classes %s: p = 8 %.17g, p = inf %.17g", cs[k].classes, v[0], v[1]);
     }
+}
+
+/* ||x||_p with scaling (p = INFINITY: max |x_j|). */
+static long double pnorm(const long double *x, int n, double p)
+{
+    long double mx = 0.0L, s = 0.0L;
+    for (int j = 0; j < n; j++)
+        mx = fmaxl(mx, fabsl(x[j]));
+    if (isinf(p) || mx == 0.0L)
+        return mx;
+    for (int j = 0; j < n; j++)
+        s += powl(fabsl(x[j]) / mx, p);
+    return mx * powl(s, 1.0L / p);
+}
+
+/* The certificate recomputed here from A, x and lambda alone: relative gap
+ * (||x||_p - sum(lambda) / ||A^T lambda||_q) / ||x||_p and the largest
+ * violation (1 - a_r.x)_+ / (||a_r||_q ||x||_p). */
+static double certify_here(const double *A, int m, int nx, double p, const double *x,
+                           const attsvm_mult *dual, int nd, double *viol)
+{
+    const double q = isinf(p) ? 1.0 : p / (p - 1.0);
+    long double *u = calloc((size_t)nx, sizeof *u), *xl = malloc(sizeof *xl * (size_t)nx), sl = 0.0L;
+    for (int j = 0; j < nx; j++)
+        xl[j] = x[j];
+    for (int k = 0; k < nd; k++) {
+        for (int j = 0; j < nx; j++)
+            u[j] += (long double)dual[k].lambda * A[(size_t)dual[k].row * nx + j];
+        sl += dual[k].lambda;
+    }
+    const long double ub = pnorm(xl, nx, p), lb = sl / pnorm(u, nx, q);
+    *viol = 0.0;
+    for (int r = 0; r < m; r++) {
+        long double ax = 0.0L;
+        for (int j = 0; j < nx; j++) {
+            ax += (long double)A[(size_t)r * nx + j] * x[j];
+            u[j] = A[(size_t)r * nx + j];
+        }
+        *viol = fmax(*viol, (double)((1.0L - ax) / (pnorm(u, nx, q) * ub)));
+    }
+    free(u);
+    free(xl);
+    return (double)((ub - lb) / ub);
+}
+
+/* Large p on tokens trained long (p = 3, 200 000 normalized steps; the
+ * fixture holds them): the primal-dual Newton's active set churned here
+ * (rows joining and leaving by the dozen per round) and every p >= 8 failed.
+ * Now the interior-point method finds the active set: p = 8, 20 and 200
+ * certify (recomputed here), their values decrease in p and stay within
+ * nx^{1/p} of the p = inf value. */
+Test(fmnist, oracle_large_p_on_long_trained_tokens)
+{
+    char path[600];
+    if (!fmnist_installed("oracle at large p on long-trained tokens"))
+        return;
+    cr_assert_eq(run_mdatt(dir, cerr, sizeof cerr, "fmnist --classes 6,2 --n 500 --seed 1 -o r.json"),
+                 0, "%s", cerr);
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    mdatt_instance in;
+    cr_assert_eq(mdatt_instance_read(path, &in, err), MDATT_OK, "%s", err);
+    const char *src = getenv("MDATT_SRCDIR");
+    snprintf(path, sizeof path, "%s/tests/data/fmnist_6_2_p3_alpha.txt", src ? src : ".");
+    char *fx = read_text(path);
+    cr_assert(fx, "missing %s", path);
+    int *alpha = malloc(sizeof *alpha * (size_t)in.n), na = 0;
+    for (const char *c = fx; *c && na < in.n;) {
+        if (*c == '#') {
+            c += strcspn(c, "\n");
+            continue;
+        }
+        char *e;
+        long a = strtol(c, &e, 10);
+        if (e == c) {
+            c++;
+            continue;
+        }
+        alpha[na++] = (int)a;
+        c = e;
+    }
+    free(fx);
+    cr_assert_eq(na, in.n);
+    attsvm_data D = {in.n, in.T, in.d, in.X, in.Z, in.Y, in.v};
+    int m, nx;
+    double *A = attsvm_build_rows(&D, alpha, ATTSVM_TARGET_W, &m, &nx);
+    const double ps[] = {8, 20, 200, INFINITY};
+    double v[4];
+    for (int t = 0; t < 4; t++) {
+        attsvm_settings s;
+        attsvm_default_settings(&s);
+        s.p = ps[t];
+        attsvm_result r = {0};
+        cr_assert_eq(attsvm_solve(&D, alpha, ATTSVM_TARGET_W, &s, &r), ATTSVM_OPTIMAL,
+                     "p = %g: %s", ps[t], r.message);
+        double viol, gap = certify_here(A, m, nx, ps[t], r.x, r.dual, r.ndual, &viol);
+        cr_assert(fabs(gap) <= 1e-10 && viol <= 1e-12, "p = %g: gap %.3g, violation %.3g", ps[t],
+                  gap, viol);
+        v[t] = r.objective;
+        attsvm_result_free(&r);
+    }
+    for (int t = 0; t < 3; t++) {
+        cr_assert(v[t + 1] <= v[t] * (1 + 1e-12), "p = %g: %.17g above p = %g: %.17g", ps[t + 1],
+                  v[t + 1], ps[t], v[t]);
+        cr_assert(v[t] <= pow(nx, 1.0 / ps[t]) * v[3] * (1 + 1e-12), "p = %g: %.17g, p = inf %.17g",
+                  ps[t], v[t], v[3]);
+    }
+    free(A);
+    free(alpha);
+    mdatt_instance_free(&in);
 }
 
 /* The realdata experiment on a tiny configuration: a step size that blows up
