@@ -84,6 +84,15 @@ void attsvm__lp_pwl(const attsvm__prob *P, int K, const double *bp, const double
  *  feasible, -1 the LP failed. */
 int attsvm__farkas_or_fail(const attsvm__prob *P, attsvm__out *o, const char *why);
 
+/* ---- ipm.c: p = 1 and p = inf by an interior-point method on W rows */
+/** 0 when the rows are W rows (blocks of P->group rows b_r (x) z_i) and the
+ *  method converged (relative gap 1e-9); -1 otherwise (no such structure, no
+ *  convergence).  rrow[r] = y_r / s_r (> 1: row r active).  p = inf
+ *  (one = 0): c1[j] = zl_j / (w_j + 1), c2[j] = zu_j / (1 - w_j) (> 1: w_j at
+ *  that bound); p = 1 (one = 1): c1[j] = w+_j / z+_j, c2[j] = w-_j / z-_j
+ *  (> 1: that part of x_j is positive).  *iters: its iterations. */
+int attsvm__ipm(const attsvm__prob *P, int one, double *rrow, double *c1, double *c2, int *iters);
+
 /* ---- pnorm.c: 1 < p < inf */
 void attsvm__pnorm_solve(const attsvm__prob *P, attsvm__out *o);
 

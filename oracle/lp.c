@@ -20,6 +20,10 @@
 
 #include "internal.h"
 
+/* The p = 1 and p = inf LPs go through the interior-point method (ipm.c)
+ * from this many matrix entries m * nx on (the simplex is faster below). */
+#define IPM_MIN_SIZE 1e5
+
 /* ------------------------------------------------------------ dense algebra */
 
 static int lu_factor(int n, double *LU, int *perm)
@@ -726,6 +730,80 @@ static int seed_rows_p2(const attsvm__prob *P, int *rows)
     return k;
 }
 
+/* Crossover from the interior-point solution (ipm.c), p = inf or p = 1: its
+ * active rows form the working LP, all nonbasic; as many columns as rows
+ * are basic (p = inf: gamma and the w_j farthest from their bounds, the
+ * others at the bound their multiplier points to; p = 1: the w+-_j the
+ * method finds positive, the others at 0).  The vertex polish then computes
+ * that vertex exactly; it is the answer when no row is violated and its
+ * certificate is within gap_tol / 10 (returns 1).  Otherwise the rows and the
+ * basis stay as the simplex's start (returns 0; with no rows added when the
+ * method failed). */
+typedef struct {
+    double v;
+    int j;
+} vcol;
+
+static int vcol_cmp(const void *a, const void *b)
+{
+    const vcol *x = a, *y = b;
+    return (x->v > y->v) - (x->v < y->v);
+}
+
+static int lpw_crossover(lpw *L, int *add, double *ax)
+{
+    const attsvm__prob *P = L->P;
+    const int m = P->m, nx = P->nx, inf = L->kind == LP_INF;
+    double *rr = malloc(sizeof *rr * (size_t)m), *c1 = malloc(sizeof *c1 * (size_t)nx),
+           *c2 = malloc(sizeof *c2 * (size_t)nx);
+    vcol *ord = malloc(sizeof *ord * (size_t)L->ncol);
+    int its = 0, ok = 0, k = 0, nc = 0;
+    if (attsvm__ipm(P, !inf, rr, c1, c2, &its) != 0)
+        goto out;
+    L->o->newton_iterations += its;
+    for (int r = 0; r < m; r++)
+        if (rr[r] > 1.0)
+            add[k++] = r;
+    if (k == 0 || k > L->ncol)
+        goto out;
+    lpw_add_rows(L, add, k);
+    for (int i = 0; i < L->nr; i++)
+        glp_set_row_stat(L->lp, i + 1, GLP_NL);
+    if (inf) { /* freest first; gamma (column nx) is basic */
+        for (int j = 0; j < nx; j++)
+            ord[nc++] = (vcol){fmax(c1[j], c2[j]), j};
+        glp_set_col_stat(L->lp, nx + 1, GLP_BS);
+    } else { /* column 2j + sg is w+_j (sg = 0) or w-_j: most positive first */
+        for (int c = 0; c < L->ncol; c++)
+            ord[nc++] = (vcol){-(c % 2 ? c2 : c1)[c / 2], c};
+    }
+    qsort(ord, (size_t)nc, sizeof *ord, vcol_cmp);
+    const int nb = L->nr - inf;
+    for (int t = 0; t < nc; t++) {
+        const int c = ord[t].j;
+        glp_set_col_stat(L->lp, c + 1,
+                         t < nb ? GLP_BS : inf && c2[c] > c1[c] ? GLP_NU : GLP_NL);
+    }
+    if (lpw_polish(L) != 0 || (inf && !(L->y[nx] > 0.0))) {
+        if (glp_factorize(L->lp) != 0) /* the simplex needs a valid basis */
+            glp_std_basis(L->lp);
+        goto out;
+    }
+    lpw_x(L, L->o->x);
+    attsvm__rowdots(P, L->o->x, ax);
+    k = attsvm__violated_rows(P, ax, L->inws, 1e-13, add);
+    if (k > 0)
+        lpw_add_rows(L, add, k);
+    else
+        ok = lpw_gap(L, L->o->x) <= 0.1 * P->s->gap_tol;
+out:
+    free(rr);
+    free(c1);
+    free(c2);
+    free(ord);
+    return ok;
+}
+
 /* p = inf: max gamma s.t. a_r.w - gamma >= 0, -1 <= w <= 1; x = w / gamma and
  * ||x||_inf = 1/gamma.  Its dual is min ||A^T lambda||_1 over the simplex
  * sum(lambda) = 1, so the polished lambda is the certificate's multiplier
@@ -761,8 +839,11 @@ static void lp_inf_run(const attsvm__prob *P, attsvm__out *o, int want_exact, in
     double amax = 0.0;
     for (size_t k = 0; k < (size_t)m * nx; k++)
         amax = fmax(amax, fabs(P->A[k]));
-    lpw_add_rows(&L, add, answer ? seed_rows_p2(P, add) : attsvm__seed_rows(P, add));
     int done = 0, infeasible = 0, tightened = 0;
+    if (answer && P->s->row_generation && (double)m * nx >= IPM_MIN_SIZE && lpw_crossover(&L, add, ax))
+        done = 1;
+    else if (L.nr == 0)
+        lpw_add_rows(&L, add, answer ? seed_rows_p2(P, add) : attsvm__seed_rows(P, add));
     for (o->rounds = 0; o->rounds < P->s->max_rounds && !done; o->rounds++) {
         int st = lpw_run(&L);
         if (st < 0)
@@ -892,8 +973,12 @@ void attsvm__lp_pwl(const attsvm__prob *P, int K, const double *bp, const double
     L.parm.meth = GLP_DUAL; /* all columns at 0 with positive costs: dual feasible */
     int *add = malloc(sizeof *add * (size_t)m);
     double *ax = malloc(sizeof *ax * (size_t)m);
-    lpw_add_rows(&L, add, polish ? seed_rows_p2(P, add) : attsvm__seed_rows(P, add));
     int done = 0, tightened = 0;
+    if (polish && K == 1 && P->s->row_generation && (double)m * nx >= IPM_MIN_SIZE &&
+        lpw_crossover(&L, add, ax))
+        done = 1;
+    else if (L.nr == 0)
+        lpw_add_rows(&L, add, polish ? seed_rows_p2(P, add) : attsvm__seed_rows(P, add));
     for (o->rounds = 0; o->rounds < max_rounds && !done; o->rounds++) {
         int st = lpw_run(&L);
         if (st < 0)

@@ -373,6 +373,43 @@ Test(oracle_wsvm, lp_objectives_exact)
     free_inst(&I);
 }
 
+/* p = 1 and inf from 1e5 matrix entries on: the interior-point method on the
+ * Kronecker structure of the W rows names the optimal vertex and the polish
+ * computes it, with no simplex pivot when the crossover is right.  The
+ * answers are certified here and agree with the simplex on all rows to
+ * 1e-12.  (glp_exact takes minutes on dense LPs of this size, with or
+ * without the crossover; lp_objectives_exact checks it at the paper size.) */
+Test(oracle_wsvm, interior_point_crossover)
+{
+    int pure = 0;
+    for (int seed = 0; seed < 3; seed++) {
+        inst I = make_inst(30, 15, 16, 40 + seed); /* 420 rows x 256 */
+        attsvm_data D = view(&I);
+        int m, nx;
+        double *A = attsvm_build_rows(&D, I.alpha, ATTSVM_TARGET_W, &m, &nx);
+        for (int k = 0; k < 2; k++) {
+            const double p = k ? INFINITY : 1.0;
+            attsvm_settings s = sett(p);
+            attsvm_result a, b;
+            attsvm_solve(&D, I.alpha, ATTSVM_TARGET_W, &s, &a);
+            check_answer(A, m, nx, p, &a, 1e-12, 1e-12);
+            cr_assert_gt(a.newton_iterations, 0, "p=%g: the interior-point method did not run", p);
+            pure += a.lp_iterations == 0;
+            s.row_generation = 0; /* the simplex on all rows */
+            attsvm_solve(&D, I.alpha, ATTSVM_TARGET_W, &s, &b);
+            cr_assert_eq(b.status, ATTSVM_OPTIMAL);
+            cr_assert_eq(b.newton_iterations, 0);
+            cr_assert(fabs(a.objective - b.objective) <= 1e-12 * b.objective,
+                      "seed %d p=%g: %.17g vs simplex %.17g", seed, p, a.objective, b.objective);
+            attsvm_result_free(&a);
+            attsvm_result_free(&b);
+        }
+        free(A);
+        free_inst(&I);
+    }
+    cr_assert_gt(pure, 0, "no answer came from the crossover alone");
+}
+
 Test(oracle_wsvm, general_p_with_lp_phase_agrees)
 {
     /* The optional GLPK identification phase (piecewise-linear model LP)
