@@ -782,6 +782,16 @@ static double kkt_res(const pn_kkt_sys *K, const double *x, const double *nu, do
     return (double)sqrtl(ss);
 }
 
+/* The stage's scale s = max|x_j| (K->s); 0, or -1 when x is 0 or not finite
+ * or there are no working rows. */
+static int kkt_scale(pn_kkt_sys *K, const double *x)
+{
+    K->s = 0.0;
+    for (int j = 0; j < K->P->nx; j++)
+        K->s = dmax(K->s, fabs(x[j]));
+    return K->s > 0.0 && isfinite(K->s) && K->nS > 0 ? 0 : -1;
+}
+
 /* Solve stage p from x (nx) and nu (K->nS entries, room for m).  0 converged,
  * -1 stalled. */
 static int pn_kkt(pn_kkt_sys *K, double *x, double *nu, attsvm__out *o)
@@ -789,10 +799,7 @@ static int pn_kkt(pn_kkt_sys *K, double *x, double *nu, attsvm__out *o)
     const attsvm__prob *P = K->P;
     const int nx = P->nx, m = P->m;
     const double p = K->p;
-    K->s = 0.0;
-    for (int j = 0; j < nx; j++)
-        K->s = dmax(K->s, fabs(x[j]));
-    if (!(K->s > 0.0) || !isfinite(K->s))
+    if (kkt_scale(K, x))
         return -1;
     int rc = -1;
     size_t Mcap = 0;
@@ -1011,10 +1018,7 @@ static int pn_ipm(pn_kkt_sys *K, double *x, double *nu, attsvm__out *o)
     const attsvm__prob *P = K->P;
     const int nx = P->nx, m = P->m;
     const double p = K->p;
-    K->s = 0.0;
-    for (int j = 0; j < nx; j++)
-        K->s = dmax(K->s, fabs(x[j]));
-    if (!(K->s > 0.0) || !isfinite(K->s) || K->nS == 0)
+    if (kkt_scale(K, x))
         return -1;
     double *s = malloc(sizeof *s * (size_t)m), *ax = malloc(sizeof *ax * (size_t)m),
            *rd = malloc(sizeof *rd * (size_t)nx), *rp = malloc(sizeof *rp * (size_t)m),
