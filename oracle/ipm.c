@@ -188,6 +188,13 @@ static void mat_tvec(const attsvm__prob *P, const double *y, double *u) /* u = A
     }
 }
 
+/* out = a / b entry by entry: the verdicts handed to the crossover. */
+static void ratios(int n, const double *a, const double *b, double *out)
+{
+    for (int k = 0; k < n; k++)
+        out[k] = a[k] / b[k];
+}
+
 static double step_to_boundary(int n, const double *v, const double *dv, double sign)
 {
     double a = 1.0;
@@ -340,12 +347,9 @@ static int ipm_inf(const attsvm__prob *P, const kron *Kp, double *rrow, double *
     }
     *iters = it;
     if (rc == 0) {
-        for (int r = 0; r < m; r++)
-            rrow[r] = y[r] / s[r];
-        for (int j = 0; j < nx; j++) {
-            cl[j] = zl[j] / L[j];
-            cu[j] = zu[j] / U[j];
-        }
+        ratios(m, y, s, rrow);
+        ratios(nx, zl, L, cl);
+        ratios(nx, zu, U, cu);
     }
     double *fr[] = {w, L, U, zl, zu, s, y, rp, rd, Dy, Db, gv, v1, v2, dw, ds, dy, dzl, dzu,
                     rs, rl, ru, tm, tn, M, F, sc, C, Cp};
@@ -475,12 +479,9 @@ static int ipm_one(const attsvm__prob *P, const kron *Kp, double *rrow, double *
     }
     *iters = it;
     if (rc == 0) {
-        for (int r = 0; r < m; r++)
-            rrow[r] = y[r] / s[r];
-        for (int j = 0; j < nx; j++) {
-            cp[j] = wp[j] / zp[j];
-            cn[j] = wn[j] / zn[j];
-        }
+        ratios(m, y, s, rrow);
+        ratios(nx, wp, zp, cp);
+        ratios(nx, wn, zn, cn);
     }
     double *fr[] = {wp, wn, zp, zn, s, y, rp, rpl, rmi, Dy, Ti, q, dx, dwp, dwn, dzp, dzn,
                     ds, dy, rs, rcp, rcn, tm, tn, x, M, F, sc, C, Cp};

@@ -730,6 +730,25 @@ static int seed_rows_p2(const attsvm__prob *P, int *rows)
     return k;
 }
 
+/* After a polish: the rows of the full set violated at the vertex go into
+ * add (their count is returned).  When there are none and tightened is
+ * given, a short certificate is tightened, once per solve. */
+static int lpw_check(lpw *L, int *add, double *ax, int *tightened)
+{
+    const attsvm__prob *P = L->P;
+    double *x = L->o->x;
+    lpw_x(L, x);
+    attsvm__rowdots(P, x, ax);
+    int k = attsvm__violated_rows(P, ax, L->inws, 1e-13, add);
+    if (k == 0 && tightened && !*tightened && lpw_gap(L, x) > 0.1 * P->s->gap_tol) {
+        *tightened = 1;
+        lpw_tighten(L, x);
+        attsvm__rowdots(P, x, ax);
+        k = attsvm__violated_rows(P, ax, L->inws, 1e-13, add);
+    }
+    return k;
+}
+
 /* Crossover from the interior-point solution (ipm.c), p = inf or p = 1: its
  * active rows form the working LP, all nonbasic; as many columns as rows
  * are basic (p = inf: gamma and the w_j farthest from their bounds, the
@@ -789,10 +808,7 @@ static int lpw_crossover(lpw *L, int *add, double *ax)
             glp_std_basis(L->lp);
         goto out;
     }
-    lpw_x(L, L->o->x);
-    attsvm__rowdots(P, L->o->x, ax);
-    k = attsvm__violated_rows(P, ax, L->inws, 1e-13, add);
-    if (k > 0)
+    if ((k = lpw_check(L, add, ax, NULL)) > 0)
         lpw_add_rows(L, add, k);
     else
         ok = lpw_gap(L, L->o->x) <= 0.1 * P->s->gap_tol;
@@ -802,6 +818,21 @@ out:
     free(c2);
     free(ord);
     return ok;
+}
+
+/* The first working LP: from m * nx >= IPM_MIN_SIZE on, when the answer is
+ * wanted (ipm), the crossover's rows and basis (returns 1 when its vertex is
+ * already the certified answer); otherwise the seed rows (with the p = 2
+ * support when the answer is wanted). */
+static int lpw_start(lpw *L, int *add, double *ax, int answer, int ipm)
+{
+    const attsvm__prob *P = L->P;
+    if (ipm && P->s->row_generation && (double)P->m * P->nx >= IPM_MIN_SIZE &&
+        lpw_crossover(L, add, ax))
+        return 1;
+    if (L->nr == 0)
+        lpw_add_rows(L, add, answer ? seed_rows_p2(P, add) : attsvm__seed_rows(P, add));
+    return 0;
 }
 
 /* p = inf: max gamma s.t. a_r.w - gamma >= 0, -1 <= w <= 1; x = w / gamma and
@@ -839,11 +870,7 @@ static void lp_inf_run(const attsvm__prob *P, attsvm__out *o, int want_exact, in
     double amax = 0.0;
     for (size_t k = 0; k < (size_t)m * nx; k++)
         amax = fmax(amax, fabs(P->A[k]));
-    int done = 0, infeasible = 0, tightened = 0;
-    if (answer && P->s->row_generation && (double)m * nx >= IPM_MIN_SIZE && lpw_crossover(&L, add, ax))
-        done = 1;
-    else if (L.nr == 0)
-        lpw_add_rows(&L, add, answer ? seed_rows_p2(P, add) : attsvm__seed_rows(P, add));
+    int infeasible = 0, tightened = 0, done = lpw_start(&L, add, ax, answer, answer);
     for (o->rounds = 0; o->rounds < P->s->max_rounds && !done; o->rounds++) {
         int st = lpw_run(&L);
         if (st < 0)
@@ -876,15 +903,7 @@ static void lp_inf_run(const attsvm__prob *P, attsvm__out *o, int want_exact, in
                      L.y[nx], lpw_farkas_residual(&L));
             goto out;
         }
-        lpw_x(&L, o->x);
-        attsvm__rowdots(P, o->x, ax);
-        int k = attsvm__violated_rows(P, ax, L.inws, 1e-13, add);
-        if (k == 0 && answer && !tightened && lpw_gap(&L, o->x) > 0.1 * P->s->gap_tol) {
-            tightened = 1;
-            lpw_tighten(&L, o->x);
-            attsvm__rowdots(P, o->x, ax);
-            k = attsvm__violated_rows(P, ax, L.inws, 1e-13, add);
-        }
+        const int k = lpw_check(&L, add, ax, answer ? &tightened : NULL);
         if (k > 0)
             lpw_add_rows(&L, add, k);
         else
@@ -973,12 +992,7 @@ void attsvm__lp_pwl(const attsvm__prob *P, int K, const double *bp, const double
     L.parm.meth = GLP_DUAL; /* all columns at 0 with positive costs: dual feasible */
     int *add = malloc(sizeof *add * (size_t)m);
     double *ax = malloc(sizeof *ax * (size_t)m);
-    int done = 0, tightened = 0;
-    if (polish && K == 1 && P->s->row_generation && (double)m * nx >= IPM_MIN_SIZE &&
-        lpw_crossover(&L, add, ax))
-        done = 1;
-    else if (L.nr == 0)
-        lpw_add_rows(&L, add, polish ? seed_rows_p2(P, add) : attsvm__seed_rows(P, add));
+    int tightened = 0, done = lpw_start(&L, add, ax, polish, polish && K == 1);
     for (o->rounds = 0; o->rounds < max_rounds && !done; o->rounds++) {
         int st = lpw_run(&L);
         if (st < 0)
@@ -1015,16 +1029,7 @@ void attsvm__lp_pwl(const attsvm__prob *P, int K, const double *bp, const double
             break;
         }
         lpw_polish(&L);
-        lpw_x(&L, o->x);
-        attsvm__rowdots(P, o->x, ax);
-        k = attsvm__violated_rows(P, ax, L.inws, 1e-13, add);
-        if (k == 0 && !tightened && lpw_gap(&L, o->x) > 0.1 * P->s->gap_tol) {
-            tightened = 1;
-            lpw_tighten(&L, o->x);
-            attsvm__rowdots(P, o->x, ax);
-            k = attsvm__violated_rows(P, ax, L.inws, 1e-13, add);
-        }
-        if (k > 0)
+        if ((k = lpw_check(&L, add, ax, &tightened)) > 0)
             lpw_add_rows(&L, add, k);
         else
             done = 1;

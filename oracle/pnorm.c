@@ -990,6 +990,18 @@ static void kkt_restore(pn_kkt_sys *K, double *x, double *nu, const kkt_state *b
  * Rows violated at its end join W.  It returns the active rows (nu_k > s_k,
  * nu scaled by its largest) with their multipliers in K->S / nu, for
  * pn_kkt to polish: 0 converged, -1 not. */
+/* g = grad f(x) = sign(x)|x/s|^{p-1} (pn_kkt's scaling); returns max |g_j|. */
+static double kkt_grad(const pn_kkt_sys *K, const double *x, double *g)
+{
+    double gmax = 0.0;
+    for (int j = 0; j < K->P->nx; j++) {
+        const double v = pow(fabs(x[j]) / K->s, K->p - 1);
+        gmax = dmax(gmax, v);
+        g[j] = x[j] < 0 ? -v : v;
+    }
+    return gmax;
+}
+
 /* ||F_tau||_2 of the interior-point system at (x, nu, s); g and rd scratch. */
 static double ipm_res(const pn_kkt_sys *K, int nW, const double *x, const double *nu,
                       const double *s, double tau, double *rd)
@@ -997,10 +1009,7 @@ static double ipm_res(const pn_kkt_sys *K, int nW, const double *x, const double
     const attsvm__prob *P = K->P;
     const int nx = P->nx;
     long double ss = 0.0L;
-    for (int j = 0; j < nx; j++) {
-        const double g = pow(fabs(x[j]) / K->s, K->p - 1);
-        rd[j] = x[j] < 0 ? -g : g;
-    }
+    kkt_grad(K, x, rd);
     for (int k = 0; k < nW; k++) {
         const double *a = P->A + (size_t)K->S[k] * nx;
         for (int j = 0; j < nx; j++)
@@ -1033,11 +1042,7 @@ static int pn_ipm(pn_kkt_sys *K, double *x, double *nu, attsvm__out *o)
     char *touched = malloc((size_t)nx);
     int rc_out = -1, nJ = 0, nW = K->nS;
     size_t capB = 0;
-    double numax = 0.0;
-    for (int k = 0; k < nW; k++)
-        numax = dmax(numax, nu[k]);
-    if (!(numax > 0.0))
-        numax = 1.0;
+    double numax;
     attsvm__rowdots(P, x, ax);
     int k0 = attsvm__violated_rows(P, ax, K->inws, 1e-13, add);
     for (int t = 0; t < k0; t++) {
@@ -1058,10 +1063,7 @@ static int pn_ipm(pn_kkt_sys *K, double *x, double *nu, attsvm__out *o)
             gd = dmax(gd, G[(size_t)k * nW + k]);
         for (int k = 0; k < nW; k++)
             G[(size_t)k * nW + k] += 1e-10 * gd;
-        for (int j = 0; j < nx; j++) {
-            const double g = pow(fabs(x[j]) / K->s, p - 1);
-            rd[j] = x[j] < 0 ? -g : g;
-        }
+        kkt_grad(K, x, rd);
         for (int k = 0; k < nW; k++)
             nu[k] = (double)attsvm__dotl(AW + (size_t)k * nx, rd, nx);
         if (attsvm__chol_solve(nW, G, nu) != 0)
@@ -1105,13 +1107,9 @@ static int pn_ipm(pn_kkt_sys *K, double *x, double *nu, attsvm__out *o)
             newW = 0;
         }
         /* Residuals: rd = grad f - A_W^T nu, rp = A_W x - 1 - s. */
-        double mu = 0.0, rdmax = 0.0, rpmax = 0.0, gmax = 1.0, cmax = 0.0;
-        for (int j = 0; j < nx; j++) {
-            const double g = pow(fabs(x[j]) / K->s, p - 1);
-            gmax = dmax(gmax, g);
-            rd[j] = x[j] < 0 ? -g : g;
+        double mu = 0.0, rdmax = 0.0, rpmax = 0.0, cmax = 0.0, gmax = dmax(1.0, kkt_grad(K, x, rd));
+        for (int j = 0; j < nx; j++)
             h[j] = (p - 1) * pow(fabs(x[j]) / K->s, p - 2) / K->s;
-        }
         numax = 0.0;
         memset(h2, 0, sizeof *h2 * (size_t)nx);
         for (int k = 0; k < nW; k++) {
