@@ -299,33 +299,18 @@ int bench_figure(bench_ctx *b, const char *name, const char *size, const char *b
     FILE *f = bench_open(b, fname, &o);
     if (!f)
         return -1;
-    /* The script renders both formats itself: `gnuplot NAME.gp` in this folder. */
-    fprintf(f, "# %s: data in the .tsv files beside this script; run `gnuplot %s`.\n"
-               "set encoding utf8\n"
-               "do for [fmt in \"svg png\"] {\n"
-               "if (fmt eq \"svg\") {\n"
-               "  set terminal svg size %s dynamic font 'sans,11' background '#ffffff'\n"
-               "} else {\n"
-               "  set terminal pngcairo size %s font 'sans,10'\n"
-               "}\n"
-               "set output '%s.'.fmt\n%s\nunset output\n}\n",
-            name, fname, size, size, name, body);
+    cli_gnuplot_script(f, name, size, body);
     if (bench_close(b, &o))
         return -1;
-#ifdef GNUPLOT_PATH
-    char cmd[2400];
-    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' '%s' 2>gnuplot.err && rm -f gnuplot.err", b->outdir,
-             GNUPLOT_PATH, fname);
-    if (system(cmd) != 0) {
-        snprintf(b->err, sizeof b->err, "gnuplot failed on %s (see gnuplot.err there)", fname);
+    int rc = cli_gnuplot_render(b->outdir, fname);
+    if (rc < 0) {
+        snprintf(b->err, sizeof b->err, "gnuplot failed on %s (messages in the .err file beside it)", fname);
         return -1;
     }
-#else
     static int said;
-    if (!said++)
+    if (rc > 0 && !said++)
         fprintf(stderr, "mdatt bench: gnuplot was not found at configure time: figures are "
                         "written as .tsv + .gp sources, not rendered (apt-get install gnuplot-nox)\n");
-#endif
     return 0;
 }
 

@@ -418,6 +418,23 @@ double mdatt_fit_eval(const mdatt_fit *fit, double k);
  *  Returns the index into fits (nf > 0). */
 int mdatt_fit_select(const mdatt_fit *fits, int nf);
 
+/** When a fit counts as an answer: a fit whose parameters are not finite, whose
+ *  scale or exponent is beyond these bounds, or whose log-space RMSE is above
+ *  max_rmse explains nothing and is never selected (`mdatt rate` then says
+ *  "no admissible fit"). */
+typedef struct {
+    double max_rmse;    /**< largest RMSE of log y (default 1: a typical error of a factor e) */
+    double max_log10_a; /**< largest |log10 a| (default 30) */
+    double max_abs_b;   /**< largest |b| of a two-parameter family (default 100) */
+} mdatt_fit_rule;
+/** Fill r with the defaults above. */
+void mdatt_fit_default_rule(mdatt_fit_rule *r);
+/** NULL if fit is admissible under r, else a static reason ("rmse above the
+ *  bound", ...). */
+const char *mdatt_fit_inadmissible(const mdatt_fit *fit, const mdatt_fit_rule *r);
+/** mdatt_fit_select among the fits admissible under r; -1 if there is none. */
+int mdatt_fit_select_admissible(const mdatt_fit *fits, int nf, const mdatt_fit_rule *r);
+
 /** Bootstrap over seeds: B times, draw S seeds with replacement (mdatt_rng
  *  seeded with seed), average their log y at each point (geometric mean
  *  curve) and fit family f; a_lo/a_hi and b_lo/b_hi receive the 2.5 and 97.5
@@ -437,6 +454,23 @@ mdatt_expr *mdatt_expr_parse(const char *s, char err[MDATT_ERRLEN]);
 double mdatt_expr_eval(const mdatt_expr *e, double k);
 /** Release a parsed expression (NULL is allowed). */
 void mdatt_expr_free(mdatt_expr *e);
+
+/** A bound y(k) <= bound(k) checked along one curve within a window. */
+typedef struct {
+    long checked;       /**< logged points in the window */
+    long violations;    /**< points where y > bound, or either is NaN */
+    double first_k;     /**< first violating k (NAN if none) */
+    double first_value, first_bound; /**< y and the bound there */
+    double last_k;      /**< last violating k (NAN if none) */
+    double last_value, last_bound;   /**< y and the bound there */
+    double holds_from;  /**< smallest logged k of the window from which every later
+                             point holds: the first checked k without violations,
+                             the point after last_k otherwise, NAN if last_k is
+                             the last checked point */
+} mdatt_claim_curve;
+/** Check y_i <= bound(k_i) for the n points (k increasing) with k0 <= k_i <= k1. */
+void mdatt_claim_check(const mdatt_expr *bound, const double *k, const double *y, long n,
+                       double k0, double k1, mdatt_claim_curve *out);
 
 /* --------------------------------------------------------------- real data */
 

@@ -393,24 +393,91 @@ double mdatt_fit_eval(const mdatt_fit *fit, double k)
     return mdatt_family_nparam(fit->family) == 2 ? fit->a * exp(-fit->b * x) : fit->a * exp(x);
 }
 
-int mdatt_fit_select(const mdatt_fit *fits, int nf)
+void mdatt_fit_default_rule(mdatt_fit_rule *r)
 {
+    r->max_rmse = 1.0;
+    r->max_log10_a = 30.0;
+    r->max_abs_b = 100.0;
+}
+
+const char *mdatt_fit_inadmissible(const mdatt_fit *fit, const mdatt_fit_rule *r)
+{
+    const int two = mdatt_family_nparam(fit->family) == 2;
+    if (!isfinite(fit->a) || !(fit->a > 0) || !isfinite(fit->rmse) || (two && !isfinite(fit->b)))
+        return "parameters not finite";
+    if (!(fabs(log10(fit->a)) <= r->max_log10_a))
+        return "scale a beyond the bound";
+    if (two && !(fabs(fit->b) <= r->max_abs_b))
+        return "exponent b beyond the bound";
+    if (!(fit->rmse <= r->max_rmse))
+        return "rmse(log) above the bound";
+    return NULL;
+}
+
+/* The selection rule of mdatt_fit_select among the fits admissible under r
+ * (every fit when r is NULL); -1 if none. */
+static int select_among(const mdatt_fit *fits, int nf, const mdatt_fit_rule *r)
+{
+#define USABLE(j) (!isnan(fits[j].rmse) && (!r || !mdatt_fit_inadmissible(&fits[j], r)))
     int best = -1;
     for (int j = 0; j < nf; j++)
-        if (!isnan(fits[j].rmse) && (best < 0 || fits[j].rmse < fits[best].rmse))
+        if (USABLE(j) && (best < 0 || fits[j].rmse < fits[best].rmse))
             best = j;
     if (best < 0)
-        return 0;
+        return -1;
     double lim = fits[best].rmse * (1 + 1e-6) + 1e-12;
     int pick = best;
     for (int j = 0; j < nf; j++) {
-        if (isnan(fits[j].rmse) || fits[j].rmse > lim)
+        if (!USABLE(j) || fits[j].rmse > lim)
             continue;
         int np = mdatt_family_nparam(fits[j].family), npp = mdatt_family_nparam(fits[pick].family);
         if (np < npp || (np == npp && j < pick))
             pick = j;
     }
     return pick;
+#undef USABLE
+}
+
+int mdatt_fit_select(const mdatt_fit *fits, int nf)
+{
+    int pick = select_among(fits, nf, NULL);
+    return pick < 0 ? 0 : pick;
+}
+
+int mdatt_fit_select_admissible(const mdatt_fit *fits, int nf, const mdatt_fit_rule *r)
+{
+    return select_among(fits, nf, r);
+}
+
+void mdatt_claim_check(const mdatt_expr *bound, const double *k, const double *y, long n,
+                       double k0, double k1, mdatt_claim_curve *out)
+{
+    memset(out, 0, sizeof *out);
+    out->first_k = out->last_k = out->holds_from = NAN;
+    out->first_value = out->first_bound = out->last_value = out->last_bound = NAN;
+    int after_last = 1;   /* the next checked point follows the last violation */
+    for (long i = 0; i < n; i++) {
+        if (!(k[i] >= k0 && k[i] <= k1))
+            continue;
+        double b = mdatt_expr_eval(bound, k[i]);
+        out->checked++;
+        if (y[i] <= b) {
+            if (after_last)
+                out->holds_from = k[i];
+            after_last = 0;
+            continue;
+        }
+        if (out->violations++ == 0) {
+            out->first_k = k[i];
+            out->first_value = y[i];
+            out->first_bound = b;
+        }
+        out->last_k = k[i];
+        out->last_value = y[i];
+        out->last_bound = b;
+        out->holds_from = NAN;
+        after_last = 1;
+    }
 }
 
 static int cmp_double(const void *a, const void *b)

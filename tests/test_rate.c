@@ -1,6 +1,7 @@
 /* test_rate.c - rate fits on synthetic curves with known parameters, the
  * bootstrap over seeds, the bound-expression parser, and `mdatt rate`. */
 #include <math.h>
+#include "config.h"
 #include <criterion/criterion.h>
 #include "mdatt.h"
 #include "common.h"
@@ -76,6 +77,37 @@ Test(fit, selection_rule)
     cr_expect_eq(mdatt_fit_select(f, 3), 0, "a clear winner wins");
     f[0].rmse = NAN;
     cr_expect_eq(mdatt_fit_select(f, 3), 1, "NaN never wins");
+}
+
+Test(fit, admissibility_rule)
+{
+    mdatt_fit_rule r;
+    mdatt_fit_default_rule(&r);
+    /* the exponential fit of an excess loss that hit the floating-point floor */
+    mdatt_fit f[3] = {{MDATT_FAM_EXP, 1.011e119, 0.2835, 211, 20},
+                      {MDATT_FAM_POWER, 3.0, 0.5, 945, 20},
+                      {MDATT_FAM_LOGLOG, 2.0, NAN, 1.2, 20}};
+    cr_expect_eq(mdatt_fit_select(f, 3), 2, "without the rule the lowest rmse wins");
+    cr_expect_eq(mdatt_fit_select_admissible(f, 3, &r), -1, "no admissible fit");
+    cr_expect(mdatt_fit_inadmissible(&f[0], &r) != NULL);
+    f[2].rmse = 0.9;   /* within the bound: admissible, chosen */
+    cr_expect_eq(mdatt_fit_select_admissible(f, 3, &r), 2);
+    f[0].rmse = 0.5;   /* best rmse, but a = 1e119 is beyond |log10 a| <= 30 */
+    cr_expect_eq(mdatt_fit_select_admissible(f, 3, &r), 2);
+    cr_expect(strstr(mdatt_fit_inadmissible(&f[0], &r), "scale a"));
+    f[0].a = 1e29;
+    cr_expect_eq(mdatt_fit_select_admissible(f, 3, &r), 0);
+    f[0].b = 101;      /* exponent beyond |b| <= 100 */
+    cr_expect(strstr(mdatt_fit_inadmissible(&f[0], &r), "exponent b"));
+    f[0].b = NAN;      /* a two-parameter fit needs a finite b */
+    cr_expect(strstr(mdatt_fit_inadmissible(&f[0], &r), "not finite"));
+    f[2].a = INFINITY;
+    cr_expect(strstr(mdatt_fit_inadmissible(&f[2], &r), "not finite"));
+    f[2].a = 2.0;
+    f[2].rmse = nextafter(1.0, 2.0);
+    cr_expect(strstr(mdatt_fit_inadmissible(&f[2], &r), "rmse"));
+    f[2].rmse = 1.0;
+    cr_expect(mdatt_fit_inadmissible(&f[2], &r) == NULL, "the bounds are inclusive");
 }
 
 Test(fit, bootstrap_interval_contains_truth)
@@ -169,7 +201,57 @@ Test(expr, errors_name_the_position)
     cr_expect(mdatt_expr_parse(deep, err) == NULL && strstr(err, "deeply"));
 }
 
+/* y = 1/k at k = 10, 20, ..., 200 against bounds whose crossings are known. */
+Test(claim, per_curve_violations_and_start)
+{
+    double k[20], y[20];
+    for (int i = 0; i < 20; i++) {
+        k[i] = 10.0 * (i + 1);
+        y[i] = 1.0 / k[i];
+    }
+    char err[MDATT_ERRLEN];
+    mdatt_expr *e = mdatt_expr_parse("0.035", err);   /* 1/k <= 0.035 iff k >= 28.6 */
+    mdatt_claim_curve c;
+    mdatt_claim_check(e, k, y, 20, 10, 200, &c);
+    cr_expect_eq(c.checked, 20);
+    cr_expect_eq(c.violations, 2, "k = 10 and 20");
+    cr_expect(c.first_k == 10 && c.last_k == 20 && c.holds_from == 30, "%g %g %g", c.first_k,
+              c.last_k, c.holds_from);
+    cr_expect(c.first_value == 0.1 && c.first_bound == 0.035 && c.last_value == 0.05);
+    mdatt_claim_check(e, k, y, 20, 25, 150, &c);       /* window [25, 150]: 30..150 */
+    cr_expect(c.checked == 13 && c.violations == 0 && c.holds_from == 30 && isnan(c.last_k));
+    y[11] = 1.0;                                      /* a spike at k = 120 */
+    mdatt_claim_check(e, k, y, 20, 10, 200, &c);
+    cr_expect(c.violations == 3 && c.first_k == 10 && c.last_k == 120 && c.holds_from == 130);
+    y[19] = NAN;                                      /* NaN at the last k: never holds */
+    mdatt_claim_check(e, k, y, 20, 10, 200, &c);
+    cr_expect(c.violations == 4 && c.last_k == 200 && isnan(c.holds_from));
+    mdatt_expr_free(e);
+}
+
 /* ------------------------------------------------------------------- CLI */
+
+/* `mdatt ARGS` in dir with stdout to dir/out.txt and stderr to dir/err.txt;
+ * both are returned (malloc'ed) through out and err. */
+static int run_rate(const char *dir, char **out, char **err, const char *args)
+{
+    char cmd[4096], path[600];
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s >out.txt 2>err.txt", dir, mdatt_bin(), args);
+    int rc = system(cmd);
+    snprintf(path, sizeof path, "%s/out.txt", dir);
+    *out = read_text(path);
+    snprintf(path, sizeof path, "%s/err.txt", dir);
+    *err = read_text(path);
+    cr_assert(*out && *err);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128 + WTERMSIG(rc);
+}
+
+static char *read_in(const char *dir, const char *name)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return read_text(path);
+}
 
 /* seed file: k, bregman_dir = a k^-b for k = 0, 10, ..., 1000 (y(0) = 1). */
 static void write_curve(const char *dir, const char *name, double a, double b)
@@ -242,5 +324,148 @@ Test(cli_rate, bad_input)
     }
     snprintf(path, sizeof path, "%s/r.json", dir);
     cr_expect(!file_exists(path));
+    tmpdir_free(dir);
+}
+
+/* Three seeds a k^-1/2 (a = 2.0, 2.2, 1.8) against 2.3 k^-1/2 - 1.2/k, which
+ * holds iff 1.2 k^-1/2 <= 2.3 - a: seeds 1 and 3 from k = 36 and 6.25, seed 2
+ * from k = 144, so on the logged k = 100..1000 seed 2 fails at 100..140. */
+Test(cli_rate, verdict_per_seed_and_start)
+{
+    char *dir = tmpdir_new(), *out, *err;
+    write_curve(dir, "s1.csv", 2.0, 0.5);
+    write_curve(dir, "s2.csv", 2.2, 0.5);
+    write_curve(dir, "s3.csv", 1.8, 0.5);
+    int rc = run_rate(dir, &out, &err, "rate s1.csv s2.csv s3.csv --boot 20 -o r.json "
+                                       "--claim '2.3*k^(-1/2) - 1.2/k'");
+    cr_expect_eq(rc, 1, "%s", err);
+    cr_expect(strstr(out, "verdict: FAILS: holds on 2 of 3 seeds; fails on seed 2 (s2.csv: 5 "
+                          "of 91 points violate, first at k = 100"), "%s", out);
+    cr_expect(strstr(out, "last at k = 140)"), "%s", out);
+    cr_expect(strstr(out, "the bound holds from k >= 150 on 3 of 3 seeds"), "%s", out);
+    cr_expect(strstr(out, "  2     s2.csv                         91          5        100"
+                          "        140            150"), "%s", out);
+    char *js = read_in(dir, "r.json");
+    cr_assert(js);
+    cr_expect(strstr(js, "\"holds_from\": 150, \"seeds_holding_from\": 3"), "%s", js);
+    cr_expect(strstr(js, "{\"seed\": 2, \"file\": \"s2.csv\", \"points\": 91, "
+                         "\"violating\": 5, \"last_k\": 140, \"holds_from\": 150}"), "%s", js);
+    free(js);
+    free(out);
+    free(err);
+    rc = run_rate(dir, &out, &err, "rate s1.csv s2.csv s3.csv --boot 20 --claim '3*k^(-1/2)'");
+    cr_expect_eq(rc, 0, "%s", err);
+    cr_expect(strstr(out, "verdict: HOLDS on all 3 of 3 seeds at every logged k in [100, 1000]"),
+              "%s", out);
+    free(out);
+    free(err);
+    tmpdir_free(dir);
+}
+
+Test(cli_rate, window_clamped_to_the_data)
+{
+    char *dir = tmpdir_new(), *out, *err;
+    write_curve(dir, "s1.csv", 2.0, 0.5);
+    int rc = run_rate(dir, &out, &err, "rate s1.csv --boot 5 --to 5000 -o r.json");
+    cr_expect_eq(rc, 0, "%s", err);
+    cr_expect(strstr(out, "note: --to 5000 is beyond the data: the last k logged in every file "
+                          "is 1000"), "%s", out);
+    cr_expect(strstr(out, "window [100, 1000]"), "K0 = K1/10 of the clamped window: %s", out);
+    char *js = read_in(dir, "r.json");
+    cr_assert(js);
+    cr_expect(strstr(js, "\"from\": 100, \"to\": 1000, \"last_common_k\": 1000, "
+                         "\"to_requested\": 5000"), "%s", js);
+    free(js);
+    free(out);
+    free(err);
+    rc = run_rate(dir, &out, &err, "rate s1.csv --boot 5 --from 2000");
+    cr_expect_eq(rc, 2);
+    cr_expect(strstr(err, "--from 2000 is beyond the data"), "%s", err);
+    free(out);
+    free(err);
+    tmpdir_free(dir);
+}
+
+Test(cli_rate, one_seed_and_inadmissible_fits_are_said)
+{
+    char *dir = tmpdir_new(), *out, *err, path[600];
+    write_curve(dir, "s1.csv", 2.0, 0.5);
+    int rc = run_rate(dir, &out, &err, "rate s1.csv --boot 5");
+    cr_expect_eq(rc, 0, "%s", err);
+    cr_expect(strstr(err, "warning: one seed") && strstr(err, "zero width"), "%s", err);
+    cr_expect(strstr(out, "(one seed: zero width)"), "%s", out);
+    free(out);
+    free(err);
+    /* e^-k/2 down to k = 50, then the floating-point floor 1e-300: no family fits */
+    snprintf(path, sizeof path, "%s/floor.csv", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fputs("k,loss\n", f);
+    for (int k = 1; k < 200; k++)
+        fprintf(f, "%d,%.17g\n", k, k > 50 ? 1e-300 : exp(-0.5 * k));
+    fclose(f);
+    rc = run_rate(dir, &out, &err, "rate floor.csv floor.csv --metric loss --from 1 --boot 5 "
+                                   "-o r.json");
+    cr_expect_eq(rc, 0, "%s", err);
+    cr_expect(strstr(out, "chosen: none: no admissible fit"), "%s", out);
+    cr_expect(strstr(out, "not admissible: "), "%s", out);
+    cr_expect(strstr(err, "warning: no admissible fit"), "%s", err);
+    char *js = read_in(dir, "r.json");
+    cr_assert(js);
+    cr_expect(strstr(js, "\"chosen\": null"), "%s", js);
+    cr_expect(!strstr(js, "\"per_seed\""));
+    free(js);
+    free(out);
+    free(err);
+    tmpdir_free(dir);
+}
+
+Test(cli_rate, plot_writes_data_and_script)
+{
+    char *dir = tmpdir_new(), *out, *err, path[600];
+    write_curve(dir, "s1.csv", 2.0, 0.5);
+    write_curve(dir, "s2.csv", 2.2, 0.5);
+    snprintf(path, sizeof path, "%s/fig", dir);
+    mkdir(path, 0777);
+    int rc = run_rate(dir, &out, &err, "rate s1.csv s2.csv --boot 5 --claim '3*k^(-1/2)' "
+                                       "--plot fig/r -o r.json");
+    cr_expect_eq(rc, 0, "%s", err);
+    char *tsv = read_in(dir, "fig/r.tsv"), *gp = read_in(dir, "fig/r.gp");
+    cr_assert(tsv && gp, "%s", err);
+    /* block 0 starts with seed 1 at k = 10 (k = 0 is off the log axis): 2/sqrt(10) */
+    char want[128];
+    snprintf(want, sizeof want, "# seed 1: s1.csv\nk\tvalue\n10\t%.17g\n", 2.0 * pow(10, -0.5));
+    cr_expect(strstr(tsv, want), "%s", tsv);
+    cr_expect(strstr(tsv, "# seed 2: s2.csv"));
+    snprintf(want, sizeof want, "# bound\nk\tvalue\n100\t%.17g\n", 3 * pow(100, -0.5));
+    cr_expect(strstr(tsv, want), "the bound on the window: %s", tsv);
+    for (const char *w = "set xlabel 'iteration k (log scale)'\0set ylabel 'bregman_dir (log "
+                         "scale)'\0set logscale x\0set logscale y\0index 0 using 1:2\0"
+                         "title 'seed 2: s2.csv'\0title 'claimed bound: 3*k^(-1/2)'\0"
+                         "a*k^(-b), a = 2.098, b = 0.5\0set output 'r.'.fmt\0";
+         *w; w += strlen(w) + 1)
+        cr_expect(strstr(gp, w), "missing '%s' in\n%s", w, gp);
+#ifdef GNUPLOT_PATH
+    snprintf(path, sizeof path, "%s/fig/r.svg", dir);
+    cr_expect(file_exists(path), "rendered: %s", err);
+#endif
+    free(tsv);
+    free(gp);
+    free(out);
+    free(err);
+    /* an output that cannot be written leaves none of the others */
+    rc = run_rate(dir, &out, &err, "rate s1.csv s2.csv --boot 5 --plot nope/r -o r2.json");
+    cr_expect_eq(rc, 1);
+    cr_expect(strstr(err, "nope/r.tsv"), "%s", err);
+    snprintf(path, sizeof path, "%s/r2.json", dir);
+    cr_expect(!file_exists(path));
+    free(out);
+    free(err);
+    rc = run_rate(dir, &out, &err, "rate s1.csv s2.csv --boot 5 --plot fig/q -o nope/r.json");
+    cr_expect_eq(rc, 1);
+    snprintf(path, sizeof path, "%s/fig/q.tsv", dir);
+    cr_expect(!file_exists(path), "the figure's data is removed with the failed JSON");
+    free(out);
+    free(err);
     tmpdir_free(dir);
 }

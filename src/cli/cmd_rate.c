@@ -1,26 +1,30 @@
 /* cmd_rate.c - `mdatt rate`: fit the convergence curves of several seeds
- * against the families of SPEC "Rates", bootstrap the exponent over seeds,
- * and check a stated bound expression against every seed. */
+ * against the families of mdatt_fit_family (README "Rates"), bootstrap the
+ * exponent over seeds, check a stated bound expression against every seed
+ * (where it fails and from which k it holds), and draw the curves. */
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 
 static int run(int argc, char **argv);
 
 #define CRITERION_TEXT                                                                         \
-    "lowest RMSE of log y over the common points; fits within 1e-6 relative + 1e-12 "      \
-    "absolute of the lowest are ties, resolved to fewer parameters, then to the order "    \
-    "power, logpower, loglog, linear, log"
+    "lowest RMSE of log y over the common points among the admissible fits; fits within "  \
+    "1e-6 relative + 1e-12 absolute of the lowest are ties, resolved to fewer parameters, " \
+    "then to the order power, logpower, loglog, linear, log, exp"
 
 const cli_command cli_rate = {
     "rate", "fit convergence rates over seeds and check a stated bound",
     "usage: mdatt rate TRAJ.csv... [--metric M] [--from K0] [--to K1] [--families LIST]\n"
-    "                  [--claim EXPR] [--boot B] [--seed S] [-o RATE.json]\n\n"
-    "Each TRAJ.csv is one seed: a `mdatt train --log` file (loss, log_loss, norm_p)\n"
-    "or a `mdatt check --traj-out` file (bregman_dir, one_minus_cosine,\n"
-    "one_minus_margin).  Within the window [K0, K1] the metric y(k) is fitted in\n"
-    "log space by least squares against the families\n"
+    "                  [--claim EXPR] [--boot B] [--seed S] [-o RATE.json] [--plot PREFIX]\n\n"
+    "Each TRAJ.csv is one seed (seed i is the i-th file): a `mdatt train --log`\n"
+    "file (loss, log_loss, norm_p) or a `mdatt check --traj-out` file (bregman_dir,\n"
+    "one_minus_cosine, one_minus_margin).  Within the window [K0, K1] the metric\n"
+    "y(k) is fitted in log space by least squares against the families\n"
     "  power     a*k^(-b)             logpower  a*(log k)^(-b)\n"
     "  loglog    a*log(log k)/log k   linear    a*k        log   a*log k\n"
     "  exp       a*exp(-b*k)  (linear convergence, e.g. the excess loss of normalized MD)\n"
@@ -29,22 +33,33 @@ const cli_command cli_rate = {
     "file; the fitted curve is the geometric mean over seeds (mean of log y), so\n"
     "its parameters are the means of the per-seed log-space fits.  For log_loss\n"
     "the fitted quantity is -log_loss = log(1/L).\n"
+    "Admissible fits: a, b and the RMSE finite, |log10 a| <= 30, |b| <= 100 and\n"
+    "RMSE of log y <= 1 (a typical error of a factor e); a fit outside these\n"
+    "bounds explains nothing and is never chosen (\"no admissible fit\").\n"
     "Choice of family: " CRITERION_TEXT ".\n"
     "Intervals: B bootstrap resamples of the seeds with replacement (mdatt's RNG,\n"
-    "--seed), each fitted on its mean curve; 2.5 and 97.5 percentiles.\n\n"
+    "--seed), each fitted on its mean curve; 2.5 and 97.5 percentiles.  With one\n"
+    "seed the interval has zero width and says nothing about the spread.\n\n"
     "  --metric M      bregman_dir (default), one_minus_cosine, one_minus_margin,\n"
     "                  loss, log_loss or norm_p (one_minus_* fall back to 1 - cosine\n"
     "                  and 1 - margin_ratio when only those columns exist)\n"
     "  --from K0       window start (default: K1/10, at least 1: the last 90%)\n"
-    "  --to K1         window end (default: the largest k logged in every file)\n"
+    "  --to K1         window end (default, and at most: the largest k logged in\n"
+    "                  every file; a larger value is clamped, with a note)\n"
     "  --families L    comma-separated subset of the families (default: all)\n"
     "  --claim EXPR    bound in k: numbers, k, + - * / ^, parentheses, unary minus,\n"
     "                  log exp sqrt abs pow(a,b); checks metric(k) <= bound(k) at every\n"
-    "                  logged k in [K0, K1] of every seed (raw metric values).\n"
-    "                  Exit 1 if some seed violates it.\n"
+    "                  logged k in [K0, K1] of every seed (raw metric values) and\n"
+    "                  reports per seed the violating points, the last violating k\n"
+    "                  and the k from which the bound holds.  Exit 1 if some seed\n"
+    "                  violates it anywhere in the window.\n"
     "  --boot B        bootstrap resamples (default 1000)\n"
     "  --seed S        bootstrap seed (default 1)\n"
-    "  -o RATE.json    results as JSON (mdatt-rate/1), written atomically\n\n"
+    "  -o RATE.json    results as JSON (mdatt-rate/1), written atomically\n"
+    "  --plot PREFIX   figure: PREFIX.tsv (data) and PREFIX.gp (gnuplot script:\n"
+    "                  the curve of every seed, the bound and the chosen fit, the\n"
+    "                  window marked), rendered to PREFIX.svg and PREFIX.png when\n"
+    "                  gnuplot is installed (`gnuplot PREFIX.gp` in its folder redraws)\n\n"
     "Exit 0 (claim holds, or no claim), 1 (claim fails), 2 (bad input).\n",
     run};
 
@@ -68,6 +83,31 @@ typedef struct {
     long nrow;
     double *k, *y;
 } series;
+
+/* Everything one run computes, passed between the steps of run(). */
+typedef struct {
+    const char *sub;
+    const metric_def *md;
+    const char *claim;
+    mdatt_expr *bound;
+    mdatt_family fam[MDATT_NFAM];
+    int nf, ns, negate;
+    series *S;
+    double K0, K1, kend;    /* window and the last k logged in every file */
+    long k1_asked;          /* --to as given (-1: none) */
+    long kmin_fit, dropped;
+    int m;                  /* common fit points */
+    double *kfit, *logy, *mean;
+    long boot, seed;
+    mdatt_fit fit[MDATT_NFAM];
+    double ci[MDATT_NFAM][4];
+    int fitted[MDATT_NFAM]; /* mdatt_fit_family succeeded */
+    const char *why[MDATT_NFAM]; /* reason a fitted family is not admissible, or NULL */
+    int best;               /* index into fam, -1: no admissible fit */
+    mdatt_fit *per;         /* per-seed fits of the chosen family */
+    mdatt_claim_curve *cs;  /* per-seed claim checks */
+    int seeds_ok;
+} rate_run;
 
 static const char *formula(mdatt_family f)
 {
@@ -133,24 +173,6 @@ static long find_k(const double *ks, long n, double k)
     return -1;
 }
 
-/* a, then "b", "a_ci" and "b_ci" of a fit, each after sep (the "a" key is
- * already written). */
-static void put_fit(FILE *f, const mdatt_fit *fit, const double ci[4], const char *sep)
-{
-    cli_json_num(f, fit->a);
-    fprintf(f, "%s\"b\": ", sep);
-    cli_json_num(f, fit->b);
-    fprintf(f, "%s\"a_ci\": [", sep);
-    cli_json_num(f, ci[0]);
-    fputs(", ", f);
-    cli_json_num(f, ci[1]);
-    fprintf(f, "]%s\"b_ci\": [", sep);
-    cli_json_num(f, ci[2]);
-    fputs(", ", f);
-    cli_json_num(f, ci[3]);
-    fputc(']', f);
-}
-
 static int parse_families(const char *sub, const char *list, mdatt_family *fam, int *nf)
 {
     char buf[256];
@@ -173,313 +195,664 @@ static int parse_families(const char *sub, const char *list, mdatt_family *fam, 
     return CLI_OK;
 }
 
-typedef struct {
-    long k;
-    double value, bound;
-    int failed;
-    long checked;
-} claim_seed;
-
-static int run(int argc, char **argv)
+static void warn(const rate_run *R, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(const rate_run *R, const char *fmt, ...)
 {
-    const char *sub = "rate";
-    const char *metric = "bregman_dir", *fams = NULL, *claim = NULL, *out = NULL;
-    long k0 = -1, k1 = -1, boot = 1000, seed = 1;
-    const cli_opt opts[] = {
-        {"--metric", OPT_STR, &metric, 0, 0, NULL},
-        {"--from", OPT_LONG, &k0, 0, 9000000000000000L, NULL},
-        {"--to", OPT_LONG, &k1, 0, 9000000000000000L, NULL},
-        {"--families", OPT_STR, &fams, 0, 0, NULL},
-        {"--claim", OPT_STR, &claim, 0, 0, NULL},
-        {"--boot", OPT_LONG, &boot, 1, 10000000, NULL},
-        {"--seed", OPT_LONG, &seed, 0, 0x7fffffffffffffffL, NULL},
-        {"-o", OPT_STR, &out, 0, 0, NULL},
-        {NULL, 0, NULL, 0, 0, NULL}};
-    const char **pos = malloc(sizeof(char *) * (argc > 1 ? argc : 1));
-    if (!pos)
-        return cli_error(sub, CLI_FAIL, "out of memory");
-    int npos, code = cli_parse(&cli_rate, argc, argv, opts, pos, argc, &npos);
-    if (code != CLI_OK) {
-        free(pos);
-        return code;
-    }
-    const metric_def *md = NULL;
-    mdatt_family fam[MDATT_NFAM];
-    int nf = MDATT_NFAM;
-    for (int f = 0; f < MDATT_NFAM; f++)
-        fam[f] = (mdatt_family)f;
-    char err[MDATT_ERRLEN] = "";
-    mdatt_expr *bound = NULL;
-    series *S = NULL;
-    double *kfit = NULL, *logy = NULL, *mean = NULL;
-    claim_seed *cs = NULL;
-    int ns = npos;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "mdatt: %s: warning: ", R->sub);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
 
-    for (size_t j = 0; j < sizeof metrics / sizeof metrics[0]; j++)
-        if (strcmp(metric, metrics[j].name) == 0)
-            md = &metrics[j];
-    if (npos < 1) {
-        code = cli_error(sub, CLI_BAD, "missing TRAJ.csv (see --help)");
-        goto done;
-    }
-    if (!md) {
-        code = cli_error(sub, CLI_BAD, "--metric: unknown metric '%s' (bregman_dir, "
-                         "one_minus_cosine, one_minus_margin, loss, log_loss, norm_p)", metric);
-        goto done;
-    }
-    if (fams && (code = parse_families(sub, fams, fam, &nf)) != CLI_OK)
-        goto done;
-    if (claim && !(bound = mdatt_expr_parse(claim, err))) {
-        code = cli_error(sub, CLI_BAD, "--claim: %s in '%s'", err, claim);
-        goto done;
-    }
-    if (k0 >= 0 && k1 >= 0 && k0 > k1) {
-        code = cli_error(sub, CLI_BAD, "--from %ld is after --to %ld", k0, k1);
-        goto done;
-    }
-    if (!(S = calloc(ns, sizeof *S))) {
-        code = cli_error(sub, CLI_FAIL, "out of memory");
-        goto done;
-    }
-    for (int s = 0; s < ns; s++)
-        if ((code = load_series(sub, pos[s], md, &S[s])) != CLI_OK)
-            goto done;
+/* The window [K0, K1]: --to is clamped to the last k logged in every file
+ * (with a note), --from defaults to K1/10. */
+static int set_window(rate_run *R, long k0)
+{
+    R->kend = INFINITY;
+    for (int s = 0; s < R->ns; s++)
+        R->kend = fmin(R->kend, R->S[s].k[R->S[s].nrow - 1]);
+    R->K1 = R->k1_asked >= 0 ? fmin((double)R->k1_asked, R->kend) : R->kend;
+    if (R->k1_asked > R->kend)
+        printf("note: --to %ld is beyond the data: the last k logged in every file is %g; the "
+               "window ends there\n", R->k1_asked, R->kend);
+    R->K0 = k0 >= 0 ? (double)k0 : fmax(1.0, floor(R->K1 / 10));
+    if (R->K0 > R->K1)
+        return k0 > R->kend
+                   ? cli_error(R->sub, CLI_BAD, "--from %ld is beyond the data (the last k "
+                               "logged in every file is %g)", k0, R->kend)
+                   : cli_error(R->sub, CLI_BAD, "window: from %g is after to %g", R->K0, R->K1);
+    return CLI_OK;
+}
 
-    /* window */
-    double kend = INFINITY;
-    for (int s = 0; s < ns; s++)
-        if (S[s].k[S[s].nrow - 1] < kend)
-            kend = S[s].k[S[s].nrow - 1];
-    const double K1 = k1 >= 0 ? (double)k1 : kend;
-    const double K0 = k0 >= 0 ? (double)k0 : fmax(1.0, floor(K1 / 10));
-    if (K0 > K1) {
-        code = cli_error(sub, CLI_BAD, "window: from %g is after to %g", K0, K1);
-        goto done;
-    }
-    long kmin_fit = 1;
-    for (int f = 0; f < nf; f++)
-        if (mdatt_family_kmin(fam[f]) > kmin_fit)
-            kmin_fit = mdatt_family_kmin(fam[f]);
-
-    /* common points: k of the first file in the window, present and usable everywhere */
-    const int negate = strcmp(md->name, "log_loss") == 0;
-    kfit = malloc(sizeof(double) * S[0].nrow);
-    logy = malloc(sizeof(double) * S[0].nrow * ns);
-    mean = malloc(sizeof(double) * S[0].nrow);
-    if (!kfit || !logy || !mean) {
-        code = cli_error(sub, CLI_FAIL, "out of memory");
-        goto done;
-    }
-    int m = 0;
-    long dropped = 0;
+/* The common fit points (k of the first file in the window, logged with a
+ * positive finite value in every file), their log values per seed and the
+ * mean over seeds. */
+static int common_points(rate_run *R)
+{
+    const series *S = R->S;
+    const int ns = R->ns;
+    R->kmin_fit = 1;
+    for (int f = 0; f < R->nf; f++)
+        if (mdatt_family_kmin(R->fam[f]) > R->kmin_fit)
+            R->kmin_fit = mdatt_family_kmin(R->fam[f]);
+    R->kfit = malloc(sizeof(double) * S[0].nrow);
+    R->logy = malloc(sizeof(double) * S[0].nrow * ns);
+    R->mean = malloc(sizeof(double) * S[0].nrow);
+    if (!R->kfit || !R->logy || !R->mean)
+        return cli_error(R->sub, CLI_FAIL, "out of memory");
     for (long r = 0; r < S[0].nrow; r++) {
         double k = S[0].k[r];
-        if (k < K0 || k > K1 || k < (double)kmin_fit)
+        if (k < R->K0 || k > R->K1 || k < (double)R->kmin_fit)
             continue;
         int ok = 1;
         for (int s = 0; s < ns && ok; s++) {
             long at = s ? find_k(S[s].k, S[s].nrow, k) : r;
-            double y = at < 0 ? NAN : negate ? -S[s].y[at] : S[s].y[at];
+            double y = at < 0 ? NAN : R->negate ? -S[s].y[at] : S[s].y[at];
             ok = at >= 0 && y > 0 && isfinite(y);
         }
-        if (!ok) {
-            dropped++;
+        if (ok)
+            R->kfit[R->m++] = k;
+        else
+            R->dropped++;
+    }
+    const int m = R->m;
+    if (m < 3)
+        return cli_error(R->sub, CLI_BAD, "only %d usable points in the window [%g, %g] (k >= "
+                         "%ld, logged in every file, positive finite %s%s): need at least 3",
+                         m, R->K0, R->K1, R->kmin_fit, R->negate ? "-" : "", R->md->name);
+    for (int j = 0; j < m; j++) {   /* logy is seed-major: S x m */
+        R->mean[j] = 0;
+        for (int s = 0; s < ns; s++) {
+            double y = S[s].y[find_k(S[s].k, S[s].nrow, R->kfit[j])];
+            R->logy[(size_t)s * m + j] = log(R->negate ? -y : y);
+            R->mean[j] += R->logy[(size_t)s * m + j];
+        }
+        R->mean[j] /= ns;
+    }
+    return CLI_OK;
+}
+
+/* Fit every family on the mean curve, bootstrap it, judge admissibility,
+ * choose, and fit the chosen family per seed. */
+static int fit_families(rate_run *R)
+{
+    mdatt_fit_rule rule;
+    mdatt_fit_default_rule(&rule);
+    int nfit = 0;
+    for (int f = 0; f < R->nf; f++) {
+        R->fitted[f] = mdatt_fit_family(R->fam[f], R->kfit, R->mean, R->m, &R->fit[f]) == MDATT_OK;
+        if (!R->fitted[f]) {
+            warn(R, "family %s: degenerate fit on %d points: left out",
+                 mdatt_family_name(R->fam[f]), R->m);
+            R->fit[f].rmse = NAN;
+            for (int q = 0; q < 4; q++)
+                R->ci[f][q] = NAN;
             continue;
         }
-        kfit[m++] = k;
+        nfit++;
+        R->why[f] = mdatt_fit_inadmissible(&R->fit[f], &rule);
+        if (mdatt_fit_bootstrap(R->fam[f], R->kfit, R->logy, R->ns, R->m, (int)R->boot,
+                                (uint64_t)R->seed, &R->ci[f][0], &R->ci[f][1], &R->ci[f][2],
+                                &R->ci[f][3]) != MDATT_OK)
+            warn(R, "family %s: the bootstrap failed: no interval", mdatt_family_name(R->fam[f]));
     }
-    /* logy is seed-major: S x m */
-    for (int s = 0; s < ns; s++)
-        for (int j = 0; j < m; j++) {
-            double y = S[s].y[find_k(S[s].k, S[s].nrow, kfit[j])];
-            logy[(size_t)s * m + j] = log(negate ? -y : y);
-        }
-    if (m < 3) {
-        code = cli_error(sub, CLI_BAD, "only %d usable points in the window [%g, %g] (k >= %ld, "
-                         "logged in every file, positive finite %s%s): need at least 3",
-                         m, K0, K1, kmin_fit, negate ? "-" : "", md->name);
-        goto done;
+    if (nfit == 0)
+        return cli_error(R->sub, CLI_BAD, "no family can be fitted on the %d points", R->m);
+    if (R->ns == 1)
+        warn(R, "one seed: the bootstrap can only resample that seed, so the 95%% interval "
+             "has zero width and says nothing about the spread over seeds");
+    R->best = mdatt_fit_select_admissible(R->fit, R->nf, &rule);
+    if (R->best < 0) {
+        warn(R, "no admissible fit: every family is out of bounds (see the table)");
+        return CLI_OK;
     }
-    for (int j = 0; j < m; j++) {
-        mean[j] = 0;
-        for (int s = 0; s < ns; s++)
-            mean[j] += logy[(size_t)s * m + j];
-        mean[j] /= ns;
-    }
+    if (R->m <= mdatt_family_nparam(R->fam[R->best]) + 2)
+        warn(R, "the chosen fit (%s) has %d points for %d parameters: it is nearly exact "
+             "whatever the curve", mdatt_family_name(R->fam[R->best]), R->m,
+             mdatt_family_nparam(R->fam[R->best]));
+    if (!(R->per = malloc(sizeof(mdatt_fit) * R->ns)))
+        return cli_error(R->sub, CLI_FAIL, "out of memory");
+    for (int s = 0; s < R->ns; s++)
+        mdatt_fit_family(R->fam[R->best], R->kfit, R->logy + (size_t)s * R->m, R->m, &R->per[s]);
+    return CLI_OK;
+}
 
-    /* fits on the mean curve, bootstrap per family */
-    mdatt_fit fit[MDATT_NFAM];
-    double ci[MDATT_NFAM][4];
-    for (int f = 0; f < nf; f++) {
-        if (mdatt_fit_family(fam[f], kfit, mean, m, &fit[f]) != MDATT_OK) {
-            code = cli_error(sub, CLI_BAD, "family %s: degenerate fit on %d points",
-                             mdatt_family_name(fam[f]), m);
-            goto done;
-        }
-        if (mdatt_fit_bootstrap(fam[f], kfit, logy, ns, m, (int)boot, (uint64_t)seed, &ci[f][0],
-                                &ci[f][1], &ci[f][2], &ci[f][3]) != MDATT_OK) {
-            code = cli_error(sub, CLI_FAIL, "bootstrap of %s failed", mdatt_family_name(fam[f]));
-            goto done;
-        }
+static int check_claim(rate_run *R)
+{
+    if (!(R->cs = calloc(R->ns, sizeof *R->cs)))
+        return cli_error(R->sub, CLI_FAIL, "out of memory");
+    R->seeds_ok = 0;
+    for (int s = 0; s < R->ns; s++) {
+        mdatt_claim_check(R->bound, R->S[s].k, R->S[s].y, R->S[s].nrow, R->K0, R->K1, &R->cs[s]);
+        if (R->cs[s].checked == 0)
+            return cli_error(R->sub, CLI_BAD, "%s: no logged k in [%g, %g] to check the claim",
+                             R->S[s].path, R->K0, R->K1);
+        R->seeds_ok += R->cs[s].violations == 0;
     }
-    const int best = mdatt_fit_select(fit, nf);
-    mdatt_fit *per = malloc(sizeof(mdatt_fit) * ns);
-    if (!per) {
-        code = cli_error(sub, CLI_FAIL, "out of memory");
-        goto done;
-    }
-    for (int s = 0; s < ns; s++)
-        mdatt_fit_family(fam[best], kfit, logy + (size_t)s * m, m, &per[s]);
+    return CLI_OK;
+}
 
-    /* claim */
-    int seeds_ok = ns;
-    if (bound) {
-        if (!(cs = calloc(ns, sizeof *cs))) {
-            free(per);
-            code = cli_error(sub, CLI_FAIL, "out of memory");
-            goto done;
+/* "holds from k >= K on H of S seeds": K is the largest per-seed start, H the
+ * seeds where the bound holds at the end of the window. */
+static double holds_from(const rate_run *R, int *nholding)
+{
+    double K = -INFINITY;
+    *nholding = 0;
+    for (int s = 0; s < R->ns; s++)
+        if (!isnan(R->cs[s].holds_from)) {
+            (*nholding)++;
+            K = fmax(K, R->cs[s].holds_from);
         }
-        for (int s = 0; s < ns; s++) {
-            for (long r = 0; r < S[s].nrow; r++) {
-                double k = S[s].k[r];
-                if (k < K0 || k > K1)
-                    continue;
-                cs[s].checked++;
-                double b = mdatt_expr_eval(bound, k), y = S[s].y[r];
-                if (!cs[s].failed && !(y <= b)) {
-                    cs[s].failed = 1;
-                    cs[s].k = (long)k;
-                    cs[s].value = y;
-                    cs[s].bound = b;
-                }
-            }
-            if (cs[s].checked == 0) {
-                free(per);
-                code = cli_error(sub, CLI_BAD, "%s: no logged k in [%g, %g] to check the claim",
-                                 S[s].path, K0, K1);
-                goto done;
-            }
-            seeds_ok -= cs[s].failed;
-        }
-    }
+    return K;
+}
 
-    /* human table */
+static void print_fits(const rate_run *R)
+{
     printf("rate: %s%s over %d seed%s, window [%g, %g], %d points (k >= %ld; %ld dropped)\n",
-           negate ? "-" : "", md->name, ns, ns == 1 ? "" : "s", K0, K1, m, kmin_fit, dropped);
+           R->negate ? "-" : "", R->md->name, R->ns, R->ns == 1 ? "" : "s", R->K0, R->K1, R->m,
+           R->kmin_fit, R->dropped);
     printf("  %-9s %-20s %-14s %-14s %-12s %s\n", "family", "formula", "a", "b", "rmse(log)",
            "95% bootstrap interval");
-    for (int f = 0; f < nf; f++) {
+    for (int f = 0; f < R->nf; f++) {
+        const mdatt_fit *F = &R->fit[f];
+        const int two = mdatt_family_nparam(R->fam[f]) == 2;
         char bs[32] = "-";
-        if (mdatt_family_nparam(fam[f]) == 2)
-            snprintf(bs, sizeof bs, "%.6g", fit[f].b);
-        printf("%c %-9s %-20s %-14.6g %-14s %-12.4g", f == best ? '*' : ' ',
-               mdatt_family_name(fam[f]), formula(fam[f]), fit[f].a, bs, fit[f].rmse);
-        if (mdatt_family_nparam(fam[f]) == 2)
-            printf(" b in [%.6g, %.6g]", ci[f][2], ci[f][3]);
-        else
-            printf(" a in [%.6g, %.6g]", ci[f][0], ci[f][1]);
+        if (!R->fitted[f]) {
+            printf("  %-9s %-20s (degenerate: not fitted)\n", mdatt_family_name(R->fam[f]),
+                   formula(R->fam[f]));
+            continue;
+        }
+        if (two)
+            snprintf(bs, sizeof bs, "%.6g", F->b);
+        printf("%c %-9s %-20s %-14.6g %-14s %-12.4g", f == R->best ? '*' : ' ',
+               mdatt_family_name(R->fam[f]), formula(R->fam[f]), F->a, bs, F->rmse);
+        printf(" %s in [%.6g, %.6g]%s", two ? "b" : "a", R->ci[f][two ? 2 : 0],
+               R->ci[f][two ? 3 : 1], R->ns == 1 ? " (one seed: zero width)" : "");
+        if (R->why[f])
+            printf("  not admissible: %s", R->why[f]);
         putchar('\n');
     }
-    printf("chosen: %s (lowest RMSE of log y; ties to fewer parameters)\n",
-           mdatt_family_name(fam[best]));
-    if (bound) {
-        printf("claim: %s <= %s for k in [%g, %g]: %s (%d/%d seeds)\n", md->name, claim, K0, K1,
-               seeds_ok == ns ? "HOLDS" : "FAILS", seeds_ok, ns);
-        for (int s = 0; s < ns; s++)
-            if (cs[s].failed)
-                printf("  %s: k=%ld value %.9g > bound %.9g\n", S[s].path, cs[s].k, cs[s].value,
-                       cs[s].bound);
-    }
+    if (R->best >= 0)
+        printf("chosen: %s (lowest RMSE of log y among the admissible fits; ties to fewer "
+               "parameters)\n", mdatt_family_name(R->fam[R->best]));
+    else
+        printf("chosen: none: no admissible fit (each needs finite parameters, |log10 a| <= 30, "
+               "|b| <= 100 and rmse(log) <= 1)\n");
+}
 
-    if (out) {
-        mdatt_outfile o;
-        if (mdatt_outfile_open(&o, out, err) != MDATT_OK) {
-            free(per);
-            code = cli_error(sub, CLI_FAIL, "%s", err);
-            goto done;
+static void print_claim(const rate_run *R)
+{
+    printf("claim: %s <= %s for k in [%g, %g]\n", R->md->name, R->claim, R->K0, R->K1);
+    printf("  %-5s %-24s %8s %10s %10s %10s %14s\n", "seed", "file", "points", "violating",
+           "first k", "last k", "holds from k");
+    for (int s = 0; s < R->ns; s++) {
+        const mdatt_claim_curve *c = &R->cs[s];
+        char fk[32] = "-", lk[32] = "-", hf[32] = "never";
+        if (c->violations) {
+            snprintf(fk, sizeof fk, "%g", c->first_k);
+            snprintf(lk, sizeof lk, "%g", c->last_k);
         }
-        FILE *f = o.f;
-        fprintf(f, "{\n  \"format\": \"mdatt-rate/1\",\n  \"metric\": \"%s\",\n"
-                   "  \"fitted_quantity\": \"%s%s\",\n  \"inputs\": [",
-                md->name, negate ? "-" : "", md->name);
-        for (int s = 0; s < ns; s++) {
-            fputs(s ? ", " : "", f);
-            cli_json_str(f, S[s].path);
-        }
-        fprintf(f, "],\n  \"seeds\": %d,\n  \"window\": {\"from\": %.17g, \"to\": %.17g, "
-                   "\"k_min_fit\": %ld, \"points\": %d, \"dropped\": %ld},\n",
-                ns, K0, K1, kmin_fit, m, dropped);
-        fputs("  \"mean_curve\": \"geometric mean over seeds (mean of log y)\",\n"
-              "  \"criterion\": \"" CRITERION_TEXT "\",\n", f);
-        fprintf(f, "  \"bootstrap\": {\"B\": %ld, \"seed\": %ld, \"percentiles\": [2.5, 97.5]},\n"
-                   "  \"families\": [",
-                boot, seed);
-        for (int j = 0; j < nf; j++) {
-            fprintf(f, "%s\n    {\"family\": \"%s\", \"formula\": \"%s\", \"nparam\": %d, \"a\": ",
-                    j ? "," : "", mdatt_family_name(fam[j]), formula(fam[j]),
-                    mdatt_family_nparam(fam[j]));
-            put_fit(f, &fit[j], ci[j], ", ");
-            fputs(", \"rmse\": ", f);
-            cli_json_num(f, fit[j].rmse);
-            fputc('}', f);
-        }
-        fprintf(f, "\n  ],\n  \"chosen\": \"%s\",\n  \"a\": ", mdatt_family_name(fam[best]));
-        put_fit(f, &fit[best], ci[best], ",\n  ");
-        fputs(",\n  \"per_seed\": [", f);
-        for (int s = 0; s < ns; s++) {
-            fprintf(f, "%s\n    {\"file\": ", s ? "," : "");
-            cli_json_str(f, S[s].path);
-            fputs(", \"a\": ", f);
-            cli_json_num(f, per[s].a);
-            fputs(", \"b\": ", f);
-            cli_json_num(f, per[s].b);
-            fputs(", \"rmse\": ", f);
-            cli_json_num(f, per[s].rmse);
-            fputc('}', f);
-        }
-        fputs("\n  ]", f);
-        if (bound) {
-            fputs(",\n  \"claim\": {\"expr\": ", f);
-            cli_json_str(f, claim);
-            fprintf(f, ", \"from\": %.17g, \"to\": %.17g, \"holds\": %s, \"seeds_ok\": %d, "
-                       "\"seeds\": %d, \"fraction\": %.17g, \"violations\": [",
-                    K0, K1, seeds_ok == ns ? "true" : "false", seeds_ok, ns, (double)seeds_ok / ns);
-            int first = 1;
-            for (int s = 0; s < ns; s++) {
-                if (!cs[s].failed)
-                    continue;
-                fprintf(f, "%s\n    {\"file\": ", first ? "" : ",");
-                first = 0;
-                cli_json_str(f, S[s].path);
-                fprintf(f, ", \"k\": %ld, \"value\": ", cs[s].k);
-                cli_json_num(f, cs[s].value);
-                fputs(", \"bound\": ", f);
-                cli_json_num(f, cs[s].bound);
-                fputc('}', f);
+        if (!isnan(c->holds_from))
+            snprintf(hf, sizeof hf, "%g", c->holds_from);
+        printf("  %-5d %-24s %8ld %10ld %10s %10s %14s\n", s + 1, R->S[s].path, c->checked,
+               c->violations, fk, lk, hf);
+    }
+    if (R->seeds_ok == R->ns) {
+        printf("verdict: HOLDS on all %d of %d seeds at every logged k in [%g, %g]\n", R->ns,
+               R->ns, R->K0, R->K1);
+        return;
+    }
+    printf("verdict: FAILS: holds on %d of %d seeds; fails on", R->seeds_ok, R->ns);
+    for (int s = 0, n = 0; s < R->ns; s++) {
+        const mdatt_claim_curve *c = &R->cs[s];
+        if (c->violations)
+            printf("%s seed %d (%s: %ld of %ld points violate, first at k = %g: %.6g > %.6g, "
+                   "last at k = %g)", n++ ? ";" : "", s + 1, R->S[s].path, c->violations,
+                   c->checked, c->first_k, c->first_value, c->first_bound, c->last_k);
+    }
+    putchar('\n');
+    int nh;
+    double K = holds_from(R, &nh);
+    if (nh > 0)
+        printf("  the bound holds from k >= %g on %d of %d seeds", K, nh, R->ns);
+    else
+        printf("  the bound is violated at the last logged k on every seed");
+    if (nh > 0 && nh < R->ns)
+        printf(" (on the others it is violated at the last logged k)");
+    putchar('\n');
+}
+
+/* a, then "b", "a_ci" and "b_ci" of a fit, each after sep (the "a" key is
+ * already written). */
+static void put_fit(FILE *f, const mdatt_fit *fit, const double ci[4], const char *sep)
+{
+    cli_json_num(f, fit->a);
+    fprintf(f, "%s\"b\": ", sep);
+    cli_json_num(f, fit->b);
+    fprintf(f, "%s\"a_ci\": [", sep);
+    cli_json_num(f, ci[0]);
+    fputs(", ", f);
+    cli_json_num(f, ci[1]);
+    fprintf(f, "]%s\"b_ci\": [", sep);
+    cli_json_num(f, ci[2]);
+    fputs(", ", f);
+    cli_json_num(f, ci[3]);
+    fputc(']', f);
+}
+
+static void json_fits(FILE *f, const rate_run *R)
+{
+    fputs("  \"families\": [", f);
+    for (int j = 0; j < R->nf; j++) {
+        fprintf(f, "%s\n    {\"family\": \"%s\", \"formula\": \"%s\", \"nparam\": %d, \"a\": ",
+                j ? "," : "", mdatt_family_name(R->fam[j]), formula(R->fam[j]),
+                mdatt_family_nparam(R->fam[j]));
+        put_fit(f, &R->fit[j], R->ci[j], ", ");
+        fputs(", \"rmse\": ", f);
+        cli_json_num(f, R->fit[j].rmse);
+        fprintf(f, ", \"fitted\": %s, \"admissible\": %s", R->fitted[j] ? "true" : "false",
+                R->fitted[j] && !R->why[j] ? "true" : "false");
+        if (R->fitted[j] && R->why[j])
+            fprintf(f, ", \"why_not\": \"%s\"", R->why[j]);
+        fputc('}', f);
+    }
+    if (R->best < 0) {
+        fputs("\n  ],\n  \"chosen\": null", f);
+        return;
+    }
+    fprintf(f, "\n  ],\n  \"chosen\": \"%s\",\n  \"a\": ", mdatt_family_name(R->fam[R->best]));
+    put_fit(f, &R->fit[R->best], R->ci[R->best], ",\n  ");
+    fputs(",\n  \"per_seed\": [", f);
+    for (int s = 0; s < R->ns; s++) {
+        fprintf(f, "%s\n    {\"file\": ", s ? "," : "");
+        cli_json_str(f, R->S[s].path);
+        fputs(", \"a\": ", f);
+        cli_json_num(f, R->per[s].a);
+        fputs(", \"b\": ", f);
+        cli_json_num(f, R->per[s].b);
+        fputs(", \"rmse\": ", f);
+        cli_json_num(f, R->per[s].rmse);
+        fputc('}', f);
+    }
+    fputs("\n  ]", f);
+}
+
+static void json_claim(FILE *f, const rate_run *R)
+{
+    int nh;
+    double K = holds_from(R, &nh);
+    fputs(",\n  \"claim\": {\"expr\": ", f);
+    cli_json_str(f, R->claim);
+    fprintf(f, ", \"from\": %.17g, \"to\": %.17g, \"holds\": %s, \"seeds_ok\": %d, "
+               "\"seeds\": %d, \"fraction\": %.17g, \"holds_from\": ",
+            R->K0, R->K1, R->seeds_ok == R->ns ? "true" : "false", R->seeds_ok, R->ns,
+            (double)R->seeds_ok / R->ns);
+    cli_json_num(f, nh ? K : NAN);
+    fprintf(f, ", \"seeds_holding_from\": %d,\n    \"per_seed\": [", nh);
+    for (int s = 0; s < R->ns; s++) {
+        const mdatt_claim_curve *c = &R->cs[s];
+        fprintf(f, "%s\n    {\"seed\": %d, \"file\": ", s ? "," : "", s + 1);
+        cli_json_str(f, R->S[s].path);
+        fprintf(f, ", \"points\": %ld, \"violating\": %ld, \"last_k\": ", c->checked,
+                c->violations);
+        cli_json_num(f, c->last_k);
+        fputs(", \"holds_from\": ", f);
+        cli_json_num(f, c->holds_from);
+        fputc('}', f);
+    }
+    fputs("],\n    \"violations\": [", f);   /* the first violation of each failing seed */
+    for (int s = 0, first = 1; s < R->ns; s++) {
+        if (!R->cs[s].violations)
+            continue;
+        fprintf(f, "%s\n    {\"file\": ", first ? "" : ",");
+        first = 0;
+        cli_json_str(f, R->S[s].path);
+        fprintf(f, ", \"k\": %.17g, \"value\": ", R->cs[s].first_k);
+        cli_json_num(f, R->cs[s].first_value);
+        fputs(", \"bound\": ", f);
+        cli_json_num(f, R->cs[s].first_bound);
+        fputc('}', f);
+    }
+    fputs("]}", f);
+}
+
+static void write_json(FILE *f, const rate_run *R)
+{
+    fprintf(f, "{\n  \"format\": \"mdatt-rate/1\",\n  \"metric\": \"%s\",\n"
+               "  \"fitted_quantity\": \"%s%s\",\n  \"inputs\": [",
+            R->md->name, R->negate ? "-" : "", R->md->name);
+    for (int s = 0; s < R->ns; s++) {
+        fputs(s ? ", " : "", f);
+        cli_json_str(f, R->S[s].path);
+    }
+    fprintf(f, "],\n  \"seeds\": %d,\n  \"window\": {\"from\": %.17g, \"to\": %.17g, "
+               "\"last_common_k\": %.17g, \"to_requested\": ",
+            R->ns, R->K0, R->K1, R->kend);
+    cli_json_num(f, R->k1_asked >= 0 ? (double)R->k1_asked : NAN);
+    fprintf(f, ", \"k_min_fit\": %ld, \"points\": %d, \"dropped\": %ld},\n", R->kmin_fit, R->m,
+            R->dropped);
+    fputs("  \"mean_curve\": \"geometric mean over seeds (mean of log y)\",\n"
+          "  \"criterion\": \"" CRITERION_TEXT "\",\n"
+          "  \"admissible\": \"a, b, rmse finite; |log10 a| <= 30; |b| <= 100; rmse <= 1\",\n",
+          f);
+    fprintf(f, "  \"bootstrap\": {\"B\": %ld, \"seed\": %ld, \"percentiles\": [2.5, 97.5], "
+               "\"zero_width_one_seed\": %s},\n",
+            R->boot, R->seed, R->ns == 1 ? "true" : "false");
+    json_fits(f, R);
+    if (R->bound)
+        json_claim(f, R);
+    fputs("\n}\n", f);
+}
+
+/* ------------------------------------------------------------------ figure */
+
+/* A gnuplot single-quoted string ('' stands for one quote). */
+static void gp_str(FILE *f, const char *s)
+{
+    fputc('\'', f);
+    for (; *s; s++)
+        fputs(*s == '\'' ? "''" : (char[2]){*s, 0}, f);
+    fputc('\'', f);
+}
+
+/* Log y when every finite value in the window is positive (the raw metric). */
+static int plot_logy(const rate_run *R)
+{
+    for (int s = 0; s < R->ns; s++)
+        for (long r = 0; r < R->S[s].nrow; r++)
+            if (R->S[s].k[r] >= R->K0 && R->S[s].k[r] <= R->K1 && isfinite(R->S[s].y[r]) &&
+                !(R->S[s].y[r] > 0))
+                return 0;
+    return 1;
+}
+
+/* A point is drawn when finite, inside the axes' domain. */
+static int drawable(double k, double y, int logx, int logy)
+{
+    return isfinite(k) && isfinite(y) && (!logx || k >= 1) && (!logy || y > 0);
+}
+
+/* PREFIX.tsv: one gnuplot data block per seed (all logged points), then the
+ * bound on the window (k of seed 1) and the chosen fit on its points; drawn[]
+ * receives the number of points of each block. */
+static void plot_data(FILE *f, const rate_run *R, int logx, int logy, long *drawn)
+{
+    fprintf(f, "# mdatt rate --plot: %s per seed (blocks 0..%d), the bound (block %d) and the "
+               "chosen fit (block %d); columns k, value\n",
+            R->md->name, R->ns - 1, R->ns, R->ns + 1);
+    for (int s = 0; s < R->ns; s++) {
+        fprintf(f, "%s# seed %d: %s\nk\tvalue\n", s ? "\n\n" : "", s + 1, R->S[s].path);
+        for (long r = 0; r < R->S[s].nrow; r++)
+            if (drawable(R->S[s].k[r], R->S[s].y[r], logx, logy)) {
+                fprintf(f, "%.17g\t%.17g\n", R->S[s].k[r], R->S[s].y[r]);
+                drawn[s]++;
             }
-            fputs(first ? "]}" : "\n  ]}", f);
-        }
-        fputs("\n}\n", f);
-        if (mdatt_outfile_commit(&o, err) != MDATT_OK) {
-            free(per);
-            code = cli_error(sub, CLI_FAIL, "%s", err);
-            goto done;
+    }
+    fputs("\n\n# bound\nk\tvalue\n", f);
+    for (long r = 0; R->bound && r < R->S[0].nrow; r++) {
+        double k = R->S[0].k[r], b = k >= R->K0 && k <= R->K1 ? mdatt_expr_eval(R->bound, k) : NAN;
+        if (drawable(k, b, logx, logy)) {
+            fprintf(f, "%.17g\t%.17g\n", k, b);
+            drawn[R->ns]++;
         }
     }
-    free(per);
-    code = bound && seeds_ok < ns ? CLI_FAIL : CLI_OK;
-done:
-    if (S)
-        for (int s = 0; s < ns; s++) {
-            free(S[s].k);
-            free(S[s].y);
+    fputs("\n\n# chosen fit\nk\tvalue\n", f);
+    for (int j = 0; R->best >= 0 && j < R->m; j++) {
+        double v = mdatt_fit_eval(&R->fit[R->best], R->kfit[j]);
+        if (drawable(R->kfit[j], R->negate ? -v : v, logx, logy)) {
+            fprintf(f, "%.17g\t%.17g\n", R->kfit[j], R->negate ? -v : v);
+            drawn[R->ns + 1]++;
         }
-    free(S);
-    free(cs);
-    free(kfit);
-    free(logy);
-    free(mean);
-    mdatt_expr_free(bound);
+    }
+}
+
+/* One plot clause: block `index` of the data file, unless it is empty. */
+static void plot_clause(FILE *f, int *first, const char *data, int index, const char *style,
+                        const char *title)
+{
+    fputs(*first ? "plot " : ", \\\n     ", f);
+    *first = 0;
+    gp_str(f, data);
+    fprintf(f, " index %d using 1:2 with %s title ", index, style);
+    gp_str(f, title);
+}
+
+/* The body of PREFIX.gp: labelled log axes where suitable, the window marked. */
+static void plot_script(FILE *f, const rate_run *R, const char *data, int logx, int logy,
+                        const long *drawn)
+{
+    char t[600];
+    fprintf(f, "set termoption noenhanced\nset grid\nset key below\n"
+               "set xlabel 'iteration k%s'\nset ylabel ", logx ? " (log scale)" : "");
+    snprintf(t, sizeof t, "%s%s", R->md->name, logy ? " (log scale)" : "");
+    gp_str(f, t);
+    snprintf(t, sizeof t, "mdatt rate: %s over %d seed%s, window [%g, %g]", R->md->name, R->ns,
+             R->ns == 1 ? "" : "s", R->K0, R->K1);
+    fputs("\nset title ", f);
+    gp_str(f, t);
+    fprintf(f, "\n%s%s", logx ? "set logscale x\n" : "", logy ? "set logscale y\n" : "");
+    for (int e = 0; e < 2; e++) {
+        double k = e ? R->K1 : R->K0;
+        if (!logx || k >= 1)
+            fprintf(f, "set arrow from %.17g, graph 0 to %.17g, graph 1 nohead dt 2 "
+                       "lc rgb '#888888'\n", k, k);
+    }
+    int first = 1;
+    for (int s = 0; s < R->ns; s++) {
+        snprintf(t, sizeof t, "seed %d: %s", s + 1, R->S[s].path);
+        if (drawn[s])
+            plot_clause(f, &first, data, s, "lines lw 1.2", t);
+    }
+    if (drawn[R->ns]) {
+        snprintf(t, sizeof t, "claimed bound: %s", R->claim);
+        plot_clause(f, &first, data, R->ns, "lines lw 2.5 dt 2 lc rgb 'black'", t);
+    }
+    if (drawn[R->ns + 1]) {
+        const mdatt_fit *F = &R->fit[R->best];
+        if (mdatt_family_nparam(F->family) == 2)
+            snprintf(t, sizeof t, "fit of the geometric mean: %s%s, a = %.4g, b = %.4g",
+                     R->negate ? "-" : "", formula(F->family), F->a, F->b);
+        else
+            snprintf(t, sizeof t, "fit of the geometric mean: %s%s, a = %.4g",
+                     R->negate ? "-" : "", formula(F->family), F->a);
+        plot_clause(f, &first, data, R->ns + 1, "lines lw 2 lc rgb '#d62728'", t);
+    }
+    if (first)
+        fputs("print 'nothing to draw'", f);
+    fputc('\n', f);
+}
+
+/* Write PREFIX.tsv and PREFIX.gp into o[0], o[1] (opened, not committed). */
+static int plot_open(const rate_run *R, const char *prefix, mdatt_outfile o[2])
+{
+    char err[MDATT_ERRLEN] = "", *path[2] = {NULL, NULL}, *body = NULL;
+    size_t blen = 0;
+    const char *base = strrchr(prefix, '/') ? strrchr(prefix, '/') + 1 : prefix;
+    const int logx = R->best < 0 || R->fam[R->best] != MDATT_FAM_EXP, logy = plot_logy(R);
+    long *drawn = calloc(R->ns + 2, sizeof *drawn);
+    int code = drawn && asprintf(&path[0], "%s.tsv", prefix) >= 0 &&
+                       asprintf(&path[1], "%s.gp", prefix) >= 0
+                   ? CLI_OK
+                   : cli_error(R->sub, CLI_FAIL, "out of memory");
+    if (code == CLI_OK && !*base)
+        code = cli_error(R->sub, CLI_BAD, "--plot %s: the prefix names a folder, not a file",
+                         prefix);
+    for (int j = 0; j < 2 && code == CLI_OK; j++)
+        if (mdatt_outfile_open(&o[j], path[j], err) != MDATT_OK) {
+            code = cli_error(R->sub, CLI_FAIL, "--plot: %s", err);
+            if (j)
+                mdatt_outfile_abort(&o[0]);
+        }
+    if (code == CLI_OK) {
+        plot_data(o[0].f, R, logx, logy, drawn);
+        FILE *m = open_memstream(&body, &blen);
+        char data[300];
+        snprintf(data, sizeof data, "%s.tsv", base);
+        if (m) {
+            plot_script(m, R, data, logx, logy, drawn);
+            fclose(m);
+        }
+        cli_gnuplot_script(o[1].f, base, "900,600", body ? body : "");
+    }
+    free(body);
+    free(drawn);
+    free(path[0]);
+    free(path[1]);
+    return code;
+}
+
+/* Render PREFIX.gp in its folder; a failure is a warning (the sources stay). */
+static void plot_render(const rate_run *R, const char *prefix)
+{
+    char *dir = strdup(prefix), *slash = dir ? strrchr(dir, '/') : NULL;
+    if (!dir)
+        return;
+    const char *base = slash ? slash + 1 : prefix, *folder = slash ? (slash == dir ? "/" : dir) : ".";
+    if (slash)
+        *slash = '\0';
+    char gp[300];
+    snprintf(gp, sizeof gp, "%s.gp", base);
+    int rc = cli_gnuplot_render(folder, gp);
+    if (rc > 0)
+        warn(R, "gnuplot was not found at configure time: %s.gp is written, not rendered",
+             prefix);
+    else if (rc < 0)
+        warn(R, "gnuplot failed on %s.gp (see %s.gp.err): the figure is not rendered", prefix,
+             prefix);
+    free(dir);
+}
+
+/* Write -o and --plot (each may be NULL): every file is complete or none is
+ * left behind; the figure is rendered once its sources are in place. */
+static int write_outputs(const rate_run *R, const char *out, const char *plot)
+{
+    char err[MDATT_ERRLEN] = "", *name[3] = {NULL, NULL, NULL};
+    mdatt_outfile o[3];   /* tsv, gp, json */
+    int n = 0, code = CLI_OK;
+    if (plot) {
+        if ((code = plot_open(R, plot, o)) != CLI_OK)
+            return code;
+        n = 2;
+        if (asprintf(&name[0], "%s.tsv", plot) < 0 || asprintf(&name[1], "%s.gp", plot) < 0)
+            code = cli_error(R->sub, CLI_FAIL, "out of memory");
+    }
+    if (code == CLI_OK && out) {
+        if (mdatt_outfile_open(&o[n], out, err) != MDATT_OK)
+            code = cli_error(R->sub, CLI_FAIL, "%s", err);
+        else if (!(name[n] = strdup(out)))
+            code = cli_error(R->sub, CLI_FAIL, "out of memory"), n++;
+        else
+            write_json(o[n++].f, R);
+    }
+    int done = 0;
+    for (; code == CLI_OK && done < n; done++)
+        if (mdatt_outfile_commit(&o[done], err) != MDATT_OK)
+            code = cli_error(R->sub, CLI_FAIL, "%s", err);
+    for (int j = 0; code != CLI_OK && j < n; j++) {
+        if (j < done - 1 && name[j])    /* committed before the failure */
+            unlink(name[j]);
+        else if (j >= done)             /* still open */
+            mdatt_outfile_abort(&o[j]);
+    }
+    for (int j = 0; j < 3; j++)
+        free(name[j]);
+    if (code == CLI_OK && plot)
+        plot_render(R, plot);
+    return code;
+}
+
+static void free_run(rate_run *R)
+{
+    if (R->S)
+        for (int s = 0; s < R->ns; s++) {
+            free(R->S[s].k);
+            free(R->S[s].y);
+        }
+    free(R->S);
+    free(R->cs);
+    free(R->per);
+    free(R->kfit);
+    free(R->logy);
+    free(R->mean);
+    mdatt_expr_free(R->bound);
+}
+
+/* Options after parsing: the metric, families, claim and inputs. */
+static int setup(rate_run *R, const char *metric, const char *fams, const char **pos, int npos)
+{
+    char err[MDATT_ERRLEN] = "";
+    for (size_t j = 0; j < sizeof metrics / sizeof metrics[0]; j++)
+        if (strcmp(metric, metrics[j].name) == 0)
+            R->md = &metrics[j];
+    if (npos < 1)
+        return cli_error(R->sub, CLI_BAD, "missing TRAJ.csv (see --help)");
+    if (!R->md)
+        return cli_error(R->sub, CLI_BAD, "--metric: unknown metric '%s' (bregman_dir, "
+                         "one_minus_cosine, one_minus_margin, loss, log_loss, norm_p)", metric);
+    R->negate = strcmp(R->md->name, "log_loss") == 0;
+    R->nf = MDATT_NFAM;
+    for (int f = 0; f < MDATT_NFAM; f++)
+        R->fam[f] = (mdatt_family)f;
+    int code;
+    if (fams && (code = parse_families(R->sub, fams, R->fam, &R->nf)) != CLI_OK)
+        return code;
+    if (R->claim && !(R->bound = mdatt_expr_parse(R->claim, err)))
+        return cli_error(R->sub, CLI_BAD, "--claim: %s in '%s'", err, R->claim);
+    if (!(R->S = calloc(npos, sizeof *R->S)))
+        return cli_error(R->sub, CLI_FAIL, "out of memory");
+    R->ns = npos;
+    for (int s = 0; s < R->ns; s++)
+        if ((code = load_series(R->sub, pos[s], R->md, &R->S[s])) != CLI_OK)
+            return code;
+    return CLI_OK;
+}
+
+static int run(int argc, char **argv)
+{
+    rate_run R = {.sub = "rate", .k1_asked = -1, .boot = 1000, .seed = 1, .best = -1};
+    const char *metric = "bregman_dir", *fams = NULL, *out = NULL, *plot = NULL;
+    long k0 = -1;
+    const cli_opt opts[] = {
+        {"--metric", OPT_STR, &metric, 0, 0, NULL},
+        {"--from", OPT_LONG, &k0, 0, 9000000000000000L, NULL},
+        {"--to", OPT_LONG, &R.k1_asked, 0, 9000000000000000L, NULL},
+        {"--families", OPT_STR, &fams, 0, 0, NULL},
+        {"--claim", OPT_STR, &R.claim, 0, 0, NULL},
+        {"--boot", OPT_LONG, &R.boot, 1, 10000000, NULL},
+        {"--seed", OPT_LONG, &R.seed, 0, 0x7fffffffffffffffL, NULL},
+        {"-o", OPT_STR, &out, 0, 0, NULL},
+        {"--plot", OPT_STR, &plot, 0, 0, NULL},
+        {NULL, 0, NULL, 0, 0, NULL}};
+    const char **pos = malloc(sizeof(char *) * (argc > 1 ? argc : 1));
+    if (!pos)
+        return cli_error(R.sub, CLI_FAIL, "out of memory");
+    int npos, code = cli_parse(&cli_rate, argc, argv, opts, pos, argc, &npos);
+    if (code == CLI_OK && k0 >= 0 && R.k1_asked >= 0 && k0 > R.k1_asked)
+        code = cli_error(R.sub, CLI_BAD, "--from %ld is after --to %ld", k0, R.k1_asked);
+    if (code == CLI_OK && plot && !*plot)
+        code = cli_error(R.sub, CLI_BAD, "--plot: empty prefix");
+    if (code == CLI_OK)
+        code = setup(&R, metric, fams, pos, npos);
+    if (code == CLI_OK)
+        code = set_window(&R, k0);
+    if (code == CLI_OK)
+        code = common_points(&R);
+    if (code == CLI_OK)
+        code = fit_families(&R);
+    if (code == CLI_OK && R.bound)
+        code = check_claim(&R);
+    if (code == CLI_OK) {
+        print_fits(&R);
+        if (R.bound)
+            print_claim(&R);
+    }
+    if (code == CLI_OK && (out || plot))
+        code = write_outputs(&R, out, plot);
+    if (code == CLI_OK)
+        code = R.bound && R.seeds_ok < R.ns ? CLI_FAIL : CLI_OK;
+    free_run(&R);
     free(pos);
     return code;
 }
