@@ -1,5 +1,5 @@
 /* cmd_rate.c - `mdatt rate`: fit the convergence curves of several seeds
- * against the families of mdatt_fit_family (README "Rates"), bootstrap the
+ * against the families of doc/design.md §7 (24), bootstrap the
  * exponent over seeds, check a stated bound expression against every seed
  * (where it fails and from which k it holds), and draw the curves. */
 #include <math.h>
