@@ -6,9 +6,9 @@ set -eu
 cd "$(dirname "$0")"
 
 # Build and run-time dependencies (Debian package names).
-PACKAGES="build-essential autoconf automake pkg-config
+PACKAGES="build-essential autoconf automake libtool pkg-config
 libglpk-dev libopenblas-dev libjansson-dev libcriterion-dev zlib1g-dev
-gnuplot-nox python3-numpy python3-cvxopt
+gnuplot-nox python3-numpy python3-cvxopt python3-pytest
 dataset-fashion-mnist"
 
 missing=""

@@ -4,12 +4,16 @@
 #   2. the archive oracle/libattsvm.a exists
 #   3. nm of the archive shows no mdatt_ symbol, defined or undefined
 #   4. every global symbol the archive defines carries the attsvm_ prefix
+#   5. the shared library neither needs nor exports an mdatt_ symbol
+#   6. every symbol the shared library exports carries the attsvm_ prefix
 # Environment: MDATT_SRCDIR, MDATT_BUILDDIR (set by the test harness).
 srcdir=${MDATT_SRCDIR:-.}
 builddir=${MDATT_BUILDDIR:-.}
-lib="$builddir/oracle/libattsvm.a"
+# libtool keeps both built libraries in .libs/.
+lib="$builddir/oracle/.libs/libattsvm.a"
+so="$builddir/oracle/.libs/libattsvm.so"
 
-echo "1..4"
+echo "1..6"
 
 # Headers that exist in src/ (and src/cli/): none of them may be named by an
 # oracle source, nor mdatt.h by any path.
@@ -45,13 +49,14 @@ fi
 if ! command -v nm >/dev/null 2>&1; then
     echo "ok 3 # SKIP nm not available"
     echo "ok 4 # SKIP nm not available"
+    echo "ok 5 # SKIP nm not available"
+    echo "ok 6 # SKIP nm not available"
     exit 0
 fi
 if [ ! -f "$lib" ]; then
     echo "not ok 3 - no archive to inspect"
     echo "not ok 4 - no archive to inspect"
-    exit 0
-fi
+else
 syms=$(nm "$lib" 2>/dev/null)
 leak=$(printf '%s\n' "$syms" | awk '$NF ~ /^_?mdatt_/ {print $NF}' | sort -u | tr '\n' ' ')
 if [ -z "$leak" ]; then
@@ -64,4 +69,26 @@ if [ -z "$foreign" ]; then
     echo "ok 4 - every exported symbol has the attsvm_ prefix"
 else
     echo "not ok 4 - exported symbols outside the attsvm_ namespace: $foreign"
+fi
+fi
+
+# The shared library: dynamic symbols only (nm -D); defined exports must be
+# attsvm_, and nothing (defined or needed) may be an mdatt_ symbol.
+if [ ! -f "$so" ]; then
+    echo "not ok 5 - $so not found"
+    echo "not ok 6 - $so not found"
+    exit 0
+fi
+dsyms=$(nm -D "$so" 2>/dev/null)
+leak=$(printf '%s\n' "$dsyms" | awk '$NF ~ /^_?mdatt_/ {print $NF}' | sort -u | tr '\n' ' ')
+if [ -z "$leak" ]; then
+    echo "ok 5 - libattsvm.so references no mdatt_ symbol"
+else
+    echo "not ok 5 - libattsvm.so references trainer symbols: $leak"
+fi
+foreign=$(printf '%s\n' "$dsyms" | awk 'NF == 3 && $2 ~ /^[TDBRC]$/ && $3 !~ /^attsvm_/ && $3 !~ /^_(init|fini|edata|end|_bss_start)$/ {print $3}' | sort -u | tr '\n' ' ')
+if [ -z "$foreign" ]; then
+    echo "ok 6 - every symbol libattsvm.so exports has the attsvm_ prefix"
+else
+    echo "not ok 6 - libattsvm.so exports symbols outside the attsvm_ namespace: $foreign"
 fi
