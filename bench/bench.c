@@ -100,6 +100,22 @@ int bench_cfg_seeds(bench_ctx *b, const char *key, long *from, int *count)
     return 0;
 }
 
+int bench_cfg_memory(bench_ctx *b, const char *fields, double bytes)
+{
+    if (bytes <= b->max_memory)
+        return 0;
+    return cfg_fail(b, "%s: the runs need an estimated %.3g GB of memory, more than the bound "
+                       "of %.3g GB (raise it with --max-memory GB)", fields, bytes / 1e9,
+                    b->max_memory / 1e9);
+}
+
+double bench_runs_memory(const bench_ctx *b, long runs, long n, long T, long d, double snaps)
+{
+    const double at_once = runs < b->threads ? (double)runs : (double)b->threads;
+    const double dd = (double)d * d;
+    return 8.0 * at_once * (3.0 * n * T * d + (double)n * (T - 1) * dd + snaps * (dd + d + 4));
+}
+
 /* -------------------------------------------------------------- parallelism */
 
 typedef struct {
@@ -316,17 +332,35 @@ int bench_figure(bench_ctx *b, const char *name, const char *size, const char *b
 
 void bench_index_line(bench_ctx *b, const char *fmt, ...)
 {
-    char path[1400];
-    snprintf(path, sizeof path, "%s/index.md", b->outdir);
-    FILE *f = fopen(path, "a");
-    if (!f)
-        return;
+    char line[4096];
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(f, fmt, ap);
+    int len = vsnprintf(line, sizeof line - 1, fmt, ap);
     va_end(ap);
-    fputc('\n', f);
-    fclose(f);
+    if (len < 0)
+        return;
+    if ((size_t)len > sizeof line - 2)
+        len = sizeof line - 2;
+    line[len++] = '\n';
+    char *grown = realloc(b->index, b->index_len + len + 1);
+    if (!grown)
+        return;
+    memcpy(grown + b->index_len, line, len);
+    b->index = grown;
+    b->index_len += len;
+    b->index[b->index_len] = '\0';
+}
+
+/* Replace <outdir>/index.md with the lines gathered during a successful run. */
+static int write_fragment(bench_ctx *b)
+{
+    mdatt_outfile o;
+    FILE *f = bench_open(b, "index.md", &o);
+    if (!f)
+        return -1;
+    if (b->index_len)
+        fwrite(b->index, 1, b->index_len, f);
+    return bench_close(b, &o);
 }
 
 void bench_init_w(double *W, int d, double std, long seed)
@@ -383,6 +417,8 @@ const cli_command cli_bench = {
     "  -o REPORTS       reports folder (default: reports)\n"
     "  --threads N      worker threads (default: number of online CPUs)\n"
     "  --quiet          no progress line (also when stderr is not a terminal)\n"
+    "  --max-memory GB  refuse a configuration whose runs need more than an\n"
+    "                   estimated GB gigabytes (default 4)\n"
     "  --index REPORTS  write REPORTS/README.md: the index of every experiment's\n"
     "                   outputs, their wall times and the provenance block\n",
     run};
@@ -401,12 +437,13 @@ static int mkdir_p(const char *path)
     return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
-static int run_one(const char *path, const char *root, int threads, int quiet)
+static int run_one(const char *path, const char *root, int threads, int quiet, double max_mem)
 {
     bench_ctx b = {0};
     b.path = path;
     b.threads = threads;
     b.quiet = quiet;
+    b.max_memory = max_mem;
     json_error_t je;
     b.cfg = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (!b.cfg)
@@ -437,12 +474,11 @@ static int run_one(const char *path, const char *root, int threads, int quiet)
         code = cli_error("bench", CLI_FAIL, "%s: cannot create: %s", b.outdir, strerror(errno));
         goto done;
     }
-    char idx[1100];
-    snprintf(idx, sizeof idx, "%s/index.md", b.outdir);
-    unlink(idx);
     double t0 = cli_now();
     int rc = fn(&b);
     double secs = cli_now() - t0;
+    if (rc == 0 && write_fragment(&b) != 0)
+        rc = 1;
     if (rc != 0) {
         code = cli_error("bench", rc == 2 ? CLI_BAD : CLI_FAIL, "%s: %s", b.name,
                          b.err[0] ? b.err : "failed");
@@ -460,6 +496,7 @@ static int run_one(const char *path, const char *root, int threads, int quiet)
     if (!quiet)
         fprintf(stderr, "mdatt bench: %s done in %.1f s -> %s\n", b.name, secs, b.outdir);
 done:
+    free(b.index);
     json_decref(b.cfg);
     return code;
 }
@@ -576,8 +613,10 @@ static int run(int argc, char **argv)
 {
     const char *outdir = "reports", *index = NULL, *command = "mdatt bench";
     long threads = sysconf(_SC_NPROCESSORS_ONLN);
+    double max_gb = 4.0;
     int quiet = 0;
     const cli_opt opts[] = {
+        {"--max-memory", OPT_DOUBLE, &max_gb, 0, 0, NULL},
         {"-o", OPT_STR, &outdir, 0, 0, NULL},
         {"--threads", OPT_LONG, &threads, 1, 64, NULL},
         {"--quiet", OPT_FLAG, &quiet, 0, 0, NULL},
@@ -595,10 +634,12 @@ static int run(int argc, char **argv)
         return cli_error("bench", CLI_BAD, "no configuration file (see --help; bench/configs/ has the defaults)");
     if (threads < 1)
         threads = 1;
+    if (!(max_gb > 0))
+        return cli_error("bench", CLI_BAD, "--max-memory: must be > 0 GB (got %g)", max_gb);
     if (mkdir_p(outdir) != 0)
         return cli_error("bench", CLI_FAIL, "%s: cannot create: %s", outdir, strerror(errno));
     for (int k = 0; k < npos; k++)
-        if ((rc = run_one(pos[k], outdir, (int)threads, quiet)) != CLI_OK)
+        if ((rc = run_one(pos[k], outdir, (int)threads, quiet, max_gb * 1e9)) != CLI_OK)
             return rc;
     return CLI_OK;
 }

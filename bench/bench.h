@@ -18,6 +18,9 @@ typedef struct {
     char reldir[256];       /**< same, relative to the reports root */
     int threads;            /**< worker threads */
     int quiet;              /**< no progress line */
+    double max_memory;      /**< bytes an experiment may plan to hold (--max-memory) */
+    char *index;            /**< index.md lines so far (written when the run succeeds) */
+    size_t index_len;
     char err[512];          /**< message naming the offending field */
 } bench_ctx;
 
@@ -32,6 +35,14 @@ int bench_cfg_bool(bench_ctx *b, const char *key, int dflt, int *out);
 int bench_cfg_doubles(bench_ctx *b, const char *key, double *out, int max, int *count);
 /** Seeds as {"from": a, "to": b}; *count = b - a + 1. */
 int bench_cfg_seeds(bench_ctx *b, const char *key, long *from, int *count);
+/** Refuse a configuration whose estimated memory (bytes) exceeds b->max_memory,
+ *  naming the fields that set it and the bound. */
+int bench_cfg_memory(bench_ctx *b, const char *fields, double bytes);
+/** Estimated memory of runs on n x T x d instances, `runs` of them at once
+ *  (capped at the thread count), each keeping `snaps` snapshots of (W, v):
+ *  the instance and its evaluation scratch (3 n T d), the W-SVM rows
+ *  (n (T-1) d^2) and the snapshots (snaps (d^2 + d + 4)), in doubles. */
+double bench_runs_memory(const bench_ctx *b, long runs, long n, long T, long d, double snaps);
 
 /* --- parallel runs --- */
 /** Run job(k, ctx) for k = 0..njobs-1 on b->threads threads, showing a
@@ -64,7 +75,8 @@ int bench_close(bench_ctx *b, mdatt_outfile *o);
  *  terminal) and render <name>.svg and <name>.png with gnuplot when present. */
 int bench_figure(bench_ctx *b, const char *name, const char *size, const char *body);
 
-/** Append a line to <outdir>/index.md (what the experiment produced). */
+/** Add a line to <outdir>/index.md (what the experiment produced); the file
+ *  replaces the old one only once the experiment has succeeded. */
 void bench_index_line(bench_ctx *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -30,6 +30,10 @@ static int read_cfg(bench_ctx *b, exp_cfg *c, int need_svm)
         bench_cfg_bool(b, "normalized", 1, &c->normalized) ||
         bench_cfg_int(b, "points", 100, 2, 100000, &c->points))
         return -1;
+    if (bench_cfg_memory(b, "n, T, d, points",
+                         bench_runs_memory(b, (long)c->nseeds * c->np, c->n, c->T, c->d,
+                                           (double)c->points + 2)))
+        return -1;
     if (ni != c->np) {
         snprintf(b->err, sizeof b->err, "%s: iters: needs one count per p (%d)", b->path, c->np);
         return -1;
@@ -367,20 +371,18 @@ int bench_paper_paths(bench_ctx *b)
     exp_cfg c;
     if (read_cfg(b, &c, 0))
         return 2;
-    long e[4];
+    long e[4] = {1, 2, 3, 4};           /* default entries W[1][2] and W[3][4] */
     json_t *ent = json_object_get(b->cfg, "entries");
-    if (ent) {
-        for (int k = 0; k < 4; k++) {
-            json_t *x = json_array_get(json_array_get(ent, k / 2), k % 2);
-            if (!json_is_integer(x) || json_integer_value(x) < 0 || json_integer_value(x) >= c.d) {
-                snprintf(b->err, sizeof b->err, "%s: entries: need [[j,k],[j,k]] with indices in [0, d)",
-                         b->path);
-                return 2;
-            }
+    for (int k = 0; k < 4; k++) {
+        json_t *x = ent ? json_array_get(json_array_get(ent, k / 2), k % 2) : NULL;
+        if (ent && json_is_integer(x))
             e[k] = (long)json_integer_value(x);
+        if ((ent && !json_is_integer(x)) || e[k] < 0 || e[k] >= c.d) {
+            snprintf(b->err, sizeof b->err, "%s: entries: need [[j,k],[j,k]] with indices in "
+                     "[0, d) = [0, %ld)%s", b->path, c.d,
+                     ent ? "" : " (the default [[1,2],[3,4]] needs d >= 5)");
+            return 2;
         }
-    } else {
-        e[0] = 1; e[1] = 2; e[2] = 3; e[3] = 4;
     }
     const int d = (int)c.d, dd = d * d, a = (int)(e[0] * d + e[1]), bb = (int)(e[2] * d + e[3]);
     mdatt_gen_settings gs = {(int)c.n, (int)c.T, d, (uint64_t)c.seed0};
@@ -412,7 +414,7 @@ int bench_paper_paths(bench_ctx *b)
         ts.hook = bench_snap_hook;
         ts.hook_ctx = &S;
         mdatt_train_info info;
-        attsvm_result r;
+        attsvm_result r = {0};
         int ok = mdatt_train(&in, &ts, W, v, alpha, &info) == MDATT_OK &&
                  bench_svm(&in, alpha, c.p[pi], ATTSVM_TARGET_W, &r) == 0;
         if (ok) {
@@ -504,6 +506,9 @@ int bench_paper_joint(bench_ctx *b)
     long show;
     if (bench_cfg_int(b, "show_iters", 100, 1, 1000000, &show))
         return 2;
+    for (int pi = 0; pi < c.np; pi++)       /* a snapshot per iteration of the toy (d = 2) */
+        if (bench_cfg_memory(b, "iters", bench_runs_memory(b, 1, 2, 3, 2, (double)c.iters[pi] + 2)))
+            return 2;
     mdatt_instance in;
     if (mdatt_gen_toy_joint(&in) != MDATT_OK)
         return 1;

@@ -237,6 +237,9 @@ int bench_rates(bench_ctx *b)
         bench_cfg_int(b, "bootstrap", 1000, 10, 100000, &base.boot) ||
         bench_cfg_double(b, "fit_from", 0.01, &base.fit_from))
         return 2;
+    if (bench_cfg_memory(b, "n, T, d", bench_runs_memory(b, base.np, base.n, base.T, base.d,
+                                                        (double)base.npts)))
+        return 2;
     const char *vname[2] = {"normalized", "plain"};
     int nv = 0;
     for (int k = 0; k < 2; k++) {

@@ -100,6 +100,9 @@ int bench_beyond_saturation(bench_ctx *b)
         bench_cfg_double(b, "eps", 1e-12, &S.eps) ||
         bench_cfg_int(b, "eps_seeds", S.nseeds, 1, S.nseeds, &S.neps))
         return 2;
+    if (bench_cfg_memory(b, "n, T, d", bench_runs_memory(b, (long)2 * S.np * S.nseeds, S.n, S.T,
+                                                        S.d, (double)S.nck + 1)))
+        return 2;
     for (int j = 0; j < S.nck; j++) {
         if (S.ck_d[j] < 1 || S.ck_d[j] > 1e10 || S.ck_d[j] != floor(S.ck_d[j]) || (j && S.ck_d[j] <= S.ck_d[j - 1])) {
             snprintf(b->err, sizeof b->err, "%s: checkpoints: increasing positive integers", b->path);

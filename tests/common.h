@@ -77,6 +77,14 @@ static inline char *read_text(const char *path)
     return s;
 }
 
+/* The process's umask (read by setting it and back). */
+static inline mode_t current_umask(void)
+{
+    mode_t m = umask(022);
+    umask(m);
+    return m;
+}
+
 /* Path of the built mdatt binary ($MDATT, set by make check). */
 static inline const char *mdatt_bin(void)
 {

@@ -108,3 +108,57 @@ Test(bench, bad_configurations_name_the_field)
     expect_bad_config("{\"experiment\": \"rates\", \"p\": [2]}", "normalized");
     expect_bad_config("{\"experiment\": \"paper_fig4\", \"output\": \"../x\"}", "output");
 }
+
+/* Sizes in a configuration are checked against each other: the default
+ * entries W[1][2], W[3][4] of paper_paths do not exist for d <= 4 (they were
+ * read past the end of W), and the memory a configuration plans to hold is
+ * estimated and bounded before anything is allocated. */
+Test(bench, configuration_sizes_are_checked)
+{
+    expect_bad_config("{\"experiment\": \"paper_paths\", \"d\": 4, \"seeds\": {\"from\": 1, \"to\": 1}, "
+                      "\"p\": [2], \"iters\": [10]}", "entries");
+    expect_bad_config("{\"experiment\": \"paper_paths\", \"d\": 3, \"seeds\": {\"from\": 1, \"to\": 1}, "
+                      "\"p\": [2], \"iters\": [10], \"entries\": [[0, 1], [2, 3]]}", "[0, 3)");
+    expect_bad_config("{\"experiment\": \"paper_joint\", \"seeds\": {\"from\": 1, \"to\": 1}, "
+                      "\"p\": [2], \"iters\": [1e9]}", "iters: the runs need an estimated 80 GB");
+    expect_bad_config("{\"experiment\": \"paper_fig4\", \"n\": 100000, \"T\": 1000, \"d\": 100, "
+                      "\"seeds\": {\"from\": 1, \"to\": 1}, \"p\": [2], \"iters\": [10]}",
+                      "n, T, d, points");
+    expect_bad_config("{\"experiment\": \"beyond_saturation\", \"n\": 100000, \"T\": 1000, \"d\": 100, "
+                      "\"seeds\": {\"from\": 1, \"to\": 1}, \"p\": [2], \"checkpoints\": [10]}",
+                      "n, T, d");
+    /* the bound is a flag: a small one refuses the paper's own sizes */
+    char p[600];
+    snprintf(p, sizeof p, "%s/cfg.json", dir);
+    write_text(p, "{\"experiment\": \"paper_paths\", \"seeds\": {\"from\": 1, \"to\": 1}, "
+                  "\"p\": [2], \"iters\": [10]}");
+    cr_assert_eq(run_mdatt(dir, err, sizeof err, "bench cfg.json -o out --quiet --max-memory 1e-9"), 2);
+    cr_assert(strstr(err, "--max-memory"), "%s", err);
+}
+
+/* A run that fails keeps the previous index.md of its folder (it used to be
+ * deleted before the experiment started); a run that succeeds replaces it. */
+Test(bench, a_failed_run_keeps_the_old_index)
+{
+    char p[600];
+    snprintf(p, sizeof p, "mkdir -p '%s/out/paper_paths'", dir);
+    cr_assert_eq(system(p), 0);
+    snprintf(p, sizeof p, "%s/out/paper_paths/index.md", dir);
+    write_text(p, "OLD\n");
+    expect_bad_config("{\"experiment\": \"paper_paths\", \"d\": 4, \"seeds\": {\"from\": 1, \"to\": 1}, "
+                      "\"p\": [2], \"iters\": [10]}", "entries");
+    char *s = read_text(p);
+    cr_assert(s && strcmp(s, "OLD\n") == 0, "index.md: %s", s ? s : "(missing)");
+    free(s);
+    char c[600];
+    snprintf(c, sizeof c, "%s/cfg.json", dir);
+    write_text(c, "{\"experiment\": \"paper_paths\", \"seeds\": {\"from\": 1, \"to\": 1}, "
+                  "\"p\": [2], \"iters\": [20], \"points\": 4}");
+    cr_assert_eq(run_mdatt(dir, err, sizeof err, "bench cfg.json -o out --quiet --threads 1"), 0, "%s", err);
+    s = read_text(p);
+    cr_assert(s && strstr(s, "paths.svg"), "index.md: %s", s ? s : "(missing)");
+    free(s);
+    struct stat sb;
+    cr_assert_eq(stat(p, &sb), 0);
+    cr_assert_eq(sb.st_mode & 0777, 0666 & ~current_umask(), "index.md mode %o", sb.st_mode & 0777);
+}
