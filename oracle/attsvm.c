@@ -6,8 +6,10 @@
  * thread-local storage when built with TLS (glp_config("TLS")), and every
  * solve owns its glp_prob, so independent solves may run in parallel threads.
  */
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,7 @@ const char *attsvm_strerror(attsvm_status st)
     case ATTSVM_INFEASIBLE: return "infeasible";
     case ATTSVM_FAILED: return "failed";
     case ATTSVM_EINVAL: return "invalid";
+    case ATTSVM_NOMEM: return "out of memory";
     }
     return "unknown";
 }
@@ -135,6 +138,14 @@ static attsvm_status solve_rows_g(const double *A, int m, int nx, int group,
     attsvm__out o = {0};
     P.nq = malloc(sizeof *P.nq * (size_t)m);
     o.lam = calloc((size_t)m, sizeof *o.lam);
+    if (!P.nq || !o.lam) {
+        free(P.nq);
+        free(o.lam);
+        r->status = ATTSVM_NOMEM;
+        snprintf(r->message, sizeof r->message, "out of memory: %d row norms", m);
+        r->objective = r->lower_bound = r->gap = r->max_violation = NAN;
+        return r->status;
+    }
     int zero = -1;
     for (int i = 0; i < m; i++) {
         P.nq[i] = attsvm__norm(A + (size_t)i * nx, nx, P.q);
@@ -235,6 +246,8 @@ double *attsvm_build_rows(const attsvm_data *D, const int *alpha, attsvm_target 
     if (target == ATTSVM_TARGET_V) {
         /* v-SVM rows Y_i x_{i,alpha_i}^T. */
         double *A = malloc(sizeof *A * (size_t)n * d);
+        if (!A)
+            return NULL;
         for (int i = 0; i < n; i++)
             for (int j = 0; j < d; j++)
                 A[(size_t)i * d + j] = D->Y[i] * D->X[((size_t)i * T + alpha[i]) * d + j];
@@ -244,7 +257,15 @@ double *attsvm_build_rows(const attsvm_data *D, const int *alpha, attsvm_target 
     }
     /* W-SVM rows A_it = vec((x_ia - x_it) z_i^T), entry (j, k) at j*d + k. */
     const size_t dd = (size_t)d * d;
+    if ((double)n * (T - 1) > INT_MAX || (double)d * d > INT_MAX ||
+        (double)n * (T - 1) * dd * sizeof(double) > (double)SIZE_MAX / 2)
+        return NULL;
     double *A = malloc(sizeof *A * (size_t)n * (T - 1) * dd), *diff = malloc(sizeof *diff * d);
+    if (!A || !diff) {
+        free(A);
+        free(diff);
+        return NULL;
+    }
     size_t row = 0;
     for (int i = 0; i < n; i++) {
         const double *xa = D->X + ((size_t)i * T + alpha[i]) * d, *z = D->Z + (size_t)i * d;
@@ -281,6 +302,15 @@ attsvm_status attsvm_solve(const attsvm_data *D, const int *alpha, attsvm_target
     }
     int m, nx;
     double *A = attsvm_build_rows(D, alpha, target, &m, &nx);
+    if (!A) {
+        memset(r, 0, sizeof *r);
+        r->status = ATTSVM_NOMEM;
+        snprintf(r->message, sizeof r->message, "out of memory: the %s-SVM's constraint rows "
+                 "(%.3g GB)", target == ATTSVM_TARGET_W ? "W" : "v",
+                 8e-9 * D->n * (target == ATTSVM_TARGET_W ? (double)(D->T - 1) * D->d * D->d : D->d));
+        r->objective = r->lower_bound = r->gap = r->max_violation = NAN;
+        return r->status;
+    }
     attsvm_status st =
         solve_rows_g(A, m, nx, target == ATTSVM_TARGET_W ? D->T - 1 : 0, s, r);
     free(A);

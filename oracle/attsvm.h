@@ -23,10 +23,11 @@ typedef enum {
     ATTSVM_OPTIMAL = 0,     /**< solved; certificate within the tolerances */
     ATTSVM_INFEASIBLE,      /**< no x satisfies Ax >= 1; Farkas certificate in dual */
     ATTSVM_FAILED,          /**< the LP engine or the method failed; no answer */
-    ATTSVM_EINVAL           /**< invalid input (message names the field) */
+    ATTSVM_EINVAL,          /**< invalid input (message names the field) */
+    ATTSVM_NOMEM            /**< memory ran out (message says for what); no answer */
 } attsvm_status;
 
-/** "optimal", "infeasible", "failed", "invalid". */
+/** "optimal", "infeasible", "failed", "invalid", "out of memory". */
 const char *attsvm_strerror(attsvm_status st);
 
 /** Solver settings; fill with attsvm_default_settings() and then adjust. */
@@ -141,7 +142,8 @@ typedef struct {
 void attsvm_certify(const double *A, int m, int nx, double p, const double *x,
                     const attsvm_mult *dual, int ndual, attsvm_cert *c);
 
-/** Build the dense constraint matrix of the W- or v-SVM (malloc'ed, m x nx). */
+/** Build the dense constraint matrix of the W- or v-SVM (malloc'ed, m x nx);
+ *  NULL when it cannot be allocated (or m, nx overflow an int). */
 double *attsvm_build_rows(const attsvm_data *D, const int *alpha, attsvm_target target,
                           int *m, int *nx);
 

@@ -27,6 +27,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,21 +66,42 @@ typedef struct {
     int ldG;
     char *gh;           /* p = 2: G's row and column of this working row are computed */
     int *gl, ngl, ngh;  /* the rows with gh = 1; gh is initialized up to ngh */
+    int nomem;          /* an allocation failed: the solve ends with ATTSVM_NOMEM */
 } pn_ctx;
 
-static void pn_grow(pn_ctx *c, int cap)
+/* realloc that keeps *p on failure and records it in c->nomem. */
+static void pn_realloc(pn_ctx *c, void *pp, size_t bytes)
+{
+    void **p = pp;
+    void *q = c->nomem ? NULL : realloc(*p, bytes ? bytes : 1);
+    if (q)
+        *p = q;
+    else
+        c->nomem = 1;
+}
+
+/* Room for cap working rows (the per-row arrays and the cap x cap H);
+ * 0, or -1 with c->nomem set. */
+static int pn_grow(pn_ctx *c, int cap)
 {
     if (cap <= c->capR)
-        return;
+        return c->nomem ? -1 : 0;
+    const size_t n = (size_t)cap;
+    pn_realloc(c, &c->R, sizeof *c->R * n);
+    pn_realloc(c, &c->mu, sizeof *c->mu * n);
+    pn_realloc(c, &c->mu2, sizeof *c->mu2 * n);
+    pn_realloc(c, &c->g, sizeof *c->g * n);
+    pn_realloc(c, &c->g2, sizeof *c->g2 * n);
+    pn_realloc(c, &c->d, sizeof *c->d * n);
+    pn_realloc(c, &c->F, sizeof *c->F * n);
+    if ((double)n * n * sizeof *c->H > (double)SIZE_MAX / 2)
+        c->nomem = 1;
+    else
+        pn_realloc(c, &c->H, sizeof *c->H * n * n);
+    if (c->nomem)
+        return -1;
     c->capR = cap;
-    c->R = realloc(c->R, sizeof *c->R * (size_t)cap);
-    c->mu = realloc(c->mu, sizeof *c->mu * (size_t)cap);
-    c->mu2 = realloc(c->mu2, sizeof *c->mu2 * (size_t)cap);
-    c->g = realloc(c->g, sizeof *c->g * (size_t)cap);
-    c->g2 = realloc(c->g2, sizeof *c->g2 * (size_t)cap);
-    c->d = realloc(c->d, sizeof *c->d * (size_t)cap);
-    c->F = realloc(c->F, sizeof *c->F * (size_t)cap);
-    c->H = realloc(c->H, sizeof *c->H * (size_t)cap * cap);
+    return 0;
 }
 
 /* u, x(u), f and g at mu (x = sign(u)|u|^{q-1}, the inverse mirror map). */
@@ -254,13 +276,18 @@ static void pn_gram_face(pn_ctx *c, int nF)
     const int nx = c->P->nx;
     if (c->ldG < c->capR) {
         double *G = malloc(sizeof *G * (size_t)c->capR * c->capR);
+        pn_realloc(c, &c->gh, (size_t)c->capR);
+        pn_realloc(c, &c->gl, sizeof *c->gl * (size_t)c->capR);
+        if (!G || c->nomem) {
+            free(G);
+            c->nomem = 1;
+            return;
+        }
         for (int a = 0; a < c->ldG; a++)
             memcpy(G + (size_t)a * c->capR, c->G + (size_t)a * c->ldG, sizeof *G * (size_t)c->ldG);
         free(c->G);
         c->G = G;
         c->ldG = c->capR;
-        c->gh = realloc(c->gh, (size_t)c->capR);
-        c->gl = realloc(c->gl, sizeof *c->gl * (size_t)c->capR);
     }
     for (int k = c->ngh; k < c->nR; k++)
         c->gh[k] = 0;
@@ -303,14 +330,21 @@ static void p2_cache_reserve(pn_ctx *c)
     if (c->ldL >= c->capR)
         return;
     double *L = malloc(sizeof *L * (size_t)c->capR * c->capR);
+    int *posF = malloc(sizeof *posF * (size_t)c->capR);
+    pn_realloc(c, &c->Fc, sizeof *c->Fc * (size_t)c->capR);
+    if (!L || !posF || c->nomem) {
+        free(L);
+        free(posF);
+        c->nomem = 1;
+        return;
+    }
     for (int r = 0; r < c->nFc; r++)
         memcpy(L + (size_t)r * c->capR, c->Lc + (size_t)r * c->ldL, sizeof *L * (size_t)(r + 1));
     free(c->Lc);
     c->Lc = L;
     c->ldL = c->capR;
-    c->Fc = realloc(c->Fc, sizeof *c->Fc * (size_t)c->capR);
     free(c->posF);
-    c->posF = malloc(sizeof *c->posF * (size_t)c->capR);
+    c->posF = posF;
 }
 
 /* Delete row/column i of the n x n factor L (ld): the rows below move up, and
@@ -339,6 +373,8 @@ static void chol_delete(double *L, int ld, int n, int i, double *v)
 static void p2_cache_store(pn_ctx *c, int nF, const double *Hc, double rho)
 {
     p2_cache_reserve(c);
+    if (c->nomem)
+        return;
     for (int k = 0; k < c->nR; k++)
         c->posF[k] = -1;
     for (int a = 0; a < nF; a++) {
@@ -358,6 +394,8 @@ static int p2_cache_direction(pn_ctx *c, int nF)
     if (c->nFc <= 0 || c->nupd >= 64)
         return -1;
     p2_cache_reserve(c);
+    if (c->nomem)
+        return -1;
     for (int k = 0; k < c->nR; k++)
         c->posF[k] = -1;
     for (int i = 0; i < c->nFc; i++)
@@ -439,7 +477,10 @@ static int pn_direction(pn_ctx *c, int nF)
     const int nx = P->nx;
     double *B = NULL;
     if (c->P->q != 2.0) {
-        B = malloc(sizeof *B * ((size_t)nF * nx + 1));
+        if (!(B = malloc(sizeof *B * ((size_t)nF * nx + 1)))) {
+            c->nomem = 1;
+            return -1;
+        }
         for (int a = 0; a < nF; a++) {
             const double *ar = P->A + (size_t)c->R[c->F[a]] * nx;
             for (int j = 0; j < nx; j++)
@@ -449,8 +490,12 @@ static int pn_direction(pn_ctx *c, int nF)
     if (c->P->q == 2.0) {
         /* p = 2: H_FF is a block of the cached Gram matrix of the working rows. */
         pn_gram_face(c, nF);
+        if (c->nomem)
+            return -1;
         if (nF == 0 || p2_cache_direction(c, nF) == 0)
             return 0;
+        if (c->nomem)
+            return -1;
         for (int a = 0; a < nF; a++)
             for (int b = 0; b <= a; b++)
                 c->H[(size_t)a * nF + b] = c->H[(size_t)b * nF + a] =
@@ -463,6 +508,10 @@ static int pn_direction(pn_ctx *c, int nF)
         hmax = dmax(hmax, c->H[(size_t)a * nF + a]);
     free(B);
     double *Hc = malloc(sizeof *Hc * ((size_t)nF * nF + 1));
+    if (!Hc) {
+        c->nomem = 1;
+        return -1;
+    }
     int ok = -1;
     static const double ridges[] = {0.0, 1e-14, 1e-12, 1e-10, 1e-8, 1e-6};
     for (int t = 0; t < 6 && hmax > 0.0 && isfinite(hmax); t++) {
@@ -534,6 +583,10 @@ static int pn_solve(pn_ctx *c, int maxit, attsvm__out *o)
     if (pn_eval(c, c->mu, c->u, c->x, c->g, &c->f))
         return -1;
     char *free_ = malloc((size_t)c->nR + 1);
+    if (!free_) {
+        c->nomem = 1;
+        return -1;
+    }
     for (int k = 0; k < c->nR; k++)
         free_[k] = c->mu[k] > 0.0 || c->g[k] < 0.0;
     int rc = -1;
@@ -692,7 +745,8 @@ static void pn_rescale(pn_ctx *c)
 
 static void pn_add(pn_ctx *c, const int *rows, int k, const double *mu)
 {
-    pn_grow(c, c->nR + k);
+    if (pn_grow(c, c->nR + k) != 0)
+        return;
     for (int t = 0; t < k; t++) {
         c->R[c->nR] = rows[t];
         c->mu[c->nR] = mu ? dmax(0.0, mu[t]) : 0.0;
@@ -706,7 +760,15 @@ static void pn_start_p2(pn_ctx *c)
 {
     const attsvm__prob *P = c->P;
     const int n = c->nR, nx = P->nx;
-    double *G = malloc(sizeof *G * ((size_t)n * n + 1));
+    if (c->nomem)
+        return;
+    double *G = malloc(sizeof *G * ((size_t)n * n + 1)), *rhs = malloc(sizeof *rhs * ((size_t)n + 1));
+    if (!G || !rhs) {
+        free(G);
+        free(rhs);
+        c->nomem = 1;
+        return;
+    }
     for (int a = 0; a < n; a++)
         for (int b = 0; b <= a; b++) {
             const double *ra = P->A + (size_t)c->R[a] * nx, *rb = P->A + (size_t)c->R[b] * nx;
@@ -715,16 +777,15 @@ static void pn_start_p2(pn_ctx *c)
                 s += ra[j] * rb[j];
             G[(size_t)a * n + b] = G[(size_t)b * n + a] = s + (a == b ? 1e-12 * s : 0.0);
         }
-    double *b = malloc(sizeof *b * ((size_t)n + 1));
     for (int k = 0; k < n; k++)
-        b[k] = 1.0;
-    if (attsvm__chol_solve(n, G, b) != 0)
+        rhs[k] = 1.0;
+    if (attsvm__chol_solve(n, G, rhs) != 0)
         for (int k = 0; k < n; k++)
-            b[k] = 1.0;
+            rhs[k] = 1.0;
     int pos = 0;
     for (int k = 0; k < n; k++)
-        pos += (c->mu[k] = dmax(0.0, b[k])) > 0.0;
-    free(b);
+        pos += (c->mu[k] = dmax(0.0, rhs[k])) > 0.0;
+    free(rhs);
     if (!pos)
         for (int k = 0; k < n; k++)
             c->mu[k] = 1.0;
@@ -1302,10 +1363,15 @@ void attsvm__pnorm_solve(const attsvm__prob *P, attsvm__out *o)
         o->lam = calloc((size_t)m, sizeof *o->lam);
     if (!o->x)
         o->x = calloc((size_t)nx, sizeof *o->x);
+    if (!c.inws || !c.u || !c.x || !c.u2 || !c.x2 || !c.wt || !c.sw || !c.flip || !c.ul || !add ||
+        !ax || !madd || !o->lam || !o->x)
+        goto nomem;
 
     int k = attsvm__seed_rows(P, add);
     pn_add(&c, add, k, NULL);
     pn_start_p2(&c);
+    if (c.nomem)
+        goto nomem;
     if (P->s->lp_phase && P->p != 2.0) {
         /* Breakpoints of the piecewise-linear model on the scale of the
          * optimum over the seed rows. */
@@ -1370,6 +1436,8 @@ void attsvm__pnorm_solve(const attsvm__prob *P, attsvm__out *o)
      * working set; the primal-dual Newton (pn_kkt) then continues in p
      * (x 1.5 per stage, each warm-started) up to p.  It is also the second
      * opinion when the dual Newton stalls at p >= 2. */
+    if (c.nomem)
+        goto nomem;
     attsvm__prob Pk = *P;
     Pk.p = fmin(P->p, KKT_P);
     Pk.q = attsvm__dual_exp(Pk.p);
@@ -1384,8 +1452,12 @@ void attsvm__pnorm_solve(const attsvm__prob *P, attsvm__out *o)
      * the remedies below follow (growth then counts only beyond 1e15). */
     c.divlim = P->no_farkas ? 1e15 : 1e8;
     for (int round = 0; round < P->s->max_rounds && !done && !why[0]; round++) {
+        if (c.nomem)
+            goto nomem;
         o->rounds++;
         int rc = pn_solve(&c, c.flipmem == FLIP_STICKY ? 2000 : 500, o);
+        if (c.nomem)
+            goto nomem;
         if (rc != 0 && !lpchecked && !P->no_farkas) {
             if (attsvm__farkas_or_fail(P, o, NULL) == 1)
                 goto out;
@@ -1426,6 +1498,8 @@ void attsvm__pnorm_solve(const attsvm__prob *P, attsvm__out *o)
             done = 1;
     }
     c.P = P;
+    if (c.nomem)
+        goto nomem;
     if (!done && !why[0]) {
         o->status = ATTSVM_FAILED;
         snprintf(o->msg, sizeof o->msg, "row generation did not converge in max_rounds = %d",
@@ -1524,6 +1598,11 @@ void attsvm__pnorm_solve(const attsvm__prob *P, attsvm__out *o)
     o->status = ATTSVM_FAILED;
     snprintf(o->msg, sizeof o->msg, "%s%s", why,
              lpchecked ? " (the feasibility LP finds the rows feasible)" : "");
+    goto out;
+nomem:
+    o->status = ATTSVM_NOMEM;
+    snprintf(o->msg, sizeof o->msg, "out of memory in the Newton phase (%d constraint rows, "
+             "%d variables)", m, nx);
 out:
     free(c.R);
     free(c.inws);

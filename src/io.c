@@ -1,4 +1,4 @@
-/* io.c - JSON files of SPEC section 3 (instance, model) and atomic output.
+/* io.c - JSON files of SPEC section 3 (instance, model).
  * Reading uses jansson and names the offending field on every error; writing
  * prints numbers with %.17g, which round-trips every finite double. */
 #include <errno.h>
@@ -22,64 +22,6 @@ mdatt_status mdatt__fail(char err[MDATT_ERRLEN], mdatt_status st, const char *fm
     vsnprintf(err, MDATT_ERRLEN, fmt, ap);
     va_end(ap);
     return st;
-}
-
-/* ------------------------------------------------------------ atomic output */
-
-mdatt_status mdatt_outfile_open(mdatt_outfile *o, const char *path, char err[MDATT_ERRLEN])
-{
-    memset(o, 0, sizeof *o);
-    size_t len = strlen(path);
-    o->path = strdup(path);
-    o->tmp = malloc(len + 16);
-    if (!o->path || !o->tmp) {
-        mdatt_outfile_abort(o);
-        return mdatt__fail(err, MDATT_ENOMEM, "%s: out of memory", path);
-    }
-    snprintf(o->tmp, len + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(o->tmp);
-    if (fd < 0) {
-        mdatt_status st = mdatt__fail(err, MDATT_EIO, "%s: cannot create: %s", path, strerror(errno));
-        free(o->tmp);
-        o->tmp = NULL;
-        mdatt_outfile_abort(o);
-        return st;
-    }
-    o->f = fdopen(fd, "w");
-    if (!o->f) {
-        close(fd);
-        mdatt_outfile_abort(o);
-        return mdatt__fail(err, MDATT_EIO, "%s: cannot open: %s", path, strerror(errno));
-    }
-    return MDATT_OK;
-}
-
-mdatt_status mdatt_outfile_commit(mdatt_outfile *o, char err[MDATT_ERRLEN])
-{
-    int bad = ferror(o->f);
-    bad |= fflush(o->f) != 0;
-    bad |= fclose(o->f) != 0;
-    o->f = NULL;
-    if (bad || rename(o->tmp, o->path) != 0) {
-        mdatt_status st = mdatt__fail(err, MDATT_EIO, "%s: cannot write: %s", o->path, strerror(errno));
-        mdatt_outfile_abort(o);
-        return st;
-    }
-    free(o->tmp);
-    free(o->path);
-    memset(o, 0, sizeof *o);
-    return MDATT_OK;
-}
-
-void mdatt_outfile_abort(mdatt_outfile *o)
-{
-    if (o->f)
-        fclose(o->f);
-    if (o->tmp)
-        unlink(o->tmp);
-    free(o->tmp);
-    free(o->path);
-    memset(o, 0, sizeof *o);
 }
 
 /* ---------------------------------------------------------------- writing */
@@ -129,11 +71,6 @@ mdatt_status mdatt_instance_write(const char *path, const mdatt_instance *in, ch
     mdatt_status st = mdatt_instance_validate(in, err);
     if (st != MDATT_OK)
         return st;
-    if (strcmp(path, "-") == 0) {
-        put_instance(stdout, in);
-        return fflush(stdout) == 0 && !ferror(stdout) ? MDATT_OK
-               : mdatt__fail(err, MDATT_EIO, "standard output: write error");
-    }
     mdatt_outfile o;
     if ((st = mdatt_outfile_open(&o, path, err)) != MDATT_OK)
         return st;
@@ -147,7 +84,12 @@ mdatt_status mdatt_model_write(const char *path, const mdatt_model *m, char err[
     mdatt_status st = mdatt_outfile_open(&o, path, err);
     if (st != MDATT_OK)
         return st;
-    FILE *f = o.f;
+    mdatt_model_print(o.f, m);
+    return mdatt_outfile_commit(&o, err);
+}
+
+void mdatt_model_print(FILE *f, const mdatt_model *m)
+{
     fprintf(f, "{\n  \"format\": \"%s\",\n  \"p\": %.17g,\n  \"d\": %d,\n  \"W\": ",
             MODEL_FORMAT, m->p, m->d);
     put_mat(f, m->W, m->d, m->d, "  ");
@@ -168,7 +110,6 @@ mdatt_status mdatt_model_write(const char *path, const mdatt_model *m, char err[
     if (isfinite(m->final_log_loss))
         fprintf(f, ",\n  \"final_log_loss\": %.17g", m->final_log_loss);
     fprintf(f, "\n}\n");
-    return mdatt_outfile_commit(&o, err);
 }
 
 /* ---------------------------------------------------------------- reading */

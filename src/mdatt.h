@@ -256,23 +256,36 @@ mdatt_status mdatt_instance_read(const char *path, mdatt_instance *in, char err[
  *  z_i = x_{i,query_token} (overriding Z), -1 keeps the file's queries. */
 mdatt_status mdatt_instance_read_query(const char *path, int query_token, mdatt_instance *in,
                                        char err[MDATT_ERRLEN]);
-/** Write an instance JSON atomically (temp file + rename); path "-" is stdout. */
+/** Write an instance JSON as an output file (mdatt_outfile; "-" is stdout). */
 mdatt_status mdatt_instance_write(const char *path, const mdatt_instance *in, char err[MDATT_ERRLEN]);
 /** Read / write a model JSON. */
 mdatt_status mdatt_model_read(const char *path, mdatt_model *m, char err[MDATT_ERRLEN]);
 mdatt_status mdatt_model_write(const char *path, const mdatt_model *m, char err[MDATT_ERRLEN]);
+/** The model JSON that mdatt_model_write writes, printed to a stream. */
+void mdatt_model_print(FILE *f, const mdatt_model *m);
 
-/** Atomic output file: write to a temp file beside path, then rename. */
+/** An output file, as every command writes them (README, "Outputs"):
+ *  "-" is standard output; an existing file that is not a regular one (a
+ *  device, FIFO, socket) is written in place; otherwise a temporary file
+ *  beside the target (symbolic links followed, the link kept) is renamed
+ *  over it on commit.  New files get mode 0666 minus the umask, replaced
+ *  ones keep their mode.  Temporary files are removed on SIGINT, SIGTERM and
+ *  SIGHUP (when those signals have their default action). */
 typedef struct {
     FILE *f;            /**< stream to write to */
-    char *path;         /**< final path */
-    char *tmp;          /**< temporary path */
+    char *path;         /**< final path (a link's target); NULL when direct */
+    char *tmp;          /**< temporary path; NULL when direct */
+    int direct;         /**< 0 temp + rename, 1 written in place, 2 stdout */
 } mdatt_outfile;
 mdatt_status mdatt_outfile_open(mdatt_outfile *o, const char *path, char err[MDATT_ERRLEN]);
 /** Flush, close and rename; on failure the temp file is removed. */
 mdatt_status mdatt_outfile_commit(mdatt_outfile *o, char err[MDATT_ERRLEN]);
 /** Discard the temp file (no output). */
 void mdatt_outfile_abort(mdatt_outfile *o);
+/** 1 when the two paths name the same file: the same device and inode when
+ *  both exist, else the same canonical path (links and ".." resolved);
+ *  "-" equals only "-". */
+int mdatt_same_file(const char *a, const char *b);
 
 /* ----------------------------------------------------------------- metrics */
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include "config.h"
 #include "cli.h"
@@ -62,6 +63,32 @@ int cli_p(const char *sub, const char *flag, const char *s, int strict_gt1, doub
         return cli_error(sub, CLI_BAD, "%s: must be %s (got %s)", flag,
                          strict_gt1 ? "a real > 1" : "1, a real > 1, or inf", s);
     *out = x;
+    return CLI_OK;
+}
+
+/* An existing file that is neither regular nor a folder (a device, FIFO). */
+static int is_special(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode);
+}
+
+int cli_distinct_outputs(const char *sub, const cli_path *outs, int nout, const cli_path *ins,
+                         int nin)
+{
+    for (int k = 0; k < nout; k++) {
+        if (!outs[k].path)
+            continue;
+        for (int j = 0; j < nin; j++)
+            if (ins[j].path && mdatt_same_file(outs[k].path, ins[j].path))
+                return cli_error(sub, CLI_BAD, "%s %s: is the input %s %s; choose another output",
+                                 outs[k].flag, outs[k].path, ins[j].flag, ins[j].path);
+        for (int j = 0; j < k; j++)    /* two outputs may share /dev/null */
+            if (outs[j].path && mdatt_same_file(outs[k].path, outs[j].path) &&
+                !is_special(outs[k].path))
+                return cli_error(sub, CLI_BAD, "%s %s: is also the output %s", outs[k].flag,
+                                 outs[k].path, outs[j].flag);
+    }
     return CLI_OK;
 }
 

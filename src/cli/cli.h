@@ -55,6 +55,15 @@ int cli_double(const char *sub, const char *flag, const char *s, double *out);
 int cli_long(const char *sub, const char *flag, const char *s, long lo, long hi, long *out);
 /** "1", "1.5", "inf": p >= 1 (or > 1 when strict_gt1). */
 int cli_p(const char *sub, const char *flag, const char *s, int strict_gt1, double *out);
+/** A file named on the command line, with the flag (or argument name) that named it. */
+typedef struct {
+    const char *flag;
+    const char *path;   /**< NULL: not given (skipped) */
+} cli_path;
+/** Exit 2 (message naming both flags) when an output names an input or
+ *  another output (mdatt_same_file); CLI_OK otherwise. */
+int cli_distinct_outputs(const char *sub, const cli_path *outs, int nout, const cli_path *ins,
+                         int nin);
 /** Report an mdatt_status with its message and return the exit code. */
 int cli_status(const char *sub, mdatt_status st, const char *err);
 /** JSON writers shared by the subcommands: a number with %.17g (NaN as null,

@@ -46,7 +46,8 @@ const cli_command cli_check = {
     "                     one_minus_cosine, margin_ratio, one_minus_margin,\n"
     "                     smax_min, log1m_smax, tokens_match); default: the -o\n"
     "                     path with .json replaced by .traj.csv\n"
-    "  -o CHECK.json      the results and verdict as JSON, written atomically\n",
+    "  -o CHECK.json      the results and verdict as JSON, written atomically; with\n"
+    "                     - (standard output) the table goes to stderr\n",
     run};
 
 /* Metrics of one W (and v) against the SVM. */
@@ -286,23 +287,36 @@ static int run(int argc, char **argv)
         return cli_error(sub, CLI_BAD, "expected INSTANCE MODEL.json SVM.json (see --help)");
     if (traj_out && !traj)
         return cli_error(sub, CLI_BAD, "--traj-out needs --traj");
-    if (traj && !traj_out && !out)
-        return cli_error(sub, CLI_BAD, "--traj needs --traj-out or -o");
+    if (traj && !traj_out && (!out || strcmp(out, "-") == 0))
+        return cli_error(sub, CLI_BAD, "--traj needs --traj-out or -o FILE");
     if (!(th.max_bregman >= 0))
         return cli_error(sub, CLI_BAD, "--max-bregman: must be >= 0 (got %g)", th.max_bregman);
     if (!(th.max_gap >= 0))
         return cli_error(sub, CLI_BAD, "--max-gap: must be >= 0 (got %g)", th.max_gap);
 
+    char *tout = traj && !traj_out ? default_traj_out(out) : NULL;
+    if (traj && !traj_out && !(traj_out = tout))
+        return cli_error(sub, CLI_FAIL, "out of memory");
+    const cli_path outs[] = {{"-o", out}, {"--traj-out", traj_out}};
+    const cli_path ins[] = {{"INSTANCE", pos[0]}, {"MODEL", pos[1]}, {"SVM", pos[2]}, {"--traj", traj}};
+    if ((rc = cli_distinct_outputs(sub, outs, 2, ins, 4)) != CLI_OK) {
+        free(tout);
+        return rc;
+    }
+    /* the table goes to stderr when an output is standard output */
+    FILE *tab = (out && strcmp(out, "-") == 0) || (traj_out && strcmp(traj_out, "-") == 0)
+                    ? stderr : stdout;
     char err[MDATT_ERRLEN] = "";
     mdatt_instance in = {0};
     mdatt_model m = {0};
     mdatt_svm s = {0};
     traj_metrics tm = {0};
-    char *tout = NULL;
     int code = CLI_OK, *alpha = NULL;
     mdatt_status st;
-    if ((st = mdatt_instance_read_query(pos[0], (int)query, &in, err)) != MDATT_OK)
+    if ((st = mdatt_instance_read_query(pos[0], (int)query, &in, err)) != MDATT_OK) {
+        free(tout);
         return cli_status(sub, st, err);
+    }
     if ((st = mdatt_model_read(pos[1], &m, err)) != MDATT_OK ||
         (st = mdatt_svm_read(pos[2], &s, err)) != MDATT_OK) {
         code = cli_status(sub, st, err);
@@ -379,35 +393,31 @@ static int run(int argc, char **argv)
     const int pass = R.n == 0;
 
     /* human table */
-    printf("check: model p=%g, svm p=%g%s, target %s, n=%d T=%d d=%d\n", m.p, s.p,
+    fprintf(tab, "check: model p=%g, svm p=%g%s, target %s, n=%d T=%d d=%d\n", m.p, s.p,
            cross_p ? " (cross-p)" : "", s.target_v ? "v" : "W", in.n, in.T, in.d);
-    printf("  %-18s %-14.6g (<= %g)\n", "bregman_dir", pm.bregman_dir, th.max_bregman);
-    printf("  %-18s %-14.12g\n", "cosine", pm.cosine);
-    printf("  %-18s %-14.6g\n", "one_minus_cosine", pm.one_minus_cosine);
-    printf("  %-18s %-14.12g\n", "margin_ratio", pm.margin_ratio);
-    printf("  %-18s %-14s\n", "tokens_match", yes_no(pm.tokens_match));
-    printf("  %-18s %-14.12g log(1-smax) = %.6g\n", "smax_min", pm.smax_min, pm.log1m_smax);
-    printf("  %-18s %-14s gap %.3g, recomputed %.3g (<= %g)\n", "svm status",
+    fprintf(tab, "  %-18s %-14.6g (<= %g)\n", "bregman_dir", pm.bregman_dir, th.max_bregman);
+    fprintf(tab, "  %-18s %-14.12g\n", "cosine", pm.cosine);
+    fprintf(tab, "  %-18s %-14.6g\n", "one_minus_cosine", pm.one_minus_cosine);
+    fprintf(tab, "  %-18s %-14.12g\n", "margin_ratio", pm.margin_ratio);
+    fprintf(tab, "  %-18s %-14s\n", "tokens_match", yes_no(pm.tokens_match));
+    fprintf(tab, "  %-18s %-14.12g log(1-smax) = %.6g\n", "smax_min", pm.smax_min, pm.log1m_smax);
+    fprintf(tab, "  %-18s %-14s gap %.3g, recomputed %.3g (<= %g)\n", "svm status",
            mdatt_svm_status_name(s.status), s.gap, re_gap, th.max_gap);
-    printf("  %-18s %-14s recomputed %s (%s v)%s\n", "globally_optimal",
+    fprintf(tab, "  %-18s %-14s recomputed %s (%s v)%s\n", "globally_optimal",
            s.has_tokens ? yes_no(s.globally_optimal) : "-", yes_no(tv.globally_optimal),
            own_v ? "model" : "instance", tv.nties ? ", ties" : "");
-    printf("  %-18s %-14s recomputed %s\n", "locally_optimal",
+    fprintf(tab, "  %-18s %-14s recomputed %s\n", "locally_optimal",
            s.has_tokens ? yes_no(s.locally_optimal) : "-",
            s.target_v ? "-" : yes_no(tv.locally_optimal));
     if (traj)
-        printf("  %-18s %ld rows\n", "trajectory", tm.nrow);
-    printf("verdict: %s\n", pass ? "PASS" : "FAIL");
+        fprintf(tab, "  %-18s %ld rows\n", "trajectory", tm.nrow);
+    fprintf(tab, "verdict: %s\n", pass ? "PASS" : "FAIL");
     for (int k = 0; k < R.n; k++)
-        printf("  - %s\n", R.text[k]);
+        fprintf(tab, "  - %s\n", R.text[k]);
 
     /* outputs: both temp files written before either is renamed */
     mdatt_outfile oj = {0}, ot = {0};
     if (traj) {
-        if (!traj_out && !(traj_out = tout = default_traj_out(out))) {
-            code = cli_error(sub, CLI_FAIL, "out of memory");
-            goto done;
-        }
         if ((st = mdatt_outfile_open(&ot, traj_out, err)) != MDATT_OK) {
             code = cli_error(sub, CLI_FAIL, "%s", err);
             goto done;

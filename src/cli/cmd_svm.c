@@ -25,7 +25,7 @@ const cli_command cli_svm = {
     "  --alpha-from M the tokens a trained model selects (its \"alpha\")\n"
     "  --target W|v   which SVM (default W)\n"
     "  --exact        p = 1 or inf: confirm the basis in rational arithmetic\n"
-    "  -o SVM.json    output (mdatt-svm/1), written atomically\n",
+    "  -o SVM.json    output (mdatt-svm/1), written atomically; - is stdout\n",
     run};
 
 static int parse_alpha(const char *s, int n, int T, int *alpha)
@@ -147,6 +147,10 @@ static int run(int argc, char **argv)
         return cli_error(sub, CLI_BAD, "-o is required (see --help)");
     if (alpha_s && alpha_from)
         return cli_error(sub, CLI_BAD, "--alpha and --alpha-from exclude each other");
+    const cli_path outs[] = {{"-o", out}};
+    const cli_path ins[] = {{"INSTANCE", pos[0]}, {"--alpha-from", alpha_from}};
+    if ((rc = cli_distinct_outputs(sub, outs, 1, ins, 2)) != CLI_OK)
+        return rc;
     attsvm_target tg;
     if (strcmp(target, "W") == 0)
         tg = ATTSVM_TARGET_W;
@@ -162,6 +166,7 @@ static int run(int argc, char **argv)
         return cli_status(sub, st, err);
     const attsvm_data D = {in.n, in.T, in.d, in.X, in.Z, in.Y, in.v};
     int *alpha = malloc(sizeof(int) * in.n), code = CLI_OK;
+    mdatt_outfile o = {0};
     attsvm_tokens tok = {0};
     attsvm_result res = {0};
     if (!alpha) {
@@ -203,18 +208,18 @@ static int run(int argc, char **argv)
         code = cli_error(sub, CLI_BAD, "%s", bad);
         goto done;
     }
+    /* opened before the solve, so that a bad output path fails at once */
+    if ((st = mdatt_outfile_open(&o, out, err)) != MDATT_OK) {
+        code = cli_status(sub, st, err);
+        goto done;
+    }
     attsvm_status as = attsvm_solve(&D, alpha, tg, &s, &res);
-    if (as == ATTSVM_EINVAL) {
-        code = cli_error(sub, CLI_BAD, "%s", res.message);
+    if (as == ATTSVM_EINVAL || as == ATTSVM_NOMEM) {
+        code = cli_error(sub, as == ATTSVM_EINVAL ? CLI_BAD : CLI_FAIL, "%s", res.message);
         goto done;
     }
     if (tg == ATTSVM_TARGET_W)
         attsvm_classify(&D, alpha, &res, &tok);
-    mdatt_outfile o;
-    if ((st = mdatt_outfile_open(&o, out, err)) != MDATT_OK) {
-        code = cli_error(sub, CLI_FAIL, "%s", err);
-        goto done;
-    }
     write_svm(o.f, &D, alpha, tg, p, &res, tg == ATTSVM_TARGET_W ? &tok : NULL);
     if ((st = mdatt_outfile_commit(&o, err)) != MDATT_OK) {
         code = cli_error(sub, CLI_FAIL, "%s", err);
@@ -226,6 +231,7 @@ static int run(int argc, char **argv)
     else if (as == ATTSVM_FAILED)
         code = cli_error(sub, CLI_FAIL, "solver failed: %s", res.message);
 done:
+    mdatt_outfile_abort(&o);
     attsvm_result_free(&res);
     attsvm_tokens_free(&tok);
     free(alpha);

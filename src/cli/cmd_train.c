@@ -25,7 +25,9 @@ const cli_command cli_train = {
     "                   smax_min, log1m_smax_max, step_dual)\n"
     "  --log-every M    log every M iterations (default: iters/1000, at least 1)\n"
     "  --log-w          add the entries W_j_k (and v_j with --joint) to the log\n"
-    "  -o MODEL.json    output model (mdatt-model/1), written atomically\n",
+    "  --yes            run even beyond the bounds: an estimated 1e13 multiply-adds\n"
+    "                   (iters * n d (T + d)) or a 4 GB --log file\n"
+    "  -o MODEL.json    output model (mdatt-model/1), written atomically; - is stdout\n",
     run};
 
 typedef struct {
@@ -64,6 +66,32 @@ static void log_header(const traj_ctx *c)
     fputc('\n', c->f);
 }
 
+/* Bounds on a run, refused up front unless --yes (README, "Limits"): the
+ * work, iters * n d (T + d) multiply-adds (scores x^T W z and the gradient's
+ * outer products per iteration), and the size of the --log file. */
+#define WORK_BOUND 1e13
+#define LOG_BOUND 4e9
+
+static int check_limits(const char *sub, const mdatt_instance *in, long iters, long log_every,
+                        int log_w)
+{
+    const double work = (double)iters * in->n * in->d * ((double)in->T + in->d);
+    if (work > WORK_BOUND)
+        return cli_error(sub, CLI_BAD, "--iters: %ld iterations on n=%d, T=%d, d=%d are an estimated "
+                         "%.2g multiply-adds, beyond the bound of %.0e (hours of computing); "
+                         "give --yes to run them anyway", iters, in->n, in->T, in->d, work,
+                         WORK_BOUND);
+    if (log_every > 0) {
+        const double rows = (double)iters / log_every + 2;
+        const double bytes = rows * 25.0 * (8 + (log_w ? (double)in->d * in->d + in->d : 0));
+        if (bytes > LOG_BOUND)
+            return cli_error(sub, CLI_BAD, "--log-every: %.3g rows of %s make an estimated %.3g GB "
+                             "log, beyond the bound of %.0f GB; log less often or give --yes",
+                             rows, log_w ? "W" : "metrics", bytes / 1e9, LOG_BOUND / 1e9);
+    }
+    return CLI_OK;
+}
+
 static int run(int argc, char **argv)
 {
     const char *sub = "train";
@@ -72,7 +100,7 @@ static int run(int argc, char **argv)
     double p = NAN, lr = NAN, init_std = NAN;
     long iters = -1, seed = 1, query = -1, log_every = 0;
     const char *loss = NULL, *init = NULL, *log_path = NULL, *out = NULL;
-    int normalized = 0, joint = 0, log_w = 0, seen_seed = 0;
+    int normalized = 0, joint = 0, log_w = 0, seen_seed = 0, yes = 0;
     const cli_opt opts[] = {
         {"--p", OPT_DOUBLE, &p, 0, 0, NULL},
         {"--lr", OPT_DOUBLE, &lr, 0, 0, NULL},
@@ -88,6 +116,7 @@ static int run(int argc, char **argv)
         {"--log-every", OPT_LONG, &log_every, 1, 1000000000000L, NULL},
         {"--log-w", OPT_FLAG, &log_w, 0, 0, NULL},
         {"-o", OPT_STR, &out, 0, 0, NULL},
+        {"--yes", OPT_FLAG, &yes, 0, 0, NULL},
         {NULL, 0, NULL, 0, 0, NULL}};
     const char *pos[1];
     int npos, rc = cli_parse(&cli_train, argc, argv, opts, pos, 1, &npos);
@@ -110,12 +139,21 @@ static int run(int argc, char **argv)
         return cli_error(sub, CLI_BAD, "--loss: unknown loss '%s' (logistic, exponential, correlation)", loss);
     if (log_w && !log_path)
         return cli_error(sub, CLI_BAD, "--log-w needs --log");
+    const cli_path outs[] = {{"-o", out}, {"--log", log_path}};
+    const cli_path ins[] = {{"INSTANCE", pos[0]}, {"--init", init}};
+    if ((rc = cli_distinct_outputs(sub, outs, 2, ins, 2)) != CLI_OK)
+        return rc;
 
     char err[MDATT_ERRLEN] = "";
     mdatt_instance in;
     mdatt_status st = mdatt_instance_read_query(pos[0], (int)query, &in, err);
     if (st != MDATT_OK)
         return cli_status(sub, st, err);
+    if (!yes && (rc = check_limits(sub, &in, iters, log_path ? (log_every > 0 ? log_every
+                                   : (iters / 1000 > 0 ? iters / 1000 : 1)) : 0, log_w)) != CLI_OK) {
+        mdatt_instance_free(&in);
+        return rc;
+    }
     mdatt_model m;
     int d = in.d, code = CLI_OK;
     if ((st = mdatt_model_alloc(&m, d, in.n)) != MDATT_OK) {
@@ -150,13 +188,16 @@ static int run(int argc, char **argv)
     ts.iters = iters;
     ts.normalized = normalized;
     ts.joint = joint;
-    mdatt_outfile lf = {0};
+    /* Both outputs are opened before training (a bad path fails at once) and
+     * renamed into place only after it succeeded: a failure leaves neither. */
+    mdatt_outfile mo = {0}, lf = {0};
     traj_ctx tc = {NULL, d, log_w, joint};
+    if ((st = mdatt_outfile_open(&mo, out, err)) != MDATT_OK ||
+        (log_path && (st = mdatt_outfile_open(&lf, log_path, err)) != MDATT_OK)) {
+        code = cli_status(sub, st, err);
+        goto done_out;
+    }
     if (log_path) {
-        if ((st = mdatt_outfile_open(&lf, log_path, err)) != MDATT_OK) {
-            code = cli_status(sub, st, err);
-            goto done;
-        }
         tc.f = lf.f;
         log_header(&tc);
         ts.log_every = log_every > 0 ? log_every : (iters / 1000 > 0 ? iters / 1000 : 1);
@@ -166,14 +207,14 @@ static int run(int argc, char **argv)
     const char *bad = mdatt_train_check_settings(&ts);
     if (bad) {
         code = cli_error(sub, CLI_BAD, "%s", bad);
-        goto done_log;
+        goto done_out;
     }
     mdatt_train_info info;
     st = mdatt_train(&in, &ts, m.W, m.v, m.alpha, &info);
     if (st != MDATT_OK) {
         code = cli_error(sub, st == MDATT_EINVAL ? CLI_BAD : CLI_FAIL, "training failed: %s",
                          mdatt_strerror(st));
-        goto done_log;
+        goto done_out;
     }
     m.p = p;
     m.iters = info.iters;
@@ -183,16 +224,13 @@ static int run(int argc, char **argv)
     m.joint = joint;
     m.final_loss = info.ev.loss;
     m.final_log_loss = info.ev.log_loss;
-    if (log_path && (st = mdatt_outfile_commit(&lf, err)) != MDATT_OK) {
+    mdatt_model_print(mo.f, &m);
+    if ((log_path && (st = mdatt_outfile_commit(&lf, err)) != MDATT_OK) ||
+        (st = mdatt_outfile_commit(&mo, err)) != MDATT_OK)
         code = cli_error(sub, CLI_FAIL, "%s", err);
-        goto done;
-    }
-    if ((st = mdatt_model_write(out, &m, err)) != MDATT_OK)
-        code = cli_error(sub, CLI_FAIL, "%s", err);
-    goto done;
-done_log:
-    if (log_path)
-        mdatt_outfile_abort(&lf);
+done_out:
+    mdatt_outfile_abort(&lf);
+    mdatt_outfile_abort(&mo);
 done:
     mdatt_model_free(&m);
     mdatt_instance_free(&in);
