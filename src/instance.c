@@ -153,3 +153,50 @@ void mdatt_model_free(mdatt_model *m)
     free(m->alpha);
     memset(m, 0, sizeof *m);
 }
+
+/* ------------------------------------------------------------ identity */
+
+static uint64_t fnv1a(uint64_t h, uint64_t word)
+{
+    for (int k = 0; k < 8; k++) {           /* little-endian bytes */
+        h ^= (word >> (8 * k)) & 0xff;
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+static uint64_t fnv1a_doubles(uint64_t h, const double *x, size_t m)
+{
+    for (size_t k = 0; k < m; k++) {
+        double v = x[k] == 0.0 ? 0.0 : x[k];  /* -0 as +0: files print both as 0 */
+        uint64_t bits;
+        memcpy(&bits, &v, sizeof bits);
+        h = fnv1a(h, bits);
+    }
+    return h;
+}
+
+uint64_t mdatt_instance_hash(const mdatt_instance *in)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    h = fnv1a(h, (uint64_t)in->n);
+    h = fnv1a(h, (uint64_t)in->T);
+    h = fnv1a(h, (uint64_t)in->d);
+    h = fnv1a_doubles(h, in->X, (size_t)in->n * in->T * in->d);
+    h = fnv1a_doubles(h, in->Z, (size_t)in->n * in->d);
+    h = fnv1a_doubles(h, in->Y, (size_t)in->n);
+    return fnv1a_doubles(h, in->v, (size_t)in->d);
+}
+
+int mdatt_hash_parse(const char *s, uint64_t *out)
+{
+    unsigned long long h = 0;
+    int used = 0;
+    if (strncmp(s, MDATT_HASH_PREFIX, strlen(MDATT_HASH_PREFIX)) != 0)
+        return -1;
+    s += strlen(MDATT_HASH_PREFIX);
+    if (strlen(s) != 16 || sscanf(s, "%16llx%n", &h, &used) != 1 || used != 16)
+        return -1;
+    *out = (uint64_t)h;
+    return 0;
+}

@@ -2,6 +2,7 @@
  * Reading uses jansson and names the offending field on every error; writing
  * prints numbers with %.17g, which round-trips every finite double. */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -109,6 +110,9 @@ void mdatt_model_print(FILE *f, const mdatt_model *m)
         fprintf(f, ",\n  \"final_loss\": %.17g", m->final_loss);
     if (isfinite(m->final_log_loss))
         fprintf(f, ",\n  \"final_log_loss\": %.17g", m->final_log_loss);
+    if (m->instance_hash)
+        fprintf(f, ",\n  \"instance_hash\": \"%s%016" PRIx64 "\"", MDATT_HASH_PREFIX,
+                m->instance_hash);
     fprintf(f, "\n}\n");
 }
 
@@ -309,6 +313,12 @@ mdatt_status mdatt_model_read(const char *path, mdatt_model *m, char err[MDATT_E
     if ((x = json_object_get(root, "loss")) && json_is_string(x) &&
         mdatt_loss_parse(json_string_value(x), &m->loss) != MDATT_OK) {
         st = mdatt__fail(err, MDATT_EINVAL, "loss: unknown loss \"%s\"", json_string_value(x));
+        goto done;
+    }
+    if ((x = json_object_get(root, "instance_hash")) &&
+        (!json_is_string(x) || mdatt_hash_parse(json_string_value(x), &m->instance_hash) != 0)) {
+        st = mdatt__fail(err, MDATT_EINVAL, "instance_hash: must be \"%s\" and 16 hex digits",
+                         MDATT_HASH_PREFIX);
         goto done;
     }
     m->normalized = json_is_true(json_object_get(root, "normalized"));

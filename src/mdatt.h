@@ -86,6 +86,16 @@ void mdatt_instance_sync_queries(mdatt_instance *in);
  *  message naming the field into err and return MDATT_EINVAL. */
 mdatt_status mdatt_instance_validate(const mdatt_instance *in, char err[MDATT_ERRLEN]);
 
+/** The instance's identity recorded in model and svm files ("instance_hash",
+ *  README "Files"): 64-bit FNV-1a over the little-endian bytes of n, T, d
+ *  (as 64-bit integers) and then of every double of X, Z (the queries as
+ *  used, after --query-token), Y and v in storage order, -0 taken as +0.
+ *  Files write it as "fnv1a64:" and 16 lower-case hex digits. */
+uint64_t mdatt_instance_hash(const mdatt_instance *in);
+#define MDATT_HASH_PREFIX "fnv1a64:"
+/** Parse "fnv1a64:<16 hex digits>"; 0, or -1 when malformed. */
+int mdatt_hash_parse(const char *s, uint64_t *out);
+
 /** Settings of the paper's synthetic generator. */
 typedef struct {
     int n, T, d;        /**< shape (defaults: 6, 8, 10, the paper's Fig. 4) */
@@ -127,6 +137,7 @@ typedef struct {
     int joint;          /**< v trained too */
     double final_loss;  /**< L at the final iterate */
     double final_log_loss; /**< log L at the final iterate */
+    uint64_t instance_hash; /**< mdatt_instance_hash of the training data (0: not recorded) */
 } mdatt_model;
 
 mdatt_status mdatt_model_alloc(mdatt_model *m, int d, int n);
@@ -323,6 +334,7 @@ typedef struct {
     int globally_optimal; /**< tokens.globally_optimal */
     int locally_optimal;  /**< tokens.locally_optimal */
     int nties;          /**< tokens.ties: number of samples with a tied argmax */
+    uint64_t instance_hash; /**< mdatt_instance_hash of the data solved (0: not recorded) */
 } mdatt_svm;
 
 /** Read an svm JSON strictly; on failure err names the field (MDATT_EFORMAT
@@ -359,6 +371,17 @@ double mdatt_one_minus_cosine(const double *A, const double *B, size_t m);
  *  and lambda the file's "dual".  Returns (UB - LB)/UB (NAN unless optimal);
  *  ub and lb (may be NULL) receive the bounds. */
 double mdatt_svm_recertify(const mdatt_instance *in, const mdatt_svm *s, double *ub, double *lb);
+/** Every figure an svm file states, recomputed from the instance, x and the
+ *  multipliers alone (NAN unless optimal). */
+typedef struct {
+    double upper;       /**< ||x||_p / min(1, min_r a_r.x): the file's "objective" */
+    double lower;       /**< sum(lambda) / ||A^T lambda||_q: its "lower_bound" */
+    double gap;         /**< (upper - lower) / upper: its "gap" */
+    double max_violation; /**< max_r (1 - a_r.x)_+ / (||a_r||_q ||x||_p): its "max_violation" */
+    int bad_support;    /**< first "support" pair that is not active (|a_r.x - 1| > 1e-6)
+                             or has no positive multiplier in "dual"; -1: none */
+} mdatt_svm_figures;
+void mdatt_svm_recompute(const mdatt_instance *in, const mdatt_svm *s, mdatt_svm_figures *f);
 
 /** Token verdicts recomputed from gamma_it = Y_i v^T x_it (SPEC "Token
  *  selection"): globally optimal when gamma_ia >= gamma_it for all i, t;

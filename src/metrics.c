@@ -544,42 +544,75 @@ done:
     return st;
 }
 
-double mdatt_svm_recertify(const mdatt_instance *in, const mdatt_svm *s, double *ub, double *lb)
+/* a_r . x and ||a_r||_q of the svm's row (i, t): a_r = vec((x_ia - x_it) z_i^T)
+ * for the W-SVM (wz = W z_i given, followed by d doubles of scratch), Y_i x_ia
+ * for the v-SVM; the q-norm of an outer product is the product of the q-norms. */
+static void svm_row(const mdatt_instance *in, const mdatt_svm *s, int i, int t, double *wz,
+                    double q, double *ax, double *nq)
 {
-    if (ub)
-        *ub = NAN;
-    if (lb)
-        *lb = NAN;
+    const int d = in->d, T = in->T;
+    const double *xa = in->X + ((size_t)i * T + s->alpha[i]) * d;
+    if (s->target_v) {
+        double m = 0.0;
+        for (int j = 0; j < d; j++)
+            m += in->Y[i] * xa[j] * s->x[j];
+        *ax = m;
+        *nq = mdatt_norm_p(xa, (size_t)d, q);
+        return;
+    }
+    const double *xt = in->X + ((size_t)i * T + t) * d;
+    double m = 0.0, *diff = (double *)wz + d;
+    for (int j = 0; j < d; j++) {
+        diff[j] = xa[j] - xt[j];
+        m += diff[j] * wz[j];
+    }
+    *ax = m;
+    *nq = mdatt_norm_p(diff, (size_t)d, q) * mdatt_norm_p(in->Z + (size_t)i * d, (size_t)d, q);
+}
+
+/* Rows are visited sample by sample: wz = W z_i for the W-SVM. */
+static void svm_wz(const mdatt_instance *in, const mdatt_svm *s, int i, double *wz)
+{
+    if (!s->target_v)
+        mat_vec(s->x, in->Z + (size_t)i * in->d, in->d, wz);
+}
+
+static int support_is_active(const mdatt_instance *in, const mdatt_svm *s, int k, double *wz)
+{
+    const int i = s->support[2 * k], t = s->support[2 * k + 1];
+    double ax, nq;
+    int has_mult = 0;
+    for (int r = 0; r < s->ndual; r++)
+        has_mult |= s->dual[r].i == i && s->dual[r].t == t && s->dual[r].lambda > 0.0;
+    svm_wz(in, s, i, wz);
+    svm_row(in, s, i, t, wz, 2.0, &ax, &nq);
+    return has_mult && fabs(ax - 1.0) <= 1e-6;
+}
+
+void mdatt_svm_recompute(const mdatt_instance *in, const mdatt_svm *s, mdatt_svm_figures *f)
+{
+    f->upper = f->lower = f->gap = f->max_violation = NAN;
+    f->bad_support = -1;
     if (s->status != MDATT_SVM_OPTIMAL || !s->x)
-        return NAN;
+        return;
     const int d = in->d, T = in->T, mm = s->target_v ? d : d * d;
-    double *u = calloc((size_t)mm, sizeof(double)), minm = INFINITY, sl = 0.0;
-    if (!u)
-        return NAN;
+    const double q = mdatt_dual_exponent(s->p), xn = mdatt_norm_p(s->x, (size_t)mm, s->p);
+    double *u = calloc((size_t)mm, sizeof(double)), *wz = malloc(sizeof(double) * 2 * d);
+    double minm = INFINITY, sl = 0.0, viol = 0.0, ax, nq;
+    if (!u || !wz) {
+        free(u);
+        free(wz);
+        return;
+    }
     for (int i = 0; i < in->n; i++) {
-        const int a = s->alpha[i];
-        const double *xa = in->X + ((size_t)i * T + a) * d, *z = in->Z + (size_t)i * d;
-        if (s->target_v) {
-            double m = 0.0;
-            for (int j = 0; j < d; j++)
-                m += in->Y[i] * xa[j] * s->x[j];
-            minm = fmin(minm, m);
-            continue;
-        }
-        double wz[4096];
-        for (int j = 0; j < d && d <= 4096; j++) {
-            wz[j] = 0.0;
-            for (int k = 0; k < d; k++)
-                wz[j] += s->x[j * d + k] * z[k];
-        }
+        svm_wz(in, s, i, wz);
         for (int t = 0; t < T; t++) {
-            if (t == a)
+            if ((t == s->alpha[i]) != s->target_v)
                 continue;
-            const double *xt = in->X + ((size_t)i * T + t) * d;
-            double m = 0.0;
-            for (int j = 0; j < d; j++)
-                m += (xa[j] - xt[j]) * wz[j];
-            minm = fmin(minm, m);
+            svm_row(in, s, i, t, wz, q, &ax, &nq);
+            minm = fmin(minm, ax);
+            if (ax < 1.0)
+                viol = fmax(viol, (1.0 - ax) / (nq * xn));
         }
     }
     for (int k = 0; k < s->ndual; k++) {
@@ -597,12 +630,24 @@ double mdatt_svm_recertify(const mdatt_instance *in, const mdatt_svm *s, double 
                     u[j * d + k2] += e->lambda * (xa[j] - xt[j]) * z[k2];
         }
     }
-    const double up = mdatt_norm_p(s->x, (size_t)mm, s->p) / fmin(1.0, minm);
-    const double low = sl / mdatt_norm_p(u, (size_t)mm, mdatt_dual_exponent(s->p));
+    f->upper = xn / fmin(1.0, minm);
+    f->lower = sl / mdatt_norm_p(u, (size_t)mm, q);
+    f->gap = minm > 0.0 ? (f->upper - f->lower) / f->upper : NAN;
+    f->max_violation = viol;
+    for (int k = 0; k < s->nsupport && f->bad_support < 0; k++)
+        if (!support_is_active(in, s, k, wz))
+            f->bad_support = k;
     free(u);
+    free(wz);
+}
+
+double mdatt_svm_recertify(const mdatt_instance *in, const mdatt_svm *s, double *ub, double *lb)
+{
+    mdatt_svm_figures f;
+    mdatt_svm_recompute(in, s, &f);
     if (ub)
-        *ub = up;
+        *ub = f.upper;
     if (lb)
-        *lb = low;
-    return minm > 0.0 ? (up - low) / up : NAN;
+        *lb = f.lower;
+    return f.gap;
 }

@@ -282,6 +282,10 @@ static mdatt_status parse(json_t *root, mdatt_svm *s, char err[MDATT_ERRLEN])
         st = mdatt__fail(err, MDATT_EFORMAT, "%s: missing", mk);
     if (st != MDATT_OK)
         return st;
+    if ((x = json_object_get(root, "instance_hash")) &&
+        (!json_is_string(x) || mdatt_hash_parse(json_string_value(x), &s->instance_hash) != 0))
+        return mdatt__fail(err, MDATT_EINVAL, "instance_hash: must be \"%s\" and 16 hex digits",
+                           MDATT_HASH_PREFIX);
     if ((x = json_object_get(root, "tokens")))
         return read_tokens(x, s, err);
     return MDATT_OK;

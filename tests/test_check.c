@@ -377,16 +377,24 @@ Test(cli_check, verdict_failures_exit_1)
     snprintf(path, sizeof path, "%s/c.json", dir);
     char *txt = read_text(path);
     cr_assert(txt, "the verdict is written even when it fails");
-    cr_expect(strstr(txt, "\"pass\": false") && strstr(txt, "tokens do not match"));
+    cr_expect(strstr(txt, "\"pass\": false") &&
+              strstr(txt, "tokens do not match in 1 sample: 0 (model 0, svm 1)"), "%s", txt);
     free(txt);
     /* infeasible svm: a failed verdict, not bad input */
     write_hand_files(dir, 25.0, 0, "infeasible", 0);
     cr_expect_eq(run_mdatt(dir, err, sizeof err, "check inst.json model.json svm.json"), 1);
-    /* gap too large */
+    /* gap too large, and a stated gap that its own bounds contradict (the
+     * hand file's bounds are equal): --max-gap does not excuse the latter */
     write_hand_files(dir, 25.0, 0, "optimal", 1e-3);
     cr_expect_eq(run_mdatt(dir, err, sizeof err, "check inst.json model.json svm.json"), 1);
     cr_expect_eq(run_mdatt(dir, err, sizeof err, "check inst.json model.json svm.json "
-                                                 "--max-gap 1e-2"), 0);
+                                                 "--max-gap 1e-2 -o c.json"), 1);
+    txt = read_text(path);
+    cr_expect(txt && strstr(txt, "svm gap 0.001 disagrees"), "%s", txt ? txt : "(no file)");
+    free(txt);
+    write_hand_files(dir, 25.0, 0, "optimal", 0);
+    cr_expect_eq(run_mdatt(dir, err, sizeof err, "check inst.json model.json svm.json "
+                                                 "--max-gap 1e-2"), 0, "%s", err);
     tmpdir_free(dir);
 }
 
@@ -477,5 +485,144 @@ Test(cli_check, tampered_certificate_is_caught)
     char *c = read_text(p);
     cr_assert(c && strstr(c, "certificate recomputed"), "%s", c ? c : "(no file)");
     free(c);
+    tmpdir_free(dir);
+}
+
+/* s with the number after "key": replaced by val (s is rewritten in place
+ * into out, which must be large enough). */
+static void set_field(const char *s, const char *key, const char *val, char *out)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\": ", key);
+    const char *at = strstr(s, pat);
+    cr_assert_not_null(at, "%s missing", key);
+    at += strlen(pat);
+    const char *end = at + strcspn(at, ",\n}");
+    sprintf(out, "%.*s%s%s", (int)(at - s), s, val, end);
+}
+
+/* A solved instance i.json with a model m.json and its svm s.json in dir. */
+static void solved_files(const char *dir, char *err, size_t len)
+{
+    cr_assert_eq(run_mdatt(dir, err, len, "gen --seed 3 -o i.json"), 0, "%s", err);
+    cr_assert_eq(run_mdatt(dir, err, len, "train i.json --p 2 --lr 0.1 --iters 2000 "
+                                          "--normalized -o m.json"), 0, "%s", err);
+    cr_assert_eq(run_mdatt(dir, err, len, "svm i.json --p 2 --alpha-from m.json -o s.json"), 0,
+                 "%s", err);
+}
+
+/* Every figure an svm file states is compared with its recomputation: an
+ * edited objective (65536 for about 3.3) used to pass with margin ratio
+ * 19606, an edited lower bound or violation went unnoticed. */
+Test(cli_check, edited_figures_are_caught)
+{
+    char *dir = tmpdir_new(), err[4096], p[600];
+    solved_files(dir, err, sizeof err);
+    cr_assert_eq(run_mdatt(dir, err, sizeof err, "check i.json m.json s.json --max-bregman 1"), 0,
+                 "%s", err);
+    snprintf(p, sizeof p, "%s/s.json", dir);
+    char *s = read_text(p), *t = malloc(strlen(s) + 100);
+    const struct { const char *key, *val; } edits[] = {
+        {"objective", "65536"}, {"lower_bound", "3"}, {"max_violation", "0.5"}, {"gap", "0.25"}};
+    for (size_t k = 0; k < sizeof edits / sizeof edits[0]; k++) {
+        set_field(s, edits[k].key, edits[k].val, t);
+        snprintf(p, sizeof p, "%s/t.json", dir);
+        write_text(p, t);
+        cr_expect_eq(run_mdatt(dir, err, sizeof err, "check i.json m.json t.json --max-bregman 1 "
+                                                     "--max-gap 1 -o c.json"), 1,
+                     "%s edited: %s", edits[k].key, err);
+        snprintf(p, sizeof p, "%s/c.json", dir);
+        char *c = read_text(p), want[64];
+        snprintf(want, sizeof want, "svm %s %s disagrees", edits[k].key, edits[k].val);
+        cr_expect(c && strstr(c, want), "%s edited: %s", edits[k].key, c ? c : "(no file)");
+        free(c);
+    }
+    free(s);
+    free(t);
+    tmpdir_free(dir);
+}
+
+/* Model and svm files name their instance: another instance is said to be
+ * one (it used to give "gap nan"); files without the field still load. */
+Test(cli_check, another_instance_is_named)
+{
+    char *dir = tmpdir_new(), err[4096], p[600];
+    solved_files(dir, err, sizeof err);
+    cr_assert_eq(run_mdatt(dir, err, sizeof err, "gen --seed 4 -o j.json"), 0, "%s", err);
+    cr_assert_eq(run_mdatt(dir, err, sizeof err, "svm j.json --p 2 -o sj.json"), 0, "%s", err);
+    int rc = run_mdatt(dir, err, sizeof err, "check i.json m.json sj.json --max-bregman 1");
+    cr_expect_eq(rc, 2, "%s", err);
+    cr_expect(strstr(err, "sj.json was computed for another instance") && !strstr(err, "nan"),
+              "%s", err);
+    rc = run_mdatt(dir, err, sizeof err, "check j.json m.json sj.json --max-bregman 1");
+    cr_expect(rc == 2 && strstr(err, "m.json was trained on another instance"), "%d %s", rc, err);
+    /* the hash is the documented FNV-1a of the canonical numbers */
+    mdatt_instance in;
+    char e2[MDATT_ERRLEN], want[64];
+    snprintf(p, sizeof p, "%s/i.json", dir);
+    cr_assert_eq(mdatt_instance_read(p, &in, e2), MDATT_OK, "%s", e2);
+    snprintf(p, sizeof p, "%s/s.json", dir);
+    char *s = read_text(p);
+    snprintf(want, sizeof want, "\"instance_hash\": \"fnv1a64:%016llx\"",
+             (unsigned long long)mdatt_instance_hash(&in));
+    cr_expect(s && strstr(s, want), "%s not in s.json", want);
+    /* older files without the field: accepted, with one note */
+    char *line = s ? strstr(s, "\n  \"instance_hash\"") : NULL;
+    cr_assert_not_null(line);
+    memmove(line, strchr(line + 1, '\n'), strlen(strchr(line + 1, '\n')) + 1);
+    snprintf(p, sizeof p, "%s/old.json", dir);
+    write_text(p, s);
+    rc = run_mdatt(dir, err, sizeof err, "check i.json m.json old.json --max-bregman 1");
+    cr_expect_eq(rc, 0, "%s", err);
+    cr_expect(strstr(err, "old.json records no instance_hash"), "%s", err);
+    const char *first = strstr(err, "note");
+    cr_expect(first && !strstr(first + 1, "note"), "the note is given once: %s", err);
+    mdatt_instance_free(&in);
+    free(s);
+    tmpdir_free(dir);
+}
+
+/* check --traj refuses what `mdatt rate` refuses (it used to measure them and
+ * write the NaN rows on), naming the file and the line. */
+Test(cli_check, bad_trajectory_rows_are_refused)
+{
+    char *dir = tmpdir_new(), err[4096], p[600];
+    solved_files(dir, err, sizeof err);
+    cr_assert_eq(run_mdatt(dir, err, sizeof err, "train i.json --p 2 --lr 0.1 --iters 30 "
+                                                 "--normalized --log t.csv --log-w --log-every 10 "
+                                                 "-o m2.json"), 0, "%s", err);
+    snprintf(p, sizeof p, "%s/t.csv", dir);
+    char *t = read_text(p);
+    cr_assert_not_null(t);
+    /* lines: 1 header, 2 k=0, 3 k=10, 4 k=20, 5 k=30 */
+    char *l3 = strchr(strchr(t, '\n') + 1, '\n') + 1, *l4 = strchr(l3, '\n') + 1;
+    const struct { const char *prefix, *rest, *want; } cases[] = {
+        {"10", l4 + 2, "t2.csv: line 4: k = 10 is not above"},     /* repeated k */
+        {"5", l4 + 2, "t2.csv: line 4: k = 5 is not above"},       /* decreasing k */
+        {"-20", l4 + 2, "t2.csv: line 4: k = -20 must be a non-negative integer"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char buf[65536];
+        snprintf(buf, sizeof buf, "%.*s%s%s", (int)(l4 - t), t, cases[k].prefix, cases[k].rest);
+        snprintf(p, sizeof p, "%s/t2.csv", dir);
+        write_text(p, buf);
+        int rc = run_mdatt(dir, err, sizeof err, "check i.json m2.json s.json --max-bregman 2 "
+                                                 "--traj t2.csv --traj-out o.csv");
+        cr_expect_eq(rc, 2, "case %zu: %s", k, err);
+        cr_expect(strstr(err, cases[k].want), "case %zu: %s", k, err);
+    }
+    /* a NaN entry of W on line 3 */
+    char buf[65536], *w = strchr(l3, ',');
+    for (int c = 0; c < 7; c++)         /* to the comma after the 7 metric columns */
+        w = strchr(w + 1, ',');
+    snprintf(buf, sizeof buf, "%.*snan%s", (int)(w + 1 - t), t, strchr(w + 1, ','));
+    snprintf(p, sizeof p, "%s/t2.csv", dir);
+    write_text(p, buf);
+    cr_expect_eq(run_mdatt(dir, err, sizeof err, "check i.json m2.json s.json --max-bregman 2 "
+                                                 "--traj t2.csv --traj-out o.csv"), 2);
+    cr_expect(strstr(err, "t2.csv: line 3, column W_0_0: nan is not finite"), "%s", err);
+    snprintf(p, sizeof p, "%s/o.csv", dir);
+    cr_expect(!file_exists(p), "no output for a refused trajectory");
+    free(t);
     tmpdir_free(dir);
 }

@@ -2,6 +2,7 @@
  * certified SVM (SPEC section 1: directional Bregman divergence, cosine,
  * normalized margin ratio, selected tokens and their optimality), optionally
  * along a logged trajectory, and give a verdict with reasons. */
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -126,6 +127,28 @@ static int find_col(const mdatt_csv *c, const char *name, int guess)
     return mdatt_csv_col(c, name);
 }
 
+/* Row r of a trajectory (line r + 2 of a file without blank lines): k a
+ * non-negative integer above the previous row's, every W (and v) entry finite,
+ * as `mdatt rate` requires of its inputs. */
+static int traj_row_ok(const char *sub, const char *path, const mdatt_csv *c, long r, int kc,
+                       const int *wc, const int *vc, int d)
+{
+    const double *row = c->data + (size_t)r * c->ncol, k = row[kc];
+    if (!(k >= 0) || k != floor(k) || k > 9e15)
+        return cli_error(sub, CLI_BAD, "%s: line %ld: k = %g must be a non-negative integer", path,
+                         r + 2, k);
+    if (r > 0 && !(k > row[kc - c->ncol]))
+        return cli_error(sub, CLI_BAD, "%s: line %ld: k = %g is not above the previous row's "
+                         "%g (repeated or decreasing)", path, r + 2, k, row[kc - c->ncol]);
+    for (int j = 0; j < d * d + d; j++) {
+        const int col = j < d * d ? wc[j] : vc[j - d * d];
+        if (col >= 0 && !isfinite(row[col]))
+            return cli_error(sub, CLI_BAD, "%s: line %ld, column %s: %g is not finite", path,
+                             r + 2, c->names[col], row[col]);
+    }
+    return CLI_OK;
+}
+
 static int traj_compute(const char *sub, const char *path, const check_ctx *cx, traj_metrics *tm)
 {
     char err[MDATT_ERRLEN] = "";
@@ -182,6 +205,8 @@ static int traj_compute(const char *sub, const char *path, const check_ctx *cx, 
     }
     for (long r = 0; r < c.nrow; r++) {
         const double *row = c.data + (size_t)r * c.ncol;
+        if ((code = traj_row_ok(sub, path, &c, r, kc, wc, vc, d)) != CLI_OK)
+            goto done;
         for (int j = 0; j < d * d; j++)
             W[j] = row[wc[j]];
         for (int j = 0; j < d; j++)
@@ -243,6 +268,71 @@ static int check_shapes(const char *sub, const mdatt_instance *in, const mdatt_m
                              s->status == MDATT_SVM_INFEASIBLE ? "farkas" : "dual", k,
                              s->dual[k].t, in->T);
     return CLI_OK;
+}
+
+/* The model and svm files name the instance they were computed for
+ * (instance_hash, README "Files"): another instance is bad input (exit 2);
+ * older files without the field are accepted, with one note. */
+static int check_identity(const char *sub, const char *const pos[3], const mdatt_instance *in,
+                          const mdatt_model *m, const mdatt_svm *s)
+{
+    const uint64_t h = mdatt_instance_hash(in);
+    const uint64_t got[2] = {m->instance_hash, s->instance_hash};
+    const char *what[2] = {"was trained on", "was computed for"};
+    for (int k = 0; k < 2; k++)
+        if (got[k] && got[k] != h)
+            return cli_error(sub, CLI_BAD, "%s %s another instance (its instance_hash is "
+                             "%s%016" PRIx64 ", %s has %s%016" PRIx64 ")", pos[k + 1], what[k],
+                             MDATT_HASH_PREFIX, got[k], pos[0], MDATT_HASH_PREFIX, h);
+    if (!got[0] || !got[1])
+        fprintf(stderr, "mdatt: %s: note: %s%s%s record%s no instance_hash (older files): not "
+                        "checked to belong to %s\n", sub, got[0] ? "" : pos[1],
+                !got[0] && !got[1] ? " and " : "", got[1] ? "" : pos[2],
+                !got[0] && !got[1] ? "" : "s", pos[0]);
+    return CLI_OK;
+}
+
+/* Figures of an svm file agree with their recomputation from the instance
+ * when within FIG_TOL (relative for the bounds, absolute for the gap and the
+ * violation, which are differences of nearly equal numbers).  The two
+ * computations differ only in summation order and in the oracle's rescaling
+ * of x onto the feasible set (below its feas_tol of 1e-12): by rounding of
+ * order 1e-16 times the number of terms, far below 1e-9; an edited figure
+ * differs by far more. */
+#define FIG_TOL 1e-9
+
+static void compare_figures(reasons *R, const mdatt_svm *s, const mdatt_svm_figures *f)
+{
+    const char *name[4] = {"objective", "lower_bound", "gap", "max_violation"};
+    const double file[4] = {s->objective, s->lower_bound, s->gap, s->max_violation};
+    const double re[4] = {f->upper, f->lower, f->gap, f->max_violation};
+    for (int k = 0; k < 4; k++) {
+        const double tol = FIG_TOL * (k < 2 ? fabs(re[k]) : 1.0);
+        if (!(fabs(file[k] - re[k]) <= tol))
+            reason(R, "svm %s %.17g disagrees with the value recomputed from the instance, "
+                      "%.17g (tolerance %.0e%s)", name[k], file[k], re[k], FIG_TOL,
+                   k < 2 ? " relative" : "");
+    }
+    if (f->bad_support >= 0)
+        reason(R, "svm support[%d] = [%d,%d] is not an active constraint with a positive "
+                  "multiplier", f->bad_support, s->support[2 * f->bad_support],
+               s->support[2 * f->bad_support + 1]);
+}
+
+/* "samples 0 (model 2, svm 1), 4 (...), ..." for the first few that differ. */
+static void token_mismatch(reasons *R, int n, const int *model, const int *svm)
+{
+    char list[160] = "";
+    int len = 0, count = 0;
+    for (int i = 0; i < n; i++) {
+        if (model[i] == svm[i])
+            continue;
+        if (++count <= 4)
+            len += snprintf(list + len, sizeof list - len, "%s%d (model %d, svm %d)",
+                            count > 1 ? ", " : "", i, model[i], svm[i]);
+    }
+    reason(R, "tokens do not match in %d sample%s: %s%s", count, count == 1 ? "" : "s", list,
+           count > 4 ? ", ..." : "");
 }
 
 static char *default_traj_out(const char *out)
@@ -322,7 +412,8 @@ static int run(int argc, char **argv)
         code = cli_status(sub, st, err);
         goto done;
     }
-    if ((code = check_shapes(sub, &in, &m, &s)) != CLI_OK)
+    if ((code = check_identity(sub, pos, &in, &m, &s)) != CLI_OK ||
+        (code = check_shapes(sub, &in, &m, &s)) != CLI_OK)
         goto done;
     if (!(alpha = malloc(sizeof(int) * in.n))) {
         code = cli_error(sub, CLI_FAIL, "out of memory");
@@ -354,7 +445,9 @@ static int run(int argc, char **argv)
     }
     const int cross_p = !(m.p == s.p);
     /* the certificate recomputed from the instance, x and the multipliers */
-    double re_ub, re_lb, re_gap = mdatt_svm_recertify(&in, &s, &re_ub, &re_lb);
+    mdatt_svm_figures fig;
+    mdatt_svm_recompute(&in, &s, &fig);
+    const double re_ub = fig.upper, re_lb = fig.lower, re_gap = fig.gap;
 
     reasons R = {0};
     if (s.status != MDATT_SVM_OPTIMAL) {
@@ -365,6 +458,7 @@ static int run(int argc, char **argv)
         if (!(re_gap <= th.max_gap))
             reason(&R, "svm certificate recomputed from the instance: gap %.3g > %.3g "
                        "(upper %.17g, lower %.17g)", re_gap, th.max_gap, re_ub, re_lb);
+        compare_figures(&R, &s, &fig);
         if (!(pm.bregman_dir <= th.max_bregman))
             reason(&R, "bregman_dir %.3g > %.3g", pm.bregman_dir, th.max_bregman);
         if (!isnan(th.min_cosine) && !(pm.cosine >= th.min_cosine))
@@ -373,8 +467,10 @@ static int run(int argc, char **argv)
             reason(&R, "margin_ratio %.9g < %.9g", pm.margin_ratio, th.min_margin);
     }
     if (!pm.tokens_match && !th.allow_mismatch)
-        reason(&R, "tokens do not match: the model selects a different token than the svm's "
-                   "alpha in some sample");
+        token_mismatch(&R, in.n, alpha, s.alpha);
+    if (s.has_tokens && !own_v && s.nties != tv.nties)
+        reason(&R, "svm tokens.ties lists %d sample%s, recomputed %d", s.nties,
+               s.nties == 1 ? "" : "s", tv.nties);
     if (s.has_tokens && !own_v && tv.nties == 0 && s.globally_optimal != tv.globally_optimal)
         reason(&R, "svm tokens.globally_optimal = %s but gamma gives %s",
                s.globally_optimal ? "true" : "false", tv.globally_optimal ? "true" : "false");

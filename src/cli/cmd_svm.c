@@ -1,6 +1,7 @@
 /* cmd_svm.c - `mdatt svm`: the oracle (libattsvm) on an instance, written as
  * the svm JSON of SPEC section 3.  This file is glue only: it converts the
  * instance into the oracle's plain view and prints the certified answer. */
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,10 +49,11 @@ static int parse_alpha(const char *s, int n, int T, int *alpha)
 }
 
 static void write_svm(FILE *f, const attsvm_data *D, const int *alpha, attsvm_target tg,
-                      double p, const attsvm_result *r, const attsvm_tokens *tok)
+                      double p, const attsvm_result *r, const attsvm_tokens *tok, uint64_t hash)
 {
     fputs("{\n  \"format\": \"mdatt-svm/1\",\n  \"p\": ", f);
     cli_json_num(f, p);
+    fprintf(f, ",\n  \"instance_hash\": \"%s%016" PRIx64 "\"", MDATT_HASH_PREFIX, hash);
     fprintf(f, ",\n  \"target\": \"%s\",\n  \"alpha\": ", tg == ATTSVM_TARGET_W ? "W" : "v");
     cli_json_ints(f, alpha, D->n);
     fprintf(f, ",\n  \"status\": \"%s\"", attsvm_strerror(r->status));
@@ -220,7 +222,8 @@ static int run(int argc, char **argv)
     }
     if (tg == ATTSVM_TARGET_W)
         attsvm_classify(&D, alpha, &res, &tok);
-    write_svm(o.f, &D, alpha, tg, p, &res, tg == ATTSVM_TARGET_W ? &tok : NULL);
+    write_svm(o.f, &D, alpha, tg, p, &res, tg == ATTSVM_TARGET_W ? &tok : NULL,
+              mdatt_instance_hash(&in));
     if ((st = mdatt_outfile_commit(&o, err)) != MDATT_OK) {
         code = cli_error(sub, CLI_FAIL, "%s", err);
         goto done;

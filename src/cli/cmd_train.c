@@ -224,6 +224,7 @@ static int run(int argc, char **argv)
     m.joint = joint;
     m.final_loss = info.ev.loss;
     m.final_log_loss = info.ev.log_loss;
+    m.instance_hash = mdatt_instance_hash(&in);
     mdatt_model_print(mo.f, &m);
     if ((log_path && (st = mdatt_outfile_commit(&lf, err)) != MDATT_OK) ||
         (st = mdatt_outfile_commit(&mo, err)) != MDATT_OK)
