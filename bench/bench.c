@@ -2,10 +2,10 @@
  * the reports index with its provenance block. */
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ftw.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -15,6 +15,8 @@
 #include "config.h"
 #include "bench.h"
 #include "cli.h"
+#include "records.h"
+#include "stage.h"
 
 /* ------------------------------------------------------------ configuration */
 
@@ -114,68 +116,6 @@ double bench_runs_memory(const bench_ctx *b, long runs, long n, long T, long d, 
     const double at_once = runs < b->threads ? (double)runs : (double)b->threads;
     const double dd = (double)d * d;
     return 8.0 * at_once * (3.0 * n * T * d + (double)n * (T - 1) * dd + snaps * (dd + d + 4));
-}
-
-/* -------------------------------------------------------------- parallelism */
-
-typedef struct {
-    pthread_mutex_t mu;
-    int next, done, njobs, rc, tty;
-    int (*job)(int, void *);
-    void *ctx;
-    const char *label;
-    double t0;
-} pool_t;
-
-static void progress(pool_t *p, int final)
-{
-    if (!p->tty)
-        return;
-    double el = cli_now() - p->t0;
-    double left = p->done > 0 ? el * (p->njobs - p->done) / p->done : 0.0;
-    fprintf(stderr, "\r  %-20s %5d/%-5d runs  %7.1f s elapsed  ~%6.1f s left%s", p->label,
-            p->done, p->njobs, el, left, final ? "\n" : "");
-    fflush(stderr);
-}
-
-static void *worker(void *arg)
-{
-    pool_t *p = arg;
-    for (;;) {
-        pthread_mutex_lock(&p->mu);
-        int k = p->rc ? p->njobs : p->next++;
-        pthread_mutex_unlock(&p->mu);
-        if (k >= p->njobs)
-            return NULL;
-        int rc = p->job(k, p->ctx);
-        pthread_mutex_lock(&p->mu);
-        p->done++;
-        if (rc && !p->rc)
-            p->rc = rc;
-        progress(p, 0);
-        pthread_mutex_unlock(&p->mu);
-    }
-}
-
-int bench_parallel(bench_ctx *b, const char *label, int njobs, int (*job)(int, void *), void *ctx)
-{
-    pool_t p = {PTHREAD_MUTEX_INITIALIZER, 0, 0, njobs, 0, !b->quiet && isatty(2),
-                job, ctx, label, cli_now()};
-    int nt = b->threads < njobs ? b->threads : njobs;
-    pthread_t th[64];
-    if (nt < 1)
-        nt = 1;
-    if (nt > 64)
-        nt = 64;
-    int started = 0;
-    for (; started < nt - 1; started++)
-        if (pthread_create(&th[started], NULL, worker, &p) != 0)
-            break;
-    worker(&p);
-    for (int k = 0; k < started; k++)
-        pthread_join(th[k], NULL);
-    progress(&p, 1);
-    return p.rc;
 }
 
 /* ------------------------------------------------------------------ output */
@@ -318,6 +258,8 @@ int bench_figure(bench_ctx *b, const char *name, const char *size, const char *b
     cli_gnuplot_script(f, name, size, body);
     if (bench_close(b, &o))
         return -1;
+    if (b->scratch)
+        return 0;               /* nobody looks at a scratch folder's figures */
     int rc = cli_gnuplot_render(b->outdir, fname);
     if (rc < 0) {
         snprintf(b->err, sizeof b->err, "gnuplot failed on %s (messages in the .err file beside it)", fname);
@@ -407,6 +349,8 @@ static int run(int argc, char **argv);
 const cli_command cli_bench = {
     "bench", "run experiments from configuration files into a reports folder",
     "usage: mdatt bench CONFIG.json... [-o REPORTS] [--threads N] [--quiet]\n"
+    "                   [--fresh | --shard K/N | --merge]\n"
+    "       mpirun -np R mdatt bench CONFIG.json... [-o REPORTS] [...]\n"
     "       mdatt bench --index REPORTS [--command TEXT]\n\n"
     "Each CONFIG is one experiment (field \"experiment\": paper_fig4, paper_paths,\n"
     "paper_joint, beyond_saturation, rates or realdata) with its seeds, sizes, p and\n"
@@ -414,14 +358,35 @@ const cli_command cli_bench = {
     "Results go to REPORTS/<experiment>/ (default REPORTS = reports) as tables\n"
     "(.md .csv .tex) and figures (.tsv + .gp rendered to .svg and .png by gnuplot).\n"
     "Runs are spread over threads; the results do not depend on the thread count.\n\n"
+    "Every run's result is kept as a record in REPORTS/<experiment>/runs/ as soon\n"
+    "as it is done, and the tables are built from the records: run the same\n"
+    "command again after an interruption and it resumes (valid records of the\n"
+    "same configuration are reused; missing, truncated or corrupted ones and\n"
+    "records of another configuration are computed again).  Under mpirun the\n"
+    "ranks share the runs through a work queue on rank 0, which writes the\n"
+    "records and the tables.\n\n"
     "  -o REPORTS       reports folder (default: reports)\n"
-    "  --threads N      worker threads (default: number of online CPUs)\n"
+    "  --threads N      worker threads (default: number of online CPUs; per rank)\n"
     "  --quiet          no progress line (also when stderr is not a terminal)\n"
     "  --max-memory GB  refuse a configuration whose runs need more than an\n"
     "                   estimated GB gigabytes (default 4)\n"
+    "  --fresh          remove the experiment's records first: start over\n"
+    "  --shard K/N      compute only shard K (0-based) of N: its share of the runs,\n"
+    "                   balanced by expected cost; records only, no tables.  A\n"
+    "                   shard works on the first stage of the experiment whose runs\n"
+    "                   are not all recorded (one stage except for realdata)\n"
+    "  --merge          build the tables and figures from the records only; exit 1\n"
+    "                   naming the missing runs (nothing written) if any is missing\n"
     "  --index REPORTS  write REPORTS/README.md: the index of every experiment's\n"
     "                   outputs, their wall times and the provenance block\n",
     run};
+
+/* Settings of one `mdatt bench` invocation. */
+typedef struct {
+    const char *root;
+    int threads, quiet, fresh, merge, shard_k, shard_n, rank, nranks;
+    double max_memory;      /* bytes */
+} bench_opts;
 
 static int mkdir_p(const char *path)
 {
@@ -437,65 +402,128 @@ static int mkdir_p(const char *path)
     return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
-static int run_one(const char *path, const char *root, int threads, int quiet, double max_mem)
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+/* Remove a folder and everything in it (missing: nothing to do). */
+static int rm_tree(const char *path)
+{
+    if (access(path, F_OK) != 0)
+        return 0;
+    return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The experiment's output folder; a shard and MPI ranks other than 0 write
+ * their tables into a scratch folder that is removed afterwards. */
+static int output_place(bench_ctx *b, const bench_opts *op)
+{
+    snprintf(b->outdir, sizeof b->outdir, "%s/%s", op->root, b->reldir);
+    snprintf(b->recdir, sizeof b->recdir, "%s/runs", b->outdir);
+    if (mkdir_p(b->outdir) != 0)
+        return cli_error("bench", CLI_FAIL, "%s: cannot create: %s", b->outdir, strerror(errno));
+    if (op->fresh && op->rank == 0 && rm_tree(b->recdir) != 0)
+        return cli_error("bench", CLI_FAIL, "%s: cannot remove: %s", b->recdir, strerror(errno));
+    if (op->shard_n > 0 || op->rank > 0) {
+        const char *t = getenv("TMPDIR");
+        snprintf(b->outdir, sizeof b->outdir, "%s/mdatt-scratch-XXXXXX", t && *t ? t : "/tmp");
+        if (!mkdtemp(b->outdir))
+            return cli_error("bench", CLI_FAIL, "%s: cannot create: %s", b->outdir, strerror(errno));
+        b->scratch = 1;
+    }
+    return CLI_OK;
+}
+
+/* Exit code and message of an experiment that returned rc. */
+static int outcome(bench_ctx *b, int rc, const bench_opts *op)
+{
+    if (b->halt == BENCH_HALT_SHARD) {
+        if (!op->quiet && op->rank == 0)
+            fprintf(stderr, "mdatt bench: %s: %s\n", b->name, b->halt_msg);
+        return CLI_OK;
+    }
+    if (op->rank > 0)           /* rank 0 says it */
+        return rc == 0 ? CLI_OK : b->halt == BENCH_HALT_FOREIGN || rc == 2 ? CLI_BAD : CLI_FAIL;
+    if (b->halt == BENCH_HALT_MISSING)
+        return cli_error("bench", CLI_FAIL, "--merge: %s", b->halt_msg);
+    if (b->halt == BENCH_HALT_FOREIGN)
+        return cli_error("bench", CLI_BAD, "--merge: %s", b->halt_msg);
+    if (rc != 0)
+        return cli_error("bench", rc == 2 ? CLI_BAD : CLI_FAIL, "%s: %s", b->name,
+                         b->err[0] ? b->err : "failed");
+    return CLI_OK;
+}
+
+/* The configuration file: parsed, its experiment found. */
+static int load_config(bench_ctx *b, const char *path, bench_fn *fn)
+{
+    json_error_t je;
+    b->cfg = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!b->cfg)
+        return cli_error("bench", CLI_BAD, "%s: malformed JSON at line %d: %s", path, je.line, je.text);
+    json_t *e = json_object_get(b->cfg, "experiment"), *o = json_object_get(b->cfg, "output");
+    if (!json_is_string(e))
+        return cli_error("bench", CLI_BAD, "%s: experiment: missing (one of paper_fig4, paper_paths, "
+                                           "paper_joint, beyond_saturation, rates, realdata)", path);
+    b->name = json_string_value(e);
+    *fn = NULL;
+    for (size_t k = 0; k < sizeof experiments / sizeof experiments[0]; k++)
+        if (strcmp(b->name, experiments[k].name) == 0)
+            *fn = experiments[k].fn;
+    if (!*fn)
+        return cli_error("bench", CLI_BAD, "%s: experiment: unknown '%s'", path, b->name);
+    snprintf(b->reldir, sizeof b->reldir, "%s", json_is_string(o) ? json_string_value(o) : b->name);
+    if (strstr(b->reldir, "..") || b->reldir[0] == '/')
+        return cli_error("bench", CLI_BAD, "%s: output: must be a folder name inside the reports", path);
+    return CLI_OK;
+}
+
+static int run_one(const char *path, const bench_opts *op)
 {
     bench_ctx b = {0};
     b.path = path;
-    b.threads = threads;
-    b.quiet = quiet;
-    b.max_memory = max_mem;
-    json_error_t je;
-    b.cfg = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-    if (!b.cfg)
-        return cli_error("bench", CLI_BAD, "%s: malformed JSON at line %d: %s", path, je.line, je.text);
-    int code = CLI_OK;
-    json_t *e = json_object_get(b.cfg, "experiment"), *o = json_object_get(b.cfg, "output");
-    if (!json_is_string(e)) {
-        code = cli_error("bench", CLI_BAD, "%s: experiment: missing (one of paper_fig4, paper_paths, "
-                                           "paper_joint, beyond_saturation, rates)", path);
-        goto done;
-    }
-    b.name = json_string_value(e);
+    b.threads = op->threads;
+    b.quiet = op->quiet || op->rank > 0;
+    b.shard_k = op->shard_k;
+    b.shard_n = op->shard_n;
+    b.merge = op->merge;
+    b.rank = op->rank;
+    b.nranks = op->nranks;
+    b.max_memory = op->max_memory;
     bench_fn fn = NULL;
-    for (size_t k = 0; k < sizeof experiments / sizeof experiments[0]; k++)
-        if (strcmp(b.name, experiments[k].name) == 0)
-            fn = experiments[k].fn;
-    if (!fn) {
-        code = cli_error("bench", CLI_BAD, "%s: experiment: unknown '%s'", path, b.name);
-        goto done;
-    }
-    snprintf(b.reldir, sizeof b.reldir, "%s", json_is_string(o) ? json_string_value(o) : b.name);
-    if (strstr(b.reldir, "..") || b.reldir[0] == '/') {
-        code = cli_error("bench", CLI_BAD, "%s: output: must be a folder name inside the reports", path);
-        goto done;
-    }
-    snprintf(b.outdir, sizeof b.outdir, "%s/%s", root, b.reldir);
-    if (mkdir_p(b.outdir) != 0) {
-        code = cli_error("bench", CLI_FAIL, "%s: cannot create: %s", b.outdir, strerror(errno));
-        goto done;
+    int code = load_config(&b, path, &fn);
+    if (code == CLI_OK)
+        code = output_place(&b, op);
+    if (code != CLI_OK) {
+        json_decref(b.cfg);
+        return code;
     }
     double t0 = cli_now();
     int rc = fn(&b);
     double secs = cli_now() - t0;
     if (rc == 0 && write_fragment(&b) != 0)
         rc = 1;
-    if (rc != 0) {
-        code = cli_error("bench", rc == 2 ? CLI_BAD : CLI_FAIL, "%s: %s", b.name,
-                         b.err[0] ? b.err : "failed");
-        goto done;
+    code = outcome(&b, rc, op);
+    if (b.scratch)
+        rm_tree(b.outdir);
+    else if (code == CLI_OK) {
+        char tpath[1100];
+        snprintf(tpath, sizeof tpath, "%s/.timings", op->root);
+        FILE *tf = fopen(tpath, "a");
+        if (tf) {
+            char *conf = json_dumps(b.cfg, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+            fprintf(tf, "%s\t%s\t%.2f\t%d\t%s\n", b.reldir, path, secs, op->threads * op->nranks,
+                    conf ? conf : "{}");
+            free(conf);
+            fclose(tf);
+        }
+        if (!op->quiet)
+            fprintf(stderr, "mdatt bench: %s done in %.1f s -> %s\n", b.name, secs, b.outdir);
     }
-    char tpath[1100];
-    snprintf(tpath, sizeof tpath, "%s/.timings", root);
-    FILE *tf = fopen(tpath, "a");
-    if (tf) {
-        char *conf = json_dumps(b.cfg, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
-        fprintf(tf, "%s\t%s\t%.2f\t%d\t%s\n", b.reldir, path, secs, threads, conf ? conf : "{}");
-        free(conf);
-        fclose(tf);
-    }
-    if (!quiet)
-        fprintf(stderr, "mdatt bench: %s done in %.1f s -> %s\n", b.name, secs, b.outdir);
-done:
     free(b.index);
     json_decref(b.cfg);
     return code;
@@ -611,15 +639,18 @@ static int write_index(const char *root, const char *command)
 
 static int run(int argc, char **argv)
 {
-    const char *outdir = "reports", *index = NULL, *command = "mdatt bench";
+    const char *outdir = "reports", *index = NULL, *command = "mdatt bench", *shard = NULL;
     long threads = sysconf(_SC_NPROCESSORS_ONLN);
     double max_gb = 4.0;
-    int quiet = 0;
+    int quiet = 0, fresh = 0, merge = 0;
     const cli_opt opts[] = {
         {"--max-memory", OPT_DOUBLE, &max_gb, 0, 0, NULL},
         {"-o", OPT_STR, &outdir, 0, 0, NULL},
         {"--threads", OPT_LONG, &threads, 1, 64, NULL},
         {"--quiet", OPT_FLAG, &quiet, 0, 0, NULL},
+        {"--fresh", OPT_FLAG, &fresh, 0, 0, NULL},
+        {"--shard", OPT_STR, &shard, 0, 0, NULL},
+        {"--merge", OPT_FLAG, &merge, 0, 0, NULL},
         {"--index", OPT_STR, &index, 0, 0, NULL},
         {"--command", OPT_STR, &command, 0, 0, NULL},
         {NULL, 0, NULL, 0, 0, NULL}};
@@ -632,14 +663,20 @@ static int run(int argc, char **argv)
                     : write_index(index, command);
     if (npos == 0)
         return cli_error("bench", CLI_BAD, "no configuration file (see --help; bench/configs/ has the defaults)");
-    if (threads < 1)
-        threads = 1;
     if (!(max_gb > 0))
         return cli_error("bench", CLI_BAD, "--max-memory: must be > 0 GB (got %g)", max_gb);
+    bench_opts op = {outdir, threads < 1 ? 1 : (int)threads, quiet, fresh, merge, 0, 0, 0, 1, max_gb * 1e9};
+    char err[BENCH_REC_ERRLEN];
+    if (shard && bench_shard_parse(shard, &op.shard_k, &op.shard_n, err) != 0)
+        return cli_error("bench", CLI_BAD, "%s", err);
+    if ((shard != NULL) + merge + fresh > 1)
+        return cli_error("bench", CLI_BAD, "%s: --fresh, --shard and --merge exclude each other",
+                         merge && shard ? "--merge" : "--fresh");
     if (mkdir_p(outdir) != 0)
         return cli_error("bench", CLI_FAIL, "%s: cannot create: %s", outdir, strerror(errno));
-    for (int k = 0; k < npos; k++)
-        if ((rc = run_one(pos[k], outdir, (int)threads, quiet, max_gb * 1e9)) != CLI_OK)
-            return rc;
-    return CLI_OK;
+    bench_mpi_init(&op.rank, &op.nranks);
+    for (int k = 0; k < npos && rc == CLI_OK; k++)
+        rc = run_one(pos[k], &op);
+    bench_mpi_finalize();
+    return rc;
 }

@@ -9,6 +9,14 @@
 #include <jansson.h>
 #include "mdatt.h"
 
+/** Why an experiment stopped before its tables (bench_parallel returned non-zero). */
+typedef enum {
+    BENCH_GO = 0,
+    BENCH_HALT_SHARD,       /**< --shard: its share is done, other shards' runs are missing */
+    BENCH_HALT_MISSING,     /**< --merge: runs have no record */
+    BENCH_HALT_FOREIGN      /**< --merge: a record of another configuration */
+} bench_halt;
+
 /** One experiment's configuration and output place. */
 typedef struct {
     const char *path;       /**< configuration file */
@@ -22,6 +30,13 @@ typedef struct {
     char *index;            /**< index.md lines so far (written when the run succeeds) */
     size_t index_len;
     char err[512];          /**< message naming the offending field */
+    char recdir[1100];      /**< run records: <reports>/<output>/runs */
+    int shard_k, shard_n;   /**< --shard K/N (shard_n 0: every run) */
+    int merge;              /**< --merge: tables from records only */
+    int rank, nranks;       /**< MPI rank and size (0 and 1 without MPI) */
+    int scratch;            /**< outdir is a scratch folder (a shard, an MPI rank > 0) */
+    bench_halt halt;        /**< set by bench_parallel when it stops the experiment */
+    char halt_msg[700];
 } bench_ctx;
 
 /** Experiment entry point: 0 success, 1 failure, 2 bad configuration. */
@@ -44,11 +59,31 @@ int bench_cfg_memory(bench_ctx *b, const char *fields, double bytes);
  *  (n (T-1) d^2) and the snapshots (snaps (d^2 + d + 4)), in doubles. */
 double bench_runs_memory(const bench_ctx *b, long runs, long n, long T, long d, double snaps);
 
-/* --- parallel runs --- */
-/** Run job(k, ctx) for k = 0..njobs-1 on b->threads threads, showing a
- *  progress line on a terminal.  Returns the first non-zero job result. */
-int bench_parallel(bench_ctx *b, const char *label, int njobs,
-                   int (*job)(int k, void *ctx), void *ctx);
+/* --- parallel runs and their records --- */
+typedef struct bench_rec bench_rec;
+/** Hand one slot of a run's result to its record: stored when the record is
+ *  written, filled when it is read back (doubles travel as their bytes). */
+void bench_rec_slot(bench_rec *r, void *p, size_t bytes);
+
+/** An experiment's runs of one stage. */
+typedef struct {
+    /** Compute run k into its result slots; 0 on success. */
+    int (*run)(int k, void *ctx);
+    /** Name run k's slots, always in the same order: one bench_rec_slot
+     *  call per slot (saving and loading use this one function). */
+    void (*slots)(int k, void *ctx, bench_rec *r);
+    /** Expected relative cost of run k (for --shard), or NULL: all equal. */
+    double (*cost)(int k, const void *ctx);
+} bench_jobs;
+
+/** Run the stage `label` (its record set: <recdir>/<label as a file name>/)
+ *  of njobs runs: valid records of this configuration are loaded into the
+ *  slots, the other runs computed on b->threads threads (and over the MPI
+ *  ranks), each written as a record as soon as it is done.  --shard computes
+ *  its share only, --merge nothing.  Returns 0 when every run's result is in
+ *  the slots; otherwise non-zero (a run failed, or b->halt says why the
+ *  experiment must stop here) and the experiment returns without output. */
+int bench_parallel(bench_ctx *b, const char *label, int njobs, const bench_jobs *jobs, void *ctx);
 
 /* --- output --- */
 /** A table written as .md, .csv and .tex. */

@@ -155,6 +155,33 @@ out:
     return rc;
 }
 
+/* Run job's result slots: per p_svm the solve's outcome, gap, violation and
+ * curve; the token verdicts; the iteration grid (kept by seed 0's run). */
+static void fig4_slots(int job, void *vctx, bench_rec *r)
+{
+    fig4_t *F = vctx;
+    const exp_cfg *c = &F->c;
+    const int ns = c->nseeds, pi = c->np - 1 - job / ns, sd = job % ns;
+    for (int si = 0; si < c->nsvm; si++) {
+        const size_t at = ((size_t)pi * c->nsvm + si) * ns + sd;
+        bench_rec_slot(r, &F->svm_ok[at], sizeof(int));
+        bench_rec_slot(r, &F->gap[at], sizeof(double));
+        bench_rec_slot(r, &F->viol[at], sizeof(double));
+        bench_rec_slot(r, &F->curve[at * F->npts], sizeof(double) * F->npts);
+    }
+    bench_rec_slot(r, &F->local[pi * ns + sd], sizeof(int));
+    bench_rec_slot(r, &F->global[pi * ns + sd], sizeof(int));
+    if (sd == 0)
+        bench_rec_slot(r, &F->kgrid[pi * F->npts], sizeof(long) * F->npts);
+}
+
+/* Training steps, plus one solve per p_svm. */
+static double fig4_cost(int job, const void *vctx)
+{
+    const fig4_t *F = vctx;
+    return (double)F->c.iters[F->c.np - 1 - job / F->c.nseeds] + 1000.0 * F->c.nsvm;
+}
+
 /* Mean and std over seeds of curve[at][j] where the solve succeeded. */
 static void fig4_stats(const fig4_t *F, int pi, int si, int j, double *mean, double *std, int *cnt)
 {
@@ -197,7 +224,8 @@ int bench_paper_fig4(bench_ctx *b)
     int rc = 1;
     if (!F.curve || !F.kgrid || !F.gap || !F.viol || !F.svm_ok || !F.local || !F.global)
         goto out;
-    if (bench_parallel(b, b->name, c->np * ns, fig4_job, &F)) {
+    const bench_jobs jobs = {fig4_job, fig4_slots, fig4_cost};
+    if (bench_parallel(b, b->name, c->np * ns, &jobs, &F)) {
         snprintf(b->err, sizeof b->err, "a training run failed");
         goto out;
     }

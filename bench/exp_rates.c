@@ -145,6 +145,42 @@ out:
     return rc;
 }
 
+/* The runs of every variant form one stage: job -> (variant, run). */
+typedef struct {
+    rate_run *runs;
+    int nv;
+} rate_all;
+
+static rate_run *rate_pick(const rate_all *A, int *job)
+{
+    for (int vi = 0; vi < A->nv - 1; vi++) {
+        const int n = A->runs[vi].np * A->runs[vi].nseeds;
+        if (*job < n)
+            return &A->runs[vi];
+        *job -= n;
+    }
+    return &A->runs[A->nv - 1];
+}
+
+static int rate_all_job(int job, void *vctx)
+{
+    rate_run *R = rate_pick(vctx, &job);
+    return rate_job(job, R);
+}
+
+/* A run's slots: its log-metrics at the checkpoints. */
+static void rate_slots(int job, void *vctx, bench_rec *r)
+{
+    rate_run *R = rate_pick(vctx, &job);
+    for (int mt = 0; mt < NMET; mt++)
+        bench_rec_slot(r, &R->ly[ry(R, job / R->nseeds, job % R->nseeds, mt)], sizeof(double) * R->npts);
+}
+
+static double rate_cost(int job, const void *vctx)
+{
+    return (double)rate_pick(vctx, &job)->iters;
+}
+
 /* Fit one metric of one p: rows of the table, and the chosen curve's values
  * at the checkpoints (fitted, NAN outside the window) for the figure. */
 static void fit_metric(const rate_run *R, int pi, int mt, bench_table *t, double *curve,
@@ -268,6 +304,7 @@ int bench_rates(bench_ctx *b)
                        "SVM (geometric mean over seeds) and the chosen fit'\nset logscale xy\n"
                        "set format y '10^{%%L}'\nset grid\nset xlabel 'iteration k'\nset key bottom left\n",
                        nv, base.np);
+    int njobs = 0;
     for (int vi = 0; vi < nv; vi++) {
         rate_run *R = &runs[vi];
         R->ck = malloc(sizeof(long) * R->npts);
@@ -283,10 +320,16 @@ int bench_rates(bench_ctx *b)
         R->npts = m;
         for (size_t q = 0; q < (size_t)R->np * R->nseeds * NMET * R->npts; q++)
             R->ly[q] = NAN;
-        if (bench_parallel(b, vname[vi], R->np * R->nseeds, rate_job, R)) {
-            snprintf(b->err, sizeof b->err, "%s: a run or SVM solve failed", vname[vi]);
-            goto out;
-        }
+        njobs += R->np * R->nseeds;
+    }
+    rate_all all = {runs, nv};
+    const bench_jobs jobs = {rate_all_job, rate_slots, rate_cost};
+    if (bench_parallel(b, b->name, njobs, &jobs, &all)) {
+        snprintf(b->err, sizeof b->err, "a run or SVM solve failed");
+        goto out;
+    }
+    for (int vi = 0; vi < nv; vi++) {
+        rate_run *R = &runs[vi];
         mdatt_outfile o;
         char fname[64];
         snprintf(fname, sizeof fname, "curves_%s.tsv", R->normalized ? "normalized" : "plain");

@@ -270,6 +270,18 @@ static int sel_job(int job, void *ctx)
     return rc ? 1 : 0;
 }
 
+/* A selection run's slot: its validation accuracy (stage 1) or a finalist
+ * seed's (stage 2). */
+static void sel_slots(int job, void *ctx, bench_rec *r)
+{
+    expA *A = ctx;
+    if (A->stage == 2)
+        bench_rec_slot(r, &A->val2s[(size_t)(job / A->sel_seeds) * MAXSEL + job % A->sel_seeds],
+                       sizeof(double));
+    else
+        bench_rec_slot(r, &A->val[job], sizeof(double));
+}
+
 /* ----- final jobs: (task, opt, seed), trained on the task's whole training set ----- */
 
 static void add_hist(double *h, const double *w, size_t n)
@@ -324,6 +336,23 @@ out:
     }
     pm_model_free(&m);
     return rc;
+}
+
+/* A final run's slots (job is its index in the [task][opt][seed] arrays). */
+static void final_slots(int job, void *ctx, bench_rec *r)
+{
+    expA *A = ctx;
+    const size_t at = (size_t)job, maxep = (size_t)A->task[0].epochs;
+    bench_rec_slot(r, A->curve + at * maxep, sizeof(double) * maxep);
+    bench_rec_slot(r, &A->secs[at], sizeof(double));
+    bench_rec_slot(r, &A->epoch1[at], sizeof(double));
+    bench_rec_slot(r, &A->diverged[at], sizeof(int));
+    bench_rec_slot(r, &A->acc[at], sizeof(double));
+    bench_rec_slot(r, &A->ent[at], sizeof(double));
+    bench_rec_slot(r, &A->top[at], sizeof(double));
+    bench_rec_slot(r, A->amap + at * 10 * NT, sizeof(double) * 10 * NT);
+    bench_rec_slot(r, A->amap_cnt + at * 10, sizeof(int) * 10);
+    bench_rec_slot(r, A->hist + at * 2 * NHIST, sizeof(double) * 2 * NHIST);
 }
 
 /* ======================================================= B: SVM on real tokens */
@@ -630,6 +659,30 @@ out:
     mdatt_instance_free(&in);
     mdatt_instance_free(&tin);
     return rc;
+}
+
+/* An SVM run's slots: everything svm_job stores at its index. */
+static void svm_slots(int job, void *ctx, bench_rec *r)
+{
+    expB *X = ctx;
+    const size_t j = (size_t)job, cap = (size_t)X->cap, nt = (size_t)X->ntest_img;
+    bench_rec_slot(r, X->alpha_test + j * nt, sizeof(int) * nt);
+    bench_rec_slot(r, X->test_index + j * nt, sizeof(int) * nt);
+    bench_rec_slot(r, X->snap_k + j * cap, sizeof(long) * cap);
+    bench_rec_slot(r, X->div + j * cap, sizeof(double) * cap);
+    bench_rec_slot(r, X->changes + j * cap, sizeof(int) * cap);
+    bench_rec_slot(r, &X->iters[j], sizeof(long));
+    bench_rec_slot(r, &X->last_change[j], sizeof(long));
+    int *ints[] = {X->nsnap, X->converged, X->svm_status, X->local, X->global, X->agree, X->nsupport,
+                   X->ties, X->lviol, X->lviol_ties, X->blank, X->late};
+    for (size_t k = 0; k < sizeof ints / sizeof ints[0]; k++)
+        bench_rec_slot(r, &ints[k][j], sizeof(int));
+    double *dbls[] = {X->obj, X->gap, X->viol, X->svm_secs, X->train_secs, X->train_acc, X->rho, X->smin,
+                      X->eta, X->loss0, X->loss1, X->smax_mean, X->smax_bad, X->smax_good,
+                      X->s_late, X->s_settled, X->growth};
+    for (size_t k = 0; k < sizeof dbls / sizeof dbls[0]; k++)
+        bench_rec_slot(r, &dbls[k][j], sizeof(double));
+    bench_rec_slot(r, X->msg[j], sizeof X->msg[j]);
 }
 
 /* ============================================================ configuration */
@@ -1327,7 +1380,9 @@ int bench_realdata(bench_ctx *b)
     }
     /* A1: learning rates on the validation split. */
     A.stage = 1;
-    if (bench_parallel(b, "realdata lr", A.ntask * MAXOPT * MAXLR, sel_job, &A)) {
+    const bench_jobs sel_jobs = {sel_job, sel_slots, NULL}, final_jobs = {final_job, final_slots, NULL},
+                     svm_jobs = {svm_job, svm_slots, NULL};
+    if (bench_parallel(b, "realdata lr", A.ntask * MAXOPT * MAXLR, &sel_jobs, &A)) {
         snprintf(b->err, sizeof b->err, "a selection run failed");
         goto out;
     }
@@ -1366,7 +1421,7 @@ int bench_realdata(bench_ctx *b)
         }
     A.stage = 2;
     if (A.sel_final > 0 && bench_parallel(b, "realdata lr (finalists)",
-                                          A.ntask * MAXOPT * MAXLR * (int)A.sel_seeds, sel_job, &A)) {
+                                          A.ntask * MAXOPT * MAXLR * (int)A.sel_seeds, &sel_jobs, &A)) {
         snprintf(b->err, sizeof b->err, "a selection run failed");
         goto out;
     }
@@ -1399,8 +1454,13 @@ int bench_realdata(bench_ctx *b)
                                  : o->lr[at] == hi ? 1 : 0;
         }
     /* A2: final runs over seeds. */
-    if (bench_parallel(b, "realdata runs", nruns, final_job, &A)) {
+    if (bench_parallel(b, "realdata runs", nruns, &final_jobs, &A)) {
         snprintf(b->err, sizeof b->err, "a training run failed");
+        goto out;
+    }
+    /* B's runs before any output: a shard writes none (README, "Shards"). */
+    if (nj > 0 && bench_parallel(b, "realdata svm", nj, &svm_jobs, &X)) {
+        snprintf(b->err, sizeof b->err, "an SVM run failed (n = %d)", X.n);
         goto out;
     }
     /* One 10-class epoch alone (no other run in this process), for perf.md,
@@ -1455,14 +1515,8 @@ int bench_realdata(bench_ctx *b)
     if (write_part_a(b, &A))
         goto out;
     /* B: the SVM on real tokens. */
-    if (nj > 0) {
-        if (bench_parallel(b, "realdata svm", nj, svm_job, &X)) {
-            snprintf(b->err, sizeof b->err, "an SVM run failed (n = %d)", X.n);
-            goto out;
-        }
-        if (write_part_b(b, &X))
-            goto out;
-    }
+    if (nj > 0 && write_part_b(b, &X))
+        goto out;
     /* Summary. */
     {
         char v[4096];
