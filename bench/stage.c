@@ -187,7 +187,7 @@ static int prepare(bench_stage *s)
     load_records(s, fpath, sizeof fpath);
     if (s->foreign && b->merge) {
         b->halt = BENCH_HALT_FOREIGN;
-        snprintf(b->halt_msg, sizeof b->halt_msg, "%s: a record of another configuration (%ld in "
+        snprintf(b->halt_msg, sizeof b->halt_msg, "%.300s: a record of another configuration (%ld in "
                  "stage '%s'); run the shards again with this configuration, or with --fresh",
                  fpath, s->foreign, s->label);
         return 2;
@@ -224,7 +224,7 @@ static void check_complete(bench_stage *s)
         return;
     b->halt = b->merge ? BENCH_HALT_MISSING : BENCH_HALT_SHARD;
     if (b->merge)
-        snprintf(b->halt_msg, sizeof b->halt_msg, "%.300s: %ld of %ld runs of stage '%s' have no record "
+        snprintf(b->halt_msg, sizeof b->halt_msg, "%.300s: %ld of %ld runs of stage '%.100s' have no record "
                  "(first: %s); nothing written", s->dir, m, s->njobs, s->label, list);
     else
         snprintf(b->halt_msg, sizeof b->halt_msg, "shard %d/%d: its runs of stage '%s' are done; %ld "
