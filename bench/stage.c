@@ -217,7 +217,7 @@ static void check_complete(bench_stage *s)
                 }
                 bench_rec_free(&r);
             }
-    char list[400];
+    char list[160];
     long m;
     missing_list(s, list, sizeof list, &m);
     if (m == 0)
