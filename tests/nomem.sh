@@ -5,17 +5,19 @@
 #   1. n = 1, T = 2, d = 46340: the W-SVM rows, 1 x d^2 doubles (17 GB)
 #   2. n = 100000, T = 3, d = 3: the Gram matrix of the 100000 seed rows (80 GB)
 # Skipped when the binary cannot start under the limit (sanitizer builds
-# reserve terabytes of address space).
+# reserve terabytes of address space).  --max-memory lifts the bound that
+# refuses both up front (tested in 3).
 # Environment: MDATT (the binary, set by the test harness).
 mdatt=${MDATT:-./mdatt}
 dir=$(mktemp -d /tmp/mdatt-nomem-XXXXXX) || exit 1
 trap 'rm -rf "$dir"' EXIT
 cd "$dir" || exit 1
 limit=1500000
-echo "1..2"
+echo "1..3"
 if ! sh -c 'ulimit -v '$limit' && "$1" gen -o /dev/null' sh "$mdatt" >/dev/null 2>&1; then
     echo "ok 1 # SKIP the binary does not run under ulimit -v (sanitizers)"
     echo "ok 2 # SKIP the binary does not run under ulimit -v (sanitizers)"
+    echo "ok 3 # SKIP the binary does not run under ulimit -v (sanitizers)"
     exit 0
 fi
 k=0
@@ -23,7 +25,7 @@ for shape in "1 2 46340" "100000 3 3"; do
     set -- $shape
     k=$((k + 1))
     "$mdatt" gen --n "$1" --T "$2" --d "$3" -o inst$k.json
-    (ulimit -v $limit && exec "$mdatt" svm inst$k.json --p 2 -o svm$k.json) 2>err
+    (ulimit -v $limit && exec "$mdatt" svm inst$k.json --p 2 --max-memory 1e6 -o svm$k.json) 2>err
     rc=$?
     if [ $rc -eq 1 ] && grep -q "out of memory" err && [ ! -e svm$k.json ] &&
        [ -z "$(find . -name '*.tmp.*')" ]; then
@@ -33,3 +35,11 @@ for shape in "1 2 46340" "100000 3 3"; do
         sed 's/^/# /' err
     fi
 done
+"$mdatt" svm inst2.json --p 2 -o svm3.json 2>err
+rc=$?
+if [ $rc -eq 2 ] && grep -q -- "--max-memory" err && grep -q "GB" err && [ ! -e svm3.json ]; then
+    echo "ok 3 - svm on n=100000 T=3 d=3 is refused up front naming --max-memory"
+else
+    echo "not ok 3 - svm without --max-memory: exit $rc"
+    sed 's/^/# /' err
+fi

@@ -26,6 +26,8 @@ const cli_command cli_svm = {
     "  --alpha-from M the tokens a trained model selects (its \"alpha\")\n"
     "  --target W|v   which SVM (default W)\n"
     "  --exact        p = 1 or inf: confirm the basis in rational arithmetic\n"
+    "  --max-memory GB  refuse an instance whose oracle needs more than an\n"
+    "                 estimated GB gigabytes (default 4; the estimate is in the README)\n"
     "  -o SVM.json    output (mdatt-svm/1), written atomically; - is stdout\n",
     run};
 
@@ -121,6 +123,19 @@ static void write_svm(FILE *f, const attsvm_data *D, const int *alpha, attsvm_ta
             r->rounds, r->lp_solves, r->working_rows, r->seconds);
 }
 
+/* Estimated bytes the oracle holds (oracle/README.md): the dense constraint
+ * rows (m x nx: m = n (T - 1), nx = d^2 for the W-SVM; m = n, nx = d for the
+ * v-SVM) twice (rows and solver copies), O(m + nx) vectors, and for
+ * 1 < p < inf the Newton phase's k x k matrices on its k >= n seed rows
+ * (H, the Gram matrix and its factor). */
+static double oracle_memory(const mdatt_instance *in, attsvm_target tg, double p)
+{
+    const double m = tg == ATTSVM_TARGET_W ? (double)in->n * (in->T - 1) : in->n;
+    const double nx = tg == ATTSVM_TARGET_W ? (double)in->d * in->d : in->d;
+    const double k = tg == ATTSVM_TARGET_W ? in->n : fmin(in->n, 64);
+    return 8.0 * (2 * m * nx + 16 * (m + nx) + (p > 1 && isfinite(p) ? 3 * k * k : 0));
+}
+
 static int run(int argc, char **argv)
 {
     const char *sub = "svm";
@@ -128,12 +143,14 @@ static int run(int argc, char **argv)
     const char *alpha_s = NULL, *alpha_from = NULL, *target = "W", *out = NULL;
     int exact = 0;
     long query = -1;
+    double max_gb = 4.0;
     const cli_opt opts[] = {
         {"--p", OPT_P, &p, 0, 0, NULL},
         {"--alpha", OPT_STR, &alpha_s, 0, 0, NULL},
         {"--alpha-from", OPT_STR, &alpha_from, 0, 0, NULL},
         {"--target", OPT_STR, &target, 0, 0, NULL},
         {"--exact", OPT_FLAG, &exact, 0, 0, NULL},
+        {"--max-memory", OPT_DOUBLE, &max_gb, 0, 0, NULL},
         {"--query-token", OPT_LONG, &query, 0, 100000000, NULL},
         {"-o", OPT_STR, &out, 0, 0, NULL},
         {NULL, 0, NULL, 0, 0, NULL}};
@@ -205,6 +222,13 @@ static int run(int argc, char **argv)
     attsvm_default_settings(&s);
     s.p = p;
     s.exact = exact;
+    const double need = oracle_memory(&in, tg, p);
+    if (!(need <= max_gb * 1e9)) {
+        code = cli_error(sub, CLI_BAD, "--max-memory: the oracle needs an estimated %.3g GB for "
+                         "n=%d, T=%d, d=%d, more than the bound of %g GB (raise it with "
+                         "--max-memory GB)", need / 1e9, in.n, in.T, in.d, max_gb);
+        goto done;
+    }
     const char *bad = attsvm_check_settings(&s);
     if (bad) {
         code = cli_error(sub, CLI_BAD, "%s", bad);
