@@ -181,4 +181,10 @@ static inline void mdatt__mirror_inverse_faulty(const double *theta, double *W, 
     for (size_t j = 0; j < m; j++) W[j] = copysign(pow(fabs(theta[j]), 1.0 / p), theta[j]);
 }
 
+/* A matrix W read from JSON must be d x d: the file's "d" (d_field, may be
+ * NULL) fixes the number of rows, else the rows' common length does; the
+ * message says whether the rows or their length are wrong (io.c). */
+struct json_t;
+mdatt_status mdatt__square_rows(struct json_t *W, struct json_t *d_field, char err[MDATT_ERRLEN]);
+
 #endif

@@ -200,6 +200,27 @@ static mdatt_status get_tensor(json_t *x, const char *name, const int *dims, int
 
 #define SIZE_LIMIT 100000000L
 
+mdatt_status mdatt__square_rows(json_t *W, json_t *d_field, char err[MDATT_ERRLEN])
+{
+    const size_t rows = json_array_size(W);
+    if (d_field) {
+        if (!json_is_integer(d_field) || json_integer_value(d_field) <= 0)
+            return mdatt__fail(err, MDATT_EINVAL, "d: must be a positive integer");
+        if ((json_int_t)rows != json_integer_value(d_field))
+            return mdatt__fail(err, MDATT_EFORMAT, "W: has %zu rows, expected d = %" JSON_INTEGER_FORMAT,
+                               rows, json_integer_value(d_field));
+        return MDATT_OK;
+    }
+    const size_t len = json_array_size(json_array_get(W, 0));
+    for (size_t r = 0; r < rows; r++)
+        if (!json_is_array(json_array_get(W, r)) || json_array_size(json_array_get(W, r)) != len)
+            return MDATT_OK;    /* ragged or not rows: the reader names the row */
+    if (len != rows)
+        return mdatt__fail(err, MDATT_EFORMAT, "W: has %zu rows of %zu entries; W must be square "
+                           "(d rows of d entries)", rows, len);
+    return MDATT_OK;
+}
+
 mdatt_status mdatt_instance_read(const char *path, mdatt_instance *in, char err[MDATT_ERRLEN])
 {
     return mdatt_instance_read_query(path, -1, in, err);
@@ -283,6 +304,8 @@ mdatt_status mdatt_model_read(const char *path, mdatt_model *m, char err[MDATT_E
         st = mdatt__fail(err, MDATT_ENOMEM, "W: %zu rows is too large", json_array_size(W));
         goto done;
     }
+    if ((st = mdatt__square_rows(W, json_object_get(root, "d"), err)) != MDATT_OK)
+        goto done;
     const int d = (int)json_array_size(W), n = alpha ? (int)json_array_size(alpha) : 0;
     if ((st = mdatt_model_alloc(m, d, n)) != MDATT_OK) {
         mdatt__fail(err, st, "model of dimension %d cannot be held in memory", d);

@@ -83,6 +83,9 @@ static mdatt_status read_W(json_t *W, mdatt_svm *s, char err[MDATT_ERRLEN])
         return mdatt__fail(err, MDATT_EFORMAT, "W: must be a non-empty array of rows");
     if (json_array_size(W) > 46340)
         return mdatt__fail(err, MDATT_ENOMEM, "W: %zu rows is too large", json_array_size(W));
+    mdatt_status st = mdatt__square_rows(W, NULL, err);
+    if (st != MDATT_OK)
+        return st;
     int d = (int)json_array_size(W);
     if (!(s->x = malloc(sizeof(double) * d * d)))
         return mdatt__fail(err, MDATT_ENOMEM, "W: out of memory");
@@ -96,8 +99,7 @@ static mdatt_status read_W(json_t *W, mdatt_svm *s, char err[MDATT_ERRLEN])
                         j, json_array_size(row), d);
         for (int k = 0; k < d; k++) {
             snprintf(name, sizeof name, "W[%d][%d]", j, k);
-            mdatt_status st = num(json_array_get(row, k), name, &s->x[j * d + k], err);
-            if (st != MDATT_OK)
+            if ((st = num(json_array_get(row, k), name, &s->x[j * d + k], err)) != MDATT_OK)
                 return st;
         }
     }

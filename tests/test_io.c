@@ -199,3 +199,87 @@ Test(io, outfile_abort_removes_the_temp_file)
     free(s);
     cr_assert_eq(dir_count(dir), 1);
 }
+
+/* A W with the wrong number of rows is reported as such (it used to be a
+ * wrong row length): against the file's "d", else against the rows' length. */
+Test(io, wrong_number_of_rows_of_W)
+{
+    char err[MDATT_ERRLEN], p[512];
+    mdatt_model m;
+    path_in(p, "m.json");
+    write_text(p, "{\"format\":\"mdatt-model/1\",\"p\":2,\"W\":[[1,0,0],[0,1,0]],\"v\":[0,0,0]}");
+    cr_assert_eq(mdatt_model_read(p, &m, err), MDATT_EFORMAT);
+    cr_assert(strstr(err, "W: has 2 rows of 3 entries"), "%s", err);
+    write_text(p, "{\"format\":\"mdatt-model/1\",\"p\":2,\"d\":3,\"W\":[[1,0],[0,1]],\"v\":[0,0,0]}");
+    cr_assert_eq(mdatt_model_read(p, &m, err), MDATT_EFORMAT);
+    cr_assert(strstr(err, "W: has 2 rows, expected d = 3"), "%s", err);
+    mdatt_svm s;
+    path_in(p, "s.json");
+    write_text(p, "{\"format\":\"mdatt-svm/1\",\"p\":2,\"target\":\"W\",\"alpha\":[0],"
+                  "\"status\":\"optimal\",\"W\":[[1,0,0]],\"objective\":1,\"lower_bound\":1,"
+                  "\"gap\":0,\"max_violation\":0,\"dual\":[],\"support\":[]}");
+    cr_assert_eq(mdatt_svm_read(p, &s, err), MDATT_EFORMAT);
+    cr_assert(strstr(err, "s.json: W: has 1 rows of 3 entries"), "%s", err);
+}
+
+/* The instance hash is FNV-1a 64 of the documented byte sequence, computed
+ * here independently over one buffer; -0 hashes as +0, and any change of a
+ * number changes the hash. */
+Test(io, instance_hash_is_the_documented_fnv1a)
+{
+    mdatt_instance in;
+    cr_assert_eq(mdatt_instance_alloc(&in, 1, 2, 2), MDATT_OK);
+    const double X[4] = {1, -0.0, 0.5, 2}, Z[2] = {3, 4}, Y[1] = {-1}, v[2] = {0.25, -1};
+    memcpy(in.X, X, sizeof X);
+    memcpy(in.Z, Z, sizeof Z);
+    memcpy(in.Y, Y, sizeof Y);
+    memcpy(in.v, v, sizeof v);
+    unsigned char buf[3 * 8 + 9 * 8];
+    const uint64_t head[3] = {1, 2, 2};
+    const double nums[9] = {1, 0.0, 0.5, 2, 3, 4, -1, 0.25, -1};
+    size_t len = 0;
+    for (int k = 0; k < 12; k++) {
+        uint64_t w;
+        if (k < 3)
+            w = head[k];
+        else
+            memcpy(&w, &nums[k - 3], 8);
+        for (int b = 0; b < 8; b++)
+            buf[len++] = (unsigned char)(w >> (8 * b));
+    }
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t k = 0; k < len; k++) {
+        h ^= buf[k];
+        h *= 1099511628211ULL;
+    }
+    cr_assert_eq(mdatt_instance_hash(&in), h, "%016llx vs %016llx",
+                 (unsigned long long)mdatt_instance_hash(&in), (unsigned long long)h);
+    in.v[1] = nextafter(-1.0, 0.0);
+    cr_assert_neq(mdatt_instance_hash(&in), h);
+    uint64_t parsed;
+    char text[40];
+    snprintf(text, sizeof text, "fnv1a64:%016llx", (unsigned long long)h);
+    cr_assert(mdatt_hash_parse(text, &parsed) == 0 && parsed == h);
+    cr_assert(mdatt_hash_parse("fnv1a64:123", &parsed) != 0);
+    cr_assert(mdatt_hash_parse("crc:0123456789abcdef", &parsed) != 0);
+    mdatt_instance_free(&in);
+}
+
+/* Outputs that are inputs: the same file by inode, through a link, or by a
+ * path not yet created that names the same place. */
+Test(io, same_file)
+{
+    char a[512], b[512], c[512];
+    path_in(a, "x.json");
+    write_text(a, "{}");
+    path_in(b, "link.json");
+    cr_assert_eq(symlink("x.json", b), 0);
+    cr_assert(mdatt_same_file(a, b));
+    snprintf(c, sizeof c, "%s/./x.json", dir);
+    cr_assert(mdatt_same_file(a, c));
+    path_in(b, "y.json");
+    cr_assert(!mdatt_same_file(a, b));
+    snprintf(c, sizeof c, "%s/../%s/y.json", dir, strrchr(dir, '/') + 1);
+    cr_assert(mdatt_same_file(b, c), "%s and %s (neither exists)", b, c);
+    cr_assert(!mdatt_same_file("-", a) && mdatt_same_file("-", "-"));
+}
