@@ -32,7 +32,23 @@ static void kron_free(kron *K)
     free(K->pjj);
 }
 
-/* 0 if every block of g rows is b_r (x) z_i to 1e-13 of its largest entry. */
+static int all_allocated(double *const *p, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (!p[k])
+            return 0;
+    return 1;
+}
+
+static void free_all(double *const *p, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        free(p[k]);
+}
+
+/* 0 if every block of g rows is b_r (x) z_i to 1e-13 of its largest entry;
+ * -1 otherwise, or when its arrays cannot be allocated (the method is then
+ * not used). */
 static int kron_detect(const attsvm__prob *P, kron *K)
 {
     const int m = P->m, nx = P->nx, g = P->group, d = (int)lround(sqrt((double)nx));
@@ -43,6 +59,11 @@ static int kron_detect(const attsvm__prob *P, kron *K)
     K->g = g;
     K->z = malloc(sizeof *K->z * (size_t)K->n * d);
     K->b = malloc(sizeof *K->b * (size_t)m * d);
+    K->zz = malloc(sizeof *K->zz * (size_t)K->n * nx);
+    K->pj = malloc(sizeof *K->pj * (size_t)nx);
+    K->pjj = malloc(sizeof *K->pjj * (size_t)nx);
+    if (!K->z || !K->b || !K->zz || !K->pj || !K->pjj)
+        return -1;
     for (int i = 0; i < K->n; i++) {
         const double *A0 = P->A + (size_t)i * g * nx;
         size_t at = 0;
@@ -70,13 +91,10 @@ static int kron_detect(const attsvm__prob *P, kron *K)
                         return -1;
         }
     }
-    K->zz = malloc(sizeof *K->zz * (size_t)K->n * nx);
     for (int i = 0; i < K->n; i++)
         for (int k = 0; k < d; k++)
             for (int kk = 0; kk < d; kk++)
                 K->zz[(size_t)i * nx + k * d + kk] = K->z[(size_t)i * d + k] * K->z[(size_t)i * d + kk];
-    K->pj = malloc(sizeof *K->pj * (size_t)nx);
-    K->pjj = malloc(sizeof *K->pjj * (size_t)nx);
     for (int j = 0, p = 0; j < d; j++)
         for (int jj = 0; jj <= j; jj++, p++) {
             K->pj[p] = j;
@@ -226,6 +244,13 @@ static int ipm_inf(const attsvm__prob *P, const kron *Kp, double *rrow, double *
            *M = malloc(sizeof *M * (size_t)nx * nx), *F = malloc(sizeof *F * (size_t)nx * nx),
            *sc = malloc(sizeof *sc * nx), *C = malloc(sizeof *C * (size_t)K.d * K.d),
            *Cp = malloc(sizeof *Cp * (size_t)nx * K.n);
+    double *fr[] = {w, L, U, zl, zu, s, y, rp, rd, Dy, Db, gv, v1, v2, dw, ds, dy, dzl, dzu,
+                    rs, rl, ru, tm, tn, M, F, sc, C, Cp};
+    if (!all_allocated(fr, sizeof fr / sizeof *fr)) {   /* the simplex takes over */
+        free_all(fr, sizeof fr / sizeof *fr);
+        *iters = 0;
+        return -1;
+    }
     double gam = 0.0;
     for (int r = 0; r < m; r++) {
         y[r] = 1.0 / m;
@@ -351,10 +376,7 @@ static int ipm_inf(const attsvm__prob *P, const kron *Kp, double *rrow, double *
         ratios(nx, zl, L, cl);
         ratios(nx, zu, U, cu);
     }
-    double *fr[] = {w, L, U, zl, zu, s, y, rp, rd, Dy, Db, gv, v1, v2, dw, ds, dy, dzl, dzu,
-                    rs, rl, ru, tm, tn, M, F, sc, C, Cp};
-    for (size_t k = 0; k < sizeof fr / sizeof *fr; k++)
-        free(fr[k]);
+    free_all(fr, sizeof fr / sizeof *fr);
     return rc;
 }
 
@@ -379,6 +401,13 @@ static int ipm_one(const attsvm__prob *P, const kron *Kp, double *rrow, double *
            *x = malloc(sizeof *x * nx), *M = malloc(sizeof *M * (size_t)nx * nx),
            *F = malloc(sizeof *F * (size_t)nx * nx), *sc = malloc(sizeof *sc * nx),
            *C = malloc(sizeof *C * (size_t)K.d * K.d), *Cp = malloc(sizeof *Cp * (size_t)nx * K.n);
+    double *fr[] = {wp, wn, zp, zn, s, y, rp, rpl, rmi, Dy, Ti, q, dx, dwp, dwn, dzp, dzn,
+                    ds, dy, rs, rcp, rcn, tm, tn, x, M, F, sc, C, Cp};
+    if (!all_allocated(fr, sizeof fr / sizeof *fr)) {   /* the simplex takes over */
+        free_all(fr, sizeof fr / sizeof *fr);
+        *iters = 0;
+        return -1;
+    }
     for (int r = 0; r < m; r++) {
         y[r] = 1.0 / m;
         s[r] = 1.0;
@@ -483,10 +512,7 @@ static int ipm_one(const attsvm__prob *P, const kron *Kp, double *rrow, double *
         ratios(nx, wp, zp, cp);
         ratios(nx, wn, zn, cn);
     }
-    double *fr[] = {wp, wn, zp, zn, s, y, rp, rpl, rmi, Dy, Ti, q, dx, dwp, dwn, dzp, dzn,
-                    ds, dy, rs, rcp, rcn, tm, tn, x, M, F, sc, C, Cp};
-    for (size_t k = 0; k < sizeof fr / sizeof *fr; k++)
-        free(fr[k]);
+    free_all(fr, sizeof fr / sizeof *fr);
     return rc;
 }
 

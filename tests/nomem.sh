@@ -4,6 +4,8 @@
 # no output file.  They used to store through a null pointer:
 #   1. n = 1, T = 2, d = 46340: the W-SVM rows, 1 x d^2 doubles (17 GB)
 #   2. n = 100000, T = 3, d = 3: the Gram matrix of the 100000 seed rows (80 GB)
+#   4. n = 10, T = 3, d = 100, p = inf: the interior-point method's two
+#      d^2 x d^2 matrices (1.6 GB) cannot be had; the simplex answers instead
 # Skipped when the binary cannot start under the limit (sanitizer builds
 # reserve terabytes of address space).  --max-memory lifts the bound that
 # refuses both up front (tested in 3).
@@ -13,11 +15,12 @@ dir=$(mktemp -d /tmp/mdatt-nomem-XXXXXX) || exit 1
 trap 'rm -rf "$dir"' EXIT
 cd "$dir" || exit 1
 limit=1500000
-echo "1..3"
+echo "1..4"
 if ! sh -c 'ulimit -v '$limit' && "$1" gen -o /dev/null' sh "$mdatt" >/dev/null 2>&1; then
     echo "ok 1 # SKIP the binary does not run under ulimit -v (sanitizers)"
     echo "ok 2 # SKIP the binary does not run under ulimit -v (sanitizers)"
     echo "ok 3 # SKIP the binary does not run under ulimit -v (sanitizers)"
+    echo "ok 4 # SKIP the binary does not run under ulimit -v (sanitizers)"
     exit 0
 fi
 k=0
@@ -41,5 +44,14 @@ if [ $rc -eq 2 ] && grep -q -- "--max-memory" err && grep -q "GB" err && [ ! -e 
     echo "ok 3 - svm on n=100000 T=3 d=3 is refused up front naming --max-memory"
 else
     echo "not ok 3 - svm without --max-memory: exit $rc"
+    sed 's/^/# /' err
+fi
+"$mdatt" gen --n 10 --T 3 --d 100 -o inst4.json
+(ulimit -v $limit && exec "$mdatt" svm inst4.json --p inf -o svm4.json) 2>err
+rc=$?
+if [ $rc -eq 0 ] && grep -q '"status": "optimal"' svm4.json; then
+    echo "ok 4 - svm p=inf without memory for the interior-point method: the simplex answers"
+else
+    echo "not ok 4 - svm p=inf on n=10 T=3 d=100: exit $rc"
     sed 's/^/# /' err
 fi
