@@ -15,7 +15,7 @@ not_ok() { n=$((n + 1)); echo "not ok $n - $1"; [ -n "$2" ] && echo "# $2"; }
 check() { if eval "$2"; then ok "$1"; else not_ok "$1" "$3"; fi; }
 no_temps() { [ -z "$(find . -name '*.tmp.*' | head -1)" ]; }
 
-echo "1..22"
+echo "1..23"
 "$mdatt" gen --n 4 --T 3 --d 3 --seed 2 -o inst.json 2>err || echo "# gen failed: $(cat err)"
 
 # 1-4: "-" is standard output for gen, train, svm and check
@@ -137,4 +137,11 @@ check "SIGINT: train leaves no temporary file" \
 rc=$?
 check "train --iters 1e12 is refused naming --iters and --yes" \
     '[ $rc -eq 2 ] && grep -q -- "--iters" err && grep -q -- "--yes" err && [ ! -e big.json ]' \
+    "rc=$rc $(cat err)"
+
+# 23: rate -o equal to one of its trajectories is refused
+cp traj.csv r1.csv
+"$mdatt" rate traj.csv r1.csv -o r1.csv 2>err
+rc=$?
+check "rate -o TRAJ is refused" '[ $rc -eq 2 ] && grep -q "is the input" err && cmp -s r1.csv traj.csv' \
     "rc=$rc $(cat err)"

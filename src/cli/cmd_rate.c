@@ -833,6 +833,11 @@ static int run(int argc, char **argv)
         code = cli_error(R.sub, CLI_BAD, "--from %ld is after --to %ld", k0, R.k1_asked);
     if (code == CLI_OK && plot && !*plot)
         code = cli_error(R.sub, CLI_BAD, "--plot: empty prefix");
+    const cli_path o1[] = {{"-o", out}};
+    for (int s = 0; s < npos && code == CLI_OK; s++) {
+        const cli_path in1[] = {{"TRAJ.csv", pos[s]}};
+        code = cli_distinct_outputs(R.sub, o1, 1, in1, 1);
+    }
     if (code == CLI_OK)
         code = setup(&R, metric, fams, pos, npos);
     if (code == CLI_OK)
