@@ -52,7 +52,7 @@ void attsvm__finish(const attsvm__prob *P, attsvm__out *o, attsvm_result *r);
 /* ---- lp.c: GLPK linear programs and dense linear algebra */
 /** Solve M y = b (trans = 0) or M^T y = b (trans = 1), M n x n row-major:
  *  LU with partial pivoting, iterative refinement with long double residuals.
- *  Returns 0, or -1 if M is numerically singular. */
+ *  Returns 0, -1 if M is numerically singular, -2 if memory is short. */
 int attsvm__lu_solve(int n, const double *M, const double *b, double *y, int trans);
 /** Cholesky solve of the SPD matrix H (n x n, overwritten): 0 or -1. */
 int attsvm__chol_solve(int n, double *H, double *b);

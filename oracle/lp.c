@@ -112,6 +112,10 @@ int attsvm__lu_solve(int n, const double *M, const double *b, double *y, int tra
         return 0;
     double *LU = malloc(sizeof *LU * (size_t)n * n), *r = malloc(sizeof *r * (size_t)n);
     int *perm = malloc(sizeof *perm * (size_t)n), rc = 0;
+    if (!LU || !r || !perm) {
+        rc = -2;
+        goto out;
+    }
     memcpy(LU, M, sizeof *LU * (size_t)n * n);
     if (lu_factor(n, LU, perm)) {
         rc = -1;

@@ -811,6 +811,7 @@ typedef struct {
     int *S, nS;
     char *inws;
     int maxit;          /* Newton steps allowed */
+    int nomem;          /* an allocation failed (the solve ends with ATTSVM_NOMEM) */
 } pn_kkt_sys;
 
 /* F(x, nu) into F; returns ||F||_2.  *r1, *r2: max |F| of the two blocks,
@@ -871,7 +872,9 @@ static int pn_kkt(pn_kkt_sys *K, double *x, double *nu, attsvm__out *o)
     double *hj = malloc(sizeof *hj * (size_t)nx), *rhs = malloc(sizeof *rhs * (size_t)(nx + m)),
            *sol = malloc(sizeof *sol * (size_t)(nx + m));
     int stuck = 0;
-    for (int it = 0; it < K->maxit; it++) {
+    if (!F || !dz || !x2 || !nu2 || !ax || !add || !J || !hj || !rhs || !sol)
+        K->nomem = 1;
+    for (int it = 0; it < K->maxit && !K->nomem; it++) {
         double r1, r2, gx, res = kkt_res(K, x, nu, F, &r1, &r2, &gx);
         /* Converged: F at the rounding level of its terms, or Newton can no
          * longer reduce ||F|| and it is within 1e3 of that level. */
@@ -943,7 +946,10 @@ static int pn_kkt(pn_kkt_sys *K, double *x, double *nu, attsvm__out *o)
         if ((size_t)n * n > Mcap) {
             Mcap = (size_t)n * n;
             free(M);
-            M = malloc(sizeof *M * Mcap);
+            if (!(M = malloc(sizeof *M * Mcap))) {
+                K->nomem = 1;
+                break;
+            }
         }
         double amax = 0.0;
         for (int k = 0; k < K->nS; k++)
@@ -971,7 +977,12 @@ static int pn_kkt(pn_kkt_sys *K, double *x, double *nu, attsvm__out *o)
                 M[(size_t)(nJ + k) * n + nJ + k] = t ? -regs[t] * amax * amax / hmax : 0.0;
                 rhs[nJ + k] = -F[nx + k];
             }
-            solved = attsvm__lu_solve(n, M, rhs, sol, 0) == 0;
+            const int lu = attsvm__lu_solve(n, M, rhs, sol, 0);
+            if (lu == -2) {
+                K->nomem = 1;
+                break;
+            }
+            solved = lu == 0;
         }
         if (!solved)
             break;
@@ -1104,6 +1115,11 @@ static int pn_ipm(pn_kkt_sys *K, double *x, double *nu, attsvm__out *o)
     int rc_out = -1, nJ = 0, nW = K->nS;
     size_t capB = 0;
     double numax;
+    if (!s || !ax || !rd || !rp || !rc || !h || !dx || !ds || !dn || !x2 || !nu2 || !s2 || !rhs ||
+        !h2 || !dsc || !J || !add || !touched) {
+        K->nomem = 1;
+        goto fail;
+    }
     attsvm__rowdots(P, x, ax);
     int k0 = attsvm__violated_rows(P, ax, K->inws, 1e-13, add);
     for (int t = 0; t < k0; t++) {
@@ -1116,6 +1132,13 @@ static int pn_ipm(pn_kkt_sys *K, double *x, double *nu, attsvm__out *o)
      * kept 1e-3 (relative) from 0. */
     {
         double *AW = malloc(sizeof *AW * (size_t)nW * nx), *G = malloc(sizeof *G * (size_t)nW * nW);
+        if (!AW || !G) {
+            free(AW);
+            free(G);
+            K->nomem = 1;
+            K->nS = nW;
+            goto fail;
+        }
         for (int k = 0; k < nW; k++)
             memcpy(AW + (size_t)k * nx, P->A + (size_t)K->S[k] * nx, sizeof *AW * (size_t)nx);
         gram_lower(nW, nx, AW, G);
@@ -1166,6 +1189,10 @@ static int pn_ipm(pn_kkt_sys *K, double *x, double *nu, attsvm__out *o)
             M = malloc(sizeof *M * (size_t)nJ * nJ);
             Mf = malloc(sizeof *Mf * (size_t)nJ * nJ);
             newW = 0;
+            if (!Bt || !M || !Mf) {
+                K->nomem = 1;
+                break;
+            }
         }
         /* Residuals: rd = grad f - A_W^T nu, rp = A_W x - 1 - s. */
         double mu = 0.0, rdmax = 0.0, rpmax = 0.0, cmax = 0.0, gmax = dmax(1.0, kkt_grad(K, x, rd));
@@ -1317,6 +1344,7 @@ static int pn_ipm(pn_kkt_sys *K, double *x, double *nu, attsvm__out *o)
             K->inws[K->S[k]] = 0;
     }
     K->nS = rc_out == 0 ? t : nW;
+fail:
     free(s);
     free(ax);
     free(rd);
@@ -1518,16 +1546,27 @@ void attsvm__pnorm_solve(const attsvm__prob *P, attsvm__out *o)
     }
     if (P->p >= 2.0) {
         /* Primal-dual stages from the dual's rows with mu > 0 and x(mu). */
-        pn_kkt_sys K = {P, 0.0, 0.0, malloc(sizeof(int) * (size_t)m), 0, calloc((size_t)m, 1), 150};
+        pn_kkt_sys K = {P, 0.0, 0.0, malloc(sizeof(int) * (size_t)m), 0, calloc((size_t)m, 1), 150,
+                        0};
         double *nu = calloc((size_t)m, sizeof *nu), *x = malloc(sizeof *x * (size_t)nx);
+        double *x0 = malloc(sizeof *x0 * (size_t)nx), *nu0 = malloc(sizeof *nu0 * (size_t)m);
+        int *S0 = malloc(sizeof *S0 * (size_t)m);
+        if (!K.S || !K.inws || !nu || !x || !x0 || !nu0 || !S0) {
+            free(K.S);
+            free(K.inws);
+            free(nu);
+            free(x);
+            free(x0);
+            free(nu0);
+            free(S0);
+            goto nomem;
+        }
         memcpy(x, c.x, sizeof *x * (size_t)nx);
         for (int t = 0; t < c.nR; t++)
             if (c.mu[t] > 0.0) {
                 K.inws[c.R[t]] = 1;
                 K.S[K.nS++] = c.R[t];
             }
-        double *x0 = malloc(sizeof *x0 * (size_t)nx), *nu0 = malloc(sizeof *nu0 * (size_t)m);
-        int *S0 = malloc(sizeof *S0 * (size_t)m);
         /* Stages p = Pk.p * ratio^k (the last one P->p), each from the one
          * before.  pn_kkt gets KKT_STEPS steps (a stage whose active set is
          * right takes a few); a stage that needs more is rerun from its start
@@ -1539,7 +1578,7 @@ void attsvm__pnorm_solve(const attsvm__prob *P, attsvm__out *o)
         int rc = K.nS > 0 ? 0 : -1;
         double pdone = why[0] ? 0.0 : Pk.p, ratio = 1.5;
         kkt_state b0 = {x0, nu0, S0, 0};
-        while (rc == 0) {
+        while (rc == 0 && !K.nomem) {
             const double pk = pdone > 0.0 ? pdone * ratio : Pk.p;
             K.p = pk * sqrt(ratio) < P->p ? pk : P->p; /* no last stage shorter than sqrt(ratio) */
             kkt_save(&K, x, nu, &b0);
@@ -1567,6 +1606,8 @@ void attsvm__pnorm_solve(const attsvm__prob *P, attsvm__out *o)
             ratio = sqrt(K.p / pdone);
             rc = 0;
         }
+        if (K.nomem)
+            rc = -1;
         free(x0);
         free(nu0);
         free(S0);
@@ -1588,6 +1629,8 @@ void attsvm__pnorm_solve(const attsvm__prob *P, attsvm__out *o)
         free(x);
         if (rc == 0)
             goto out;
+        if (K.nomem)
+            goto nomem;
     }
     if (!lpchecked && !done && !P->no_farkas) {
         /* A stall can mean unbounded multipliers (when the dual converged,
