@@ -348,13 +348,18 @@ static int run(int argc, char **argv);
 
 const cli_command cli_bench = {
     "bench", "run experiments from configuration files into a reports folder",
-    "usage: mdatt bench CONFIG.json... [-o REPORTS] [--threads N] [--quiet]\n"
+    "usage: mdatt bench CONFIG... [-o REPORTS] [--threads N] [--quiet]\n"
     "                   [--fresh | --shard K/N | --merge]\n"
-    "       mpirun -np R mdatt bench CONFIG.json... [-o REPORTS] [...]\n"
+    "       mpirun -np R mdatt bench CONFIG... [-o REPORTS] [...]\n"
+    "       mdatt bench --check CONFIG...\n"
     "       mdatt bench --index REPORTS [--command TEXT]\n\n"
     "Each CONFIG is one experiment (field \"experiment\": paper_fig4, paper_paths,\n"
     "paper_joint, beyond_saturation, rates or realdata) with its seeds, sizes, p and\n"
-    "iterations; copy one from bench/configs/ and edit it to run your own study.\n"
+    "iterations: a JSON file, or the name of a shipped configuration (paper_fig4,\n"
+    "paper_paths, paper_joint, beyond_saturation, rates, realdata, realdata_full),\n"
+    "looked up in " MDATT_CONFIGDIR "\n"
+    "and then in " MDATT_SOURCE_CONFIGDIR ";\n"
+    "copy one from there and edit it to run your own study.\n"
     "Results go to REPORTS/<experiment>/ (default REPORTS = reports) as tables\n"
     "(.md .csv .tex) and figures (.tsv + .gp rendered to .svg and .png by gnuplot).\n"
     "Runs are spread over threads; the results do not depend on the thread count.\n\n"
@@ -368,6 +373,8 @@ const cli_command cli_bench = {
     "  -o REPORTS       reports folder (default: reports)\n"
     "  --threads N      worker threads (default: number of online CPUs; per rank)\n"
     "  --quiet          no progress line (also when stderr is not a terminal)\n"
+    "  --check          read and validate each configuration (sizes and the\n"
+    "                   memory estimate included), run nothing\n"
     "  --max-memory GB  refuse a configuration whose runs need more than an\n"
     "                   estimated GB gigabytes (default 4)\n"
     "  --fresh          remove the experiment's records first: start over\n"
@@ -480,6 +487,23 @@ static int load_config(bench_ctx *b, const char *path, bench_fn *fn)
     if (strstr(b->reldir, "..") || b->reldir[0] == '/')
         return cli_error("bench", CLI_BAD, "%s: output: must be a folder name inside the reports", path);
     return CLI_OK;
+}
+
+int bench_check_config(const char *path, double max_memory)
+{
+    bench_ctx b = {0};
+    b.path = path;
+    b.threads = 1;
+    b.quiet = 1;
+    b.nranks = 1;
+    b.max_memory = max_memory;
+    b.check_only = 1;
+    bench_fn fn = NULL;
+    int code = load_config(&b, path, &fn);
+    if (code == CLI_OK && fn(&b) != 0)
+        code = cli_error("bench", CLI_BAD, "%s: %s", b.name, b.err[0] ? b.err : "invalid");
+    json_decref(b.cfg);
+    return code;
 }
 
 static int run_one(const char *path, const bench_opts *op)
@@ -637,13 +661,52 @@ static int write_index(const char *root, const char *command)
     return CLI_OK;
 }
 
+/* The file a configuration argument names: an existing path as given; a bare
+ * name (no '/'), such as paper_fig4, is looked up as NAME and NAME.json in the
+ * installed configurations, then in bench/configs of the source tree this
+ * mdatt was built from.  NULL (message printed) when there is none. */
+static const char *find_config(const char *arg, char *buf, size_t len)
+{
+    struct stat sb;
+    if (stat(arg, &sb) == 0 || strchr(arg, '/'))
+        return arg;
+    static const char *const dirs[] = {MDATT_CONFIGDIR, MDATT_SOURCE_CONFIGDIR};
+    for (int d = 0; d < 2; d++)
+        for (int j = 0; j < 2; j++) {
+            snprintf(buf, len, "%s/%s%s", dirs[d], arg, j ? ".json" : "");
+            if (stat(buf, &sb) == 0 && S_ISREG(sb.st_mode))
+                return buf;
+        }
+    cli_error("bench", CLI_BAD, "%s: no such file, and no configuration of that name in %s or "
+              "%s", arg, dirs[0], dirs[1]);
+    return NULL;
+}
+
+/* --check: validate each configuration, run nothing. */
+static int check_configs(const char **pos, int npos, double max_memory)
+{
+    int code = CLI_OK;
+    for (int k = 0; k < npos; k++) {
+        char buf[1200];
+        const char *path = find_config(pos[k], buf, sizeof buf);
+        if (!path)
+            code = CLI_BAD;
+        else if (bench_check_config(path, max_memory) != CLI_OK)
+            code = CLI_BAD;
+        else
+            printf("%s: valid\n", path);
+    }
+    return code;
+}
+
 static int run(int argc, char **argv)
 {
     const char *outdir = "reports", *index = NULL, *command = "mdatt bench", *shard = NULL;
     long threads = sysconf(_SC_NPROCESSORS_ONLN);
     double max_gb = 4.0;
-    int quiet = 0, fresh = 0, merge = 0;
+    int quiet = 0, fresh = 0, merge = 0, check = 0;
     const cli_opt opts[] = {
+        {"--check", OPT_FLAG, &check, 0, 0, NULL},
         {"--max-memory", OPT_DOUBLE, &max_gb, 0, 0, NULL},
         {"-o", OPT_STR, &outdir, 0, 0, NULL},
         {"--threads", OPT_LONG, &threads, 1, 64, NULL},
@@ -665,6 +728,8 @@ static int run(int argc, char **argv)
         return cli_error("bench", CLI_BAD, "no configuration file (see --help; bench/configs/ has the defaults)");
     if (!(max_gb > 0))
         return cli_error("bench", CLI_BAD, "--max-memory: must be > 0 GB (got %g)", max_gb);
+    if (check)
+        return check_configs(pos, npos, max_gb * 1e9);
     bench_opts op = {outdir, threads < 1 ? 1 : (int)threads, quiet, fresh, merge, 0, 0, 0, 1, max_gb * 1e9};
     char err[BENCH_REC_ERRLEN];
     if (shard && bench_shard_parse(shard, &op.shard_k, &op.shard_n, err) != 0)
@@ -675,8 +740,11 @@ static int run(int argc, char **argv)
     if (mkdir_p(outdir) != 0)
         return cli_error("bench", CLI_FAIL, "%s: cannot create: %s", outdir, strerror(errno));
     bench_mpi_init(&op.rank, &op.nranks);
-    for (int k = 0; k < npos && rc == CLI_OK; k++)
-        rc = run_one(pos[k], &op);
+    for (int k = 0; k < npos && rc == CLI_OK; k++) {
+        char buf[1200];
+        const char *path = find_config(pos[k], buf, sizeof buf);
+        rc = path ? run_one(path, &op) : CLI_BAD;
+    }
     bench_mpi_finalize();
     return rc;
 }

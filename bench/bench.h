@@ -26,6 +26,7 @@ typedef struct {
     char reldir[256];       /**< same, relative to the reports root */
     int threads;            /**< worker threads */
     int quiet;              /**< no progress line */
+    int check_only;         /**< read and validate the configuration, run nothing */
     double max_memory;      /**< bytes an experiment may plan to hold (--max-memory) */
     char *index;            /**< index.md lines so far (written when the run succeeds) */
     size_t index_len;
@@ -58,6 +59,12 @@ int bench_cfg_memory(bench_ctx *b, const char *fields, double bytes);
  *  the instance and its evaluation scratch (3 n T d), the W-SVM rows
  *  (n (T-1) d^2) and the snapshots (snaps (d^2 + d + 4)), in doubles. */
 double bench_runs_memory(const bench_ctx *b, long runs, long n, long T, long d, double snaps);
+
+/** Read and validate the configuration at path without running it (each
+ *  experiment stops after its configuration when b->check_only is set), with
+ *  the memory bound max_memory (bytes): CLI_OK, or the exit code of bad input
+ *  after a message naming the file and the field. */
+int bench_check_config(const char *path, double max_memory);
 
 /* --- parallel runs and their records --- */
 typedef struct bench_rec bench_rec;

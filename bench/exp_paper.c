@@ -212,6 +212,8 @@ int bench_paper_fig4(bench_ctx *b)
     exp_cfg *c = &F.c;
     if (read_cfg(b, c, 1))
         return 2;
+    if (b->check_only)
+        return 0;
     F.npts = (int)c->points + 1;
     const int ns = c->nseeds, runs = c->np * c->nsvm * ns;
     F.curve = calloc((size_t)runs * F.npts, sizeof(double));
@@ -412,6 +414,8 @@ int bench_paper_paths(bench_ctx *b)
             return 2;
         }
     }
+    if (b->check_only)
+        return 0;
     const int d = (int)c.d, dd = d * d, a = (int)(e[0] * d + e[1]), bb = (int)(e[2] * d + e[3]);
     mdatt_gen_settings gs = {(int)c.n, (int)c.T, d, (uint64_t)c.seed0};
     mdatt_instance in;
@@ -537,6 +541,8 @@ int bench_paper_joint(bench_ctx *b)
     for (int pi = 0; pi < c.np; pi++)       /* a snapshot per iteration of the toy (d = 2) */
         if (bench_cfg_memory(b, "iters", bench_runs_memory(b, 1, 2, 3, 2, (double)c.iters[pi] + 2)))
             return 2;
+    if (b->check_only)
+        return 0;
     mdatt_instance in;
     if (mdatt_gen_toy_joint(&in) != MDATT_OK)
         return 1;

@@ -1294,6 +1294,8 @@ int bench_realdata(bench_ctx *b)
                  "(0: the fixed step svm_lr)", b->path);
         return 2;
     }
+    if (b->check_only)
+        return 0;
     json_t *jd = json_object_get(b->cfg, "dir");
     const char *dir = json_is_string(jd) ? json_string_value(jd) : NULL;
     char err[MDATT_ERRLEN];

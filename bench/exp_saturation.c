@@ -140,6 +140,8 @@ int bench_beyond_saturation(bench_ctx *b)
         snprintf(b->err, sizeof b->err, "%s: lr and eps must be > 0", b->path);
         return 2;
     }
+    if (b->check_only)
+        return 0;
     const size_t runs = (size_t)2 * S.np * S.nseeds;
     S.div = malloc(sizeof(double) * runs * S.nck);
     S.logm = malloc(sizeof(double) * runs * S.nck);

@@ -161,4 +161,30 @@ Test(bench, a_failed_run_keeps_the_old_index)
     struct stat sb;
     cr_assert_eq(stat(p, &sb), 0);
     cr_assert_eq(sb.st_mode & 0777, 0666 & ~current_umask(), "index.md mode %o", sb.st_mode & 0777);
+
+/* A bare name is a shipped configuration; --check validates without running. */
+Test(bench, configurations_by_name_and_check_only)
+{
+    char path[1024], cmd[2048];
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' bench --check paper_fig4 rates > found.txt", dir,
+             mdatt_bin());
+    cr_expect_eq(system(cmd), 0);
+    int rc;
+    snprintf(path, sizeof path, "%s/found.txt", dir);
+    char *txt = read_text(path);
+    cr_assert(txt);
+    cr_expect(strstr(txt, "/paper_fig4.json: valid\n") && strstr(txt, "/rates.json: valid\n"),
+              "%s", txt);
+    free(txt);
+    rc = run_mdatt(dir, err, sizeof err, "bench --check nope");
+    cr_expect_eq(rc, 2);
+    cr_expect(strstr(err, "nope: no such file, and no configuration of that name in "), "%s", err);
+    snprintf(path, sizeof path, "%s/bad.json", dir);
+    write_text(path, "{\"experiment\": \"paper_fig4\", \"seeds\": {\"from\": 1, \"to\": 2}, "
+                     "\"p\": [2], \"iters\": [10], \"lr\": -1}");
+    rc = run_mdatt(dir, err, sizeof err, "bench --check bad.json -o out");
+    cr_expect_eq(rc, 2);
+    cr_expect(strstr(err, "bad.json: lr"), "%s", err);
+    snprintf(path, sizeof path, "%s/out", dir);
+    cr_expect(!file_exists(path), "--check writes nothing");
 }

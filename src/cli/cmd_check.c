@@ -1,5 +1,5 @@
 /* cmd_check.c - `mdatt check`: compare a trained model with the oracle's
- * certified SVM (SPEC section 1: directional Bregman divergence, cosine,
+ * certified SVM (doc/design.md §4: directional Bregman divergence, cosine,
  * normalized margin ratio, selected tokens and their optimality), optionally
  * along a logged trajectory, and give a verdict with reasons. */
 #include <inttypes.h>
@@ -15,7 +15,8 @@ const cli_command cli_check = {
     "check", "compare a model (and its trajectory) with the certified SVM",
     "usage: mdatt check INSTANCE MODEL.json SVM.json [options]\n\n"
     "Measures how close the model's W (or v, for a v-SVM file) is to the SVM's\n"
-    "W^mm (SPEC section 1), with psi of the MODEL's p and the norms of the SVM's p\n"
+    "W^mm (man mdatt; doc/design.md §4 in the source tree), with psi of the\n"
+    "MODEL's p and the norms of the SVM's p\n"
     "(they may differ: the cross-p experiment):\n"
     "  bregman_dir   D_psi(W^mm/||W^mm||_p, W/||W||_p), in [0, 2]\n"
     "  cosine        <W^mm, W> / (||W^mm||_2 ||W||_2), and one_minus_cosine\n"

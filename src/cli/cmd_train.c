@@ -9,7 +9,8 @@ static int run(int argc, char **argv);
 const cli_command cli_train = {
     "train", "train W (and v with --joint) by l_p mirror descent",
     "usage: mdatt train INSTANCE --p P --lr ETA --iters K -o MODEL.json [options]\n\n"
-    "l_p mirror descent with potential psi(W) = ||W||_p^p / p (SPEC section 1):\n"
+    "l_p mirror descent with potential psi(W) = ||W||_p^p / p (see man mdatt and\n"
+    "doc/design.md §3 in the source tree):\n"
     "theta <- grad psi(W) - eta G,  W <- (grad psi)^{-1}(theta).\n\n"
     "  --p P            potential exponent, a real > 1 (2 is gradient descent)\n"
     "  --lr ETA         step size > 0\n"
