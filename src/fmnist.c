@@ -22,7 +22,7 @@ static mdatt_status slurp(const char *path, size_t max, unsigned char **buf, siz
     gzFile g = gzopen(path, "rb");
     if (!g)
         return mdatt__fail(err, MDATT_EIO, "%s: cannot open: %s", path, strerror(errno ? errno : ENOENT));
-    size_t cap = 1 << 20, n = 0;
+    size_t cap = 1 << 16, n = 0;
     unsigned char *b = malloc(cap);
     for (;;) {
         if (!b) {

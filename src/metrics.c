@@ -211,6 +211,42 @@ static void chomp(char *s)
         s[--len] = '\0';
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The header line: column names, none empty, none twice (found by sorting a
+ * copy of the list, so that a header of many columns stays fast). */
+static mdatt_status csv_header(const char *path, char *line, mdatt_csv *c, char err[MDATT_ERRLEN])
+{
+    size_t cap = 0;
+    for (char *s = line, *tok; (tok = strsep(&s, ","));) {
+        if ((size_t)c->ncol == cap) {
+            char **g = realloc(c->names, sizeof(char *) * (cap = cap ? 2 * cap : 16));
+            if (!g)
+                return mdatt__fail(err, MDATT_ENOMEM, "%s: out of memory", path);
+            c->names = g;
+        }
+        if (!(c->names[c->ncol] = strdup(tok)))
+            return mdatt__fail(err, MDATT_ENOMEM, "%s: out of memory", path);
+        if (!*c->names[c->ncol++])
+            return mdatt__fail(err, MDATT_EFORMAT, "%s: line 1: column %d has an empty name", path,
+                               c->ncol);
+    }
+    char **sorted = malloc(sizeof(char *) * c->ncol);
+    if (!sorted)
+        return mdatt__fail(err, MDATT_ENOMEM, "%s: out of memory", path);
+    memcpy(sorted, c->names, sizeof(char *) * c->ncol);
+    qsort(sorted, c->ncol, sizeof(char *), cmp_name);
+    mdatt_status st = MDATT_OK;
+    for (int j = 1; j < c->ncol && st == MDATT_OK; j++)
+        if (strcmp(sorted[j - 1], sorted[j]) == 0)
+            st = mdatt__fail(err, MDATT_EFORMAT, "%s: line 1: duplicate column '%s'", path, sorted[j]);
+    free(sorted);
+    return st;
+}
+
 mdatt_status mdatt_csv_read(const char *path, mdatt_csv *c, char err[MDATT_ERRLEN])
 {
     memset(c, 0, sizeof *c);
@@ -226,33 +262,15 @@ mdatt_status mdatt_csv_read(const char *path, mdatt_csv *c, char err[MDATT_ERRLE
         goto done;
     }
     chomp(line);
-    for (char *s = line, *tok; (tok = strsep(&s, ","));) {
-        char **g = realloc(c->names, sizeof(char *) * (c->ncol + 1));
-        if (!g || !(g[c->ncol] = strdup(tok))) {
-            if (g)
-                c->names = g;
-            st = mdatt__fail(err, MDATT_ENOMEM, "%s: out of memory", path);
-            goto done;
-        }
-        c->names = g;
-        c->ncol++;
-        if (!*tok) {
-            st = mdatt__fail(err, MDATT_EFORMAT, "%s: line 1: column %d has an empty name", path, c->ncol);
-            goto done;
-        }
-        for (int j = 0; j + 1 < c->ncol; j++)
-            if (strcmp(c->names[j], tok) == 0) {
-                st = mdatt__fail(err, MDATT_EFORMAT, "%s: line 1: duplicate column '%s'", path, tok);
-                goto done;
-            }
-    }
+    if ((st = csv_header(path, line, c, err)) != MDATT_OK)
+        goto done;
     while (getline(&line, &cap, f) >= 0) {
         lineno++;
         chomp(line);
         if (!*line)
             continue;
         if (c->nrow == rowcap) {
-            rowcap = rowcap ? 2 * rowcap : 256;
+            rowcap = rowcap ? 2 * rowcap : 16;
             double *g = realloc(c->data, sizeof(double) * c->ncol * rowcap);
             if (!g) {
                 st = mdatt__fail(err, MDATT_ENOMEM, "%s: out of memory at line %ld", path, lineno);

@@ -161,6 +161,7 @@ Test(bench, a_failed_run_keeps_the_old_index)
     struct stat sb;
     cr_assert_eq(stat(p, &sb), 0);
     cr_assert_eq(sb.st_mode & 0777, 0666 & ~current_umask(), "index.md mode %o", sb.st_mode & 0777);
+}
 
 /* A bare name is a shipped configuration; --check validates without running. */
 Test(bench, configurations_by_name_and_check_only)
