@@ -284,7 +284,7 @@ void mdatt_model_print(FILE *f, const mdatt_model *m);
  *  SIGHUP (when those signals have their default action). */
 typedef struct {
     FILE *f;            /**< stream to write to */
-    char *path;         /**< final path (a link's target); NULL when direct */
+    char *path;         /**< final path (a link's target); NULL for stdout */
     char *tmp;          /**< temporary path; NULL when direct */
     int direct;         /**< 0 temp + rename, 1 written in place, 2 stdout */
 } mdatt_outfile;

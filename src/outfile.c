@@ -119,8 +119,8 @@ static int create_temp(const char *path, char *tmp, size_t len, mode_t mode)
     static const char digits[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    uint64_t x = (uint64_t)ts.tv_nsec * 0x9E3779B97F4A7C15ULL ^ (uint64_t)getpid() << 32 ^
-                 (uint64_t)(uintptr_t)tmp;
+    uint64_t x = ((uint64_t)ts.tv_nsec * 0x9E3779B97F4A7C15ULL ^ (uint64_t)getpid() << 32 ^
+                  (uint64_t)(uintptr_t)tmp) | 1;  /* xorshift needs a non-zero state */
     for (int attempt = 0; attempt < 100; attempt++) {
         char suffix[7];
         for (int k = 0; k < 6; k++) {
@@ -155,8 +155,13 @@ mdatt_status mdatt_outfile_open(mdatt_outfile *o, const char *path, char err[MDA
     if (exists && !S_ISREG(sb.st_mode)) {
         /* a device, FIFO or socket: write into it, never rename over it */
         o->direct = 1;
-        if (!(o->f = fopen(path, "w")))
-            return mdatt__fail(err, MDATT_EIO, "%s: cannot open: %s", path, strerror(errno));
+        if (!(o->path = strdup(path)))
+            return mdatt__fail(err, MDATT_ENOMEM, "%s: out of memory", path);
+        if (!(o->f = fopen(path, "w"))) {
+            mdatt_status st = mdatt__fail(err, MDATT_EIO, "%s: cannot open: %s", path, strerror(errno));
+            mdatt_outfile_abort(o);
+            return st;
+        }
         return MDATT_OK;
     }
     if (!(o->path = resolve_links(path)))

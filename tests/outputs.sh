@@ -15,7 +15,7 @@ not_ok() { n=$((n + 1)); echo "not ok $n - $1"; [ -n "$2" ] && echo "# $2"; }
 check() { if eval "$2"; then ok "$1"; else not_ok "$1" "$3"; fi; }
 no_temps() { [ -z "$(find . -name '*.tmp.*' | head -1)" ]; }
 
-echo "1..23"
+echo "1..24"
 "$mdatt" gen --n 4 --T 3 --d 3 --seed 2 -o inst.json 2>err || echo "# gen failed: $(cat err)"
 
 # 1-4: "-" is standard output for gen, train, svm and check
@@ -145,3 +145,9 @@ cp traj.csv r1.csv
 rc=$?
 check "rate -o TRAJ is refused" '[ $rc -eq 2 ] && grep -q "is the input" err && cmp -s r1.csv traj.csv' \
     "rc=$rc $(cat err)"
+
+# 24: a device that cannot take the output: exit 1, and it stays a device
+"$mdatt" gen -o /dev/full 2>err
+rc=$?
+check "gen -o /dev/full fails with exit 1 naming the device" \
+    '[ $rc -eq 1 ] && grep -q "/dev/full: cannot write" err && [ -c /dev/full ]' "rc=$rc $(cat err)"
