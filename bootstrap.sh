@@ -9,7 +9,8 @@ cd "$(dirname "$0")"
 PACKAGES="build-essential autoconf automake libtool pkg-config
 libglpk-dev libopenblas-dev libjansson-dev libcriterion-dev zlib1g-dev
 gnuplot-nox python3-numpy python3-cvxopt python3-pytest
-dataset-fashion-mnist"
+dataset-fashion-mnist
+openmpi-bin libopenmpi-dev slurm-wlm munge"
 
 missing=""
 for p in $PACKAGES; do

@@ -319,6 +319,12 @@ const char *bench_pname(double p, char buf[16])
     return buf;
 }
 
+int bench_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 void bench_mean_std(const double *x, int n, double *mean, double *std)
 {
     double s = 0.0, s2 = 0.0;
@@ -342,6 +348,7 @@ static const struct {
     {"beyond_saturation", bench_beyond_saturation},
     {"rates", bench_rates},
     {"realdata", bench_realdata},
+    {"sweep_scale", bench_sweep_scale},
 };
 
 static int run(int argc, char **argv);
@@ -354,9 +361,10 @@ const cli_command cli_bench = {
     "       mdatt bench --check CONFIG...\n"
     "       mdatt bench --index REPORTS [--command TEXT]\n\n"
     "Each CONFIG is one experiment (field \"experiment\": paper_fig4, paper_paths,\n"
-    "paper_joint, beyond_saturation, rates or realdata) with its seeds, sizes, p and\n"
-    "iterations: a JSON file, or the name of a shipped configuration (paper_fig4,\n"
-    "paper_paths, paper_joint, beyond_saturation, rates, realdata, realdata_full),\n"
+    "paper_joint, beyond_saturation, rates, realdata or sweep_scale) with its seeds,\n"
+    "sizes, p and iterations: a JSON file, or the name of a shipped configuration\n"
+    "(paper_fig4, paper_paths, paper_joint, beyond_saturation, rates, realdata,\n"
+    "realdata_full, sweep_scale),\n"
     "looked up in " MDATT_CONFIGDIR "\n"
     "and then in " MDATT_SOURCE_CONFIGDIR ";\n"
     "copy one from there and edit it to run your own study.\n"
@@ -475,7 +483,7 @@ static int load_config(bench_ctx *b, const char *path, bench_fn *fn)
     json_t *e = json_object_get(b->cfg, "experiment"), *o = json_object_get(b->cfg, "output");
     if (!json_is_string(e))
         return cli_error("bench", CLI_BAD, "%s: experiment: missing (one of paper_fig4, paper_paths, "
-                                           "paper_joint, beyond_saturation, rates, realdata)", path);
+                                           "paper_joint, beyond_saturation, rates, realdata, sweep_scale)", path);
     b->name = json_string_value(e);
     *fn = NULL;
     for (size_t k = 0; k < sizeof experiments / sizeof experiments[0]; k++)

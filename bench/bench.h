@@ -128,6 +128,8 @@ void bench_index_line(bench_ctx *b, const char *fmt, ...)
 void bench_init_w(double *W, int d, double std, long seed);
 /** "%g" of p into buf (16 bytes), for file names and titles. */
 const char *bench_pname(double p, char buf[16]);
+/** qsort comparison of doubles, ascending. */
+int bench_cmp_double(const void *a, const void *b);
 /** Mean and standard deviation (n-1 denominator; 0 for n < 2). */
 void bench_mean_std(const double *x, int n, double *mean, double *std);
 
@@ -138,5 +140,6 @@ int bench_paper_joint(bench_ctx *b);
 int bench_beyond_saturation(bench_ctx *b);
 int bench_rates(bench_ctx *b);
 int bench_realdata(bench_ctx *b);
+int bench_sweep_scale(bench_ctx *b);
 
 #endif

@@ -198,12 +198,6 @@ static void fig4_stats(const fig4_t *F, int pi, int si, int j, double *mean, dou
     free(x);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 int bench_paper_fig4(bench_ctx *b)
 {
     fig4_t F;
@@ -300,7 +294,7 @@ int bench_paper_fig4(bench_ctx *b)
                     mv = fmax(mv, F.viol[at]);
                 }
             }
-        qsort(g, m, sizeof(double), cmp_double);
+        qsort(g, m, sizeof(double), bench_cmp_double);
         bench_table_row(&tg, "%g|%d|%.3g|%.3g|%.3g", c->psvm[si], m, m ? g[m - 1] : NAN,
                         m ? g[m / 2] : NAN, mv);
         allsolves += m;

@@ -10,7 +10,8 @@ mkdir -p "$out"
 rm -f "$out/.timings" "$out/.perf_timings"
 cmd="make bench (OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-unset})"
 for cfg in paper_fig4 paper_paths paper_joint beyond_saturation rates realdata; do
-    (cd "$src" && "$mdatt" bench "bench/configs/$cfg.json" -o "$out")
+    # --fresh: the reports come from this build, never from records of an older one
+    (cd "$src" && "$mdatt" bench "bench/configs/$cfg.json" -o "$out" --fresh)
 done
 for perf in perf_trainer perf_oracle; do
     if [ -x "$build/bench/$perf" ]; then

@@ -189,3 +189,104 @@ Test(bench, configurations_by_name_and_check_only)
     snprintf(path, sizeof path, "%s/out", dir);
     cr_expect(!file_exists(path), "--check writes nothing");
 }
+
+/* ------------------------------------------------- run records and shards */
+
+static const char *outputs[] = {"table.csv", "table.md", "table.tex", "tokens.csv", "certificates.csv",
+                                "curves_p1.75.tsv", "curves_p3.tsv", "fig4.svg", "fig4_log.svg", "index.md"};
+
+/* Every output of r1 equals that of r2, byte for byte. */
+static void same_outputs(const char *r1, const char *r2)
+{
+    for (size_t k = 0; k < sizeof outputs / sizeof outputs[0]; k++) {
+        char a[600], b[600];
+        snprintf(a, sizeof a, "%s/%s/paper_fig4/%s", dir, r1, outputs[k]);
+        snprintf(b, sizeof b, "%s/%s/paper_fig4/%s", dir, r2, outputs[k]);
+        char *x = read_text(a), *y = read_text(b);
+        if (strstr(outputs[k], ".svg") && !x && !y)
+            continue;               /* built without gnuplot */
+        cr_assert(x && y, "%s missing in %s or %s", outputs[k], r1, r2);
+        cr_assert_str_eq(x, y, "%s differs between %s and %s", outputs[k], r1, r2);
+        free(x);
+        free(y);
+    }
+}
+
+static int has_table(const char *r)
+{
+    char p[600];
+    snprintf(p, sizeof p, "%s/%s/paper_fig4/table.csv", dir, r);
+    return file_exists(p);
+}
+
+Test(bench, shards_and_merge_give_the_bytes_of_one_process)
+{
+    const char *cfg = "tests/data/fig4_small.json";
+    cr_assert_eq(run_mdatt(dir, err, sizeof err, "bench '%s/%s' -o one --threads 1 --quiet", srcdir(), cfg), 0,
+                 "%s", err);
+    for (int k = 0; k < 3; k++) {
+        cr_assert_eq(run_mdatt(dir, err, sizeof err, "bench '%s/%s' -o sh --shard %d/3", srcdir(), cfg, k), 0,
+                     "%s", err);
+        cr_assert(!has_table("sh"), "shard %d/3 wrote tables", k);
+    }
+    cr_assert_eq(run_mdatt(dir, err, sizeof err, "bench '%s/%s' -o sh --merge", srcdir(), cfg), 0, "%s", err);
+    cr_assert(strstr(err, "9 runs, 9 reused from records, 0 computed"), "merge computed runs: %s", err);
+    same_outputs("one", "sh");
+}
+
+Test(bench, resume_reuses_records_of_the_same_configuration_only)
+{
+    const char *cfg = "tests/data/fig4_small.json";
+    cr_assert_eq(run_mdatt(dir, err, sizeof err, "bench '%s/%s' -o r --threads 2", srcdir(), cfg), 0, "%s", err);
+    cr_assert(strstr(err, "9 runs, 0 reused from records, 9 computed"), "%s", err);
+    cr_assert_eq(run_mdatt(dir, err, sizeof err, "bench '%s/%s' -o r --threads 2", srcdir(), cfg), 0, "%s", err);
+    cr_assert(strstr(err, "9 runs, 9 reused from records, 0 computed"), "%s", err);
+    cr_assert_eq(run_mdatt(dir, err, sizeof err, "bench '%s/%s' -o r --fresh", srcdir(), cfg), 0, "%s", err);
+    cr_assert(strstr(err, "9 runs, 0 reused from records, 9 computed"), "--fresh reused: %s", err);
+    /* the same experiment with another step: none of the records fits */
+    char *text = read_text(strcat(strcpy(err, srcdir()), "/tests/data/fig4_small.json")), path[600];
+    char *at = strstr(text, "\"lr\": 0.1");
+    cr_assert(at);
+    memcpy(at, "\"lr\": 0.2", 9);
+    snprintf(path, sizeof path, "%s/other.json", dir);
+    write_text(path, text);
+    free(text);
+    cr_assert_eq(run_mdatt(dir, err, sizeof err, "bench other.json -o r"), 0, "%s", err);
+    cr_assert(strstr(err, "9 record(s) of another configuration are not used"), "%s", err);
+    cr_assert(strstr(err, "9 runs, 0 reused from records, 9 computed"), "%s", err);
+}
+
+Test(bench, merge_refuses_missing_runs_and_other_configurations)
+{
+    const char *cfg = "tests/data/fig4_small.json";
+    cr_assert_eq(run_mdatt(dir, err, sizeof err, "bench '%s/%s' -o m --shard 0/2", srcdir(), cfg), 0, "%s", err);
+    cr_assert_eq(run_mdatt(dir, err, sizeof err, "bench '%s/%s' -o m --merge", srcdir(), cfg), 1, "%s", err);
+    cr_assert(strstr(err, "5 of 9 runs of stage 'paper_fig4' have no record (first: "), "%s", err);
+    cr_assert(!has_table("m"), "a failed merge wrote tables");
+    /* complete records of this configuration, merged under another one */
+    cr_assert_eq(run_mdatt(dir, err, sizeof err, "bench '%s/%s' -o m --shard 1/2", srcdir(), cfg), 0, "%s", err);
+    char *text = read_text(strcat(strcpy(err, srcdir()), "/tests/data/fig4_small.json")), path[600];
+    char *at = strstr(text, "\"points\": 10");
+    cr_assert(at);
+    memcpy(at, "\"points\": 11", 12);
+    snprintf(path, sizeof path, "%s/other.json", dir);
+    write_text(path, text);
+    free(text);
+    cr_assert_eq(run_mdatt(dir, err, sizeof err, "bench other.json -o m --merge"), 2, "%s", err);
+    cr_assert(strstr(err, "runs/paper_fig4/0.rec: a record of another configuration"), "%s", err);
+    cr_assert(!has_table("m"), "a refused merge wrote tables");
+}
+
+Test(bench, bad_shard_and_mode_flags_exit_2_and_write_nothing)
+{
+    const char *bad[] = {"--shard 3/3", "--shard 4/3", "--shard 1", "--shard 1/x", "--shard -1/3",
+                         "--shard 0/3 --merge", "--fresh --merge", "--fresh --shard 0/2"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        cr_assert_eq(run_mdatt(dir, err, sizeof err, "bench '%s/tests/data/fig4_small.json' -o out %s",
+                               srcdir(), bad[k]), 2, "%s: %s", bad[k], err);
+        cr_assert(strstr(err, strstr(bad[k], "--shard") ? "--shard" : "--fresh"), "%s: %s", bad[k], err);
+        char out[600];
+        snprintf(out, sizeof out, "%s/out", dir);
+        cr_assert(!file_exists(out), "%s created the reports folder", bad[k]);
+    }
+}
