@@ -17,6 +17,7 @@ typedef struct {
     double p, lr, init_std;
     long iters, seed0;
     int nseeds, normalized, nn, nT, nd;
+    int logy;           /* every cell's mean divergence > 0: log y axis */
     double nl_d[MAXG], Tl_d[MAXG], dl_d[MAXG];
     long nl[MAXG], Tl[MAXG], dl[MAXG];
     /* per run: [cell][seed] */
@@ -167,6 +168,7 @@ static int scale_write(bench_ctx *b, scale_t *S)
     int rc = -1;
     if (!f || !x)
         goto out;
+    S->logy = 1;
     fprintf(f, "# n\tT\td\tdiv_mean\tdiv_std\tmargin_ratio_mean\tlocal\tglobal\n");
     for (int c = 0; c < ncells(S); c++) {
         long n, T, d;
@@ -186,6 +188,7 @@ static int scale_write(bench_ctx *b, scale_t *S)
             gmax = fmax(gmax, S->gap[j]);
         }
         bench_mean_std(x, m, &mean, &sd);
+        S->logy &= mean > 0;
         qsort(x, m, sizeof(double), bench_cmp_double);
         const double med = m ? (m % 2 ? x[m / 2] : 0.5 * (x[m / 2 - 1] + x[m / 2])) : NAN;
         for (int s = 0, q = 0; s < S->nseeds; s++)
@@ -222,8 +225,9 @@ static int scale_figure(bench_ctx *b, const scale_t *S)
     char body[8192];
     int len = snprintf(body, sizeof body,
                        "set multiplot layout 1,%d title 'Final directional Bregman divergence (mean over "
-                       "%d seeds), l_{%g}-AttGD, %ld iterations'\nset logscale xy\nset format y '10^{%%L}'\n"
-                       "set grid\nset xlabel 'd'\nset key top left\n", S->nn, S->nseeds, S->p, S->iters);
+                       "%d seeds), l_{%g}-AttGD, %ld iterations'\nset logscale x\n%s"
+                       "set grid\nset xlabel 'd'\nset key top left\n", S->nn, S->nseeds, S->p, S->iters,
+                       S->logy ? "set logscale y\nset format y '10^{%L}'\n" : "");
     for (int i = 0; i < S->nn; i++) {
         len += snprintf(body + len, sizeof body - len, "set title 'n = %ld'\nplot ", S->nl[i]);
         for (int j = 0; j < S->nT; j++)

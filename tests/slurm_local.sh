@@ -1,4 +1,4 @@
-# slurm_local.sh - a single-node Slurm on this machine, for tests/cluster.sh:
+# slurm_local.sh - a single-node Slurm on this machine, for tests/cluster.test:
 # munged, slurmctld and slurmd with their configuration, key, sockets, state
 # and logs in the folder $SL (which the caller creates and removes), ports free
 # on localhost.  Sourced; slurm_up starts the daemons, slurm_down stops them.
