@@ -29,7 +29,7 @@ for t in $targets; do
     if [ "$t" = bench ]; then
         extra="$src/src/cli/cli.c $src/bench/bench.c $src/bench/runs.c $src/bench/exp_paper.c
  $src/bench/exp_saturation.c $src/bench/exp_rates.c $src/bench/exp_realdata.c
- $src/bench/records.c $src/bench/stage.c $src/bench/mpi.c
+ $src/bench/records.c $src/bench/stage.c $src/bench/mpi.c $src/bench/exp_scale.c
  $src/oracle/attsvm.c $src/oracle/lp.c $src/oracle/ipm.c $src/oracle/pnorm.c $src/oracle/cert.c"
     fi
     echo "fuzz.sh: building $t"
