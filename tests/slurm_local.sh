@@ -68,6 +68,8 @@ CONF
 }
 
 slurm_down() {
+    # jobs of this Slurm first, so that no slurmstepd outlives it
+    [ -n "${SLURM_CONF:-}" ] && scancel -u "$(id -un)" 2>/dev/null && sleep 1
     for f in "$SL/d.bg" "$SL/ctld.bg"; do
         [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
     done
