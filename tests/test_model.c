@@ -361,6 +361,92 @@ Test(model, small_loss_derivative_times_small_probability)
     mdatt_instance_free(&in);
 }
 
+/* v with margins Y_i f_i = c_i exactly (to rounding), Y_i = +1: f is linear
+ * in v, f_i = a_i^T v with a_i = X_i^T s_i (s_i the softmax at W, in double
+ * here), so v = A^T y with (A A^T) y = c (n <= d, Gaussian elimination). */
+static void set_margins(mdatt_instance *in, const double *W, const double *c)
+{
+    const int n = in->n, T = in->T, d = in->d;
+    double A[4][16], M[4][5];
+    cr_assert(n <= 4 && d <= 16 && T <= 64);
+    for (int i = 0; i < n; i++) {
+        double sc[64], u[16], amax = -INFINITY, Z = 0;
+        const double *X = in->X + (size_t)i * T * d;
+        for (int j = 0; j < d; j++) {
+            u[j] = 0;
+            for (int k = 0; k < d; k++) u[j] += W[j * d + k] * in->Z[i * d + k];
+        }
+        for (int t = 0; t < T; t++) {
+            sc[t] = 0;
+            for (int j = 0; j < d; j++) sc[t] += X[t * d + j] * u[j];
+            amax = fmax(amax, sc[t]);
+        }
+        for (int t = 0; t < T; t++) Z += sc[t] = exp(sc[t] - amax);
+        for (int j = 0; j < d; j++) {
+            A[i][j] = 0;
+            for (int t = 0; t < T; t++) A[i][j] += sc[t] / Z * X[t * d + j];
+        }
+        in->Y[i] = 1.0;
+    }
+    for (int i = 0; i < n; i++) {
+        for (int k = 0; k < n; k++) {
+            M[i][k] = 0;
+            for (int j = 0; j < d; j++) M[i][k] += A[i][j] * A[k][j];
+        }
+        M[i][n] = c[i];
+    }
+    for (int k = 0; k < n; k++)         /* A A^T is positive definite */
+        for (int i = k + 1; i < n; i++)
+            for (int l = n; l >= k; l--) M[i][l] -= M[i][k] / M[k][k] * M[k][l];
+    for (int i = n - 1; i >= 0; i--) {
+        for (int k = i + 1; k < n; k++) M[i][n] -= M[i][k] * M[k][n];
+        M[i][n] /= M[i][i];
+    }
+    for (int j = 0; j < d; j++) {
+        in->v[j] = 0;
+        for (int i = 0; i < n; i++) in->v[j] += A[i][j] * M[i][n];
+    }
+}
+
+Test(model, loss_derivative_beyond_double_range_matches_quad)
+{
+    /* Moderate W (no saturation) and large ||v||: margins 745..748, where
+     * l'(u) = -e^-u / (1 + e^-u) is below the double range (e^-745 rounds
+     * to 0), so the weights come from the log-domain fallback L_i =
+     * log|l'(u_i)| - log n + dmax_i - log1p(S_i) (header of model.c) in both
+     * blocks.  Margins one apart give the samples weights 1, e^-1, e^-2, e^-3:
+     * a wrong term in L_i or a wrong sign moves the direction by >= 1e-3.
+     * Packed (T = 5) and unpacked (T = 64) evaluation paths. */
+    const int sizes[2][3] = {{4, 5, 6}, {4, 64, 8}};   /* d * d <= 64 */
+    const double c[4] = {745.0, 746.0, 747.0, 748.0};
+    for (int is = 0; is < 2; is++)
+        for (uint64_t seed = 1; seed <= 3; seed++) {
+            const int n = sizes[is][0], T = sizes[is][1], d = sizes[is][2], m = d * d;
+            mdatt_instance in;
+            make_instance(&in, n, T, d, seed);
+            mdatt_work *w = mdatt_work_new(&in);
+            double *W = random_matrix(m, 80 + seed, 0.5), G[64], g[8], derr, lerr;
+            quad qW[64], qv[8];
+            mdatt_grad gW = {G, 0}, gv = {g, 0};
+            mdatt_eval ev;
+            set_margins(&in, W, c);
+            cr_assert_eq(mdatt_eval_grad(&in, W, in.v, MDATT_LOSS_LOGISTIC, w, &ev, &gW, &gv,
+                                         NULL), MDATT_OK);
+            cr_expect(ev.smax_min < 0.99 && ev.loss == 0.0, "T=%d seed %d: not the regime "
+                      "(smax_min %g, loss %g)", T, (int)seed, ev.smax_min, ev.loss);
+            quad_grad(&in, W, in.v, 1, qW, qv);
+            compare_quad(G, gW.log_scale, qW, m, &derr, &lerr);
+            cr_expect(derr <= 1e-10 && lerr <= 1e-12, "T=%d seed %d: W block direction %g, "
+                      "log magnitude %g", T, (int)seed, derr, lerr);
+            compare_quad(g, gv.log_scale, qv, d, &derr, &lerr);
+            cr_expect(derr <= 1e-10 && lerr <= 1e-12, "T=%d seed %d: v block direction %g, "
+                      "log magnitude %g", T, (int)seed, derr, lerr);
+            free(W);
+            mdatt_work_free(w);
+            mdatt_instance_free(&in);
+        }
+}
+
 Test(model, log_loss_finite_when_loss_underflows)
 {
     /* margins of ~1000: L underflows to 0, log L must stay exact */
