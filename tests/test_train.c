@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mdatt.h"
 
@@ -230,6 +231,81 @@ Test(train, naive_eps_baseline_stalls_in_saturation_stable_does_not)
     cr_assert_eq(mdatt_train(&in, &s, Ws, v, NULL, &info), MDATT_OK);
     cr_expect_eq(info.stalled, 200);
     cr_expect(memcmp(Ws, W0, sizeof W) == 0);
+    mdatt_instance_free(&in);
+}
+
+/* One step of the +eps baseline (MDATT_GRAD_NAIVE_EPS) moves the dual
+ * iterate by -lr g / (||g||_q + eps) (normalized) or -lr g (plain), g the
+ * gradient (here from the stable evaluation, G e^log_scale).  With eps =
+ * 3 ||g||_q the normalized step has dual norm lr / 4 in the direction -g: a
+ * guard subtracted instead of added would reverse it. */
+Test(train, naive_eps_step_direction_with_gradient_near_eps)
+{
+    const double p = 1.75, q = p / (p - 1);
+    mdatt_instance in;
+    double W0[PDD], W[PDD], v[PD], G[PDD], th0[PDD], th1[PDD], gq, gmax = 0;
+    mdatt_grad gW = {G, 0};
+    mdatt_train_settings s;
+    mdatt_train_info info;
+    paper(&in, W0);
+    mdatt_work *w = mdatt_work_new(&in);
+    cr_assert_eq(mdatt_eval_grad(&in, W0, in.v, MDATT_LOSS_LOGISTIC, w, NULL, &gW, NULL, NULL),
+                 MDATT_OK);
+    for (int j = 0; j < PDD; j++) {
+        G[j] *= exp(gW.log_scale);
+        gmax = fmax(gmax, fabs(G[j]));
+    }
+    gq = qnorm_ref(G, PDD, q);
+    mdatt_mirror_map(W0, th0, PDD, p);
+    mdatt_train_default_settings(&s);
+    s.p = p;
+    s.lr = 0.37;
+    s.iters = 1;
+    s.grad_mode = MDATT_GRAD_NAIVE_EPS;
+    s.eps = 3.0 * gq;
+    for (int normalized = 0; normalized <= 1; normalized++) {
+        const double coef = normalized ? s.lr / (4.0 * gq) : s.lr;
+        double err = 0;
+        s.normalized = normalized;
+        memcpy(W, W0, sizeof W);
+        memcpy(v, in.v, sizeof v);
+        cr_assert_eq(mdatt_train(&in, &s, W, v, NULL, &info), MDATT_OK);
+        mdatt_mirror_map(W, th1, PDD, p);
+        for (int j = 0; j < PDD; j++) err = fmax(err, fabs((th0[j] - th1[j]) - coef * G[j]));
+        cr_expect(err <= 1e-9 * coef * gmax, "normalized=%d: step error %g (step %g)",
+                  normalized, err, coef * gmax);
+    }
+    mdatt_work_free(w);
+    mdatt_instance_free(&in);
+}
+
+/* info.seconds is the wall time of the loop: inside an external
+ * CLOCK_MONOTONIC interval around the call, and most of it (20000
+ * iterations against a set-up of one evaluation).  Preemption during the
+ * set-up could break the lower bound once: three attempts. */
+Test(train, seconds_within_external_clock)
+{
+    mdatt_instance in;
+    double W0[PDD], v[PD];
+    mdatt_train_settings s;
+    mdatt_train_info info;
+    int lower_ok = 0;
+    paper(&in, W0);
+    mdatt_train_default_settings(&s);
+    s.iters = 20000;
+    for (int attempt = 0; attempt < 3 && !lower_ok; attempt++) {
+        struct timespec t0, t1;
+        double ext;
+        memcpy(v, in.v, sizeof v);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        cr_assert_eq(mdatt_train(&in, &s, W0, v, NULL, &info), MDATT_OK);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        ext = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+        cr_expect(info.seconds > 0 && info.seconds <= ext + 1e-9,
+                  "seconds %g outside the external interval %g", info.seconds, ext);
+        lower_ok = info.seconds >= 0.5 * ext;
+    }
+    cr_expect(lower_ok, "seconds %g is less than half the external time", info.seconds);
     mdatt_instance_free(&in);
 }
 
