@@ -1,0 +1,734 @@
+#!/usr/bin/env python3
+"""mutate.py - seeded mutation testing of mdatt's own tests (make mutation).
+
+A copy of the source tree is configured once in a scratch directory; each
+mutant changes one token (or one term) of one source file, the test programs
+that cover that file are rebuilt incrementally and run with a time limit, and
+the file is restored.  A mutant is killed when a test program fails, crashes
+or exceeds its time limit.  Survivors are rerun in a second copy built with
+--enable-sanitizers (AddressSanitizer + UndefinedBehaviorSanitizer), the
+pass CI runs; a sanitizer error kills them too.  Mutants that do not compile
+are counted apart and left out of the score.
+
+Survivors are classified in tests/mutation/classified.tsv (equivalent, with
+the reason, or gap); the score of a module is killed / (mutants - equivalent).
+Outputs: reports/mutation.csv (one row per module and a total),
+reports/mutation-mutants.csv (every mutant) and reports/mutation.md.
+
+Operators: aor (+ - * / and their compound assignments swapped), ror
+(< <= > >= == != moved across the boundary or negated), bound (the same in a
+for-loop condition: off-by-one loops), const (integer k -> k+1 / k-1, floating
+c -> 2c / c/2, 0.0 -> 1.0), neg (an if/while condition negated), del (a
++/- term deleted), minmax (fmin <-> fmax), logic (&& <-> ||).
+"""
+import argparse
+import csv
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+# module -> {file: the test programs that exercise it, fastest first}.
+# Programs whose coverage of a file duplicates a faster one's are left out
+# (the slow proofs-check programs and test_faults, whose library copies would
+# double every compilation); the report lists the programs run per file.
+ORACLE_TESTS = ["tests/test_oracle", "proofs-check/claim_duality"]
+MODULES = [
+    ("trainer", {"src/model.c": ["tests/test_model", "tests/test_train",
+                                 "proofs-check/claim_md_identities"],
+                 "src/mirror.c": ["tests/test_mirror", "proofs-check/claim_norms",
+                                  "tests/test_train", "proofs-check/claim_bregman_lower",
+                                  "tests/test_check"],
+                 "src/train.c": ["tests/test_train", "proofs-check/claim_md_identities",
+                                 "proofs-check/claim_token_selection"]}),
+    ("metrics", {"src/metrics.c": ["tests/test_check", "tests/test_rate"]}),
+    ("check", {"src/cli/cmd_check.c": ["tests/test_check"],
+               "src/svmio.c": ["tests/test_check"]}),
+    ("oracle", {f: ORACLE_TESTS for f in ("oracle/attsvm.c", "oracle/cert.c", "oracle/lp.c",
+                                          "oracle/ipm.c", "oracle/pnorm.c")}),
+]
+# -O1: the same IEEE arithmetic as -O2 (no FMA contraction under -std=c11),
+# compiled in a third of the time
+PLAIN_CONFIGURE = ["CFLAGS=-O1"]
+SAN_CONFIGURE = ["CFLAGS=-O1 -g", "--enable-sanitizers"]
+NEEDS_MDATT = {"tests/test_check", "tests/test_rate"}   # these run the mdatt program
+
+# ------------------------------------------------------------------ RNG
+MASK = (1 << 64) - 1
+
+
+class SplitMix64:
+    """A portable seeded generator (the same stream on every platform)."""
+
+    def __init__(self, seed):
+        self.s = seed & MASK
+
+    def next(self):
+        self.s = (self.s + 0x9E3779B97F4A7C15) & MASK
+        z = self.s
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+        return z ^ (z >> 31)
+
+    def below(self, n):
+        return self.next() % n
+
+    def sample(self, items, k):
+        items = list(items)
+        for i in range(min(k, len(items))):     # partial Fisher-Yates
+            j = i + self.below(len(items) - i)
+            items[i], items[j] = items[j], items[i]
+        return items[:k]
+
+
+# ------------------------------------------------------------ tokenizer
+TOKEN_RE = re.compile(r"""
+    (?P<ws>\s+)
+  | (?P<comment>/\*.*?\*/|//[^\n]*)
+  | (?P<str>"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*')
+  | (?P<num>0[xX][0-9a-fA-F.]+(?:[pP][+-]?\d+)?[fFlLuU]*|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[fFlLuU]*)
+  | (?P<id>[A-Za-z_]\w*)
+  | (?P<op>->|\+\+|--|<<=|>>=|<<|>>|<=|>=|==|!=|&&|\|\||[-+*/%&|^]=|[-+*/%<>=!&|^~?:;,.()\[\]{}])
+""", re.S | re.X)
+
+TYPE_WORDS = {"int", "double", "char", "void", "float", "long", "short", "unsigned", "signed",
+              "size_t", "const", "static", "struct", "unsigned", "uint64_t", "int64_t", "FILE",
+              "uint32_t", "uint8_t", "ptrdiff_t", "va_list", "volatile", "restrict", "bool"}
+KEYWORDS = {"return", "case", "sizeof", "else", "do", "goto"}
+
+
+class Tok:
+    __slots__ = ("kind", "text", "start", "end", "line")
+
+    def __init__(self, kind, text, start, end, line):
+        self.kind, self.text, self.start, self.end, self.line = kind, text, start, end, line
+
+
+def tokenize(src):
+    """Tokens of the code that may be mutated: preprocessor lines, code under
+    #ifdef MDATT_FAULTS (the planted faults) and lines naming MDATT_FAULT are
+    left out (their tokens are returned with kind 'skip')."""
+    toks, pos, line = [], 0, 1
+    skip_lines = set()
+    depth_fault, lines = 0, src.split("\n")
+    in_directive = False
+    stack = []
+    for ln, text in enumerate(lines, 1):
+        s = text.strip()
+        if in_directive or s.startswith("#"):
+            skip_lines.add(ln)
+            in_directive = s.endswith("\\")
+            if s.startswith("#if"):
+                stack.append("MDATT_FAULTS" in s)
+                depth_fault += stack[-1]
+            elif s.startswith("#endif") and stack:
+                depth_fault -= stack.pop()
+            continue
+        if depth_fault or "MDATT_FAULT" in text:
+            skip_lines.add(ln)
+    while pos < len(src):
+        m = TOKEN_RE.match(src, pos)
+        if not m:       # a stray character: keep going
+            pos += 1
+            continue
+        kind = m.lastgroup
+        text = m.group()
+        if kind not in ("ws", "comment"):
+            toks.append(Tok("skip" if line in skip_lines else kind, text, pos, m.end(), line))
+        line += text.count("\n")
+        pos = m.end()
+    return toks
+
+
+# ------------------------------------------------------------ operators
+AOR = {"+": "-", "-": "+", "*": "/", "/": "*", "+=": "-=", "-=": "+=", "*=": "/=", "/=": "*="}
+ROR = {"<": "<=", "<=": "<", ">": ">=", ">=": ">", "==": "!=", "!=": "=="}
+TERM_STOP = {"+", "-", ")", "]", "}", ",", ";", "?", ":", "<", ">", "<=", ">=", "==", "!=",
+             "&&", "||", "=", "+=", "-=", "*=", "/=", "|", "&", "^"}
+
+
+def is_operand_end(t):
+    return (t.kind in ("id", "num") and t.text not in KEYWORDS) or t.text in (")", "]")
+
+
+def binary_at(toks, i):
+    """toks[i] is a binary operator (not unary, not a pointer declarator)."""
+    if i == 0 or toks[i - 1].kind == "skip":
+        return False
+    prev = toks[i - 1]
+    if not is_operand_end(prev):
+        return False
+    if toks[i].text == "*":
+        if prev.kind == "id" and (prev.text in TYPE_WORDS or prev.text.endswith("_t")
+                                  or re.match(r"^(mdatt|attsvm|glp)_\w+$", prev.text)
+                                  or re.match(r"^[A-Z]\w*[a-z]\w*$", prev.text)
+                                  or prev.text in ("Tok",)):
+            # a type name followed by '*' is a declarator, unless a call follows
+            nxt = toks[i + 1] if i + 1 < len(toks) else None
+            if nxt is None or nxt.kind == "id" or nxt.text in ("*", ")"):
+                return False
+        if i + 1 < len(toks) and toks[i + 1].text in (")", "*", ","):
+            return False
+    return True
+
+
+def for_condition_ranges(toks):
+    """Token index ranges of for-loop conditions."""
+    out = []
+    for i, t in enumerate(toks):
+        if t.kind == "id" and t.text == "for" and i + 1 < len(toks) and toks[i + 1].text == "(":
+            depth, j, semis = 0, i + 1, []
+            while j < len(toks):
+                x = toks[j].text
+                if x in ("(", "["):
+                    depth += 1
+                elif x in (")", "]"):
+                    depth -= 1
+                    if depth == 0:
+                        break
+                elif x == ";" and depth == 1:
+                    semis.append(j)
+                j += 1
+            if len(semis) == 2:
+                out.append((semis[0], semis[1]))
+    return out
+
+
+def matching(toks, i):
+    """Index of the parenthesis closing toks[i] == '('."""
+    depth = 0
+    for j in range(i, len(toks)):
+        if toks[j].text in ("(", "["):
+            depth += 1
+        elif toks[j].text in (")", "]"):
+            depth -= 1
+            if depth == 0:
+                return j
+    return None
+
+
+def term_end(toks, i):
+    """Index one past the term that starts at toks[i] (for deletion)."""
+    depth, j = 0, i
+    while j < len(toks):
+        x = toks[j].text
+        if depth == 0 and j > i and x in TERM_STOP:
+            break
+        if x in ("(", "["):
+            depth += 1
+        elif x in (")", "]", "}"):
+            if depth == 0:
+                break
+            depth -= 1
+        j += 1
+    return j
+
+
+def fmt_float(v, like):
+    if like.lower().startswith("0x"):
+        return v.hex()
+    r = repr(v)
+    return r if any(c in r for c in ".en") else r + ".0"
+
+
+def nudges(text):
+    """Constant nudges of a numeric literal: [(replacement, note)]."""
+    m = re.match(r"^(.*?)([fFlLuU]*)$", text)
+    body, suf = m.group(1), m.group(2)
+    isfloat = body.lower().startswith("0x") and "p" in body.lower() or (
+        not body.lower().startswith("0x") and any(c in body for c in ".eE"))
+    if isfloat:
+        v = float.fromhex(body) if body.lower().startswith("0x") else float(body)
+        if v == 0:
+            return [("1.0" + suf, "0 -> 1")]
+        return [(fmt_float(v * 2, body) + suf, "x2"), (fmt_float(v / 2, body) + suf, "/2")]
+    k = int(body, 0)
+    out = [(str(k + 1) + suf, "+1")]
+    if k > 0:
+        out.append((str(k - 1) + suf, "-1"))
+    return out
+
+
+def sites(path, src):
+    """All candidate mutations of one file: dicts with the replaced byte
+    range [start, end), the replacement text, the operator and a note."""
+    toks = tokenize(src)
+    conds = for_condition_ranges(toks)
+    in_cond = set()
+    for a, b in conds:
+        in_cond.update(range(a + 1, b))
+    out = []
+
+    def add(op, a, b, repl, line, orig=None):
+        out.append({"file": path, "op": op, "start": a, "end": b, "repl": repl, "line": line,
+                    "orig": src[a:b] if orig is None else orig})
+
+    for i, t in enumerate(toks):
+        if t.kind == "skip":
+            continue
+        x = t.text
+        if x in AOR and (len(x) == 2 or binary_at(toks, i)):
+            add("aor", t.start, t.end, AOR[x], t.line)
+        if x in ROR:
+            add("bound" if i in in_cond else "ror", t.start, t.end, ROR[x], t.line)
+        if x in ("&&", "||"):
+            add("logic", t.start, t.end, "||" if x == "&&" else "&&", t.line)
+        if t.kind == "num":
+            prev = toks[i - 1].text if i else ""
+            if prev != "[" or (i + 1 < len(toks) and toks[i + 1].text != "]"):
+                for repl, _ in nudges(x):
+                    add("const", t.start, t.end, repl, t.line)
+        if t.kind == "id" and x in ("fmin", "fmax", "fminl", "fmaxl"):
+            add("minmax", t.start, t.end, x.replace("min", "MAX").replace("max", "min")
+                .replace("MAX", "max"), t.line)
+        if t.kind == "id" and x in ("if", "while") and i + 1 < len(toks) and toks[i + 1].text == "(":
+            j = matching(toks, i + 1)
+            if j is not None and all(toks[k].kind != "skip" for k in range(i, j + 1)):
+                a, b = toks[i + 1].start, toks[j].end
+                add("neg", a, b, "(!" + src[a:b] + ")", t.line)
+        if x in ("+", "-") and binary_at(toks, i):
+            j = term_end(toks, i + 1)
+            if j > i + 1 and all(toks[k].kind != "skip" for k in range(i, j)):
+                add("del", t.start, toks[j - 1].end, "", t.line)
+    return out
+
+
+def describe(m, src):
+    orig = src[m["start"]:m["end"]]
+    orig = " ".join(orig.split())
+    if len(orig) > 60:
+        orig = orig[:57] + "..."
+    repl = " ".join(m["repl"].split())
+    if m["op"] == "neg":
+        return "condition negated: if (!%s)" % orig if len(orig) < 50 else "condition negated"
+    if m["op"] == "del":
+        return "term deleted: %s" % orig
+    return "%s -> %s" % (orig, repl)
+
+
+def line_text(src, start):
+    a = src.rfind("\n", 0, start) + 1
+    b = src.find("\n", start)
+    return src[a:b if b >= 0 else len(src)], start - a
+
+
+def mutant_key(m, src):
+    """Identifies a mutant independently of line numbers: the file, the text
+    of its line, the column and the change."""
+    text, col = line_text(src, m["start"])
+    stripped = text.lstrip()
+    col -= len(text) - len(stripped)
+    return "%s\t%s\t%d\t%s" % (m["file"], " ".join(stripped.split()), col, m["desc"])
+
+
+# ------------------------------------------------------------- building
+def run(cmd, cwd, log=None, timeout=None, env=None):
+    try:
+        p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=timeout, env=env)
+        out = p.stdout.decode(errors="replace")
+        if log:
+            with open(log, "a") as f:
+                f.write(out)
+        return p.returncode, out
+    except subprocess.TimeoutExpired:
+        return None, ""
+
+
+def prepare_tree(srcdir, dest, configure_args, log):
+    """Copy the source tree (tracked files, as in the working tree) into
+    dest and configure it once; later calls copy only the files that
+    changed, so the build stays incremental."""
+    rc, out = run(["git", "ls-files", "-z"], srcdir)
+    if rc != 0:
+        sys.exit("mutate.py: %s is not a git checkout" % srcdir)
+    os.makedirs(dest, exist_ok=True)
+    for rel in out.split("\0"):
+        src = os.path.join(srcdir, rel)
+        dst = os.path.join(dest, rel)
+        if not rel or not os.path.isfile(src):
+            continue
+        with open(src, "rb") as f:
+            data = f.read()
+        if os.path.exists(dst):
+            with open(dst, "rb") as f:
+                if f.read() == data:
+                    continue
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copyfile(src, dst)
+        shutil.copymode(src, dst)
+    if os.path.exists(os.path.join(dest, "config.status")):
+        return
+    for cmd in (["autoreconf", "-fi"], ["./configure", "-q"] + configure_args):
+        rc, _ = run(["nice", "-n", "15"] + cmd, dest, log)
+        if rc != 0:
+            sys.exit("mutate.py: '%s' failed in %s (see %s)" % (" ".join(cmd), dest, log))
+
+
+def targets_for(tests):
+    t = list(tests)
+    if any(x in NEEDS_MDATT for x in tests):
+        t.append("mdatt")
+    return t
+
+
+def build(tree, tests, log):
+    rc, out = run(["nice", "-n", "15", "make", "-j2"] + targets_for(tests), tree, log)
+    return rc == 0, out
+
+
+def test_env(tree, sanitizers):
+    env = dict(os.environ)
+    env.update({"OPENBLAS_NUM_THREADS": "1", "CRITERION_NO_EARLY_EXIT": "1",
+                "MDATT": os.path.join(tree, "mdatt"), "MDATT_SRCDIR": tree,
+                "MDATT_BUILDDIR": tree})
+    if sanitizers:
+        env["LSAN_OPTIONS"] = "suppressions=%s" % os.path.join(tree, "tests/lsan.supp")
+        env["ASAN_OPTIONS"] = "detect_leaks=0"
+    return env
+
+
+def run_tests(tree, tests, limits, sanitizers):
+    """Run the programs until one fails: (verdict, program); verdict is
+    'killed', 'timeout' or 'survived'."""
+    env = test_env(tree, sanitizers)
+    for t in tests:
+        rc, _ = run(["nice", "-n", "15", "./" + t], tree, timeout=limits[t], env=env)
+        if rc is None:
+            return "timeout", t
+        if rc != 0:
+            return "killed", t
+    return "survived", ""
+
+
+# ------------------------------------------------------------ the driver
+def load_classified(path):
+    out = {}
+    if not os.path.exists(path):
+        return out
+    with open(path) as f:
+        for raw in f:
+            if not raw.strip() or raw.startswith("#"):
+                continue
+            parts = raw.rstrip("\n").split("\t")
+            if len(parts) < 6:
+                continue
+            key = "\t".join(parts[:4])
+            out[key] = (parts[4], parts[5])
+    return out
+
+
+SHARES = {"trainer": 2, "metrics": 1, "check": 1, "oracle": 2}
+OPS = ["aor", "ror", "bound", "const", "neg", "del", "minmax", "logic"]
+
+
+def sample_module(rng, cand, q):
+    """q sites of one module, spread evenly over the operators: rounds that
+    take one seeded random site of each operator in turn."""
+    pools = {op: [m for m in cand if m["op"] == op] for op in OPS}
+    pools = {op: rng.sample(p, len(p)) for op, p in pools.items() if p}
+    out = []
+    while len(out) < q and any(pools.values()):
+        for op in OPS:
+            if pools.get(op) and len(out) < q:
+                out.append(pools[op].pop())
+    return out
+
+
+def choose(srcdir, total, seed):
+    """Sample the mutants: every candidate site of every file, then per
+    module (shares SHARES of the total) a seeded sample spread over the
+    operators."""
+    per_module = []
+    for name, files in MODULES:
+        cand = []
+        for f, tests in files.items():
+            with open(os.path.join(srcdir, f)) as fh:
+                src = fh.read()
+            for m in sites(f, src):
+                m["module"] = name
+                m["desc"] = describe(m, src)
+                m["key"] = mutant_key(m, src)
+                m["tests"] = tests
+                cand.append(m)
+        per_module.append((name, cand))
+    wsum = sum(SHARES.values())
+    quotas = [total * SHARES[name] // wsum for name, _ in per_module]
+    quotas[0] += total - sum(quotas)
+    chosen = []
+    for k, ((name, cand), q) in enumerate(zip(per_module, quotas)):
+        rng = SplitMix64(seed * 1000003 + k)    # one stream per module
+        chosen.extend(sample_module(rng, cand, q))
+    # grouped by file (one restoring rebuild per file), then by position
+    order = {f: k for k, (_, files) in enumerate(MODULES) for f in files}
+    chosen.sort(key=lambda m: (order[m["file"]], m["file"], m["start"], m["repl"]))
+    return chosen, {name: len(c) for name, c in per_module}
+
+
+def apply(tree, m, original):
+    src = original[:m["start"]] + m["repl"] + original[m["end"]:]
+    path = os.path.join(tree, m["file"])
+    with open(path, "w") as f:
+        f.write(src)
+    now = time.time()
+    os.utime(path, (now, now))
+
+
+def restore(tree, f, original):
+    path = os.path.join(tree, f)
+    with open(path, "w") as fh:
+        fh.write(original)
+    now = time.time()
+    os.utime(path, (now, now))
+
+
+def baseline(tree, log, sanitizers):
+    """Build everything once, check that the unmutated tests pass and time
+    them: the limit of a program is 5x its time plus 20 s."""
+    alltests = sorted({t for _, files in MODULES for ts in files.values() for t in ts})
+    ok, out = build(tree, alltests, log)
+    if not ok:
+        sys.exit("mutate.py: the unmutated tree does not build in %s (see %s)" % (tree, log))
+    env = test_env(tree, sanitizers)
+    limits = {}
+    for t in alltests:
+        t0 = time.time()
+        rc, out = run(["nice", "-n", "15", "./" + t], tree, env=env, timeout=1200)
+        if rc != 0:
+            sys.exit("mutate.py: %s fails without a mutation in %s" % (t, tree))
+        limits[t] = 5 * (time.time() - t0) + 20
+    return limits
+
+
+def mutate_all(tree, chosen, limits, log, sanitizers, progress, reuse=None):
+    results = {}
+    originals = {}
+    current = None
+    for k, m in enumerate(chosen):
+        f = m["file"]
+        if reuse and m["key"] in reuse:
+            results[m["key"]] = reuse[m["key"]]
+            if progress:
+                print("[%d/%d] %-8s %s:%d %s: killed by %s at %s (reused)" % (
+                    k + 1, len(chosen), m["module"], f, m["line"], m["desc"],
+                    reuse[m["key"]][1], reuse[m["key"]][3]), flush=True)
+            continue
+        if f not in originals:
+            with open(os.path.join(tree, f)) as fh:
+                originals[f] = fh.read()
+        if current and current != f:
+            restore(tree, current, originals[current])
+        current = f
+        t0 = time.time()
+        apply(tree, m, originals[f])
+        ok, _ = build(tree, m["tests"], log)
+        if not ok:
+            verdict, by = "not compiled", ""
+        else:
+            verdict, by = run_tests(tree, m["tests"], limits, sanitizers)
+        results[m["key"]] = (verdict, by, time.time() - t0, "")
+        if progress:
+            print("[%d/%d] %-8s %s:%d %s: %s %s (%.0f s)" % (
+                k + 1, len(chosen), m["module"], f, m["line"], m["desc"], verdict, by,
+                time.time() - t0), flush=True)
+    if current:
+        restore(tree, current, originals[current])
+    return results
+
+
+def summarize(chosen, plain, san, classified):
+    rows, survivors = {}, []
+    for m in chosen:
+        verdict, by, secs, measured = plain[m["key"]]
+        stage = "plain"
+        if verdict == "killed (sanitizers)":
+            verdict, stage = "killed", "sanitizers"
+        if verdict == "survived" and m["key"] in san:
+            v2, by2, _, _ = san[m["key"]]
+            if v2 != "survived":
+                verdict, by, stage = "killed", by2, "sanitizers"
+        if verdict == "timeout":
+            verdict, by = "killed", by + " (time limit)"
+        cls, reason = "", ""
+        if verdict == "survived":
+            cls, reason = classified.get(m["key"], ("unclassified", ""))
+            survivors.append(m)
+        m.update(verdict=verdict, by=by, stage=stage, cls=cls, reason=reason, secs=secs,
+                 measured=measured)
+        r = rows.setdefault(m["module"], dict(mutants=0, killed=0, survived=0, equivalent=0,
+                                              gap=0, unclassified=0, not_compiled=0,
+                                              killed_sanitizers=0))
+        if verdict == "not compiled":
+            r["not_compiled"] += 1
+            continue
+        r["mutants"] += 1
+        if verdict == "killed":
+            r["killed"] += 1
+            r["killed_sanitizers"] += stage == "sanitizers"
+        else:
+            r["survived"] += 1
+            r[cls if cls in ("equivalent", "gap") else "unclassified"] += 1
+    return rows, survivors
+
+
+def load_reuse(path):
+    """Killed verdicts of a previous run (its mutation-mutants.csv), by key."""
+    out = {}
+    with open(path, newline="") as f:
+        for r in csv.DictReader(f):
+            if r["verdict"] == "killed":
+                v = "killed (sanitizers)" if r["stage"] == "sanitizers" else "killed"
+                out[r["key"]] = (v, r["killed_by"], float(r["seconds"]), r["revision"])
+    return out
+
+
+def score(r):
+    den = r["mutants"] - r["equivalent"]
+    return r["killed"] / den if den else 1.0
+
+
+def write_reports(outdir, chosen, rows, survivors, args, meta):
+    names = [n for n, _ in MODULES]
+    tot = {k: sum(rows.get(n, {}).get(k, 0) for n in names) for k in
+           ("mutants", "killed", "survived", "equivalent", "gap", "unclassified",
+            "not_compiled", "killed_sanitizers")}
+    cols = ["module", "mutants", "killed", "survived", "equivalent", "score", "gap",
+            "unclassified", "killed_sanitizers", "not_compiled"]
+    with open(os.path.join(outdir, "mutation.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(cols)
+        for n in names + ["total"]:
+            r = tot if n == "total" else rows.get(n, dict.fromkeys(tot, 0))
+            w.writerow([n] + [r[c] if c != "score" else "%.4f" % score(r) for c in cols[1:]])
+    with open(os.path.join(outdir, "mutation-mutants.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["module", "file", "line", "operator", "change", "verdict", "killed_by",
+                    "stage", "classification", "reason", "seconds", "revision", "key"])
+        for m in chosen:
+            w.writerow([m["module"], m["file"], m["line"], m["op"], m["desc"], m["verdict"],
+                        m["by"], m["stage"], m["cls"], m["reason"], "%.1f" % m["secs"],
+                        m["measured"] or meta["rev"], m["key"]])
+    md = []
+    md.append("# Mutation testing of mdatt's tests\n")
+    md.append("Generated by `make mutation MUTANTS=%d SEED=%d` (tests/mutation/mutate.py); "
+              "do not edit.\n" % (args.mutants, args.seed))
+    md.append("- revision: %s\n- compiler: %s\n- started: %s UTC, wall time %s\n"
+              "- per-mutant time limit: 5x the program's unmutated time + 20 s\n"
+              % (meta["rev"], meta["cc"], meta["start"], meta["wall"]))
+    reused = sorted({m["measured"] for m in chosen if m["measured"]})
+    if reused:
+        md.append("- %d killed verdicts carried over (same file, line text and change) from the "
+                  "run at %s; every other mutant was run at the revision above\n" % (
+                      sum(1 for m in chosen if m["measured"]), ", ".join(reused)))
+    md.append("Each mutant changes one token or term of one file; the test programs that cover "
+              "the file are rebuilt and run (plain build, stopping at the first failure); "
+              "survivors are rerun built with `--enable-sanitizers` (the pass CI runs). "
+              "Score = killed / (mutants - equivalent); mutants that do not compile are not "
+              "counted.\n")
+    md.append("| module | files | mutants | killed | of which by the sanitizers | survived "
+              "| equivalent | gap | score | not compiled |")
+    md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n, files in MODULES:
+        r = rows.get(n, dict.fromkeys(tot, 0))
+        md.append("| %s | %s | %d | %d | %d | %d | %d | %d | %.1f %% | %d |" % (
+            n, ", ".join(files), r["mutants"], r["killed"], r["killed_sanitizers"],
+            r["survived"], r["equivalent"], r["gap"], 100 * score(r), r["not_compiled"]))
+    md.append("| **total** | | %d | %d | %d | %d | %d | %d | %.1f %% | %d |\n" % (
+        tot["mutants"], tot["killed"], tot["killed_sanitizers"], tot["survived"],
+        tot["equivalent"], tot["gap"], 100 * score(tot), tot["not_compiled"]))
+    ops = {}
+    for m in chosen:
+        if m["verdict"] == "not compiled":
+            continue
+        o = ops.setdefault(m["op"], [0, 0])
+        o[0] += 1
+        o[1] += m["verdict"] == "killed"
+    md.append("Test programs run per file (in this order, until one fails): " + "; ".join(
+        "%s: %s" % (f, ", ".join(os.path.basename(t) for t in ts))
+        for _, files in MODULES for f, ts in files.items()) + ".\n")
+    md.append("Builds: `./configure %s` for the plain pass, `./configure %s` for the "
+              "survivors' pass.\n" % (" ".join("'%s'" % a if " " in a else a
+                                                 for a in PLAIN_CONFIGURE),
+                                        " ".join("'%s'" % a if " " in a else a
+                                                 for a in SAN_CONFIGURE)))
+    md.append("Per operator (mutants, killed): " + ", ".join(
+        "%s %d/%d" % (k, v[1], v[0]) for k, v in sorted(ops.items())) + ".\n")
+    md.append("## Survivors\n")
+    if not survivors:
+        md.append("None.\n")
+    else:
+        md.append("| module | file:line | change | classification | reason |")
+        md.append("|---|---|---|---|---|")
+        for m in survivors:
+            md.append("| %s | %s:%d | `%s` | %s | %s |" % (
+                m["module"], m["file"], m["line"], m["desc"].replace("|", "\\|"),
+                m["cls"], m["reason"].replace("|", "\\|")))
+    md.append("\nEvery mutant (verdict, the program that killed it, time): "
+              "`reports/mutation-mutants.csv`.\n")
+    with open(os.path.join(outdir, "mutation.md"), "w") as f:
+        f.write("\n".join(md))
+    return tot
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--srcdir", default=".")
+    ap.add_argument("--outdir", default="reports")
+    ap.add_argument("--work", default="/tmp/mdatt-mutation")
+    ap.add_argument("--mutants", type=int, default=240)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--no-sanitizers", action="store_true",
+                    help="skip the sanitizer rerun of the survivors")
+    ap.add_argument("--list", action="store_true", help="print the sample and stop")
+    ap.add_argument("--reuse", help="a previous mutation-mutants.csv: its killed mutants that "
+                    "are in this sample unchanged keep their verdict (and revision)")
+    args = ap.parse_args()
+    srcdir = os.path.abspath(args.srcdir)
+    work = os.path.abspath(args.work)
+    classified = load_classified(os.path.join(srcdir, "tests/mutation/classified.tsv"))
+    chosen, nsites = choose(srcdir, args.mutants, args.seed)
+    if args.list:
+        for m in chosen:
+            print("%s\t%s:%d\t%s\t%s" % (m["module"], m["file"], m["line"], m["op"], m["desc"]))
+        print("candidate sites per module:", nsites, file=sys.stderr)
+        return 0
+    start = time.time()
+    os.makedirs(work, exist_ok=True)
+    log = os.path.join(work, "build.log")
+    plain_tree = os.path.join(work, "plain")
+    print("mutate.py: %d mutants (seed %d) in %s" % (len(chosen), args.seed, work), flush=True)
+    prepare_tree(srcdir, plain_tree, PLAIN_CONFIGURE, log)
+    limits = baseline(plain_tree, log, False)
+    reuse = load_reuse(args.reuse) if args.reuse else None
+    plain = mutate_all(plain_tree, chosen, limits, log, False, True, reuse)
+    san = {}
+    surv = [m for m in chosen if plain[m["key"]][0] == "survived"]
+    if surv and not args.no_sanitizers:
+        print("mutate.py: %d survivors, rerun with the sanitizers" % len(surv), flush=True)
+        san_tree = os.path.join(work, "sanitizers")
+        prepare_tree(srcdir, san_tree, SAN_CONFIGURE, log)
+        slimits = baseline(san_tree, log, True)
+        san = mutate_all(san_tree, surv, slimits, log, True, True)
+    rows, survivors = summarize(chosen, plain, san, classified)
+    rc, rev = run(["git", "describe", "--always", "--dirty"], srcdir)
+    rc, cc = run(["cc", "--version"], srcdir)
+    wall = time.time() - start
+    meta = {"rev": rev.strip(), "cc": cc.split("\n")[0],
+            "start": time.strftime("%Y-%m-%d %H:%M", time.gmtime(start)),
+            "wall": "%d min %d s" % (wall // 60, wall % 60)}
+    os.makedirs(args.outdir, exist_ok=True)
+    tot = write_reports(args.outdir, chosen, rows, survivors, args, meta)
+    print("mutate.py: %d mutants, %d killed, %d survived (%d equivalent, %d gaps, "
+          "%d unclassified), %d not compiled; score %.1f %%; %s" % (
+              tot["mutants"], tot["killed"], tot["survived"], tot["equivalent"], tot["gap"],
+              tot["unclassified"], tot["not_compiled"], 100 * score(tot), meta["wall"]))
+    for m in survivors:
+        if m["cls"] == "unclassified":
+            print("unclassified survivor:\t%s" % m["key"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
