@@ -200,3 +200,32 @@ Test(mirror, directional_bregman_range_and_cosine)
         cr_expect(relerr(c, dot / (ref_norm(a, M, 2) * ref_norm(b, M, 2))) < 1e-13);
     }
 }
+
+/* Degenerate arguments: the zero vector has norm 0 for every p; the
+ * directional divergence and the cosine are NaN when a norm is 0 or
+ * infinite (an infinite entry, or finite entries whose 2-norm overflows)
+ * and for empty vectors, never a finite number. */
+Test(mirror, degenerate_norms_divergences_and_cosines)
+{
+    double a[M], z[M] = {0}, ai[M], big[M];
+    const double big2[2] = {DBL_MAX, DBL_MAX}, one2[2] = {1, 2};
+    fill(a, M, 21, 1.0);
+    for (size_t j = 0; j < M; j++) {
+        ai[j] = a[j];
+        big[j] = DBL_MAX;
+    }
+    ai[M / 2] = -INFINITY;
+    for (size_t k = 0; k < NP; k++) {
+        cr_expect(mdatt_norm_p(z, M, P[k]) == 0.0, "p=%g: norm of 0", P[k]);
+        cr_expect(isnan(mdatt_bregman_dir(z, a, M, P[k])), "p=%g: D(0, a)", P[k]);
+        cr_expect(isnan(mdatt_bregman_dir(ai, a, M, P[k])), "p=%g: D(a with -inf, a)", P[k]);
+        cr_expect(isnan(mdatt_bregman_dir(a, ai, M, P[k])), "p=%g: D(a, a with -inf)", P[k]);
+    }
+    cr_expect(mdatt_norm_p(z, M, 1.0) == 0.0 && mdatt_norm_p(z, M, 20.0) == 0.0);
+    cr_expect(isinf(mdatt_norm_p(big, M, 2.0)), "the 2-norm of DBL_MAX entries overflows");
+    cr_expect(isnan(mdatt_bregman_dir(big, a, M, 2.0)) && isnan(mdatt_bregman_dir(a, big, M, 2.0)));
+    cr_expect(isnan(mdatt_cosine(big2, one2, 2)) && isnan(mdatt_cosine(one2, big2, 2)));
+    cr_expect(isnan(mdatt_cosine(ai, a, M)) && isnan(mdatt_cosine(a, ai, M)));
+    cr_expect(isnan(mdatt_cosine(a, z, M)) && isnan(mdatt_cosine(z, a, M)));
+    cr_expect(isnan(mdatt_cosine(a, a, 0)) && isnan(mdatt_bregman_dir(a, a, 0, 2.0)));
+}
