@@ -146,13 +146,17 @@ static void check_against_naive(int n, int T, int d, uint64_t seed)
 Test(model, stable_equals_textbook_unsaturated_small) { check_against_naive(6, 8, 10, 4); }
 Test(model, stable_equals_textbook_unsaturated_blas) { check_against_naive(40, 40, 32, 5); }
 /* the packed path with padding in every dimension (n, T, d not multiples
- * of 4), and the hand-loop path on the caller's X (n*T*d above the packed
- * size, n*d*d below the OpenBLAS size) */
+ * of 4), with 1 to 4 blocks of 4 columns of Z (d = 16: the outer product's
+ * general loop, d = 13: its last row through the spill buffer), and the
+ * hand-loop path on the caller's X (n*T*d above the packed size, n*d*d
+ * below the OpenBLAS size) */
 Test(model, stable_equals_textbook_unsaturated_packed_odd_sizes)
 {
     check_against_naive(5, 6, 7, 8);
     check_against_naive(9, 3, 5, 9);
     check_against_naive(13, 9, 11, 10);
+    check_against_naive(5, 6, 16, 11);
+    check_against_naive(7, 5, 13, 12);
 }
 Test(model, stable_equals_textbook_unsaturated_unpacked) { check_against_naive(30, 64, 10, 6); }
 
