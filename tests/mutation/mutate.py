@@ -394,11 +394,15 @@ def test_env(tree, sanitizers):
     return env
 
 
-def run_tests(tree, tests, limits, sanitizers):
-    """Run the programs until one fails: (verdict, program); verdict is
-    'killed', 'timeout' or 'survived'."""
+def build_and_run(tree, tests, limits, log, sanitizers):
+    """Build and run the programs one at a time until one fails (a killed
+    mutant costs one link): (verdict, program); verdict is 'killed',
+    'timeout', 'survived' or 'not compiled' (the first build failed)."""
     env = test_env(tree, sanitizers)
-    for t in tests:
+    for k, t in enumerate(tests):
+        ok, _ = build(tree, [t], log)
+        if not ok:
+            return "not compiled", t
         rc, _ = run(["nice", "-n", "15", "./" + t], tree, timeout=limits[t], env=env)
         if rc is None:
             return "timeout", t
@@ -529,11 +533,7 @@ def mutate_all(tree, chosen, limits, log, sanitizers, progress, revision, reuse=
         if originals[f][m["start"]:m["end"]] != m["orig"]:
             sys.exit("mutate.py: %s changed during the run (%s)" % (f, m["key"]))
         apply(tree, m, originals[f])
-        ok, _ = build(tree, m["tests"], log)
-        if not ok:
-            verdict, by = "not compiled", ""
-        else:
-            verdict, by = run_tests(tree, m["tests"], limits, sanitizers)
+        verdict, by = build_and_run(tree, m["tests"], limits, log, sanitizers)
         results[m["key"]] = (verdict, by, time.time() - t0, revision)
         if progress:
             print("[%d/%d] %-8s %s:%d %s: %s %s (%.0f s)" % (
@@ -689,6 +689,42 @@ def write_reports(outdir, chosen, rows, survivors, args, meta):
     return tot
 
 
+def report_only(args, classified):
+    """The reports again from a finished run's files (new classifications)."""
+    chosen, plain = [], {}
+    with open(os.path.join(args.outdir, "mutation-mutants.csv"), newline="") as f:
+        for r in csv.DictReader(f):
+            chosen.append({"module": r["module"], "file": r["file"], "line": int(r["line"]),
+                           "op": r["operator"], "desc": r["change"], "key": r["key"]})
+            v = r["verdict"]
+            if v == "killed" and r["stage"] == "sanitizers":
+                v = "killed (sanitizers)"
+            plain[r["key"]] = (v, r["killed_by"], float(r["seconds"]), r["revision"])
+    meta = {}
+    with open(os.path.join(args.outdir, "mutation.md")) as f:
+        for line in f:
+            m = re.match(r"^- (revision|compiler): (.*)$", line.strip())
+            if m:
+                meta["rev" if m.group(1) == "revision" else "cc"] = m.group(2)
+            m = re.match(r"^- started: (.*) UTC, wall time (.*)$", line.strip())
+            if m:
+                meta["start"], meta["wall"] = m.group(1), m.group(2)
+    rows, survivors = summarize(chosen, plain, {}, classified)
+    tot = write_reports(args.outdir, chosen, rows, survivors, args, meta)
+    print_summary(tot, survivors, meta)
+    return 0
+
+
+def print_summary(tot, survivors, meta):
+    print("mutate.py: %d mutants, %d killed, %d survived (%d equivalent, %d gaps, "
+          "%d unclassified), %d not compiled; score %.1f %%; %s" % (
+              tot["mutants"], tot["killed"], tot["survived"], tot["equivalent"], tot["gap"],
+              tot["unclassified"], tot["not_compiled"], 100 * score(tot), meta["wall"]))
+    for m in survivors:
+        if m["cls"] == "unclassified":
+            print("unclassified survivor:\t%s" % m["key"])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--srcdir", default=".")
@@ -699,12 +735,17 @@ def main():
     ap.add_argument("--no-sanitizers", action="store_true",
                     help="skip the sanitizer rerun of the survivors")
     ap.add_argument("--list", action="store_true", help="print the sample and stop")
+    ap.add_argument("--report-only", action="store_true",
+                    help="rewrite the reports from the outdir's mutation-mutants.csv and "
+                    "mutation.md with the current classifications; run nothing")
     ap.add_argument("--reuse", help="a previous mutation-mutants.csv: its killed mutants that "
                     "are in this sample unchanged keep their verdict (and revision)")
     args = ap.parse_args()
     srcdir = os.path.abspath(args.srcdir)
     work = os.path.abspath(args.work)
     classified = load_classified(os.path.join(srcdir, "tests/mutation/classified.tsv"))
+    if args.report_only:
+        return report_only(args, classified)
     chosen, nsites = choose(srcdir, args.mutants, args.seed)
     if args.list:
         for m in chosen:
@@ -737,13 +778,7 @@ def main():
             "wall": "%d min %d s" % (wall // 60, wall % 60)}
     os.makedirs(args.outdir, exist_ok=True)
     tot = write_reports(args.outdir, chosen, rows, survivors, args, meta)
-    print("mutate.py: %d mutants, %d killed, %d survived (%d equivalent, %d gaps, "
-          "%d unclassified), %d not compiled; score %.1f %%; %s" % (
-              tot["mutants"], tot["killed"], tot["survived"], tot["equivalent"], tot["gap"],
-              tot["unclassified"], tot["not_compiled"], 100 * score(tot), meta["wall"]))
-    for m in survivors:
-        if m["cls"] == "unclassified":
-            print("unclassified survivor:\t%s" % m["key"])
+    print_summary(tot, survivors, meta)
     return 0
 
 
