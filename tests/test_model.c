@@ -329,6 +329,35 @@ Test(model, deep_saturation_direction_exact_beyond_double_range)
         }
 }
 
+Test(model, deep_saturation_unpacked_path)
+{
+    /* the same on the unpacked path (n*T*d = 16896 above the packed size):
+     * off-top probabilities 1e-100 (|l'(u)| a normal double, s_max's
+     * complement not) and 1e-400 (the magnitude underflows) */
+    const double levels[] = {-100, -400};
+    const int n = 33, T = 64, d = 8, m = d * d;
+    for (size_t il = 0; il < 2; il++) {
+        mdatt_instance in;
+        make_instance(&in, n, T, d, 7);
+        mdatt_work *w = mdatt_work_new(&in);
+        double *W = saturated_W(&in, 90 + il, levels[il] * M_LN10), G[64], g[8], derr, lerr;
+        quad qW[64], qv[8];
+        mdatt_grad gW = {G, 0}, gv = {g, 0};
+        cr_assert_eq(mdatt_eval_grad(&in, W, in.v, MDATT_LOSS_LOGISTIC, w, NULL, &gW, &gv, NULL),
+                     MDATT_OK);
+        quad_grad(&in, W, in.v, 1, qW, qv);
+        compare_quad(G, gW.log_scale, qW, m, &derr, &lerr);
+        cr_expect(derr <= 1e-12 && lerr <= 1e-12, "level 1e%g: W direction %g, log magnitude %g",
+                  levels[il], derr, lerr);
+        compare_quad(g, gv.log_scale, qv, d, &derr, &lerr);
+        cr_expect(derr <= 1e-12 && lerr <= 1e-12, "level 1e%g: v direction %g, log magnitude %g",
+                  levels[il], derr, lerr);
+        free(W);
+        mdatt_work_free(w);
+        mdatt_instance_free(&in);
+    }
+}
+
 Test(model, small_loss_derivative_times_small_probability)
 {
     /* |l'(u)| ~ e^-300 and off-top probabilities ~ 1e-200: each factor is a

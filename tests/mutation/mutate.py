@@ -421,10 +421,10 @@ def load_classified(path):
             if not raw.strip() or raw.startswith("#"):
                 continue
             parts = raw.rstrip("\n").split("\t")
-            if len(parts) < 6:
+            nk = 5 if len(parts) > 4 and parts[4].startswith("#") else 4
+            if len(parts) < nk + 2:
                 continue
-            key = "\t".join(parts[:4])
-            out[key] = (parts[4], parts[5])
+            out["\t".join(parts[:nk])] = (parts[nk], parts[nk + 1])
     return out
 
 
@@ -730,7 +730,7 @@ def main():
     ap.add_argument("--srcdir", default=".")
     ap.add_argument("--outdir", default="reports")
     ap.add_argument("--work", default="/tmp/mdatt-mutation")
-    ap.add_argument("--mutants", type=int, default=240)
+    ap.add_argument("--mutants", type=int, default=210)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-sanitizers", action="store_true",
                     help="skip the sanitizer rerun of the survivors")
