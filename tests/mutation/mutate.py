@@ -510,12 +510,18 @@ def baseline(tree, log, sanitizers):
     return limits
 
 
-def mutate_all(tree, chosen, limits, log, sanitizers, progress, revision, reuse=None):
+def mutate_all(tree, chosen, limits, log, sanitizers, progress, revision, reuse=None,
+               stop=None):
+    """Every mutant of chosen, built and run in tree; after the time stop
+    (epoch seconds) the remaining ones are 'not run'."""
     results = {}
     originals = {}
     current = None
     for k, m in enumerate(chosen):
         f = m["file"]
+        if stop and time.time() > stop and not (reuse and m["key"] in reuse):
+            results[m["key"]] = ("not run", "", 0.0, "")
+            continue
         if reuse and m["key"] in reuse:
             results[m["key"]] = reuse[m["key"]]
             if progress:
@@ -553,7 +559,7 @@ def summarize(chosen, plain, san, classified):
             verdict, stage = "killed", "sanitizers"
         if verdict == "survived" and m["key"] in san:
             v2, by2, _, rev2 = san[m["key"]]
-            if v2 != "survived":
+            if v2 not in ("survived", "not run"):
                 verdict, by, stage, measured = "killed", by2, "sanitizers", rev2
         if verdict == "timeout":
             verdict, by = "killed", by + " (time limit)"
@@ -565,7 +571,10 @@ def summarize(chosen, plain, san, classified):
                  measured=measured)
         r = rows.setdefault(m["module"], dict(mutants=0, killed=0, survived=0, equivalent=0,
                                               gap=0, unclassified=0, not_compiled=0,
-                                              killed_sanitizers=0))
+                                              killed_sanitizers=0, not_run=0))
+        if verdict == "not run":
+            r["not_run"] += 1
+            continue
         if verdict == "not compiled":
             r["not_compiled"] += 1
             continue
@@ -577,6 +586,15 @@ def summarize(chosen, plain, san, classified):
             r["survived"] += 1
             r[cls if cls in ("equivalent", "gap") else "unclassified"] += 1
     return rows, survivors
+
+
+def utc_today(hhmm):
+    """Epoch seconds of today's UTC time HH:MM (None for None)."""
+    if not hhmm:
+        return None
+    h, m = (int(x) for x in hhmm.split(":"))
+    now = time.time()
+    return now - now % 86400 + 3600 * h + 60 * m
 
 
 def revision(srcdir):
@@ -608,9 +626,9 @@ def write_reports(outdir, chosen, rows, survivors, args, meta):
     names = [n for n, _ in MODULES]
     tot = {k: sum(rows.get(n, {}).get(k, 0) for n in names) for k in
            ("mutants", "killed", "survived", "equivalent", "gap", "unclassified",
-            "not_compiled", "killed_sanitizers")}
+            "not_compiled", "killed_sanitizers", "not_run")}
     cols = ["module", "mutants", "killed", "survived", "equivalent", "score", "gap",
-            "unclassified", "killed_sanitizers", "not_compiled"]
+            "unclassified", "killed_sanitizers", "not_compiled", "not_run"]
     with open(os.path.join(outdir, "mutation.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(cols)
@@ -645,19 +663,20 @@ def write_reports(outdir, chosen, rows, survivors, args, meta):
               "Score = killed / (mutants - equivalent); mutants that do not compile are not "
               "counted.\n")
     md.append("| module | files | mutants | killed | of which by the sanitizers | survived "
-              "| equivalent | gap | score | not compiled |")
-    md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+              "| equivalent | gap | score | not compiled | not run |")
+    md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n, files in MODULES:
         r = rows.get(n, dict.fromkeys(tot, 0))
-        md.append("| %s | %s | %d | %d | %d | %d | %d | %d | %.1f %% | %d |" % (
+        md.append("| %s | %s | %d | %d | %d | %d | %d | %d | %.1f %% | %d | %d |" % (
             n, ", ".join(files), r["mutants"], r["killed"], r["killed_sanitizers"],
-            r["survived"], r["equivalent"], r["gap"], 100 * score(r), r["not_compiled"]))
-    md.append("| **total** | | %d | %d | %d | %d | %d | %d | %.1f %% | %d |\n" % (
+            r["survived"], r["equivalent"], r["gap"], 100 * score(r), r["not_compiled"],
+            r["not_run"]))
+    md.append("| **total** | | %d | %d | %d | %d | %d | %d | %.1f %% | %d | %d |\n" % (
         tot["mutants"], tot["killed"], tot["killed_sanitizers"], tot["survived"],
-        tot["equivalent"], tot["gap"], 100 * score(tot), tot["not_compiled"]))
+        tot["equivalent"], tot["gap"], 100 * score(tot), tot["not_compiled"], tot["not_run"]))
     ops = {}
     for m in chosen:
-        if m["verdict"] == "not compiled":
+        if m["verdict"] in ("not compiled", "not run"):
             continue
         o = ops.setdefault(m["op"], [0, 0])
         o[0] += 1
@@ -735,6 +754,9 @@ def main():
     ap.add_argument("--no-sanitizers", action="store_true",
                     help="skip the sanitizer rerun of the survivors")
     ap.add_argument("--list", action="store_true", help="print the sample and stop")
+    ap.add_argument("--stop-plain", help="UTC time HH:MM after which the plain pass runs no "
+                    "more mutants (the rest are reported as not run)")
+    ap.add_argument("--stop", help="UTC time HH:MM after which the sanitizer pass stops")
     ap.add_argument("--report-only", action="store_true",
                     help="rewrite the reports from the outdir's mutation-mutants.csv and "
                     "mutation.md with the current classifications; run nothing")
@@ -760,7 +782,8 @@ def main():
     prepare_tree(srcdir, plain_tree, PLAIN_CONFIGURE, log)
     limits = baseline(plain_tree, log, False)
     reuse = load_reuse(args.reuse) if args.reuse else None
-    plain = mutate_all(plain_tree, chosen, limits, log, False, True, revision(srcdir), reuse)
+    plain = mutate_all(plain_tree, chosen, limits, log, False, True, revision(srcdir), reuse,
+                       utc_today(args.stop_plain))
     san = {}
     surv = [m for m in chosen if plain[m["key"]][0] == "survived"]
     if surv and not args.no_sanitizers:
@@ -768,7 +791,8 @@ def main():
         san_tree = os.path.join(work, "sanitizers")
         prepare_tree(srcdir, san_tree, SAN_CONFIGURE, log)
         slimits = baseline(san_tree, log, True)
-        san = mutate_all(san_tree, surv, slimits, log, True, True, revision(srcdir))
+        san = mutate_all(san_tree, surv, slimits, log, True, True, revision(srcdir),
+                         stop=utc_today(args.stop))
     rows, survivors = summarize(chosen, plain, san, classified)
     rev = revision(srcdir)
     rc, cc = run(["cc", "--version"], srcdir)
