@@ -445,7 +445,10 @@ def sample_module(rng, cand, q):
     return out
 
 
-def choose(srcdir, total, seed):
+CHUNK = 4
+
+
+def choose(srcdir, total, seed, rotate=False):
     """Sample the mutants: every candidate site of every file, then per
     module (shares SHARES of the total) a seeded sample spread over the
     operators."""
@@ -469,9 +472,17 @@ def choose(srcdir, total, seed):
     for k, ((name, cand), q) in enumerate(zip(per_module, quotas)):
         rng = SplitMix64(seed * 1000003 + k)    # one stream per module
         chosen.extend(sample_module(rng, cand, q))
-    # grouped by file (one restoring rebuild per file), then by position
+    # grouped by file (one restoring rebuild per file), then by position;
+    # with rotate, chunks of CHUNK mutants of each module in turn, so that a
+    # run stopped early has measured every module
     order = {f: k for k, (_, files) in enumerate(MODULES) for f in files}
     chosen.sort(key=lambda m: (order[m["file"]], m["file"], m["start"], m["repl"]))
+    if rotate:
+        rank, seen = {}, {}
+        for m in chosen:
+            seen[m["module"]] = seen.get(m["module"], 0) + 1
+            rank[id(m)] = (seen[m["module"]] - 1) // CHUNK
+        chosen.sort(key=lambda m: (rank[id(m)], order[m["file"]]))
     return chosen, {name: len(c) for name, c in per_module}
 
 
@@ -492,10 +503,12 @@ def restore(tree, f, original):
     os.utime(path, (now, now))
 
 
-def baseline(tree, log, sanitizers):
+def baseline(tree, log, sanitizers, skip=False):
     """Build everything once, check that the unmutated tests pass and time
     them: the limit of a program is 5x its time plus 20 s."""
     alltests = sorted({t for _, files in MODULES for ts in files.values() for t in ts})
+    if skip:
+        return dict.fromkeys(alltests, 600)
     ok, out = build(tree, alltests, log)
     if not ok:
         sys.exit("mutate.py: the unmutated tree does not build in %s (see %s)" % (tree, log))
@@ -525,9 +538,9 @@ def mutate_all(tree, chosen, limits, log, sanitizers, progress, revision, reuse=
         if reuse and m["key"] in reuse:
             results[m["key"]] = reuse[m["key"]]
             if progress:
-                print("[%d/%d] %-8s %s:%d %s: killed by %s at %s (reused)" % (
+                print("[%d/%d] %-8s %s:%d %s: %s %s at %s (reused)" % (
                     k + 1, len(chosen), m["module"], f, m["line"], m["desc"],
-                    reuse[m["key"]][1], reuse[m["key"]][3]), flush=True)
+                    reuse[m["key"]][0], reuse[m["key"]][1], reuse[m["key"]][3]), flush=True)
             continue
         if f not in originals:
             with open(os.path.join(tree, f)) as fh:
@@ -603,17 +616,16 @@ def revision(srcdir):
 
 
 def load_reuse(path):
-    """Killed verdicts of a previous run (its mutation-mutants.csv), by key."""
+    """Verdicts of a previous run (its mutation-mutants.csv), by key: killed
+    ones, and survivors of the plain pass (which the sanitizer pass reruns)."""
     out = {}
     with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    seen = {}
-    for r in rows:
-        seen[r["key"]] = seen.get(r["key"], 0) + 1
-    for r in rows:
-        if r["verdict"] == "killed" and seen[r["key"]] == 1:
-            v = "killed (sanitizers)" if r["stage"] == "sanitizers" else "killed"
-            out[r["key"]] = (v, r["killed_by"], float(r["seconds"]), r["revision"])
+        for r in csv.DictReader(f):
+            if r["verdict"] == "killed":
+                v = "killed (sanitizers)" if r["stage"] == "sanitizers" else "killed"
+                out[r["key"]] = (v, r["killed_by"], float(r["seconds"]), r["revision"])
+            elif r["verdict"] == "survived":
+                out[r["key"]] = ("survived", "", float(r["seconds"]), r["revision"])
     return out
 
 
@@ -757,6 +769,11 @@ def main():
     ap.add_argument("--stop-plain", help="UTC time HH:MM after which the plain pass runs no "
                     "more mutants (the rest are reported as not run)")
     ap.add_argument("--stop", help="UTC time HH:MM after which the sanitizer pass stops")
+    ap.add_argument("--rotate", action="store_true",
+                    help="run the modules in turn, %d mutants at a time" % CHUNK)
+    ap.add_argument("--skip-baseline", action="store_true",
+                    help="do not rerun the unmutated tests (a resumed run of a tree whose "
+                    "tests just passed); every program gets 600 s")
     ap.add_argument("--report-only", action="store_true",
                     help="rewrite the reports from the outdir's mutation-mutants.csv and "
                     "mutation.md with the current classifications; run nothing")
@@ -768,7 +785,7 @@ def main():
     classified = load_classified(os.path.join(srcdir, "tests/mutation/classified.tsv"))
     if args.report_only:
         return report_only(args, classified)
-    chosen, nsites = choose(srcdir, args.mutants, args.seed)
+    chosen, nsites = choose(srcdir, args.mutants, args.seed, args.rotate)
     if args.list:
         for m in chosen:
             print("%s\t%s:%d\t%s\t%s" % (m["module"], m["file"], m["line"], m["op"], m["desc"]))
@@ -782,17 +799,18 @@ def main():
     plain_tree = os.path.join(work, "plain")
     print("mutate.py: %d mutants (seed %d) in %s" % (len(chosen), args.seed, work), flush=True)
     prepare_tree(srcdir, plain_tree, PLAIN_CONFIGURE, log)
-    limits = baseline(plain_tree, log, False)
+    limits = baseline(plain_tree, log, False, args.skip_baseline)
     reuse = load_reuse(args.reuse) if args.reuse else None
     plain = mutate_all(plain_tree, chosen, limits, log, False, True, revision(srcdir), reuse,
                        utc_today(args.stop_plain))
     san = {}
     surv = [m for m in chosen if plain[m["key"]][0] == "survived"]
+    surv.sort(key=lambda m: m["op"] != "bound")     # possible overruns first
     if surv and not args.no_sanitizers:
         print("mutate.py: %d survivors, rerun with the sanitizers" % len(surv), flush=True)
         san_tree = os.path.join(work, "sanitizers")
         prepare_tree(srcdir, san_tree, SAN_CONFIGURE, log)
-        slimits = baseline(san_tree, log, True)
+        slimits = baseline(san_tree, log, True, args.skip_baseline)
         san = mutate_all(san_tree, surv, slimits, log, True, True, revision(srcdir),
                          stop=utc_today(args.stop))
     rows, survivors = summarize(chosen, plain, san, classified)
