@@ -741,6 +741,9 @@ Test(oracle_tokens, global_local_nonoptimal)
     attsvm_global_alpha(&D, &alpha, &tok);
     cr_assert_eq(alpha, 0);
     cr_assert_eq(tok.nties, 0);
+    /* the global choice is globally optimal; local optimality needs W^mm,
+     * which no solve has produced yet */
+    cr_assert(tok.globally_optimal == 1 && tok.locally_optimal == 0);
     const int want_g[3] = {1, 0, 0}, want_l[3] = {1, 1, 0};
     for (int a = 0; a < 3; a++) {
         attsvm_settings s = sett(2.0);
