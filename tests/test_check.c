@@ -447,6 +447,25 @@ Test(cli_check, trajectory_metrics)
         lines += *c == '\n';
     cr_expect_eq(lines, 6);
     cr_expect(strncmp(txt, "k,bregman_dir,cosine,one_minus_cosine,margin_ratio", 50) == 0);
+    {   /* row by row: k as given, the cosine with W^mm recomputed here, and
+         * the divergence falling as the direction converges */
+        const char *line = strchr(txt, '\n');
+        double prev = INFINITY, nm = 0;
+        for (int j = 0; j < 4; j++) nm += W[j] * W[j];
+        for (int k = 1; k <= 5 && line; k++, line = strchr(line + 1, '\n')) {
+            double kk, breg, cosv, dot = 0, nk = 0;
+            cr_assert_eq(sscanf(line + 1, "%lf,%lf,%lf", &kk, &breg, &cosv), 3, "row %d", k);
+            for (int j = 0; j < 4; j++) {
+                const double wk = 10 * k * W[j] + (j == 0);
+                dot += wk * W[j];
+                nk += wk * wk;
+            }
+            cr_expect_eq(kk, 10.0 * k);
+            cr_expect(fabs(cosv - dot / sqrt(nk * nm)) < 1e-12, "row %d: cosine %.17g", k, cosv);
+            cr_expect(breg < prev, "row %d: divergence %g after %g", k, breg, prev);
+            prev = breg;
+        }
+    }
     free(txt);
     /* a missing W column is bad input naming the column */
     snprintf(path, sizeof path, "%s/traj2.csv", dir);

@@ -835,3 +835,15 @@ Test(oracle_threads, concurrent_solves_agree)
     }
     free_inst(&I);
 }
+
+/* attsvm_certify on an infeasible x: UB = ||x||_p / min(1, min_r a_r.x) (the
+ * point rescaled onto the feasible set, attsvm.h), by hand on two rows. */
+Test(oracle_cert, upper_bound_rescales_an_infeasible_point)
+{
+    const double A[4] = {1, 0, 0, 1}, x[2] = {0.5, 2.0};
+    attsvm_cert c;
+    attsvm_certify(A, 2, 2, 2.0, x, NULL, 0, &c);
+    cr_expect(fabs(c.upper - sqrt(4.25) / 0.5) < 1e-14, "UB %.17g", c.upper);
+    cr_expect(fabs(c.max_violation - 0.5 / sqrt(4.25)) < 1e-14, "violation %.17g",
+              c.max_violation);
+}
