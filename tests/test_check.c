@@ -1,5 +1,6 @@
 /* test_check.c - metrics against closed forms, the svm JSON reader, and the
  * `mdatt check` command on a hand instance whose SVM is known exactly. */
+#include <float.h>
 #include <math.h>
 #include <criterion/criterion.h>
 #include "mdatt.h"
@@ -77,6 +78,11 @@ Test(metrics, one_minus_cosine)
     cr_expect(fabs(mdatt_one_minus_cosine(P, Q, 2) / 5e-19 - 1) < 1e-6);
     const double Zr[2] = {0, 0};
     cr_expect(isnan(mdatt_one_minus_cosine(P, Zr, 2)));
+    /* an infinite norm (entries whose 2-norm overflows, or an infinite
+     * entry) on either side: NaN, not a number computed from a zero vector */
+    const double Big[2] = {DBL_MAX, DBL_MAX}, Inf[2] = {INFINITY, 1};
+    cr_expect(isnan(mdatt_one_minus_cosine(Big, P, 2)) && isnan(mdatt_one_minus_cosine(P, Big, 2)));
+    cr_expect(isnan(mdatt_one_minus_cosine(Inf, P, 2)) && isnan(mdatt_one_minus_cosine(P, Inf, 2)));
 }
 
 Test(metrics, margin_ratio_is_one_at_wmm)
