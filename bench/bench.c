@@ -336,6 +336,29 @@ void bench_mean_std(const double *x, int n, double *mean, double *std)
     *std = n > 1 ? sqrt(s2 / (n - 1)) : 0.0;
 }
 
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+void bench_quartiles(const double *x, int n, double q[3])
+{
+    double *s = n > 0 ? malloc(sizeof(double) * n) : NULL;
+    if (!s) {
+        q[0] = q[1] = q[2] = NAN;
+        return;
+    }
+    memcpy(s, x, sizeof(double) * n);
+    qsort(s, n, sizeof(double), cmp_dbl);
+    for (int k = 0; k < 3; k++) {
+        const double h = (n - 1) * 0.25 * (k + 1);
+        const int lo = (int)floor(h), hi = lo + 1 < n ? lo + 1 : lo;
+        q[k] = s[lo] + (h - lo) * (s[hi] - s[lo]);
+    }
+    free(s);
+}
+
 /* -------------------------------------------------------------- subcommand */
 
 static const struct {

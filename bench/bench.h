@@ -132,6 +132,9 @@ const char *bench_pname(double p, char buf[16]);
 int bench_cmp_double(const void *a, const void *b);
 /** Mean and standard deviation (n-1 denominator; 0 for n < 2). */
 void bench_mean_std(const double *x, int n, double *mean, double *std);
+/** Lower quartile, median and upper quartile of x[0..n) (linear interpolation
+ *  between order statistics; NAN for n = 0). */
+void bench_quartiles(const double *x, int n, double q[3]);
 
 /* --- experiments --- */
 int bench_paper_fig4(bench_ctx *b);
