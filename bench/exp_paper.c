@@ -729,7 +729,8 @@ int bench_paper_paths(bench_ctx *b)
     char body[8192], pa[16], name[64];
     int len = snprintf(body, sizeof body,
                        "set multiplot layout 1,%d title 'Seed %ld, W_0 = 0: path of (W_k[%ld][%ld], "
-                       "W_k[%ld][%ld]) and the l_p-AttSVM ray'\nset grid\nset key bottom right\n"
+                       "W_k[%ld][%ld]) and the l_p-AttSVM ray (both axes to the same scale)'\nset grid\n"
+                       "set key bottom right\n"
                        "set xlabel 'W[%ld][%ld]'\nset ylabel 'W[%ld][%ld]'\n",
                        c.np, c.seed0, e[0], e[1], e[2], e[3], e[0], e[1], e[2], e[3]);
     int rc = 1;
@@ -774,6 +775,20 @@ int bench_paper_paths(bench_ctx *b)
                 bench_table_row(&t, "%g|%ld|%s|%.4g|%.6f|%.3g|%.2g", c.p[pi], c.iters[pi], tok,
                                 mdatt_bregman_dir(r.x, Wl, dd, c.p[pi]), mdatt_cosine(r.x, Wl, dd),
                                 ang, r.gap);
+                /* equal units on both axes over a square that holds the path and the ray,
+                 * so the angle between them is drawn as it is */
+                double lo[2] = {0.0, 0.0}, hi[2] = {0.0, 0.0};
+                for (int j = 0; j <= S.count; j++) {
+                    const double x = j < S.count ? S.W[(size_t)j * dd + a] : sc * r.x[a],
+                                 y = j < S.count ? S.W[(size_t)j * dd + bb] : sc * r.x[bb];
+                    lo[0] = fmin(lo[0], x); hi[0] = fmax(hi[0], x);
+                    lo[1] = fmin(lo[1], y); hi[1] = fmax(hi[1], y);
+                }
+                const double half = 0.55 * fmax(fmax(hi[0] - lo[0], hi[1] - lo[1]), 1e-12);
+                len += snprintf(body + len, sizeof body - len,
+                                "set size ratio -1\nset xrange [%.6g:%.6g]\nset yrange [%.6g:%.6g]\n",
+                                0.5 * (lo[0] + hi[0]) - half, 0.5 * (lo[0] + hi[0]) + half,
+                                0.5 * (lo[1] + hi[1]) - half, 0.5 * (lo[1] + hi[1]) + half);
                 len += snprintf(body + len, sizeof body - len,
                                 "set title 'l_{%s}-AttGD, %ld iterations'\n"
                                 "plot '%s' index 0 using 2:3 with lines lw 2 title 'W_k', "

@@ -385,6 +385,15 @@ typedef struct {
     double *eta, *loss0, *loss1, *smax_mean, *smax_bad, *smax_good;
     int *lviol, *lviol_ties, *blank;
     char (*msg)[200];
+    int *alpha_end;         /* [job][n] selected tokens at the end of the W_0 = 0 run */
+    /* Cone starts (local convergence, cone_job): W_0 = R (W^mm_a/||W^mm_a||_p +
+     * delta G/||G||_p) at a locally optimal selection a. */
+    long cone_iters;        /* cap (0: no cone runs) */
+    double cone_radius, cone_perturb, cone_target;
+    int cone_rounds;        /* repair rounds at most */
+    int *c_found, *c_round, *c_moved, *c_stable, *c_nsnap, *c_local;
+    long *c_iters, *c_below, *c_snap_k;
+    double *c_div, *c_final, *c_gap;
 } expB;
 
 /* Step size of normalized l_p-AttGD at p.  Normalized steps have dual norm
@@ -408,6 +417,10 @@ typedef struct {
     bench_snaps *S;
     int *changes;
     double loss0;           /* loss at k = 0 */
+    int diff0;              /* samples whose token at k = 0 differs from prev's start */
+    const double *Wmm;      /* cone runs: also stop only once D_psi(Wmm, W_k) <= target */
+    double p, target;
+    long below;             /* first check with D_psi <= target (-1: none yet) */
 } stop_ctx;
 
 /* Training hook, called at every check (k a multiple of `every`) and at the
@@ -432,9 +445,17 @@ static int stop_hook(const mdatt_train_point *pt, void *vctx)
     memcpy(c->prev, c->alpha, sizeof(int) * c->in->n);
     if (pt->k > 0 && chg > 0)
         c->last = pt->k;
+    if (pt->k == 0)
+        c->diff0 = chg;
     c->acc += pt->k == 0 ? 0 : chg;
     const long quiet = pt->k - c->last, window = (long)fmax((double)c->need, c->frac * pt->k);
     c->stable = pt->k > 0 && quiet >= window;
+    if (c->Wmm) {
+        const double dv = mdatt_bregman_dir(c->Wmm, pt->W, (size_t)c->in->d * c->in->d, c->p);
+        if (dv <= c->target && c->below < 0)
+            c->below = pt->k;
+        c->stable = c->stable && dv <= c->target;
+    }
     if (pt->k == 0 || pt->k >= c->next_snap || c->stable || pt->k >= c->max_iters) {
         const int before = c->S->count;
         bench_snap_hook(pt, c->S);
@@ -447,6 +468,53 @@ static int stop_hook(const mdatt_train_point *pt, void *vctx)
     return c->stable;
 }
 
+/* The training instance of job (pair, p): n images of the pair (the same
+ * images for every p). */
+static int pair_instance(const expB *X, int job, mdatt_instance *in)
+{
+    char err[MDATT_ERRLEN];
+    mdatt_fmnist_settings fs;
+    mdatt_fmnist_default_settings(&fs);
+    fs.neg = X->pair[job / X->np][0];
+    fs.pos = X->pair[job / X->np][1];
+    fs.n = X->n;
+    fs.seed = (uint64_t)X->seed;
+    return mdatt_fmnist_instance(X->tr, &fs, in, NULL, err) == MDATT_OK ? 0 : -1;
+}
+
+/* Normalized l_p-AttGD from W (in place, v = the probe) at the step of p, at
+ * most `iters` iterations, stopped by stop_hook; sc must hold the caller's
+ * in, alpha, prev, last_i, S, changes and (cone runs) Wmm. */
+static int run_stopped(const expB *X, double p, long iters, double *W, stop_ctx *sc,
+                       mdatt_train_info *info)
+{
+    const mdatt_instance *in = sc->in;
+    double *v = malloc(sizeof(double) * in->d);
+    if (!v)
+        return -1;
+    memcpy(v, in->v, sizeof(double) * in->d);
+    sc->every = X->check_every;
+    sc->need = X->stable * X->check_every;
+    sc->max_iters = iters;
+    sc->frac = X->stable_frac;
+    sc->loss0 = NAN;
+    sc->p = p;
+    sc->target = X->cone_target;
+    sc->below = -1;
+    mdatt_train_settings ts;
+    mdatt_train_default_settings(&ts);
+    ts.p = p;
+    ts.lr = svm_eta(X, p);
+    ts.iters = iters;
+    ts.normalized = 1;
+    ts.log_every = X->check_every;
+    ts.hook = stop_hook;
+    ts.hook_ctx = sc;
+    const int rc = mdatt_train(in, &ts, W, v, sc->alpha, info) == MDATT_OK ? 0 : -1;
+    free(v);
+    return rc;
+}
+
 static int svm_job(int job, void *ctx)
 {
     expB *X = ctx;
@@ -457,25 +525,23 @@ static int svm_job(int job, void *ctx)
     mdatt_fmnist_default_settings(&fs);
     fs.neg = X->pair[pr][0];
     fs.pos = X->pair[pr][1];
-    fs.n = X->n;
+    fs.n = X->ntest_img;
     fs.seed = (uint64_t)X->seed;
     mdatt_instance in, tin;
-    if (mdatt_fmnist_instance(X->tr, &fs, &in, NULL, err) != MDATT_OK)
+    if (pair_instance(X, job, &in))
         return 1;
-    fs.n = X->ntest_img;
     if (mdatt_fmnist_instance(X->te, &fs, &tin, X->test_index + (size_t)job * X->ntest_img, err) != MDATT_OK) {
         mdatt_instance_free(&in);
         return 1;
     }
     const int d = in.d, dd = d * d, n = in.n;
-    double *W = calloc(dd, sizeof(double)), *v = malloc(sizeof(double) * d);
+    double *W = calloc(dd, sizeof(double));
     int *alpha = malloc(sizeof(int) * n), *prev = malloc(sizeof(int) * n), rc = 1;
     long *last_i = calloc(n, sizeof(long));
     bench_snaps S;
     memset(&S, 0, sizeof S);
-    if (!W || !v || !alpha || !prev || !last_i || bench_snaps_init(&S, d, cap, NULL, 0))
+    if (!W || !alpha || !prev || !last_i || bench_snaps_init(&S, d, cap, NULL, 0))
         goto out;
-    memcpy(v, in.v, sizeof(double) * d);
     for (int i = 0; i < n; i++)
         prev[i] = -1;
     stop_ctx sc;
@@ -484,25 +550,12 @@ static int svm_job(int job, void *ctx)
     sc.alpha = alpha;
     sc.prev = prev;
     sc.last_i = last_i;
-    sc.every = X->check_every;
-    sc.need = X->stable * X->check_every;
-    sc.max_iters = X->max_iters;
-    sc.frac = X->stable_frac;
     sc.S = &S;
     sc.changes = X->changes + (size_t)job * cap;
-    sc.loss0 = NAN;
-    mdatt_train_settings ts;
-    mdatt_train_default_settings(&ts);
-    ts.p = p;
-    ts.lr = X->eta[job] = svm_eta(X, p);
-    ts.iters = X->max_iters;
-    ts.normalized = 1;
-    ts.log_every = X->check_every;
-    ts.hook = stop_hook;
-    ts.hook_ctx = &sc;
+    X->eta[job] = svm_eta(X, p);
     mdatt_train_info info;
     double t0 = cli_now();
-    if (mdatt_train(&in, &ts, W, v, alpha, &info) != MDATT_OK)
+    if (run_stopped(X, p, X->max_iters, W, &sc, &info))
         goto out;
     X->train_secs[job] = cli_now() - t0;
     X->iters[job] = info.iters;
@@ -627,6 +680,7 @@ static int svm_job(int job, void *ctx)
         free(q);
         free(bad);
     }
+    memcpy(X->alpha_end + (size_t)job * n, alpha, sizeof(int) * n);
     X->local[job] = tok.locally_optimal;
     X->global[job] = tok.globally_optimal;
     attsvm_tokens_free(&tok);
@@ -652,7 +706,6 @@ static int svm_job(int job, void *ctx)
 out:
     bench_snaps_free(&S);
     free(W);
-    free(v);
     free(alpha);
     free(prev);
     free(last_i);
@@ -683,9 +736,165 @@ static void svm_slots(int job, void *ctx, bench_rec *r)
     for (size_t k = 0; k < sizeof dbls / sizeof dbls[0]; k++)
         bench_rec_slot(r, &dbls[k][j], sizeof(double));
     bench_rec_slot(r, X->msg[j], sizeof X->msg[j]);
+    bench_rec_slot(r, X->alpha_end + j * X->n, sizeof(int) * X->n);
+}
+
+/* ============================================ B, cone starts: local convergence */
+
+/* W_0 = R (W^mm/||W^mm||_p + delta G/||G||_p), G with N(0, 1) entries from
+ * mdatt_rng seeded with `seed`: a start inside the cone of the selection whose
+ * SVM is W^mm, off its direction by a perturbation of relative size delta. */
+static void cone_start(const double *Wmm, int dd, double p, double R, double delta, long seed, double *W)
+{
+    mdatt_rng g;
+    mdatt_rng_seed(&g, (uint64_t)seed);
+    for (int k = 0; k < dd; k++)
+        W[k] = mdatt_rng_normal(&g);
+    const double nm = mdatt_norm_p(Wmm, dd, p), ng = mdatt_norm_p(W, dd, p);
+    for (int k = 0; k < dd; k++)
+        W[k] = R * (Wmm[k] / nm + delta * W[k] / ng);
+}
+
+/* A locally optimal selection for job: from the W_0 = 0 run's final tokens
+ * (bench_local_alpha), else from the globally optimal choice. */
+static int cone_alpha(const expB *X, int job, const mdatt_instance *in, double p, int *alpha,
+                      attsvm_result *r)
+{
+    memcpy(alpha, X->alpha_end + (size_t)job * in->n, sizeof(int) * in->n);
+    int moved, round = bench_local_alpha(in, alpha, p, X->cone_rounds, r, &moved);
+    if (round < 0) {
+        attsvm_data D = bench_svm_data(in);
+        attsvm_tokens tok = {0};
+        attsvm_global_alpha(&D, alpha, &tok);
+        attsvm_tokens_free(&tok);
+        round = bench_local_alpha(in, alpha, p, 0, r, &moved) == 0 ? X->cone_rounds + 1 : -1;
+        moved = -1;
+    }
+    X->c_round[job] = round;
+    X->c_moved[job] = moved;
+    return round < 0 ? -1 : 0;
+}
+
+/* The run from a perturbed start in the cone of a locally optimal selection:
+ * tokens_stable when no selected token ever differed from it; D_psi to its
+ * W^mm along the run (to the SVM at the final tokens at the end, if they moved). */
+static int cone_job(int job, void *ctx)
+{
+    expB *X = ctx;
+    const int cap = X->cap;
+    const double p = X->p[job % X->np];
+    mdatt_instance in;
+    if (pair_instance(X, job, &in))
+        return 1;
+    const int d = in.d, dd = d * d, n = in.n;
+    double *W = malloc(sizeof(double) * dd);
+    int *alpha = malloc(sizeof(int) * n), *a0 = malloc(sizeof(int) * n), rc = 1;
+    long *last_i = calloc(n, sizeof(long));
+    int *changes = calloc(cap, sizeof(int));
+    bench_snaps S;
+    memset(&S, 0, sizeof S);
+    attsvm_result r;
+    memset(&r, 0, sizeof r);
+    if (!W || !alpha || !a0 || !last_i || !changes || bench_snaps_init(&S, d, cap, NULL, 0))
+        goto out;
+    X->c_found[job] = cone_alpha(X, job, &in, p, a0, &r) == 0;
+    if (!X->c_found[job]) {
+        rc = 0;
+        goto out;
+    }
+    X->c_gap[job] = r.gap;
+    cone_start(r.x, dd, p, X->cone_radius, X->cone_perturb, X->seed + job, W);
+    memcpy(alpha, a0, sizeof(int) * n);
+    stop_ctx sc;
+    memset(&sc, 0, sizeof sc);
+    int *prev = malloc(sizeof(int) * n);
+    if (!prev)
+        goto out;
+    memcpy(prev, a0, sizeof(int) * n);
+    sc.in = &in;
+    sc.alpha = alpha;
+    sc.prev = prev;
+    sc.last_i = last_i;
+    sc.S = &S;
+    sc.changes = changes;
+    sc.Wmm = r.x;
+    mdatt_train_info info;
+    const int trained = run_stopped(X, p, X->cone_iters, W, &sc, &info) == 0;
+    free(prev);
+    if (!trained)
+        goto out;
+    X->c_iters[job] = info.iters;
+    X->c_below[job] = sc.below;
+    X->c_stable[job] = sc.diff0 == 0 && sc.last == 0;
+    X->c_nsnap[job] = S.count;
+    for (int k = 0; k < S.count; k++) {
+        X->c_snap_k[(size_t)job * cap + k] = S.k[k];
+        X->c_div[(size_t)job * cap + k] = mdatt_bregman_dir(r.x, S.W + (size_t)k * dd, dd, p);
+    }
+    mdatt_selected_tokens(&in, W, alpha, NULL, NULL);
+    X->c_final[job] = mdatt_bregman_dir(r.x, W, dd, p);
+    if (memcmp(alpha, a0, sizeof(int) * n) != 0) {
+        attsvm_result_free(&r);
+        X->c_final[job] = bench_svm(&in, alpha, p, ATTSVM_TARGET_W, &r) == 0
+                          ? mdatt_bregman_dir(r.x, W, dd, p) : NAN;
+    }
+    /* the oracle's verdict on the final selection */
+    attsvm_data D = bench_svm_data(&in);
+    attsvm_tokens tok = {0};
+    if (r.status == ATTSVM_OPTIMAL)
+        attsvm_classify(&D, alpha, &r, &tok);
+    X->c_local[job] = tok.locally_optimal;
+    attsvm_tokens_free(&tok);
+    rc = 0;
+out:
+    attsvm_result_free(&r);
+    bench_snaps_free(&S);
+    free(W);
+    free(alpha);
+    free(a0);
+    free(last_i);
+    free(changes);
+    mdatt_instance_free(&in);
+    return rc;
+}
+
+/* A cone run's slots: everything cone_job stores at its index. */
+static void cone_slots(int job, void *ctx, bench_rec *r)
+{
+    expB *X = ctx;
+    const size_t j = (size_t)job, cap = (size_t)X->cap;
+    int *ints[] = {X->c_found, X->c_round, X->c_moved, X->c_left, X->c_left0, X->c_stable, X->c_nsnap,
+                   X->c_local};
+    for (size_t k = 0; k < sizeof ints / sizeof ints[0]; k++)
+        bench_rec_slot(r, &ints[k][j], sizeof(int));
+    bench_rec_slot(r, &X->c_iters[j], sizeof(long));
+    bench_rec_slot(r, &X->c_below[j], sizeof(long));
+    bench_rec_slot(r, &X->c_final[j], sizeof(double));
+    bench_rec_slot(r, &X->c_gap[j], sizeof(double));
+    bench_rec_slot(r, X->c_snap_k + j * cap, sizeof(long) * cap);
+    bench_rec_slot(r, X->c_div + j * cap, sizeof(double) * cap);
 }
 
 /* ============================================================ configuration */
+
+/* svm_cone_*: the cone starts of part B (cone_job); svm_cone_iters = 0: none. */
+static int read_cone(bench_ctx *b, expB *X)
+{
+    long rounds;
+    if (bench_cfg_int(b, "svm_cone_iters", 0, 0, 1000000000, &X->cone_iters) ||
+        bench_cfg_double(b, "svm_cone_radius", 10000.0, &X->cone_radius) ||
+        bench_cfg_double(b, "svm_cone_perturb", 0.5, &X->cone_perturb) ||
+        bench_cfg_double(b, "svm_cone_target", 1e-3, &X->cone_target) ||
+        bench_cfg_int(b, "svm_cone_rounds", 20, 0, 1000, &rounds))
+        return -1;
+    X->cone_rounds = (int)rounds;
+    if (!(X->cone_radius > 0) || !(X->cone_perturb >= 0) || !(X->cone_target > 0)) {
+        snprintf(b->err, sizeof b->err, "%s: svm_cone_radius, svm_cone_target: must be > 0; "
+                 "svm_cone_perturb: >= 0", b->path);
+        return -1;
+    }
+    return 0;
+}
 
 static int read_pairs(bench_ctx *b, const char *key, int pairs[][2], int max, int *count)
 {
@@ -1236,6 +1445,111 @@ static int write_part_b(bench_ctx *b, expB *X)
     return 0;
 }
 
+/* svm_local.{md,csv,tex}: the W_0 = 0 runs beside the cone starts. */
+static int local_table(bench_ctx *b, const expB *X)
+{
+    const int nj = X->npair * X->np, cap = X->cap;
+    const char *h[] = {"pair", "p", "start", "iters", "tokens_stable", "bregman_dir_final",
+                       "bregman_dir_start", "k_below_target", "selection", "locally_opt", "svm_gap"};
+    bench_table t;
+    bench_table_init(&t, 11, h);
+    for (int j = 0; j < nj; j++) {
+        const int pr = j / X->np, pi = j % X->np;
+        double last = NAN, first = NAN;
+        for (int k = X->nsnap[j] - 1; k >= 0 && !isfinite(last); k--)
+            last = X->div[(size_t)j * cap + k];
+        for (int k = 0; k < X->nsnap[j] && !isfinite(first); k++)
+            first = X->div[(size_t)j * cap + k];
+        bench_table_row(&t, "%d vs %d|%g|zero|%ld|%s|%.4g|%.4g|-|tokens of the run|%s|%.2g", X->pair[pr][0],
+                        X->pair[pr][1], X->p[pi], X->iters[j], X->converged[j] ? "yes" : "no (cap)", last,
+                        first, X->local[j] ? "yes" : "no", X->gap[j]);
+        char sel[96], below[32];
+        if (!X->c_found[j]) {
+            bench_table_row(&t, "%d vs %d|%g|cone|0|-|-|-|-|none found in %d rounds|-|-", X->pair[pr][0],
+                            X->pair[pr][1], X->p[pi], X->cone_rounds);
+            continue;
+        }
+        if (X->c_moved[j] < 0)
+            snprintf(sel, sizeof sel, "globally optimal choice");
+        else
+            snprintf(sel, sizeof sel, "zero run's tokens, %d moved in %d rounds", X->c_moved[j], X->c_round[j]);
+        snprintf(below, sizeof below, X->c_below[j] >= 0 ? "%ld" : "not reached", X->c_below[j]);
+        bench_table_row(&t, "%d vs %d|%g|cone|%ld|%s|%.4g|%.4g|%s|%s|%s|%.2g", X->pair[pr][0], X->pair[pr][1],
+                        X->p[pi], X->c_iters[j], X->c_stable[j] ? "yes" : "no", X->c_final[j],
+                        X->c_div[(size_t)j * cap], below, sel, X->c_local[j] ? "yes" : "no", X->c_gap[j]);
+    }
+    char cap_s[2400], rule[400];
+    stop_rule(X, rule, sizeof rule);
+    snprintf(cap_s, sizeof cap_s,
+             "Local convergence on real tokens (svm.md's instances, step and checks). The convergence "
+             "result is local: it concerns runs started inside the cone of a locally optimal token "
+             "selection. start = zero: the W_0 = 0 runs of svm.md (tokens_stable: %s). start = cone: "
+             "a locally optimal selection a (the oracle's verdict: every support token t of a sample "
+             "scores gamma_t = Y v^T x_t below the selected one), found from the zero run's final "
+             "tokens by moving every sample that breaks it to its best-scoring token and re-solving, "
+             "at most %d rounds (else the globally optimal choice); then W_0 = R (W^mm_a/||W^mm_a||_p "
+             "+ delta G/||G||_p), R = %g, delta = %g, G with N(0, 1) entries (seed %ld + job index), "
+             "run until D_psi(W^mm_a, W_k) <= %g with no token change over the same window, or the cap "
+             "of %ld iterations. tokens_stable (cone): the selected tokens equal a at every check; "
+             "bregman_dir_start: at the first snapshot (k = 0 for the cone, the first check for zero); "
+             "k_below_target: first check with D_psi <= %g; bregman_dir_final: to the SVM at the final "
+             "tokens; locally_opt: the oracle's verdict on the final tokens; svm_gap: certified "
+             "relative gap of that SVM.",
+             rule, X->cone_rounds, X->cone_radius, X->cone_perturb, X->seed, X->cone_target,
+             X->cone_iters, X->cone_target);
+    int rc = bench_table_write(b, &t, "svm_local", cap_s);
+    bench_table_free(&t);
+    return rc;
+}
+
+/* svm_local_<pair>_p<p>.tsv and svm_local.svg: D_psi against k for both starts. */
+static int write_local(bench_ctx *b, const expB *X)
+{
+    if (local_table(b, X))
+        return -1;
+    const int cap = X->cap;
+    char name[64], pa[16], body[16384];
+    for (int j = 0; j < X->npair * X->np; j++) {
+        mdatt_outfile o;
+        snprintf(name, sizeof name, "svm_local_%d_%d_p%s.tsv", X->pair[j / X->np][0], X->pair[j / X->np][1],
+                 bench_pname(X->p[j % X->np], pa));
+        FILE *f = bench_open(b, name, &o);
+        if (!f)
+            return -1;
+        fprintf(f, "# cone start: k\tbregman_dir (to W^mm at the cone's selection)\n");
+        for (int k = 0; X->c_found[j] && k < X->c_nsnap[j]; k++)
+            fprintf(f, "%ld\t%.8g\n", X->c_snap_k[(size_t)j * cap + k], X->c_div[(size_t)j * cap + k]);
+        if (bench_close(b, &o))
+            return -1;
+    }
+    int len = snprintf(body, sizeof body, "set multiplot layout 1,%d title 'Directional Bregman "
+                       "divergence on real tokens: W_0 = 0 (dashed) and a perturbed start in the cone of "
+                       "a locally optimal selection (solid); svm_local.md'\nset grid\nset logscale xy\n"
+                       "set format y '10^{%%L}'\nset xlabel 'iteration k + %ld'\nset ylabel 'D_ψ'\n"
+                       "set key bottom left\n", X->npair, X->check_every);
+    for (int pr = 0; pr < X->npair; pr++) {
+        len += snprintf(body + len, sizeof body - len, "set title '%s vs %s'\nplot %g with lines lc "
+                        "'black' dt 3 title 'target %g', ", mdatt_fmnist_class_name(X->pair[pr][0]),
+                        mdatt_fmnist_class_name(X->pair[pr][1]), X->cone_target, X->cone_target);
+        for (int pi = 0; pi < X->np; pi++) {
+            bench_pname(X->p[pi], pa);
+            len += snprintf(body + len, sizeof body - len,
+                            "'svm_local_%d_%d_p%s.tsv' using ($1+%ld):2 with lines lw 2 lc %d title "
+                            "'p = %s, cone', 'svm_div_%d_%d_p%s.tsv' using ($1+%ld):2 with lines lw 2 dt 2 "
+                            "lc %d title 'p = %s, zero'%s", X->pair[pr][0], X->pair[pr][1], pa,
+                            X->check_every, pi + 1, pa, X->pair[pr][0], X->pair[pr][1], pa, X->check_every,
+                            pi + 1, pa, pi + 1 < X->np ? ", " : "\n");
+        }
+    }
+    snprintf(body + len, sizeof body - len, "unset multiplot");
+    if (bench_figure(b, "svm_local", "1200,500", body))
+        return -1;
+    bench_index_line(b, "- [svm_local.md](%s/svm_local.md) ([csv](%s/svm_local.csv)), [svm_local.svg]"
+                     "(%s/svm_local.svg): local convergence, from a perturbed start inside the cone of "
+                     "a locally optimal selection, beside the W_0 = 0 runs.", b->reldir, b->reldir, b->reldir);
+    return 0;
+}
+
 /* ==================================================================== main */
 
 static void *xcalloc(size_t n, size_t sz, int *bad)
@@ -1277,6 +1591,7 @@ int bench_realdata(bench_ctx *b)
         bench_cfg_int(b, "svm_stable_checks", 3, 1, 1000, &svm_stable) ||
         bench_cfg_double(b, "svm_stable_fraction", 0.0, &X.stable_frac) ||
         bench_cfg_int(b, "svm_test_images", 8, 1, 32, &svm_test) ||
+        read_cone(b, &X) ||
         bench_cfg_bool(b, "measure_epoch", 1, &measure_epoch))
         return 2;
     for (int k = 0; k < X.np; k++)
@@ -1356,8 +1671,8 @@ int bench_realdata(bench_ctx *b)
     X.stable = (int)svm_stable;
     X.seed = A.seed0;
     /* Snapshots: every check up to 8 checks, then 20 per decade, and the last. */
-    X.cap = (int)fmin((double)(X.max_iters / X.check_every) + 3.0,
-                      20.0 + ceil(log((double)X.max_iters / X.check_every + 1.0) / log(1.122)));
+    const double most = (double)(X.max_iters > X.cone_iters ? X.max_iters : X.cone_iters);
+    X.cap = (int)fmin(most / X.check_every + 3.0, 20.0 + ceil(log(most / X.check_every + 1.0) / log(1.122)));
     X.alpha_test = xcalloc((size_t)nj * X.ntest_img, sizeof(int), &bad);
     X.test_index = xcalloc((size_t)nj * X.ntest_img, sizeof(int), &bad);
     X.nsnap = xcalloc(nj, sizeof(int), &bad);
@@ -1376,6 +1691,16 @@ int bench_realdata(bench_ctx *b)
     for (size_t k = 0; k < sizeof dbls / sizeof dbls[0]; k++)
         *dbls[k] = xcalloc(nj, sizeof(double), &bad);
     X.msg = xcalloc(nj, sizeof *X.msg, &bad);
+    X.alpha_end = xcalloc((size_t)nj * X.n, sizeof(int), &bad);
+    X.c_snap_k = xcalloc((size_t)nj * X.cap, sizeof(long), &bad);
+    X.c_div = xcalloc((size_t)nj * X.cap, sizeof(double), &bad);
+    X.c_iters = xcalloc(nj, sizeof(long), &bad);
+    X.c_below = xcalloc(nj, sizeof(long), &bad);
+    int **cints[] = {&X.c_found, &X.c_round, &X.c_moved, &X.c_stable, &X.c_nsnap, &X.c_local};
+    for (size_t k = 0; k < sizeof cints / sizeof cints[0]; k++)
+        *cints[k] = xcalloc(nj, sizeof(int), &bad);
+    X.c_final = xcalloc(nj, sizeof(double), &bad);
+    X.c_gap = xcalloc(nj, sizeof(double), &bad);
     if (bad) {
         snprintf(b->err, sizeof b->err, "out of memory");
         goto out;
@@ -1383,7 +1708,7 @@ int bench_realdata(bench_ctx *b)
     /* A1: learning rates on the validation split. */
     A.stage = 1;
     const bench_jobs sel_jobs = {sel_job, sel_slots, NULL}, final_jobs = {final_job, final_slots, NULL},
-                     svm_jobs = {svm_job, svm_slots, NULL};
+                     svm_jobs = {svm_job, svm_slots, NULL}, cone_jobs = {cone_job, cone_slots, NULL};
     if (bench_parallel(b, "realdata lr", A.ntask * MAXOPT * MAXLR, &sel_jobs, &A)) {
         snprintf(b->err, sizeof b->err, "a selection run failed");
         goto out;
@@ -1465,6 +1790,10 @@ int bench_realdata(bench_ctx *b)
         snprintf(b->err, sizeof b->err, "an SVM run failed (n = %d)", X.n);
         goto out;
     }
+    if (nj > 0 && X.cone_iters > 0 && bench_parallel(b, "realdata svm cone", nj, &cone_jobs, &X)) {
+        snprintf(b->err, sizeof b->err, "a cone-start run failed (n = %d)", X.n);
+        goto out;
+    }
     /* One 10-class epoch alone (no other run in this process), for perf.md,
      * with the optimizer whose final runs diverged least (a diverged run stops
      * early and would time less than an epoch). */
@@ -1518,6 +1847,8 @@ int bench_realdata(bench_ctx *b)
         goto out;
     /* B: the SVM on real tokens. */
     if (nj > 0 && write_part_b(b, &X))
+        goto out;
+    if (nj > 0 && X.cone_iters > 0 && write_local(b, &X))
         goto out;
     /* Summary. */
     {
@@ -1711,6 +2042,10 @@ out:
     free(A.epoch1); free(A.diverged); free(A.amap); free(A.amap_cnt); free(A.hist);
     free(X.alpha_test); free(X.test_index); free(X.nsnap); free(X.snap_k); free(X.div);
     free(X.changes); free(X.iters); free(X.last_change); free(X.msg);
+    free(X.alpha_end); free(X.c_snap_k); free(X.c_div); free(X.c_iters); free(X.c_below);
+    free(X.c_final); free(X.c_gap);
+    for (size_t k = 0; k < sizeof cints / sizeof cints[0]; k++)
+        free(*cints[k]);
     for (size_t k = 0; k < sizeof ints / sizeof ints[0]; k++)
         free(*ints[k]);
     for (size_t k = 0; k < sizeof dbls / sizeof dbls[0]; k++)

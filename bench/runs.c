@@ -1,4 +1,5 @@
 /* runs.c - training snapshots and oracle calls shared by the experiments. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "runs.h"
@@ -67,4 +68,58 @@ int bench_svm(const mdatt_instance *in, const int *alpha, double p, attsvm_targe
     attsvm_data D = bench_svm_data(in);
     memset(r, 0, sizeof *r);
     return attsvm_solve(&D, alpha, tg, &s, r) == ATTSVM_OPTIMAL ? 0 : -1;
+}
+
+/* gamma_it = Y_i v^T x_it, the score that decides token optimality. */
+static double gamma_of(const mdatt_instance *in, int i, int t)
+{
+    const double *x = in->X + ((size_t)in->T * i + t) * in->d;
+    long double s = 0.0L;
+    for (int j = 0; j < in->d; j++)
+        s += (long double)in->v[j] * x[j];
+    return in->Y[i] * (double)s;
+}
+
+/* Move every sample that has a support token scoring at least as high as its
+ * selected one (the oracle's tie rule, 1e-12 relative) to its best-scoring
+ * token; the number of samples moved. */
+static int repair_alpha(const mdatt_instance *in, int *alpha, const attsvm_result *r)
+{
+    attsvm_data D = bench_svm_data(in);
+    int moved = 0;
+    for (int k = 0; k < r->nsupport; k++) {
+        int i, t, best = 0;
+        attsvm_row_pair(&D, alpha, ATTSVM_TARGET_W, r->support[k], &i, &t);
+        const double ga = gamma_of(in, i, alpha[i]);
+        if (ga > gamma_of(in, i, t) + 1e-12 * fmax(1.0, fabs(ga)))
+            continue;
+        for (int s = 1; s < in->T; s++)
+            best = gamma_of(in, i, s) > gamma_of(in, i, best) ? s : best;
+        if (best != alpha[i]) {
+            alpha[i] = best;
+            moved++;
+        }
+    }
+    return moved;
+}
+
+int bench_local_alpha(const mdatt_instance *in, int *alpha, double p, int max_rounds,
+                      attsvm_result *r, int *moved)
+{
+    attsvm_data D = bench_svm_data(in);
+    *moved = 0;
+    for (int round = 0;; round++) {
+        const int solved = bench_svm(in, alpha, p, ATTSVM_TARGET_W, r) == 0;
+        attsvm_tokens tok = {0};
+        if (solved)
+            attsvm_classify(&D, alpha, r, &tok);
+        attsvm_tokens_free(&tok);
+        if (solved && tok.locally_optimal)
+            return round;
+        const int m = solved && round < max_rounds ? repair_alpha(in, alpha, r) : 0;
+        attsvm_result_free(r);
+        if (m == 0)
+            return -1;
+        *moved += m;
+    }
 }

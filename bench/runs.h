@@ -30,4 +30,15 @@ attsvm_data bench_svm_data(const mdatt_instance *in);
 int bench_svm(const mdatt_instance *in, const int *alpha, double p, attsvm_target tg,
               attsvm_result *r);
 
+/** A locally optimal token selection reached from alpha (in place): solve the
+ *  W-SVM at alpha for p; while the oracle does not classify alpha as locally
+ *  optimal (a support token t of some sample i with gamma_it >= gamma_ia,
+ *  gamma_it = Y_i v^T x_it), move each such sample to its best-scoring token
+ *  argmax_t gamma_it and solve again, at most max_rounds times.  On success r
+ *  holds the SVM at the returned alpha and the result is the number of rounds
+ *  (0: alpha was already locally optimal); -1 when none was reached (r freed).
+ *  *moved counts the samples moved, over all rounds. */
+int bench_local_alpha(const mdatt_instance *in, int *alpha, double p, int max_rounds,
+                      attsvm_result *r, int *moved);
+
 #endif

@@ -1,10 +1,15 @@
 /* test_bench.c - `mdatt bench`: a reduced Fig. 4 reproduction against values
  * computed offline by an independent numpy/scipy implementation
- * (tests/data/reference_fig4.py), thread-count independence of the reports,
- * and configuration errors that name the field. */
+ * (tests/data/reference_fig4.py), the authors'-protocol table against a
+ * recomputation run by run, the cone start's selection checked for local
+ * optimality from the SVM's margins, thread-count independence of the
+ * reports, and configuration errors that name the field. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include "common.h"
+#include "mdatt.h"
+#include "attsvm.h"
+#include "../bench/runs.h"
 
 static char *dir;
 static char err[4096];
@@ -289,4 +294,174 @@ Test(bench, bad_shard_and_mode_flags_exit_2_and_write_nothing)
         snprintf(out, sizeof out, "%s/out", dir);
         cr_assert(!file_exists(out), "%s created the reports folder", bad[k]);
     }
+}
+
+/* Split a CSV line into at most max numbers (empty cell: NAN); the count. */
+static int csv_numbers(char *line, double *out, int max)
+{
+    int n = 0;
+    for (char *c = line; n < max; n++) {
+        char *end = strpbrk(c, ",\n");
+        const int empty = end == c || *c == 0;
+        out[n] = empty ? NAN : strtod(c, NULL);
+        if (!end || *end == '\n') {
+            n++;
+            break;
+        }
+        c = end + 1;
+    }
+    return n;
+}
+
+/* One run of fig4_small.json under the authors' protocol, recomputed here:
+ * W_0 ~ N(0, 1) from the documented seed, seed + 10^6 round(100 p). */
+static void protocol_run(long seed, double p, long iters, double *W, int *alpha)
+{
+    mdatt_gen_settings gs = {6, 8, 10, (uint64_t)seed};
+    mdatt_instance in;
+    cr_assert_eq(mdatt_gen(&gs, &in), MDATT_OK);
+    mdatt_rng r;
+    mdatt_rng_seed(&r, (uint64_t)(seed + 1000000L * lround(100.0 * p)));
+    for (int k = 0; k < 100; k++)
+        W[k] = mdatt_rng_normal(&r);
+    double v[10];
+    memcpy(v, in.v, sizeof v);
+    mdatt_train_settings ts;
+    mdatt_train_default_settings(&ts);
+    ts.p = p;
+    ts.lr = 0.1;
+    ts.iters = iters;
+    ts.normalized = 1;
+    mdatt_train_info info;
+    cr_assert_eq(mdatt_train(&in, &ts, W, v, alpha, &info), MDATT_OK);
+    mdatt_instance_free(&in);
+}
+
+Test(bench, authors_protocol_table_matches_a_recomputation)
+{
+    cr_assert_eq(run_mdatt(dir, err, sizeof err, "bench '%s/tests/data/fig4_small.json' -o r --quiet",
+                           srcdir()), 0, "%s", err);
+    const double p[3] = {1.75, 2, 3};
+    const long iters[3] = {150, 200, 2000};
+    double W[3][3][100];            /* [seed][p] */
+    int alpha[3][3][6];
+    for (int s = 0; s < 3; s++)
+        for (int k = 0; k < 3; k++)
+            protocol_run(s + 1, p[k], iters[k], W[s][k], alpha[s][k]);
+    char path[600], line[1024];
+    snprintf(path, sizeof path, "%s/r/paper_fig4/table_paper_protocol.csv", dir);
+    FILE *f = fopen(path, "r");
+    cr_assert(f, "no %s", path);
+    cr_assert(fgets(line, sizeof line, f));
+    cr_assert_str_eq(line, "p_alg,p_svm,mean,std,seeds,tokens_agree,mean_agree,mean_disagree\n");
+    int rows = 0, disagreeing = 0;
+    while (fgets(line, sizeof line, f)) {
+        double c[8];
+        cr_assert_eq(csv_numbers(line, c, 8), 8, "%s", line);
+        int a = 0, b = 0;
+        while (a < 3 && p[a] != c[0])
+            a++;
+        while (b < 3 && p[b] != c[1])
+            b++;
+        cr_assert(a < 3 && b < 3, "%s", line);
+        /* each seed: the p_svm run's SVM at its own tokens, against the p_alg run's W */
+        double sum = 0, sa = 0, sd = 0;
+        int agree = 0;
+        for (int s = 0; s < 3; s++) {
+            mdatt_gen_settings gs = {6, 8, 10, (uint64_t)(s + 1)};
+            mdatt_instance in;
+            cr_assert_eq(mdatt_gen(&gs, &in), MDATT_OK);
+            attsvm_result r;
+            cr_assert_eq(bench_svm(&in, alpha[s][b], p[b], ATTSVM_TARGET_W, &r), 0);
+            const double dv = mdatt_bregman_dir(r.x, W[s][a], 100, p[a]);
+            attsvm_result_free(&r);
+            mdatt_instance_free(&in);
+            const int same = memcmp(alpha[s][a], alpha[s][b], sizeof alpha[s][a]) == 0;
+            agree += same;
+            sum += dv;
+            sa += same ? dv : 0;
+            sd += same ? 0 : dv;
+        }
+        disagreeing += agree < 3;
+        cr_assert_eq(c[4], 3, "%s", line);
+        cr_assert(fabs(c[5] - agree / 3.0) < 1e-3, "tokens_agree %g, recomputed %d/3", c[5], agree);
+        cr_assert(fabs(c[2] - sum / 3) <= 1e-3 * sum / 3 + 1e-12, "mean %g, recomputed %g", c[2], sum / 3);
+        if (agree > 0)
+            cr_assert(fabs(c[6] - sa / agree) <= 1e-3 * sa / agree + 1e-12, "%s", line);
+        else
+            cr_assert(isnan(c[6]), "%s", line);
+        if (agree < 3)
+            cr_assert(fabs(c[7] - sd / (3 - agree)) <= 1e-3 * sd / (3 - agree) + 1e-12, "%s", line);
+        else
+            cr_assert(isnan(c[7]), "%s", line);
+        rows++;
+    }
+    fclose(f);
+    cr_assert_eq(rows, 9);
+    cr_assert(disagreeing > 0, "no cell with disagreeing runs: the agreement split is untested");
+}
+
+/* alpha is locally optimal when the SVM at alpha is optimal and every token t
+ * whose margin (x_ia - x_it)^T W^mm z_i is active (= 1) scores gamma_it =
+ * Y_i v^T x_it strictly below gamma_ia: checked from W^mm's margins here. */
+static int local_by_margins(const mdatt_instance *in, const int *alpha, double p)
+{
+    attsvm_result r;
+    if (bench_svm(in, alpha, p, ATTSVM_TARGET_W, &r) != 0)
+        return 0;
+    const int d = in->d, T = in->T;
+    int ok = 1;
+    for (int i = 0; i < in->n; i++) {
+        const double *z = in->Z + (size_t)i * d, *xa = in->X + ((size_t)i * T + alpha[i]) * d;
+        double ga = 0;
+        for (int j = 0; j < d; j++)
+            ga += in->Y[i] * in->v[j] * xa[j];
+        for (int t = 0; t < T; t++) {
+            if (t == alpha[i])
+                continue;
+            const double *xt = in->X + ((size_t)i * T + t) * d;
+            double m = 0, gt = 0;
+            for (int j = 0; j < d; j++) {
+                double wz = 0;
+                for (int k = 0; k < d; k++)
+                    wz += r.x[j * d + k] * z[k];
+                m += (xa[j] - xt[j]) * wz;
+                gt += in->Y[i] * in->v[j] * xt[j];
+            }
+            if (m <= 1 + 1e-6 && !(ga > gt))
+                ok = 0;
+        }
+    }
+    attsvm_result_free(&r);
+    return ok;
+}
+
+Test(bench, cone_start_selection_is_locally_optimal)
+{
+    int repaired = 0;
+    for (uint64_t seed = 1; seed <= 6; seed++) {
+        mdatt_gen_settings gs = {12, 8, 10, seed};
+        mdatt_instance in;
+        cr_assert_eq(mdatt_gen(&gs, &in), MDATT_OK);
+        /* tokens of a random W: usually not locally optimal */
+        double W[100];
+        mdatt_rng g;
+        mdatt_rng_seed(&g, seed + 99);
+        for (int k = 0; k < 100; k++)
+            W[k] = mdatt_rng_normal(&g);
+        int alpha[12], moved;
+        mdatt_selected_tokens(&in, W, alpha, NULL, NULL);
+        const int before = local_by_margins(&in, alpha, 2.0);
+        attsvm_result r;
+        const int rounds = bench_local_alpha(&in, alpha, 2.0, 20, &r, &moved);
+        cr_assert(rounds >= 0, "seed %lu: no locally optimal selection reached", (unsigned long)seed);
+        attsvm_result_free(&r);
+        cr_assert(local_by_margins(&in, alpha, 2.0), "seed %lu: the selection is not locally optimal",
+                  (unsigned long)seed);
+        cr_assert_eq(before, rounds == 0, "seed %lu: %d rounds for a selection %s locally optimal",
+                     (unsigned long)seed, rounds, before ? "already" : "not");
+        repaired += rounds > 0 && moved > 0;
+        mdatt_instance_free(&in);
+    }
+    cr_assert(repaired > 0, "no seed needed a repair: the repair path is untested");
 }
