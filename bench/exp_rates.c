@@ -183,9 +183,25 @@ static double rate_cost(int job, const void *vctx)
 
 /* Fit one metric of one p: rows of the table, and the chosen curve's values
  * at the checkpoints (fitted, NAN outside the window) for the figure. */
-static void fit_metric(const rate_run *R, int pi, int mt, bench_table *t, double *curve,
-                       double *mean)
+/* The fitted curve of f with its exponent (or scale), for a figure's legend. */
+static void fit_label(const mdatt_fit *fit, char *out, size_t len)
 {
+    static const char *form[] = {"a k^{-b}", "a (log k)^{-b}", "a log log k / log k", "a k", "a log k",
+                                 "a e^{-bk}"};
+    const char *g = (int)fit->family >= 0 && (int)fit->family < 6 ? form[fit->family] : "?";
+    if (mdatt_family_nparam(fit->family) == 2)
+        snprintf(out, len, "fit: %s %s, b = %.3g", mdatt_family_name(fit->family), g, fit->b);
+    else
+        snprintf(out, len, "fit: %s %s, a = %.3g", mdatt_family_name(fit->family), g, fit->a);
+}
+
+/* Fit metric mt of p index pi; label (if not NULL) receives the chosen fit
+ * for a legend, or "no fit". */
+static void fit_metric(const rate_run *R, int pi, int mt, bench_table *t, double *curve,
+                       double *mean, char *label, size_t len)
+{
+    if (label)
+        snprintf(label, len, "no fit");
     const int S = R->nseeds;
     double *k = malloc(sizeof(double) * R->npts), *ly = malloc(sizeof(double) * S * R->npts);
     double *avg = malloc(sizeof(double) * R->npts);
@@ -245,6 +261,8 @@ static void fit_metric(const rate_run *R, int pi, int mt, bench_table *t, double
         for (int j = 0; j < R->npts; j++)
             if (isfinite(mean[j]))
                 curve[j] = mdatt_fit_eval(&fits[best], (double)R->ck[j]);
+        if (label)
+            fit_label(&fits[best], label, len);
     }
     free(k);
     free(ly);
@@ -304,7 +322,8 @@ int bench_rates(bench_ctx *b)
     int len = snprintf(body, sizeof body,
                        "set multiplot layout %d,%d title 'Directional Bregman divergence to the own-p "
                        "SVM (geometric mean over seeds) and the chosen fit'\nset logscale xy\n"
-                       "set format y '10^{%%L}'\nset grid\nset xlabel 'iteration k'\nset key bottom left\n",
+                       "set format y '10^{%%L}'\nset grid\nset xlabel 'iteration k'\n"
+                       "set ylabel 'D_ψ (geometric mean over seeds)'\nset key bottom left\n",
                        nv, base.np);
     int njobs = 0;
     for (int vi = 0; vi < nv; vi++) {
@@ -340,10 +359,18 @@ int bench_rates(bench_ctx *b)
             goto out;
         double *curve = malloc(sizeof(double) * R->npts * NMET * R->np);
         double *mean = malloc(sizeof(double) * R->npts * NMET * R->np);
+        char (*label)[96] = calloc(R->np, sizeof *label);   /* the plotted metric's fit */
+        if (!curve || !mean || !label) {
+            free(curve);
+            free(mean);
+            free(label);
+            goto out;
+        }
         for (int pi = 0; pi < R->np; pi++)
             for (int mt = 0; mt < NMET; mt++)
                 fit_metric(R, pi, mt, &t, curve + ((size_t)pi * NMET + mt) * R->npts,
-                           mean + ((size_t)pi * NMET + mt) * R->npts);
+                           mean + ((size_t)pi * NMET + mt) * R->npts, mt == 0 ? label[pi] : NULL,
+                           sizeof label[pi]);
         for (int pi = 0; pi < R->np; pi++) {
             fprintf(f, "# p=%g: k", R->p[pi]);
             for (int mt = 0; mt < NMET; mt++)
@@ -359,11 +386,12 @@ int bench_rates(bench_ctx *b)
             fprintf(f, "\n\n");
             len += snprintf(body + len, sizeof body - len,
                             "set title 'l_{%s}-AttGD, %s steps'\nplot '%s' index %d using 1:2 with points "
-                            "pt 7 title 'measured', '' index %d using 1:3 with lines lw 2 title 'fit'\n",
-                            bench_pname(R->p[pi], pa), vname[vi], fname, pi, pi);
+                            "pt 7 title 'measured', '' index %d using 1:3 with lines lw 2 title '%s'\n",
+                            bench_pname(R->p[pi], pa), vname[vi], fname, pi, pi, label[pi]);
         }
         free(curve);
         free(mean);
+        free(label);
         if (bench_close(b, &o))
             goto out;
     }
