@@ -392,6 +392,7 @@ typedef struct {
     double cone_radius, cone_perturb, cone_target;
     int cone_rounds;        /* repair rounds at most */
     int *c_found, *c_round, *c_moved, *c_stable, *c_nsnap, *c_local;
+    int *c_left, *c_left0;  /* samples breaking local optimality at the start / before repair */
     long *c_iters, *c_below, *c_snap_k;
     double *c_div, *c_final, *c_gap;
 } expB;
@@ -755,24 +756,15 @@ static void cone_start(const double *Wmm, int dd, double p, double R, double del
         W[k] = R * (Wmm[k] / nm + delta * W[k] / ng);
 }
 
-/* A locally optimal selection for job: from the W_0 = 0 run's final tokens
- * (bench_local_alpha), else from the globally optimal choice. */
+/* The selection of the cone start: the W_0 = 0 run's final tokens repaired
+ * toward local optimality (bench_local_alpha); r receives its SVM. */
 static int cone_alpha(const expB *X, int job, const mdatt_instance *in, double p, int *alpha,
                       attsvm_result *r)
 {
     memcpy(alpha, X->alpha_end + (size_t)job * in->n, sizeof(int) * in->n);
-    int moved, round = bench_local_alpha(in, alpha, p, X->cone_rounds, r, &moved);
-    if (round < 0) {
-        attsvm_data D = bench_svm_data(in);
-        attsvm_tokens tok = {0};
-        attsvm_global_alpha(&D, alpha, &tok);
-        attsvm_tokens_free(&tok);
-        round = bench_local_alpha(in, alpha, p, 0, r, &moved) == 0 ? X->cone_rounds + 1 : -1;
-        moved = -1;
-    }
-    X->c_round[job] = round;
-    X->c_moved[job] = moved;
-    return round < 0 ? -1 : 0;
+    X->c_round[job] = bench_local_alpha(in, alpha, p, X->cone_rounds, r, &X->c_moved[job], &X->c_left[job]);
+    X->c_left0[job] = X->lviol[job];
+    return X->c_round[job] < 0 ? -1 : 0;
 }
 
 /* The run from a perturbed start in the cone of a locally optimal selection:
@@ -1463,16 +1455,14 @@ static int local_table(bench_ctx *b, const expB *X)
         bench_table_row(&t, "%d vs %d|%g|zero|%ld|%s|%.4g|%.4g|-|tokens of the run|%s|%.2g", X->pair[pr][0],
                         X->pair[pr][1], X->p[pi], X->iters[j], X->converged[j] ? "yes" : "no (cap)", last,
                         first, X->local[j] ? "yes" : "no", X->gap[j]);
-        char sel[96], below[32];
+        char sel[160], below[32];
         if (!X->c_found[j]) {
-            bench_table_row(&t, "%d vs %d|%g|cone|0|-|-|-|-|none found in %d rounds|-|-", X->pair[pr][0],
-                            X->pair[pr][1], X->p[pi], X->cone_rounds);
+            bench_table_row(&t, "%d vs %d|%g|cone|0|-|-|-|-|no SVM at the zero run's tokens|-|-", X->pair[pr][0],
+                            X->pair[pr][1], X->p[pi]);
             continue;
         }
-        if (X->c_moved[j] < 0)
-            snprintf(sel, sizeof sel, "globally optimal choice");
-        else
-            snprintf(sel, sizeof sel, "zero run's tokens, %d moved in %d rounds", X->c_moved[j], X->c_round[j]);
+        snprintf(sel, sizeof sel, "zero run's tokens: %d samples not local; %d after %d moves (best at "
+                 "round %d)", X->c_left0[j], X->c_left[j], X->c_moved[j], X->c_round[j]);
         snprintf(below, sizeof below, X->c_below[j] >= 0 ? "%ld" : "not reached", X->c_below[j]);
         bench_table_row(&t, "%d vs %d|%g|cone|%ld|%s|%.4g|%.4g|%s|%s|%s|%.2g", X->pair[pr][0], X->pair[pr][1],
                         X->p[pi], X->c_iters[j], X->c_stable[j] ? "yes" : "no", X->c_final[j],
@@ -1484,16 +1474,20 @@ static int local_table(bench_ctx *b, const expB *X)
              "Local convergence on real tokens (svm.md's instances, step and checks). The convergence "
              "result is local: it concerns runs started inside the cone of a locally optimal token "
              "selection. start = zero: the W_0 = 0 runs of svm.md (tokens_stable: %s). start = cone: "
-             "a locally optimal selection a (the oracle's verdict: every support token t of a sample "
-             "scores gamma_t = Y v^T x_t below the selected one), found from the zero run's final "
-             "tokens by moving every sample that breaks it to its best-scoring token and re-solving, "
-             "at most %d rounds (else the globally optimal choice); then W_0 = R (W^mm_a/||W^mm_a||_p "
+             "a selection a as close to locally optimal as found (locally optimal, the oracle's "
+             "verdict: every support token t of a sample scores gamma_t = Y v^T x_t strictly below the "
+             "selected one): from the zero run's final tokens, each round moves every sample with a "
+             "strictly higher-scoring support token to the best such token and re-solves, at most %d "
+             "rounds, keeping the selection with the fewest samples not local (ties, equal scores "
+             "such as two blank or two fully inked patches, cannot be repaired this way; the globally "
+             "optimal choice argmax_t gamma_t is not separable here); then W_0 = R (W^mm_a/||W^mm_a||_p "
              "+ delta G/||G||_p), R = %g, delta = %g, G with N(0, 1) entries (seed %ld + job index), "
              "run until D_psi(W^mm_a, W_k) <= %g with no token change over the same window, or the cap "
              "of %ld iterations. tokens_stable (cone): the selected tokens equal a at every check; "
              "bregman_dir_start: at the first snapshot (k = 0 for the cone, the first check for zero); "
              "k_below_target: first check with D_psi <= %g; bregman_dir_final: to the SVM at the final "
-             "tokens; locally_opt: the oracle's verdict on the final tokens; svm_gap: certified "
+             "tokens; selection: how a was found; locally_opt: the oracle's verdict on the final "
+             "tokens; svm_gap: certified "
              "relative gap of that SVM.",
              rule, X->cone_rounds, X->cone_radius, X->cone_perturb, X->seed, X->cone_target,
              X->cone_iters, X->cone_target);
@@ -1696,7 +1690,8 @@ int bench_realdata(bench_ctx *b)
     X.c_div = xcalloc((size_t)nj * X.cap, sizeof(double), &bad);
     X.c_iters = xcalloc(nj, sizeof(long), &bad);
     X.c_below = xcalloc(nj, sizeof(long), &bad);
-    int **cints[] = {&X.c_found, &X.c_round, &X.c_moved, &X.c_stable, &X.c_nsnap, &X.c_local};
+    int **cints[] = {&X.c_found, &X.c_round, &X.c_moved, &X.c_stable, &X.c_nsnap, &X.c_local,
+                     &X.c_left, &X.c_left0};
     for (size_t k = 0; k < sizeof cints / sizeof cints[0]; k++)
         *cints[k] = xcalloc(nj, sizeof(int), &bad);
     X.c_final = xcalloc(nj, sizeof(double), &bad);

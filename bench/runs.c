@@ -80,46 +80,82 @@ static double gamma_of(const mdatt_instance *in, int i, int t)
     return in->Y[i] * (double)s;
 }
 
-/* Move every sample that has a support token scoring at least as high as its
- * selected one (the oracle's tie rule, 1e-12 relative) to its best-scoring
- * token; the number of samples moved. */
-static int repair_alpha(const mdatt_instance *in, int *alpha, const attsvm_result *r)
+/* Samples that break local optimality at alpha (a support token t with
+ * gamma_it >= gamma_ia, the oracle's tie rule: 1e-12 relative); when move is
+ * not NULL, move[i] receives the best-scoring such t if it scores strictly
+ * higher (else -1: a tie, or nothing to repair). */
+static int not_local(const mdatt_instance *in, const int *alpha, const attsvm_result *r, int *move)
 {
     attsvm_data D = bench_svm_data(in);
-    int moved = 0;
+    double *best = malloc(sizeof(double) * in->n);
+    int bad = 0;
+    if (!best)
+        return in->n;
+    for (int i = 0; i < in->n; i++) {
+        best[i] = -INFINITY;
+        if (move)
+            move[i] = -1;
+    }
     for (int k = 0; k < r->nsupport; k++) {
-        int i, t, best = 0;
+        int i, t;
         attsvm_row_pair(&D, alpha, ATTSVM_TARGET_W, r->support[k], &i, &t);
-        const double ga = gamma_of(in, i, alpha[i]);
-        if (ga > gamma_of(in, i, t) + 1e-12 * fmax(1.0, fabs(ga)))
+        const double ga = gamma_of(in, i, alpha[i]), gt = gamma_of(in, i, t), tol = 1e-12 * fmax(1.0, fabs(ga));
+        if (ga > gt + tol)
             continue;
-        for (int s = 1; s < in->T; s++)
-            best = gamma_of(in, i, s) > gamma_of(in, i, best) ? s : best;
-        if (best != alpha[i]) {
-            alpha[i] = best;
-            moved++;
+        bad += best[i] == -INFINITY;
+        if (gt > best[i]) {
+            best[i] = gt;
+            if (move)
+                move[i] = gt > ga + tol ? t : -1;
         }
     }
-    return moved;
+    free(best);
+    return bad;
 }
 
 int bench_local_alpha(const mdatt_instance *in, int *alpha, double p, int max_rounds,
-                      attsvm_result *r, int *moved)
+                      attsvm_result *r, int *moved, int *left)
 {
-    attsvm_data D = bench_svm_data(in);
+    const int n = in->n;
+    int *cur = malloc(sizeof(int) * n), *move = malloc(sizeof(int) * n), rounds = 0;
+    attsvm_result w;                    /* the SVM at cur when cur is not the best */
+    memset(&w, 0, sizeof w);
     *moved = 0;
-    for (int round = 0;; round++) {
-        const int solved = bench_svm(in, alpha, p, ATTSVM_TARGET_W, r) == 0;
-        attsvm_tokens tok = {0};
-        if (solved)
-            attsvm_classify(&D, alpha, r, &tok);
-        attsvm_tokens_free(&tok);
-        if (solved && tok.locally_optimal)
-            return round;
-        const int m = solved && round < max_rounds ? repair_alpha(in, alpha, r) : 0;
+    if (!cur || !move || bench_svm(in, alpha, p, ATTSVM_TARGET_W, r) != 0) {
         attsvm_result_free(r);
-        if (m == 0)
-            return -1;
-        *moved += m;
+        free(cur);
+        free(move);
+        return -1;
     }
+    *left = not_local(in, alpha, r, NULL);
+    memcpy(cur, alpha, sizeof(int) * n);
+    const attsvm_result *wr = r;
+    for (int round = 1; round <= max_rounds && *left > 0; round++) {
+        int m = 0;
+        not_local(in, cur, wr, move);
+        for (int i = 0; i < n; i++)
+            if (move[i] >= 0) {
+                cur[i] = move[i];
+                m++;
+            }
+        attsvm_result_free(&w);
+        if (m == 0 || bench_svm(in, cur, p, ATTSVM_TARGET_W, &w) != 0)
+            break;                      /* only ties left, or the oracle gave no verdict */
+        wr = &w;
+        *moved += m;
+        const int l = not_local(in, cur, &w, NULL);
+        if (l < *left) {                /* alpha keeps the best selection seen */
+            *left = l;
+            rounds = round;
+            memcpy(alpha, cur, sizeof(int) * n);
+            attsvm_result_free(r);
+            *r = w;
+            memset(&w, 0, sizeof w);
+            wr = r;
+        }
+    }
+    attsvm_result_free(&w);
+    free(cur);
+    free(move);
+    return rounds;
 }

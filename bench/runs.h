@@ -30,15 +30,18 @@ attsvm_data bench_svm_data(const mdatt_instance *in);
 int bench_svm(const mdatt_instance *in, const int *alpha, double p, attsvm_target tg,
               attsvm_result *r);
 
-/** A locally optimal token selection reached from alpha (in place): solve the
- *  W-SVM at alpha for p; while the oracle does not classify alpha as locally
- *  optimal (a support token t of some sample i with gamma_it >= gamma_ia,
- *  gamma_it = Y_i v^T x_it), move each such sample to its best-scoring token
- *  argmax_t gamma_it and solve again, at most max_rounds times.  On success r
- *  holds the SVM at the returned alpha and the result is the number of rounds
- *  (0: alpha was already locally optimal); -1 when none was reached (r freed).
- *  *moved counts the samples moved, over all rounds. */
+/** Toward a locally optimal token selection from alpha (in place): solve the
+ *  W-SVM at alpha for p; a sample breaks local optimality when a support
+ *  token t (active constraint) scores gamma_it >= gamma_ia, gamma_it = Y_i v^T
+ *  x_it (the oracle's rule, ties within 1e-12 relative).  Each round moves
+ *  every sample with a strictly higher-scoring support token to the best such
+ *  token and solves again, at most max_rounds rounds, stopping when no such
+ *  sample is left (ties cannot be repaired this way) or the oracle gives no
+ *  verdict.  alpha receives the selection with the fewest breaking samples
+ *  seen (*left of them; 0: locally optimal), r the SVM there; the result is
+ *  the round that found it (0: the start), or -1 when the SVM at the start
+ *  was not solved (r freed).  *moved counts the moves made over all rounds. */
 int bench_local_alpha(const mdatt_instance *in, int *alpha, double p, int max_rounds,
-                      attsvm_result *r, int *moved);
+                      attsvm_result *r, int *moved, int *left);
 
 #endif

@@ -449,12 +449,13 @@ Test(bench, cone_start_selection_is_locally_optimal)
         mdatt_rng_seed(&g, seed + 99);
         for (int k = 0; k < 100; k++)
             W[k] = mdatt_rng_normal(&g);
-        int alpha[12], moved;
+        int alpha[12], moved, left;
         mdatt_selected_tokens(&in, W, alpha, NULL, NULL);
         const int before = local_by_margins(&in, alpha, 2.0);
         attsvm_result r;
-        const int rounds = bench_local_alpha(&in, alpha, 2.0, 20, &r, &moved);
-        cr_assert(rounds >= 0, "seed %lu: no locally optimal selection reached", (unsigned long)seed);
+        const int rounds = bench_local_alpha(&in, alpha, 2.0, 20, &r, &moved, &left);
+        cr_assert(rounds >= 0 && left == 0, "seed %lu: no locally optimal selection reached (%d samples "
+                  "left)", (unsigned long)seed, left);
         attsvm_result_free(&r);
         cr_assert(local_by_margins(&in, alpha, 2.0), "seed %lu: the selection is not locally optimal",
                   (unsigned long)seed);
