@@ -242,18 +242,28 @@ static void fit_metric(const rate_run *R, int pi, int mt, bench_table *t, double
     for (int f = 0; f < nfam; f++)
         if (mdatt_fit_family(fams[f], k, avg, m, &fits[nf]) == MDATT_OK)
             nf++;
-    if (nf == 0) {
-        bench_table_row(t, "%g|%s|%s|n/a|||||%d", R->p[pi], R->normalized ? "normalized" : "plain",
-                        metric_name[mt], S);
+    /* the admissibility rule of `mdatt rate` (doc/design.md): a fit beyond its
+     * bounds is listed among the others, marked, and never chosen */
+    mdatt_fit_rule rule;
+    mdatt_fit_default_rule(&rule);
+    const int best = nf > 0 ? mdatt_fit_select_admissible(fits, nf, &rule) : -1;
+    if (best < 0) {
+        char others[384] = "";
+        for (int f = 0, l = 0; f < nf; f++)
+            l += snprintf(others + l, sizeof others - l, "%s%s %.3g (%s)", l ? "; " : "",
+                          mdatt_family_name(fits[f].family), fits[f].rmse,
+                          mdatt_fit_inadmissible(&fits[f], &rule));
+        bench_table_row(t, "%g|%s|%s|%s|||||%s|%d", R->p[pi], R->normalized ? "normalized" : "plain",
+                        metric_name[mt], nf ? "no admissible fit" : "n/a", others, S);
     } else {
-        int best = mdatt_fit_select(fits, nf);
         double alo, ahi, blo = NAN, bhi = NAN;
         mdatt_fit_bootstrap(fits[best].family, k, ly, S, m, (int)R->boot, 12345, &alo, &ahi, &blo, &bhi);
         char others[384] = "";
         for (int f = 0, l = 0; f < nf; f++)
             if (f != best)
-                l += snprintf(others + l, sizeof others - l, "%s%s %.3g", l ? "; " : "",
-                              mdatt_family_name(fits[f].family), fits[f].rmse);
+                l += snprintf(others + l, sizeof others - l, "%s%s %.3g%s", l ? "; " : "",
+                              mdatt_family_name(fits[f].family), fits[f].rmse,
+                              mdatt_fit_inadmissible(&fits[f], &rule) ? " (inadmissible)" : "");
         bench_table_row(t, "%g|%s|%s|%s|%.4g|%.4g|[%.4g, %.4g]|%.3g|%s|%d", R->p[pi],
                         R->normalized ? "normalized" : "plain", metric_name[mt],
                         mdatt_family_name(fits[best].family), fits[best].a, fits[best].b, blo, bhi,
@@ -396,15 +406,20 @@ int bench_rates(bench_ctx *b)
             goto out;
     }
     snprintf(body + len, sizeof body - len, "unset multiplot");
-    char cap[700];
+    mdatt_fit_rule rule;
+    mdatt_fit_default_rule(&rule);
+    char cap[1100];
     snprintf(cap, sizeof cap,
              "Fitted rates (n=%ld, T=%ld, d=%ld). Each metric's geometric mean over seeds is fitted in log "
              "space over log-spaced iterations k >= %g*iters; families: a k^-b (power), a (log k)^-b "
              "(logpower), a loglog(k)/log(k) (loglog) and a e^-bk (exp) for the decreasing metrics; a k^-b, "
              "a k (linear) and a log k (log) for the growing norm_p and neg_log_excess = -log(excess_loss). "
-             "Chosen: lowest log-space RMSE (near-ties to fewer parameters). b 95%%: bootstrap over seeds "
+             "Chosen: lowest log-space RMSE (near-ties to fewer parameters) among the admissible fits, the "
+             "rule of mdatt rate: a, b and the RMSE finite, RMSE <= %g, |log10 a| <= %g, |b| <= %g (others "
+             "marked inadmissible; none admissible: 'no admissible fit'). b 95%%: bootstrap over seeds "
              "(%ld resamples). excess_loss = L(W_k) - L_inf with L_inf the loss of the one-hot softmax "
-             "on the selected tokens, computed in the log domain without cancellation.", base.n, base.T, base.d, base.fit_from, base.boot);
+             "on the selected tokens, computed in the log domain without cancellation.", base.n, base.T, base.d,
+             base.fit_from, rule.max_rmse, rule.max_log10_a, rule.max_abs_b, base.boot);
     if (bench_table_write(b, &t, "table", cap) ||
         bench_figure(b, "rates", nv > 1 ? "1200,800" : "1200,420", body))
         goto out;
