@@ -29,18 +29,23 @@ attsvm_data bench_svm_data(const mdatt_instance *in);
 /** Solve the W-SVM (or v-SVM) at alpha for p; 0 when optimal. */
 int bench_svm(const mdatt_instance *in, const int *alpha, double p, attsvm_target tg,
               attsvm_result *r);
+/** The same with the certified relative gap asked (gap_tol > 0; 0: the default). */
+int bench_svm_gap(const mdatt_instance *in, const int *alpha, double p, attsvm_target tg,
+                  double gap_tol, attsvm_result *r);
 
 /** Toward a locally optimal token selection from alpha (in place): solve the
  *  W-SVM at alpha for p; a sample breaks local optimality when a support
  *  token t (active constraint) scores gamma_it >= gamma_ia, gamma_it = Y_i v^T
  *  x_it (the oracle's rule, ties within 1e-12 relative).  Each round moves
- *  every sample with a strictly higher-scoring support token to the best such
- *  token and solves again, at most max_rounds rounds, stopping when no such
- *  sample is left (ties cannot be repaired this way) or the oracle gives no
- *  verdict.  alpha receives the selection with the fewest breaking samples
- *  seen (*left of them; 0: locally optimal), r the SVM there; the result is
- *  the round that found it (0: the start), or -1 when the SVM at the start
- *  was not solved (r freed).  *moved counts the moves made over all rounds. */
+ *  every such sample to its best-scoring such token if that scores strictly
+ *  higher, else (a tie) to the next score level up if there is one, and
+ *  solves again (certified relative gap 1e-8), at most max_rounds rounds,
+ *  stopping when nothing moves or the oracle gives no verdict.  Scores only
+ *  rise, so the walk ends.  alpha receives the selection with the fewest
+ *  breaking samples seen (*left of them; 0: locally optimal), r the SVM
+ *  there; the result is the round that found it (0: the start), or -1 when
+ *  the SVM at the start was not solved (r freed).  *moved counts the moves
+ *  over all rounds. */
 int bench_local_alpha(const mdatt_instance *in, int *alpha, double p, int max_rounds,
                       attsvm_result *r, int *moved, int *left);
 

@@ -73,7 +73,8 @@ Test(bench, reports_do_not_depend_on_the_thread_count)
         cr_assert_eq(run_mdatt(dir, err, sizeof err, "bench '%s/tests/data/fig4_small.json' -o r%d --threads %d --quiet",
                                srcdir(), th, th), 0, "%s", err);
     const char *files[] = {"table.csv", "table.md", "tokens.csv", "certificates.csv", "curves_p3.tsv",
-                           "fig4.svg", "fig4_log.svg"};
+                           "fig4.svg", "fig4_log.svg", "table_paper_protocol.csv", "protocols.tsv",
+                           "protocols.svg"};
     for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
         char a[600], b[600];
         snprintf(a, sizeof a, "%s/r1/paper_fig4/%s", dir, files[k]);
