@@ -93,7 +93,7 @@ typedef struct {
     double *gap, *viol; /* [pi][si][seed] */
     int *svm_ok;        /* [pi][si][seed] */
     int *local, *global;/* [pi][seed] */
-    /* The authors' protocol (fig4_protocol below): one run per (p, seed) from
+    /* The authors' protocol (fig4_protocol_runs below): one run per (p, seed) from
      * its own W_0, and the SVM of each p at that run's tokens. */
     double *pw;         /* [pi][seed][d*d] final W */
     int *palpha;        /* [pi][seed][n] selected tokens */
@@ -462,8 +462,39 @@ static int protocol_figure(bench_ctx *b, const fig4_t *F)
     return 0;
 }
 
-/* Runs and table of the authors' protocol (after the like-for-like runs). */
-static int fig4_protocol(bench_ctx *b, fig4_t *F)
+/* Record slots of the two stages of the authors' protocol. */
+static void protocol_run_slots(int job, void *vctx, bench_rec *r)
+{
+    fig4_t *F = vctx;
+    const exp_cfg *c = &F->c;
+    const int ns = c->nseeds, pi = c->np - 1 - job / ns, sd = job % ns;
+    const size_t at = (size_t)pi * ns + sd;
+    bench_rec_slot(r, &F->prun_ok[at], sizeof(int));
+    bench_rec_slot(r, F->pw + at * c->d * c->d, sizeof(double) * c->d * c->d);
+    bench_rec_slot(r, F->palpha + at * c->n, sizeof(int) * c->n);
+}
+
+static void protocol_svm_slots(int job, void *vctx, bench_rec *r)
+{
+    fig4_t *F = vctx;
+    const exp_cfg *c = &F->c;
+    const int ns = c->nseeds, si = job / ns, sd = job % ns;
+    const size_t at = (size_t)si * ns + sd;
+    bench_rec_slot(r, &F->pok[at], sizeof(int));
+    bench_rec_slot(r, &F->pgap[at], sizeof(double));
+    bench_rec_slot(r, &F->pviol[at], sizeof(double));
+    for (int pi = 0; pi < c->np; pi++)
+        bench_rec_slot(r, &F->pdiv[((size_t)pi * c->nsvm + si) * ns + sd], sizeof(double));
+}
+
+static double protocol_run_cost(int job, const void *vctx)
+{
+    const fig4_t *F = vctx;
+    return (double)F->c.iters[F->c.np - 1 - job / F->c.nseeds];
+}
+
+/* The runs of the authors' protocol (before any output: a shard writes none). */
+static int fig4_protocol_runs(bench_ctx *b, fig4_t *F)
 {
     const exp_cfg *c = &F->c;
     const int ns = c->nseeds, dd = (int)(c->d * c->d);
@@ -476,12 +507,14 @@ static int fig4_protocol(bench_ctx *b, fig4_t *F)
     F->prun_ok = calloc((size_t)c->np * ns, sizeof(int));
     if (!F->pw || !F->palpha || !F->pdiv || !F->pgap || !F->pviol || !F->pok || !F->prun_ok)
         return -1;
-    if (bench_parallel(b, "paper_fig4 (authors' protocol)", c->np * ns, protocol_run_job, F) ||
-        bench_parallel(b, "paper_fig4 (authors' protocol, SVMs)", c->nsvm * ns, protocol_svm_job, F)) {
+    const bench_jobs runs = {protocol_run_job, protocol_run_slots, protocol_run_cost},
+                     svms = {protocol_svm_job, protocol_svm_slots, NULL};
+    if (bench_parallel(b, "paper_fig4 protocol runs", c->np * ns, &runs, F) ||
+        bench_parallel(b, "paper_fig4 protocol svm", c->nsvm * ns, &svms, F)) {
         snprintf(b->err, sizeof b->err, "authors' protocol: a training run or an SVM failed");
         return -1;
     }
-    return protocol_table(b, F) || protocol_figure(b, F) ? -1 : 0;
+    return 0;
 }
 
 int bench_paper_fig4(bench_ctx *b)
@@ -511,6 +544,8 @@ int bench_paper_fig4(bench_ctx *b)
         snprintf(b->err, sizeof b->err, "a training run failed");
         goto out;
     }
+    if (fig4_protocol_runs(b, &F))
+        goto out;
     char pa[16], pb[16], name[64];
     /* Final-iteration table, with the paper's values read from its Fig. 4. */
     const char *head[] = {"p_alg", "p_svm", "mean", "std", "seeds"};
@@ -669,7 +704,7 @@ int bench_paper_fig4(bench_ctx *b)
     bench_index_line(b, "- [tokens.md](%s/tokens.md): fraction of runs whose selected tokens are "
                         "locally / globally optimal; [certificates.md](%s/certificates.md): certified "
                         "gaps of all %d SVM solves (largest %.2g).", b->reldir, b->reldir, allsolves, allmax);
-    if (fig4_protocol(b, &F))
+    if (protocol_table(b, &F) || protocol_figure(b, &F))
         goto out_k;
     rc = 0;
 out_k:
