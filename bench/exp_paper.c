@@ -696,8 +696,10 @@ int bench_paper_fig4(bench_ctx *b)
             goto out_k;
     }
     bench_index_line(b, "- [table.md](%s/table.md) ([csv](%s/table.csv), [tex](%s/table.tex)): final "
-                        "directional Bregman divergence of each l_p-AttGD to each l_p-AttSVM, with "
-                        "the paper's Fig. 4 values.", b->reldir, b->reldir, b->reldir);
+                        "directional Bregman divergence of each l_p-AttGD to each l_p-AttSVM at the run's own "
+                        "tokens, every p from the same W_0 (like-for-like: the quantity the convergence "
+                        "result is about), with the paper's Fig. 4 values (the authors' protocol, below).",
+                     b->reldir, b->reldir, b->reldir);
     bench_index_line(b, "- [fig4.svg](%s/fig4.svg), [fig4_log.svg](%s/fig4_log.svg): the divergences "
                         "along the iterations (linear y: mean ± std band; log y: median and quartiles).",
                      b->reldir, b->reldir);
