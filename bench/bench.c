@@ -336,12 +336,6 @@ void bench_mean_std(const double *x, int n, double *mean, double *std)
     *std = n > 1 ? sqrt(s2 / (n - 1)) : 0.0;
 }
 
-static int cmp_dbl(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 void bench_quartiles(const double *x, int n, double q[3])
 {
     double *s = n > 0 ? malloc(sizeof(double) * n) : NULL;
@@ -350,7 +344,7 @@ void bench_quartiles(const double *x, int n, double q[3])
         return;
     }
     memcpy(s, x, sizeof(double) * n);
-    qsort(s, n, sizeof(double), cmp_dbl);
+    qsort(s, n, sizeof(double), bench_cmp_double);
     for (int k = 0; k < 3; k++) {
         const double h = (n - 1) * 0.25 * (k + 1);
         const int lo = (int)floor(h), hi = lo + 1 < n ? lo + 1 : lo;
