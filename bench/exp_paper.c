@@ -525,6 +525,9 @@ int bench_paper_fig4(bench_ctx *b)
     exp_cfg *c = &F.c;
     if (read_cfg(b, c, 1))
         return 2;
+    int protocol;       /* also the authors' protocol (table_paper_protocol, protocols) */
+    if (bench_cfg_bool(b, "authors_protocol", 1, &protocol))
+        return 2;
     if (b->check_only)
         return 0;
     F.npts = (int)c->points + 1;
@@ -544,7 +547,7 @@ int bench_paper_fig4(bench_ctx *b)
         snprintf(b->err, sizeof b->err, "a training run failed");
         goto out;
     }
-    if (fig4_protocol_runs(b, &F))
+    if (protocol && fig4_protocol_runs(b, &F))
         goto out;
     char pa[16], pb[16], name[64];
     /* Final-iteration table, with the paper's values read from its Fig. 4. */
@@ -706,7 +709,7 @@ int bench_paper_fig4(bench_ctx *b)
     bench_index_line(b, "- [tokens.md](%s/tokens.md): fraction of runs whose selected tokens are "
                         "locally / globally optimal; [certificates.md](%s/certificates.md): certified "
                         "gaps of all %d SVM solves (largest %.2g).", b->reldir, b->reldir, allsolves, allmax);
-    if (protocol_table(b, &F) || protocol_figure(b, &F))
+    if (protocol && (protocol_table(b, &F) || protocol_figure(b, &F)))
         goto out_k;
     rc = 0;
 out_k:

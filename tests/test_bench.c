@@ -230,11 +230,14 @@ Test(bench, shards_and_merge_give_the_bytes_of_one_process)
     const char *cfg = "tests/data/fig4_small.json";
     cr_assert_eq(run_mdatt(dir, err, sizeof err, "bench '%s/%s' -o one --threads 1 --quiet", srcdir(), cfg), 0,
                  "%s", err);
-    for (int k = 0; k < 3; k++) {
-        cr_assert_eq(run_mdatt(dir, err, sizeof err, "bench '%s/%s' -o sh --shard %d/3", srcdir(), cfg, k), 0,
-                     "%s", err);
-        cr_assert(!has_table("sh"), "shard %d/3 wrote tables", k);
-    }
+    /* a shard works on the first stage not yet recorded: paper_fig4 has three
+     * (the like-for-like runs, the authors' protocol runs and their SVMs) */
+    for (int stage = 0; stage < 3; stage++)
+        for (int k = 0; k < 3; k++) {
+            cr_assert_eq(run_mdatt(dir, err, sizeof err, "bench '%s/%s' -o sh --shard %d/3", srcdir(), cfg, k),
+                         0, "%s", err);
+            cr_assert(!has_table("sh"), "shard %d/3 wrote tables", k);
+        }
     cr_assert_eq(run_mdatt(dir, err, sizeof err, "bench '%s/%s' -o sh --merge", srcdir(), cfg), 0, "%s", err);
     cr_assert(strstr(err, "9 runs, 9 reused from records, 0 computed"), "merge computed runs: %s", err);
     same_outputs("one", "sh");
