@@ -398,6 +398,66 @@ typedef struct {
 void mdatt_token_check(const mdatt_instance *in, const double *v, const int *alpha,
                        const int *support, int nsupport, mdatt_token_verdict *out);
 
+/* ------------------------------------------------------------------- check */
+
+/** Thresholds of a check's verdict (`mdatt check` flags of the same names). */
+typedef struct {
+    double max_bregman;     /**< bregman_dir <= this (default 1e-2) */
+    double min_cosine;      /**< cosine >= this (default NAN: not checked) */
+    double min_margin;      /**< margin_ratio >= this (default NAN: not checked) */
+    double max_gap;         /**< the svm's gap, given and recomputed, <= this (default 1e-8) */
+    int allow_token_mismatch; /**< do not require tokens_match (default 0) */
+    int require_global;     /**< require globally optimal tokens (default 0) */
+    int require_local;      /**< require locally optimal tokens (default 0) */
+} mdatt_check_settings;
+void mdatt_check_default_settings(mdatt_check_settings *s);
+/** NULL if valid, else a static message naming the field. */
+const char *mdatt_check_check_settings(const mdatt_check_settings *s);
+
+/** How close one (W, v) is to the SVM's solution x (doc/mdatt.1, `check`). */
+typedef struct {
+    double bregman_dir;     /**< D_psi(x/||x||_p, W/||W||_p), psi of the model's p */
+    double cosine;          /**< <x, W> / (||x||_2 ||W||_2) */
+    double one_minus_cosine; /**< 1 - cosine without cancellation */
+    double margin_ratio;    /**< mdatt_margin_ratio (or _v) at the svm's p and objective */
+    double smax_min;        /**< smallest softmax weight of a selected token */
+    double log1m_smax;      /**< log(1 - smax_min) from log-domain sums */
+    int tokens_match;       /**< the tokens W selects are the svm's alpha */
+} mdatt_check_point;
+/** Metrics of (W, v) against s (v is used for a v-SVM); the NAN metrics
+ *  unless s is optimal.  alpha (n ints) receives the tokens W selects. */
+void mdatt_check_measure(const mdatt_instance *in, const mdatt_svm *s, double p_model,
+                         const double *W, const double *v, int *alpha, mdatt_check_point *pm);
+/** Shapes of instance, model and svm agree; else MDATT_EINVAL with a message
+ *  naming MODEL or SVM and the field. */
+mdatt_status mdatt_check_shapes(const mdatt_instance *in, const mdatt_model *m,
+                                const mdatt_svm *s, char err[MDATT_ERRLEN]);
+
+#define MDATT_CHECK_MAX_REASONS 16
+/** Everything `mdatt check` reports about the final model. */
+typedef struct {
+    mdatt_check_point point;    /**< the model's metrics */
+    int *alpha_model;       /**< n tokens the model's W selects (owned) */
+    int model_alpha_agrees; /**< the model file's alpha equals them (-1: it has none) */
+    double svm_min_margin;  /**< margin ratio of x itself (1 up to rounding) */
+    mdatt_svm_figures figures; /**< the svm's figures recomputed from the instance */
+    int cross_p;            /**< the model's p differs from the svm's */
+    int own_v;              /**< a joint model: gamma from its own v */
+    mdatt_token_verdict recomputed; /**< token verdicts recomputed from gamma */
+    int globally_optimal;   /**< the svm file's verdict (recomputed when absent or own_v) */
+    int locally_optimal;    /**< likewise; -1 undefined (v-SVM without a file verdict) */
+    int pass;               /**< no reason to fail */
+    int nreasons;           /**< entries of reasons */
+    char reasons[MDATT_CHECK_MAX_REASONS][200]; /**< why the verdict fails */
+} mdatt_check_result;
+/** Check model m against svm s on instance in with thresholds th.  MDATT_EINVAL
+ *  (err names the field) for bad settings or shapes, MDATT_ENOMEM; otherwise
+ *  MDATT_OK whatever the verdict.  Free r with mdatt_check_result_free. */
+mdatt_status mdatt_check(const mdatt_instance *in, const mdatt_model *m, const mdatt_svm *s,
+                         const mdatt_check_settings *th, mdatt_check_result *r,
+                         char err[MDATT_ERRLEN]);
+void mdatt_check_result_free(mdatt_check_result *r);
+
 /** A numeric CSV file with a header line (trajectories, metrics). */
 typedef struct {
     int ncol;           /**< columns */

@@ -4,7 +4,6 @@
  * along a logged trajectory, and give a verdict with reasons. */
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
@@ -53,10 +52,7 @@ const cli_command cli_check = {
     run};
 
 /* Metrics of one W (and v) against the SVM. */
-typedef struct {
-    double bregman_dir, cosine, one_minus_cosine, margin_ratio, smax_min, log1m_smax;
-    int tokens_match;
-} point_metrics;
+typedef mdatt_check_point point_metrics;
 
 typedef struct {
     const mdatt_instance *in;
@@ -67,50 +63,8 @@ typedef struct {
 
 static void measure(const check_ctx *c, const double *W, const double *v, point_metrics *pm)
 {
-    const mdatt_instance *in = c->in;
-    const mdatt_svm *s = c->svm;
-    const int d = in->d;
-    mdatt_selected_tokens(in, W, c->alpha, &pm->smax_min, &pm->log1m_smax);
-    pm->tokens_match = 1;
-    for (int i = 0; i < in->n; i++)
-        pm->tokens_match &= c->alpha[i] == s->alpha[i];
-    pm->bregman_dir = pm->cosine = pm->one_minus_cosine = pm->margin_ratio = NAN;
-    if (s->status != MDATT_SVM_OPTIMAL)
-        return;
-    const double *x = s->target_v ? v : W;
-    size_t m = s->target_v ? (size_t)d : (size_t)d * d;
-    pm->bregman_dir = mdatt_bregman_dir(s->x, x, m, c->p_model);
-    pm->cosine = mdatt_cosine(s->x, x, m);
-    pm->one_minus_cosine = mdatt_one_minus_cosine(s->x, x, m);
-    pm->margin_ratio = s->target_v ? mdatt_margin_ratio_v(in, s->alpha, v, s->p, s->objective)
-                                   : mdatt_margin_ratio(in, s->alpha, W, s->p, s->objective);
+    mdatt_check_measure(c->in, c->svm, c->p_model, W, v, c->alpha, pm);
 }
-
-/* ------------------------------------------------------------- verdict */
-
-#define MAX_REASONS 16
-
-typedef struct {
-    int n;
-    char text[MAX_REASONS][200];
-} reasons;
-
-static void reason(reasons *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void reason(reasons *r, const char *fmt, ...)
-{
-    if (r->n >= MAX_REASONS)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->text[r->n++], sizeof r->text[0], fmt, ap);
-    va_end(ap);
-}
-
-typedef struct {
-    double max_bregman, min_cosine, min_margin, max_gap;
-    int allow_mismatch, require_global, require_local;
-} thresholds;
 
 /* ------------------------------------------------------------ trajectory */
 
@@ -238,39 +192,6 @@ static void traj_write(FILE *f, const traj_metrics *tm)
 
 /* ---------------------------------------------------------------- inputs */
 
-/* Shapes of instance, model and svm must agree (exit 2 otherwise). */
-static int check_shapes(const char *sub, const mdatt_instance *in, const mdatt_model *m,
-                        const mdatt_svm *s)
-{
-    if (m->d != in->d)
-        return cli_error(sub, CLI_BAD, "MODEL: W is %dx%d, instance has d=%d", m->d, m->d, in->d);
-    if (m->alpha && m->n != in->n)
-        return cli_error(sub, CLI_BAD, "MODEL: alpha has %d entries, instance has n=%d", m->n,
-                         in->n);
-    if (s->n != in->n)
-        return cli_error(sub, CLI_BAD, "SVM: alpha has %d entries, instance has n=%d", s->n, in->n);
-    for (int i = 0; i < s->n; i++)
-        if (s->alpha[i] >= in->T)
-            return cli_error(sub, CLI_BAD, "SVM: alpha[%d] = %d is out of range [0, %d)", i,
-                             s->alpha[i], in->T);
-    if (s->status == MDATT_SVM_OPTIMAL && s->d != in->d)
-        return cli_error(sub, CLI_BAD, "SVM: %s has dimension %d, instance has d=%d",
-                         s->target_v ? "v" : "W", s->d, in->d);
-    for (int k = 0; k < s->nsupport; k++) {
-        int i = s->support[2 * k], t = s->support[2 * k + 1];
-        if (t >= in->T || (t == s->alpha[i]) != s->target_v)
-            return cli_error(sub, CLI_BAD, "SVM: support[%d] = [%d,%d]: token must be in "
-                             "[0, %d) and %s alpha[%d]", k, i, t, in->T,
-                             s->target_v ? "equal" : "differ from", i);
-    }
-    for (int k = 0; k < s->ndual; k++)
-        if (s->dual[k].t >= in->T)
-            return cli_error(sub, CLI_BAD, "SVM: %s[%d].t = %d is out of range [0, %d)",
-                             s->status == MDATT_SVM_INFEASIBLE ? "farkas" : "dual", k,
-                             s->dual[k].t, in->T);
-    return CLI_OK;
-}
-
 /* The model and svm files name the instance they were computed for
  * (instance_hash, README "Files"): another instance is bad input (exit 2);
  * older files without the field are accepted, with one note. */
@@ -293,49 +214,6 @@ static int check_identity(const char *sub, const char *const pos[3], const mdatt
     return CLI_OK;
 }
 
-/* Figures of an svm file agree with their recomputation from the instance
- * when within FIG_TOL (relative for the bounds, absolute for the gap and the
- * violation, which are differences of nearly equal numbers).  The two
- * computations differ only in summation order and in the oracle's rescaling
- * of x onto the feasible set (below its feas_tol of 1e-12): by rounding of
- * order 1e-16 times the number of terms, far below 1e-9; an edited figure
- * differs by far more. */
-#define FIG_TOL 1e-9
-
-static void compare_figures(reasons *R, const mdatt_svm *s, const mdatt_svm_figures *f)
-{
-    const char *name[4] = {"objective", "lower_bound", "gap", "max_violation"};
-    const double file[4] = {s->objective, s->lower_bound, s->gap, s->max_violation};
-    const double re[4] = {f->upper, f->lower, f->gap, f->max_violation};
-    for (int k = 0; k < 4; k++) {
-        const double tol = FIG_TOL * (k < 2 ? fabs(re[k]) : 1.0);
-        if (!(fabs(file[k] - re[k]) <= tol))
-            reason(R, "svm %s %.17g disagrees with the value recomputed from the instance, "
-                      "%.17g (tolerance %.0e%s)", name[k], file[k], re[k], FIG_TOL,
-                   k < 2 ? " relative" : "");
-    }
-    if (f->bad_support >= 0)
-        reason(R, "svm support[%d] = [%d,%d] is not an active constraint with a positive "
-                  "multiplier", f->bad_support, s->support[2 * f->bad_support],
-               s->support[2 * f->bad_support + 1]);
-}
-
-/* "samples 0 (model 2, svm 1), 4 (...), ..." for the first few that differ. */
-static void token_mismatch(reasons *R, int n, const int *model, const int *svm)
-{
-    char list[160] = "";
-    int len = 0, count = 0;
-    for (int i = 0; i < n; i++) {
-        if (model[i] == svm[i])
-            continue;
-        if (++count <= 4)
-            len += snprintf(list + len, sizeof list - len, "%s%d (model %d, svm %d)",
-                            count > 1 ? ", " : "", i, model[i], svm[i]);
-    }
-    reason(R, "tokens do not match in %d sample%s: %s%s", count, count == 1 ? "" : "s", list,
-           count > 4 ? ", ..." : "");
-}
-
 static char *default_traj_out(const char *out)
 {
     size_t len = strlen(out);
@@ -356,14 +234,15 @@ static int run(int argc, char **argv)
     const char *sub = "check";
     const char *traj = NULL, *traj_out = NULL, *out = NULL;
     long query = -1;
-    thresholds th = {1e-2, NAN, NAN, 1e-8, 0, 0, 0};
+    mdatt_check_settings th;
+    mdatt_check_default_settings(&th);
     const cli_opt opts[] = {
         {"--query-token", OPT_LONG, &query, 0, 100000000, NULL},
         {"--max-bregman", OPT_DOUBLE, &th.max_bregman, 0, 0, NULL},
         {"--min-cosine", OPT_DOUBLE, &th.min_cosine, 0, 0, NULL},
         {"--min-margin", OPT_DOUBLE, &th.min_margin, 0, 0, NULL},
         {"--max-gap", OPT_DOUBLE, &th.max_gap, 0, 0, NULL},
-        {"--allow-token-mismatch", OPT_FLAG, &th.allow_mismatch, 0, 0, NULL},
+        {"--allow-token-mismatch", OPT_FLAG, &th.allow_token_mismatch, 0, 0, NULL},
         {"--require-global", OPT_FLAG, &th.require_global, 0, 0, NULL},
         {"--require-local", OPT_FLAG, &th.require_local, 0, 0, NULL},
         {"--traj", OPT_STR, &traj, 0, 0, NULL},
@@ -402,6 +281,7 @@ static int run(int argc, char **argv)
     mdatt_model m = {0};
     mdatt_svm s = {0};
     traj_metrics tm = {0};
+    mdatt_check_result cr = {0};
     int code = CLI_OK, *alpha = NULL;
     mdatt_status st;
     if ((st = mdatt_instance_read_query(pos[0], (int)query, &in, err)) != MDATT_OK) {
@@ -413,9 +293,12 @@ static int run(int argc, char **argv)
         code = cli_status(sub, st, err);
         goto done;
     }
-    if ((code = check_identity(sub, pos, &in, &m, &s)) != CLI_OK ||
-        (code = check_shapes(sub, &in, &m, &s)) != CLI_OK)
+    if ((code = check_identity(sub, pos, &in, &m, &s)) != CLI_OK)
         goto done;
+    if ((st = mdatt_check_shapes(&in, &m, &s, err)) != MDATT_OK) {
+        code = cli_error(sub, CLI_BAD, "%s", err);
+        goto done;
+    }
     if (!(alpha = malloc(sizeof(int) * in.n))) {
         code = cli_error(sub, CLI_FAIL, "out of memory");
         goto done;
@@ -424,70 +307,19 @@ static int run(int argc, char **argv)
     if (traj && (code = traj_compute(sub, traj, &cx, &tm)) != CLI_OK)
         goto done;
 
-    /* the final model */
-    point_metrics pm;
-    measure(&cx, m.W, m.v, &pm);
-    int model_alpha_agrees = -1;
-    if (m.alpha) {
-        model_alpha_agrees = 1;
-        for (int i = 0; i < in.n; i++)
-            model_alpha_agrees &= m.alpha[i] == alpha[i];
+    /* the final model: metrics, token verdicts, recomputed certificate, verdict */
+    if ((st = mdatt_check(&in, &m, &s, &th, &cr, err)) != MDATT_OK) {
+        code = cli_status(sub, st, err);
+        goto done;
     }
-    double svm_min_margin = NAN;
-    mdatt_token_verdict tv;
-    const int own_v = m.joint;   /* gamma from the trained v of a joint model */
-    mdatt_token_check(&in, own_v ? m.v : in.v, s.alpha, s.status == MDATT_SVM_OPTIMAL && !s.target_v ? s.support : NULL,
-                      s.status == MDATT_SVM_OPTIMAL && !s.target_v ? s.nsupport : 0, &tv);
-    if (s.status == MDATT_SVM_OPTIMAL) {
-        size_t mm = s.target_v ? (size_t)in.d : (size_t)in.d * in.d;
-        double nx = mdatt_norm_p(s.x, mm, s.p);
-        svm_min_margin = s.target_v ? mdatt_margin_ratio_v(&in, s.alpha, s.x, s.p, nx)
-                                    : mdatt_margin_ratio(&in, s.alpha, s.x, s.p, nx);
-    }
-    const int cross_p = !(m.p == s.p);
-    /* the certificate recomputed from the instance, x and the multipliers */
-    mdatt_svm_figures fig;
-    mdatt_svm_recompute(&in, &s, &fig);
-    const double re_ub = fig.upper, re_lb = fig.lower, re_gap = fig.gap;
-
-    reasons R = {0};
-    if (s.status != MDATT_SVM_OPTIMAL) {
-        reason(&R, "svm status is %s, not optimal", mdatt_svm_status_name(s.status));
-    } else {
-        if (!(s.gap <= th.max_gap))
-            reason(&R, "svm gap %.3g > %.3g", s.gap, th.max_gap);
-        if (!(re_gap <= th.max_gap))
-            reason(&R, "svm certificate recomputed from the instance: gap %.3g > %.3g "
-                       "(upper %.17g, lower %.17g)", re_gap, th.max_gap, re_ub, re_lb);
-        compare_figures(&R, &s, &fig);
-        if (!(pm.bregman_dir <= th.max_bregman))
-            reason(&R, "bregman_dir %.3g > %.3g", pm.bregman_dir, th.max_bregman);
-        if (!isnan(th.min_cosine) && !(pm.cosine >= th.min_cosine))
-            reason(&R, "cosine %.9g < %.9g", pm.cosine, th.min_cosine);
-        if (!isnan(th.min_margin) && !(pm.margin_ratio >= th.min_margin))
-            reason(&R, "margin_ratio %.9g < %.9g", pm.margin_ratio, th.min_margin);
-    }
-    if (!pm.tokens_match && !th.allow_mismatch)
-        token_mismatch(&R, in.n, alpha, s.alpha);
-    if (s.has_tokens && !own_v && s.nties != tv.nties)
-        reason(&R, "svm tokens.ties lists %d sample%s, recomputed %d", s.nties,
-               s.nties == 1 ? "" : "s", tv.nties);
-    if (s.has_tokens && !own_v && tv.nties == 0 && s.globally_optimal != tv.globally_optimal)
-        reason(&R, "svm tokens.globally_optimal = %s but gamma gives %s",
-               s.globally_optimal ? "true" : "false", tv.globally_optimal ? "true" : "false");
-    if (s.has_tokens && !own_v && s.status == MDATT_SVM_OPTIMAL && s.locally_optimal != tv.locally_optimal)
-        reason(&R, "svm tokens.locally_optimal = %s but gamma on the support gives %s",
-               s.locally_optimal ? "true" : "false", tv.locally_optimal ? "true" : "false");
-    int glob = s.has_tokens && !own_v ? s.globally_optimal : tv.globally_optimal;
-    /* -1: undefined (a v-SVM has no W support to judge the tokens by) */
-    int loc = s.has_tokens && !own_v ? s.locally_optimal
-              : s.target_v           ? -1
-                                     : (s.status == MDATT_SVM_OPTIMAL && tv.locally_optimal);
-    if (th.require_global && !glob)
-        reason(&R, "alpha is not globally optimal");
-    if (th.require_local && loc != 1)
-        reason(&R, "alpha is not locally optimal");
-    const int pass = R.n == 0;
+    memcpy(alpha, cr.alpha_model, sizeof(int) * in.n);
+    const point_metrics pm = cr.point;
+    const mdatt_token_verdict tv = cr.recomputed;
+    const int model_alpha_agrees = cr.model_alpha_agrees, own_v = cr.own_v;
+    const int cross_p = cr.cross_p, glob = cr.globally_optimal, loc = cr.locally_optimal;
+    const double svm_min_margin = cr.svm_min_margin, re_gap = cr.figures.gap;
+    const int pass = cr.pass;
+    const struct { int n; char (*text)[200]; } R = {cr.nreasons, cr.reasons};
 
     /* human table */
     fprintf(tab, "check: model p=%g, svm p=%g%s, target %s, n=%d T=%d d=%d\n", m.p, s.p,
@@ -575,7 +407,7 @@ static int run(int argc, char **argv)
         fputs(", \"max_gap\": ", f);
         cli_json_num(f, th.max_gap);
         fprintf(f, ", \"require_tokens_match\": %s, \"require_global\": %s, \"require_local\": %s}",
-                th.allow_mismatch ? "false" : "true", th.require_global ? "true" : "false",
+                th.allow_token_mismatch ? "false" : "true", th.require_global ? "true" : "false",
                 th.require_local ? "true" : "false");
         if (traj) {
             fputs(",\n  \"trajectory\": {\"input\": ", f);
@@ -603,6 +435,7 @@ static int run(int argc, char **argv)
     }
     code = pass ? CLI_OK : CLI_FAIL;
 done:
+    mdatt_check_result_free(&cr);
     free(tout);
     free(tm.k);
     free(tm.pm);
