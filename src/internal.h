@@ -10,6 +10,47 @@
 mdatt_status mdatt__fail(char err[MDATT_ERRLEN], mdatt_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* ------------------------------------------------------- .npz files (npz.c) */
+#define MDATT_NPY_MAXRANK 8
+#define MDATT_NPY_NAMELEN 64
+/** One array of an .npz file, converted to doubles in C order. */
+typedef struct {
+    char name[MDATT_NPY_NAMELEN];   /* key (member name without .npy) */
+    char kind;                      /* 'f' float, 'i' integer (as stored) */
+    int itemsize;                   /* 4 or 8 bytes as stored */
+    int rank;
+    long shape[MDATT_NPY_MAXRANK];
+    size_t count;                   /* product of shape (1 for a scalar) */
+    double *data;                   /* count values */
+} mdatt__npy;
+typedef struct {
+    int n;
+    mdatt__npy *arr;
+} mdatt__npz;
+/* The file starts with the zip magic "PK\3\4" (numpy's .npz is a zip). */
+int mdatt__is_zip(const char *path);
+/* The path ends in ".npz" (the writers choose the format by name). */
+int mdatt__npz_name(const char *path);
+/* Read every .npy member; messages name the file and the key. */
+mdatt_status mdatt__npz_read(const char *path, mdatt__npz *z, char err[MDATT_ERRLEN]);
+const mdatt__npy *mdatt__npz_get(const mdatt__npz *z, const char *key);
+void mdatt__npz_free(mdatt__npz *z);
+/* Write n arrays (kind 'f' as float64, 'i' as int64) as stored members. */
+mdatt_status mdatt__npz_write(FILE *f, const mdatt__npy *arr, int n, const char *path,
+                              char err[MDATT_ERRLEN]);
+/* Instances and models as .npz (npzio.c); io.c's readers and writers call
+ * these for zip files and .npz names. */
+mdatt_status mdatt__instance_read_npz(const char *path, int query_token, mdatt_instance *in,
+                                      char err[MDATT_ERRLEN]);
+mdatt_status mdatt__model_read_npz(const char *path, mdatt_model *m, char err[MDATT_ERRLEN]);
+mdatt_status mdatt__instance_write_npz(const char *path, const mdatt_instance *in,
+                                       char err[MDATT_ERRLEN]);
+mdatt_status mdatt__model_write_npz(const char *path, const mdatt_model *m, char err[MDATT_ERRLEN]);
+/* A JSON token index: an integer, or a real with an integral value (numpy
+ * writes 2.0), in [lo, hi]; 0 if not. */
+struct json_t;
+int mdatt__json_index(struct json_t *x, long lo, long hi, int *out);
+
 /* Sizes from which the dense parts go through OpenBLAS (measured with
  * bench/perf_trainer: below them the call overhead of dgemm/dgemv exceeds
  * the work, e.g. at the paper size n=6, T=8, d=10). */

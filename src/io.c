@@ -72,6 +72,8 @@ mdatt_status mdatt_instance_write(const char *path, const mdatt_instance *in, ch
     mdatt_status st = mdatt_instance_validate(in, err);
     if (st != MDATT_OK)
         return st;
+    if (mdatt__npz_name(path))
+        return mdatt__instance_write_npz(path, in, err);
     mdatt_outfile o;
     if ((st = mdatt_outfile_open(&o, path, err)) != MDATT_OK)
         return st;
@@ -81,6 +83,8 @@ mdatt_status mdatt_instance_write(const char *path, const mdatt_instance *in, ch
 
 mdatt_status mdatt_model_write(const char *path, const mdatt_model *m, char err[MDATT_ERRLEN])
 {
+    if (mdatt__npz_name(path))
+        return mdatt__model_write_npz(path, m, err);
     mdatt_outfile o;
     mdatt_status st = mdatt_outfile_open(&o, path, err);
     if (st != MDATT_OK)
@@ -221,16 +225,56 @@ mdatt_status mdatt__square_rows(json_t *W, json_t *d_field, char err[MDATT_ERRLE
     return MDATT_OK;
 }
 
+int mdatt__json_index(json_t *x, long lo, long hi, int *out)
+{
+    double v;
+    if (json_is_integer(x))
+        v = (double)json_integer_value(x);
+    else if (json_is_real(x) && json_real_value(x) == floor(json_real_value(x)))
+        v = json_real_value(x);
+    else
+        return 0;
+    if (!(v >= (double)lo && v <= (double)hi))
+        return 0;
+    *out = (int)v;
+    return 1;
+}
+
+/* Messages of the readers start with the file's name. */
+static mdatt_status in_file(const char *path, mdatt_status st, char err[MDATT_ERRLEN])
+{
+    size_t len = strlen(path);
+    if (st != MDATT_OK && strncmp(err, path, len) != 0) {
+        char msg[MDATT_ERRLEN];
+        memcpy(msg, err, MDATT_ERRLEN);
+        msg[MDATT_ERRLEN - 1] = '\0';
+        int room = MDATT_ERRLEN - 3 - (int)(len < MDATT_ERRLEN ? len : MDATT_ERRLEN);
+        snprintf(err, MDATT_ERRLEN, "%s: %.*s", path, room > 0 ? room : 0, msg);
+    }
+    return st;
+}
+
 mdatt_status mdatt_instance_read(const char *path, mdatt_instance *in, char err[MDATT_ERRLEN])
 {
     return mdatt_instance_read_query(path, -1, in, err);
 }
+
+static mdatt_status instance_read_json(const char *path, int query_token, mdatt_instance *in,
+                                       char err[MDATT_ERRLEN]);
 
 mdatt_status mdatt_instance_read_query(const char *path, int query_token, mdatt_instance *in,
                                        char err[MDATT_ERRLEN])
 {
     memset(in, 0, sizeof *in);
     in->query_token = -1;
+    mdatt_status st = mdatt__is_zip(path) ? mdatt__instance_read_npz(path, query_token, in, err)
+                                          : instance_read_json(path, query_token, in, err);
+    return in_file(path, st, err);
+}
+
+static mdatt_status instance_read_json(const char *path, int query_token, mdatt_instance *in,
+                                       char err[MDATT_ERRLEN])
+{
     json_t *root;
     mdatt_status st = load_json(path, &root, err);
     if (st != MDATT_OK)
@@ -262,11 +306,10 @@ mdatt_status mdatt_instance_read_query(const char *path, int query_token, mdatt_
         st = mdatt__fail(err, MDATT_EFORMAT, "Z and query_token: give one, not both");
         goto done;
     } else if (qt) {
-        if (!json_is_integer(qt) || json_integer_value(qt) < 0 || json_integer_value(qt) >= T) {
+        if (!mdatt__json_index(qt, 0, T - 1, &in->query_token)) {
             st = mdatt__fail(err, MDATT_EINVAL, "query_token: must be an integer in [0, %d)", T);
             goto done;
         }
-        in->query_token = (int)json_integer_value(qt);
         mdatt_instance_sync_queries(in);
     } else if (!Z) {
         st = mdatt__fail(err, MDATT_EFORMAT, "Z: missing (or give query_token for self-attention)");
@@ -282,9 +325,18 @@ done:
     return st;
 }
 
+static mdatt_status model_read_json(const char *path, mdatt_model *m, char err[MDATT_ERRLEN]);
+
 mdatt_status mdatt_model_read(const char *path, mdatt_model *m, char err[MDATT_ERRLEN])
 {
     memset(m, 0, sizeof *m);
+    mdatt_status st = mdatt__is_zip(path) ? mdatt__model_read_npz(path, m, err)
+                                          : model_read_json(path, m, err);
+    return in_file(path, st, err);
+}
+
+static mdatt_status model_read_json(const char *path, mdatt_model *m, char err[MDATT_ERRLEN])
+{
     json_t *root;
     mdatt_status st = load_json(path, &root, err);
     if (st != MDATT_OK)
@@ -313,7 +365,8 @@ mdatt_status mdatt_model_read(const char *path, mdatt_model *m, char err[MDATT_E
     }
     const int wd[2] = {d, d};
     if ((st = get_tensor(W, "W", wd, 2, m->W, err)) != MDATT_OK ||
-        (st = get_tensor(json_object_get(root, "v"), "v", wd, 1, m->v, err)) != MDATT_OK ||
+        (json_object_get(root, "v") &&   /* optional: zero when absent */
+         (st = get_tensor(json_object_get(root, "v"), "v", wd, 1, m->v, err)) != MDATT_OK) ||
         (st = get_number(json_object_get(root, "p"), "p", &m->p, err)) != MDATT_OK)
         goto done;
     if (!(m->p > 1.0)) {
@@ -321,12 +374,10 @@ mdatt_status mdatt_model_read(const char *path, mdatt_model *m, char err[MDATT_E
         goto done;
     }
     for (int i = 0; i < n; i++) {
-        json_t *a = json_array_get(alpha, i);
-        if (!json_is_integer(a) || json_integer_value(a) < 0 || json_integer_value(a) > SIZE_LIMIT) {
+        if (!mdatt__json_index(json_array_get(alpha, i), 0, SIZE_LIMIT, &m->alpha[i])) {
             st = mdatt__fail(err, MDATT_EINVAL, "alpha[%d]: must be a non-negative token index", i);
             goto done;
         }
-        m->alpha[i] = (int)json_integer_value(a);
     }
     json_t *x;
     if ((x = json_object_get(root, "iters")) && json_is_integer(x))

@@ -52,9 +52,8 @@ static mdatt_status idx(json_t *x, const char *name, long lo, long hi, int *out,
 {
     if (!x)
         return mdatt__fail(err, MDATT_EFORMAT, "%s: missing", name);
-    if (!json_is_integer(x) || json_integer_value(x) < lo || json_integer_value(x) > hi)
+    if (!mdatt__json_index(x, lo, hi, out))
         return mdatt__fail(err, MDATT_EINVAL, "%s: must be an integer in [%ld, %ld]", name, lo, hi);
-    *out = (int)json_integer_value(x);
     return MDATT_OK;
 }
 

@@ -12,7 +12,7 @@ static int run(int argc, char **argv);
 
 const cli_command cli_svm = {
     "svm", "solve the l_p-AttSVM (or v-SVM) with a certificate",
-    "usage: mdatt svm INSTANCE --p P [--alpha i,j,..|--alpha global|--alpha-from MODEL.json]\n"
+    "usage: mdatt svm INSTANCE --p P [--alpha i,j,..|--alpha global|--alpha-from MODEL]\n"
     "                 [--target W|v] [--exact] [--query-token K] -o SVM.json\n\n"
     "Solves W^mm = argmin ||W||_p s.t. <(x_ia - x_it) z_i^T, W> >= 1 for all i, t != a_i\n"
     "(or v^mm = argmin ||v||_p s.t. Y_i x_ia^T v >= 1 with --target v): LPs on GLPK for\n"
@@ -23,7 +23,8 @@ const cli_command cli_svm = {
     "  --p P          1, a real > 1, or inf\n"
     "  --alpha ...    token per sample (0-based, comma separated), or 'global'\n"
     "                 (argmax_t Y_i v^T x_it, ties to the lowest index; default)\n"
-    "  --alpha-from M the tokens a trained model selects (its \"alpha\")\n"
+    "  --alpha-from M the tokens a trained model selects (its \"alpha\", or the\n"
+    "                 argmax_t x_it^T W z_i of its W when it has none)\n"
     "  --target W|v   which SVM (default W)\n"
     "  --exact        p = 1 or inf: confirm the basis in rational arithmetic\n"
     "  --max-memory GB  refuse an instance whose oracle needs more than an\n"
@@ -199,18 +200,27 @@ static int run(int argc, char **argv)
             code = cli_status(sub, st, err);
             goto done;
         }
-        if (m.n != in.n || !m.alpha) {
+        if (m.alpha && m.n != in.n) {
             code = cli_error(sub, CLI_BAD, "--alpha-from: model's alpha has %d entries, instance has n=%d",
                              m.n, in.n);
             mdatt_model_free(&m);
             goto done;
         }
-        for (int i = 0; i < in.n && code == CLI_OK; i++)
+        if (!m.alpha && m.d != in.d) {
+            code = cli_error(sub, CLI_BAD, "--alpha-from: model's W is %dx%d, instance has d=%d",
+                             m.d, m.d, in.d);
+            mdatt_model_free(&m);
+            goto done;
+        }
+        for (int i = 0; m.alpha && i < in.n && code == CLI_OK; i++)
             if (m.alpha[i] >= in.T)
                 code = cli_error(sub, CLI_BAD, "--alpha-from: alpha[%d] = %d is out of range [0, %d)",
                                  i, m.alpha[i], in.T);
-        if (code == CLI_OK)
+        /* a model without alpha: the tokens its W selects, as `check` computes them */
+        if (code == CLI_OK && m.alpha)
             memcpy(alpha, m.alpha, sizeof(int) * in.n);
+        else if (code == CLI_OK)
+            mdatt_selected_tokens(&in, m.W, alpha, NULL, NULL);
         mdatt_model_free(&m);
         if (code != CLI_OK)
             goto done;
