@@ -274,6 +274,10 @@ mdatt_status mdatt_model_read(const char *path, mdatt_model *m, char err[MDATT_E
 mdatt_status mdatt_model_write(const char *path, const mdatt_model *m, char err[MDATT_ERRLEN]);
 /** The model JSON that mdatt_model_write writes, printed to a stream. */
 void mdatt_model_print(FILE *f, const mdatt_model *m);
+/** The same as numpy's .npz (keys W, p, v and alpha when present) when name
+ *  ends in .npz, else as mdatt_model_print; err names the file on failure. */
+mdatt_status mdatt_model_print_as(FILE *f, const char *name, const mdatt_model *m,
+                                  char err[MDATT_ERRLEN]);
 
 /** An output file, as every command writes them (README, "Outputs"):
  *  "-" is standard output; an existing file that is not a regular one (a

@@ -232,7 +232,8 @@ mdatt_status mdatt__instance_write_npz(const char *path, const mdatt_instance *i
     return write_arrays(path, a, 4, err);
 }
 
-mdatt_status mdatt__model_write_npz(const char *path, const mdatt_model *m, char err[MDATT_ERRLEN])
+static mdatt_status model_npz_print(FILE *f, const char *path, const mdatt_model *m,
+                                    char err[MDATT_ERRLEN])
 {
     double p = m->p, *alpha = NULL;
     if (m->alpha && !(alpha = malloc(sizeof(double) * (size_t)(m->n ? m->n : 1))))
@@ -244,7 +245,30 @@ mdatt_status mdatt__model_write_npz(const char *path, const mdatt_model *m, char
         view("p", 'f', &p, 0, 0, 0, 0),
         view("v", 'f', m->v, 1, m->d, 0, 0),
         view("alpha", 'i', alpha, 1, m->n, 0, 0)};
-    mdatt_status st = write_arrays(path, a, alpha ? 4 : 3, err);
+    mdatt_status st = mdatt__npz_write(f, a, alpha ? 4 : 3, path, err);
     free(alpha);
     return st;
+}
+
+mdatt_status mdatt_model_print_as(FILE *f, const char *name, const mdatt_model *m,
+                                  char err[MDATT_ERRLEN])
+{
+    if (!mdatt__npz_name(name)) {
+        mdatt_model_print(f, m);
+        return MDATT_OK;
+    }
+    return model_npz_print(f, name, m, err);
+}
+
+mdatt_status mdatt__model_write_npz(const char *path, const mdatt_model *m, char err[MDATT_ERRLEN])
+{
+    mdatt_outfile o;
+    mdatt_status st = mdatt_outfile_open(&o, path, err);
+    if (st != MDATT_OK)
+        return st;
+    if ((st = model_npz_print(o.f, path, m, err)) != MDATT_OK) {
+        mdatt_outfile_abort(&o);
+        return st;
+    }
+    return mdatt_outfile_commit(&o, err);
 }

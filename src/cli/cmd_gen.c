@@ -11,7 +11,8 @@ const cli_command cli_gen = {
     "The paper's generator: v, every token and every query drawn N(0, I) and\n"
     "normalized to the unit sphere; labels +1/-1 with probability 1/2.\n"
     "Defaults: n=6, T=8, d=10, seed=1 (the paper's Fig. 4).  Output: instance\n"
-    "JSON (mdatt-instance/1) to FILE, written atomically, or stdout.\n\n"
+    "JSON (mdatt-instance/1) to FILE, written atomically, or stdout; numpy .npz\n"
+    "(keys X, Y, Z or query_token, v) when FILE ends in .npz.\n\n"
     "  --toy joint  the paper's joint-training toy (n=2, T=3, d=2, z_i = x_i0)\n",
     run};
 

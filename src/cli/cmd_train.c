@@ -28,7 +28,8 @@ const cli_command cli_train = {
     "  --log-w          add the entries W_j_k (and v_j with --joint) to the log\n"
     "  --yes            run even beyond the bounds: an estimated 1e13 multiply-adds\n"
     "                   (iters * n d (T + d)) or a 4 GB --log file\n"
-    "  -o MODEL.json    output model (mdatt-model/1), written atomically; - is stdout\n",
+    "  -o MODEL.json    output model (mdatt-model/1; numpy .npz with keys W, p, v,\n"
+    "                   alpha when the name ends in .npz), written atomically; - is stdout\n",
     run};
 
 typedef struct {
@@ -226,7 +227,10 @@ static int run(int argc, char **argv)
     m.final_loss = info.ev.loss;
     m.final_log_loss = info.ev.log_loss;
     m.instance_hash = mdatt_instance_hash(&in);
-    mdatt_model_print(mo.f, &m);
+    if ((st = mdatt_model_print_as(mo.f, out, &m, err)) != MDATT_OK) {
+        code = cli_status(sub, st, err);
+        goto done_out;
+    }
     if ((log_path && (st = mdatt_outfile_commit(&lf, err)) != MDATT_OK) ||
         (st = mdatt_outfile_commit(&mo, err)) != MDATT_OK)
         code = cli_error(sub, CLI_FAIL, "%s", err);
