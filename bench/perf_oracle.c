@@ -11,9 +11,11 @@
  * queries and decoder, labels +-1; alpha = the global token choice) and the
  * W-SVM is solved for p in {1, 1.5, 1.75, 2, 3, inf}: median wall time over
  * the repetitions, and the certificate recomputed by attsvm_certify().  The
- * constraint matrix is written to a temporary file and bench/perf_oracle.py
- * (run by /usr/bin/python3) solves the same problems with cvxopt, timing the
- * solver calls in-process and certifying them with the same formula.
+ * constraint matrix (and the data it is built from) is written to a temporary
+ * file and bench/perf_oracle.py (run by /usr/bin/python3) solves the same
+ * problems with cvxopt, timing the solver calls in-process and certifying
+ * them with the same formula; in the same process it times the Python package
+ * mdatt (mdatt.svm over libattsvm.so, from this source and build tree).
  * Writes OUTDIR/perf_oracle.md and OUTDIR/perf_oracle.csv (temp + rename).
  *
  * Links libattsvm, GLPK and libm only (no trainer code).
@@ -31,6 +33,9 @@
 
 #ifndef MDATT_SRCDIR
 #define MDATT_SRCDIR "."
+#endif
+#ifndef MDATT_BUILDDIR
+#define MDATT_BUILDDIR "."
 #endif
 
 /* splitmix64 + Box-Muller: the same instances on every machine. */
@@ -85,6 +90,9 @@ typedef struct {
     double cv_ms, cv_cpu, cv_gap, cv_viol, cv_obj;
     char cv_status[64];
     int have_cv;
+    double py_ms, py_cpu, py_gap;   /* mdatt.svm in cvxopt's process */
+    char py_status[64];
+    int have_py;
 } row;
 
 static const double PS[] = {1.0, 1.5, 1.75, 2.0, 3.0, INFINITY};
@@ -125,23 +133,41 @@ static void json_str(const char *s, const char *end, const char *key, char *out,
     out[i] = 0;
 }
 
-/* Run the cvxopt side on A; fills rows[].cv_*; returns cvxopt's version or NULL. */
-static char *run_cvxopt(const double *A, int m, int nx, int reps, row *rows)
+static void put_doubles(FILE *f, const double *x, size_t m)
+{
+    for (size_t e = 0; e < m; e++)
+        fprintf(f, "%.17g\n", x[e]);
+}
+
+/* Run the cvxopt side (and mdatt.svm in its process) on A, built from D at
+ * alpha; fills rows[].cv_* and rows[].py_*; returns cvxopt's version or NULL. */
+static char *run_cvxopt(const double *A, int m, int nx, int reps, const attsvm_data *D,
+                        const int *alpha, row *rows)
 {
     char path[] = "/tmp/perf_oracle_XXXXXX";
     int fd = mkstemp(path);
     if (fd < 0)
         return NULL;
     FILE *f = fdopen(fd, "w");
-    fprintf(f, "%d %d %d\n", m, nx, reps);
-    for (size_t e = 0; e < (size_t)m * nx; e++)
-        fprintf(f, "%.17g\n", A[e]);
+    const int n = D->n, T = D->T, d = D->d;
+    fprintf(f, "%d %d %d %d %d %d %d\n", m, nx, reps, NP, n, T, d);
+    put_doubles(f, A, (size_t)m * nx);
     for (int k = 0; k < NP; k++)
         fprintf(f, isinf(PS[k]) ? "inf\n" : "%.17g\n", PS[k]);
+    put_doubles(f, D->X, (size_t)n * T * d);
+    put_doubles(f, D->Z, (size_t)n * d);
+    put_doubles(f, D->Y, (size_t)n);
+    put_doubles(f, D->v, (size_t)d);
+    for (int i = 0; i < n; i++)
+        fprintf(f, "%d\n", alpha[i]);
     fclose(f);
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 /usr/bin/python3 '%s/bench/perf_oracle.py' '%s' 2>/dev/null",
-             getenv("MDATT_SRCDIR") ? getenv("MDATT_SRCDIR") : MDATT_SRCDIR, path);
+    const char *src = getenv("MDATT_SRCDIR") ? getenv("MDATT_SRCDIR") : MDATT_SRCDIR;
+    const char *build = getenv("BUILDDIR") ? getenv("BUILDDIR") : MDATT_BUILDDIR;
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 PYTHONPATH='%s/python' "
+             "MDATT_LIBDIR='%s/src/.libs:%s/oracle/.libs' PYTHONDONTWRITEBYTECODE=1 "
+             "/usr/bin/python3 '%s/bench/perf_oracle.py' '%s' 2>/dev/null",
+             src, build, build, src, path);
     FILE *pp = popen(cmd, "r");
     char *buf = NULL, *ver = NULL;
     size_t cap = 0, len = 0;
@@ -186,6 +212,12 @@ static char *run_cvxopt(const double *A, int m, int nx, int reps, row *rows)
             r->cv_viol = NAN;
         if (!json_num(o, e, "objective", &r->cv_obj))
             r->cv_obj = NAN;
+        json_str(o, e, "mdatt_status", r->py_status, sizeof r->py_status);
+        r->have_py = json_num(o, e, "mdatt_seconds", &s);
+        r->py_ms = r->have_py ? 1e3 * s : NAN;
+        r->py_cpu = json_num(o, e, "mdatt_cpu_seconds", &s) ? 1e3 * s : NAN;
+        if (!json_num(o, e, "mdatt_gap", &r->py_gap))
+            r->py_gap = NAN;
         cur = e;
     }
     free(buf);
@@ -257,7 +289,8 @@ int main(int argc, char **argv)
     }
     fprintf(csv, "size,n,T,d,m,nx,p,attsvm_ms,attsvm_lp_phase_ms,attsvm_status,attsvm_objective,"
                  "attsvm_gap,attsvm_violation,cvxopt_ms,cvxopt_status,cvxopt_objective,cvxopt_gap,"
-                 "cvxopt_violation,speedup,gap_ratio,attsvm_cpu_ms,cvxopt_cpu_ms,cpu_speedup\n");
+                 "cvxopt_violation,speedup,gap_ratio,attsvm_cpu_ms,cvxopt_cpu_ms,cpu_speedup,"
+                 "mdatt_py_ms,mdatt_py_cpu_ms,mdatt_py_status,mdatt_py_gap,mdatt_py_speedup\n");
     char body[65536];
     size_t bl = 0;
     body[0] = 0;
@@ -329,7 +362,7 @@ int main(int argc, char **argv)
                     PS[k], rows[k].ms, rows[k].cpu, rows[k].status, rows[k].gap);
         }
         if (use_cv) {
-            char *ver = run_cvxopt(A, m, nx, reps, rows);
+            char *ver = run_cvxopt(A, m, nx, reps, &D, alpha, rows);
             if (ver) {
                 snprintf(cvver, sizeof cvver, "%s", ver);
                 any_cv = 1;
@@ -340,15 +373,16 @@ int main(int argc, char **argv)
                                "\n### %s: n=%d, T=%d, d=%d (%d rows x %d variables), %d rep%s\n\n"
                                "| p | attsvm ms | attsvm cpu ms | with LP phase ms | attsvm gap | attsvm viol | "
                                "cvxopt ms | cvxopt cpu ms | cvxopt gap | cvxopt viol | speedup | "
-                               "cpu speedup | gap ratio |\n"
-                               "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+                               "cpu speedup | gap ratio | mdatt.svm ms | mdatt.svm speedup |\n"
+                               "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
                                S->name, n, T, d, m, nx, reps, reps > 1 ? "s (median)" : "");
         for (int k = 0; k < NP; k++) {
             row *r = &rows[k];
             double sp = r->have_cv ? r->cv_ms / r->ms : NAN;
             double spc = r->have_cv ? r->cv_cpu / r->cpu : NAN;
             double gr = r->have_cv ? r->cv_gap / fmax(fabs(r->gap), 1e-16) : NAN;
-            char c[13][48];
+            double spy = r->have_cv && r->have_py ? r->cv_ms / r->py_ms : NAN;
+            char c[15][48];
             fmt(c[0], 48, r->ms, "%.3f");
             fmt(c[1], 48, r->ms_lp, "%.3f");
             fmt(c[2], 48, r->gap, "%.1e");
@@ -361,21 +395,30 @@ int main(int argc, char **argv)
             fmt(c[9], 48, r->cpu, "%.3f");
             fmt(c[10], 48, r->have_cv ? r->cv_cpu : NAN, "%.3f");
             fmt(c[11], 48, spc, "%.1fx");
+            fmt(c[12], 48, r->have_py ? r->py_ms : NAN, "%.3f");
+            fmt(c[13], 48, spy, "%.1fx");
             char pn[16];
             snprintf(pn, sizeof pn, isinf(PS[k]) ? "inf" : "%g", PS[k]);
             bl += (size_t)snprintf(body + bl, sizeof body - bl,
-                                   "| %s | %s%s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+                                   "| %s | %s%s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s%s | %s |\n",
                                    pn, c[0], strcmp(r->status, "optimal") ? " (not optimal)" : "",
                                    c[9], c[1], c[2], c[3], c[4], c[10], c[5], c[6], c[7], c[11],
-                                   c[8]);
+                                   c[8], c[12],
+                                   r->have_py && strcmp(r->py_status, "optimal") ? " (not optimal)" : "",
+                                   c[13]);
             fprintf(csv, "%s,%d,%d,%d,%d,%d,%s,%.6g,%.6g,%s,%.17g,%.3g,%.3g,", S->name, n, T, d, m,
                     nx, pn, r->ms, r->ms_lp, r->status, r->obj, r->gap, r->viol);
             if (r->have_cv)
-                fprintf(csv, "%.6g,%s,%.17g,%.3g,%.3g,%.4g,%.4g,%.6g,%.6g,%.4g\n", r->cv_ms,
+                fprintf(csv, "%.6g,%s,%.17g,%.3g,%.3g,%.4g,%.4g,%.6g,%.6g,%.4g,", r->cv_ms,
                         r->cv_status, r->cv_obj, r->cv_gap, r->cv_viol, sp, gr, r->cpu, r->cv_cpu,
                         spc);
             else
-                fprintf(csv, ",,,,,,,%.6g,,\n", r->cpu);
+                fprintf(csv, ",,,,,,,%.6g,,,", r->cpu);
+            if (r->have_py)
+                fprintf(csv, "%.6g,%.6g,%s,%.3g,%.4g\n", r->py_ms, r->py_cpu, r->py_status,
+                        r->py_gap, spy);
+            else
+                fprintf(csv, ",,,,\n");
         }
         free(A);
         free(X);
@@ -406,7 +449,12 @@ int main(int argc, char **argv)
                 "the solver call timed in-process with one BLAS thread.  Gaps and violations of both are recomputed "
                 "with the same certificate formula (attsvm_certify; perf_oracle.py for cvxopt); "
                 "speedup = cvxopt ms / attsvm ms, gap ratio = cvxopt gap / attsvm gap (attsvm "
-                "gap floored at 1e-16, about the rounding level).\n");
+                "gap floored at 1e-16, about the rounding level).  "
+                "mdatt.svm ms: the Python package's mdatt.svm (ctypes over libattsvm.so) called in "
+                "cvxopt's process on the same data and tokens, the whole call timed (argument "
+                "checks, solve, token verdicts, result arrays), median of at least 21 calls; "
+                "mdatt.svm speedup = cvxopt ms / mdatt.svm ms, both in-process; its answer is "
+                "certified with the same formula (marked when not optimal).\n");
     fputs(body, md);
     fclose(md);
     fclose(csv);

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """perf_oracle.py - the cvxopt side of bench/perf_oracle (run by it, not by hand).
 
-Reads one instance written by bench/perf_oracle (text: "m nx reps", then the
-m x nx matrix A row by row, then the exponents, one per line: 1, 1.5, ..., inf)
+Reads one instance written by bench/perf_oracle (text: "m nx reps np n T d",
+then the m x nx matrix A row by row, the np exponents 1, 1.5, ..., inf, and
+the attention data the rows come from: X, Z, Y, v and the token choice alpha)
 and solves min ||x||_p s.t. A x >= 1 with cvxopt for every exponent:
   p = 1, inf : solvers.lp on the usual epigraph LPs,
   p = 2      : solvers.qp (min x'x/2),
@@ -12,8 +13,14 @@ time and the process's CPU time, which a loaded machine inflates less) and
 certified with the oracle's formula: UB = ||x||_p / min(1, min_r a_r.x),
 LB = sum(lambda) / ||A^T lambda||_q with lambda the multipliers of A x >= 1
 (clipped at 0), gap = (UB - LB) / UB, violation = max_r (1 - a_r.x)+ / (||a_r||_q ||x||_p).
-Prints one JSON object: {"cvxopt": version, "results": [{p, seconds,
-cpu_seconds, objective, gap, max_violation, status}]}.  Without cvxopt it prints {"cvxopt": null}.
+The same problems are then solved in this process by the package mdatt
+(python/mdatt: mdatt.svm over libattsvm.so, found through PYTHONPATH and
+MDATT_LIBDIR), the whole call timed (argument checks, the solve, the result
+arrays) and its answer certified with the same formula.
+Prints one JSON object: {"cvxopt": version, "mdatt": version or null,
+"results": [{p, seconds, cpu_seconds, objective, gap, max_violation, status,
+mdatt_seconds, mdatt_cpu_seconds, mdatt_gap, mdatt_status}]}.  Without cvxopt
+it prints {"cvxopt": null}.
 """
 import json
 import math
@@ -114,13 +121,48 @@ def sparse_blocks(nx, A, epi_cols):
     return matrix(G)
 
 
+def median(v):
+    return sorted(v)[len(v) // 2]
+
+
+def mdatt_column(res, A, p, data, reps):
+    """Time mdatt.svm in-process on the data A was built from; certify its answer."""
+    try:
+        import mdatt
+    except ImportError:
+        return None
+    X, Z, Y, v, alpha = data
+    times, cpus = [], []
+    for _ in range(max(reps, 21)):
+        t0, c0 = time.perf_counter(), time.process_time()
+        r = mdatt.svm(X, Y, Z, v, p, alpha=alpha)
+        times.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    res["mdatt_status"] = r.status
+    res["mdatt_seconds"], res["mdatt_cpu_seconds"] = median(times), median(cpus)
+    if r.status == "optimal":
+        rows = np.ones(r.lam.shape, dtype=bool)     # the rows of A: (i, t != alpha_i), i major
+        rows[np.arange(len(alpha)), alpha] = False
+        res["mdatt_gap"] = certify(A, p, r.W.ravel(), r.lam[rows])[2]
+    return mdatt.__version__
+
+
 def main():
     with open(sys.argv[1]) as f:
         tok = f.read().split()
-    m, nx, reps = int(tok[0]), int(tok[1]), int(tok[2])
-    A = np.array([float(v) for v in tok[3:3 + m * nx]]).reshape(m, nx)
-    ps = [float(v) for v in tok[3 + m * nx:]]
-    out = []
+    m, nx, reps, nps, n, T, d = (int(t) for t in tok[:7])
+    k = 7
+    A = np.array([float(v) for v in tok[k:k + m * nx]]).reshape(m, nx)
+    k += m * nx
+    ps = [float(v) for v in tok[k:k + nps]]
+    k += nps
+    arrays = []
+    for size in (n * T * d, n * d, n, d):
+        arrays.append(np.array([float(v) for v in tok[k:k + size]]))
+        k += size
+    data = (arrays[0].reshape(n, T, d), arrays[1].reshape(n, d), arrays[2], arrays[3],
+            np.array([int(v) for v in tok[k:k + n]]))
+    out, version = [], None
     for p in ps:
         times, cpus, res = [], [], None
         for _ in range(reps):
@@ -135,10 +177,11 @@ def main():
             res = {"p": p, "status": st, "objective": ub, "lower_bound": lb, "gap": gap,
                    "max_violation": viol}
         if times:
-            res["seconds"] = sorted(times)[len(times) // 2]
-            res["cpu_seconds"] = sorted(cpus)[len(cpus) // 2]
+            res["seconds"] = median(times)
+            res["cpu_seconds"] = median(cpus)
+        version = mdatt_column(res, A, p, data, reps)
         out.append(res)
-    print(json.dumps({"cvxopt": cvxopt.__version__, "results": out},
+    print(json.dumps({"cvxopt": cvxopt.__version__, "mdatt": version, "results": out},
                      default=lambda v: None if v != v else v))
 
 

@@ -45,8 +45,17 @@ def _f64(name, a, shape=None):
     return arr
 
 
-def _ptr(arr, ctype=ctypes.c_double):
-    return arr.ctypes.data_as(_P(ctype))
+def _ptr(arr):
+    """The address of a C-contiguous array (the libraries' void * array arguments)."""
+    return arr.ctypes.data
+
+
+def _copy(ptr, count, dtype=np.float64):
+    """A numpy copy of count elements at the library's pointer ptr."""
+    dtype = np.dtype(dtype)
+    if not count:
+        return np.zeros(0, dtype=dtype)
+    return np.frombuffer(ctypes.string_at(ptr, count * dtype.itemsize), dtype=dtype).copy()
 
 
 def _indices(name, a, n, T):
@@ -131,9 +140,8 @@ def gen(n=6, T=8, d=10, seed=1):
 
 def _instance_arrays(inst):
     n, T, d = inst.n, inst.T, inst.d
-    cp = lambda ptr, shape: np.ctypeslib.as_array(ptr, shape=shape).copy()
-    return {"X": cp(inst.X, (n, T, d)), "Y": cp(inst.Y, (n,)), "Z": cp(inst.Z, (n, d)),
-            "v": cp(inst.v, (d,))}
+    return {"X": _copy(inst.X, n * T * d).reshape(n, T, d), "Y": _copy(inst.Y, n),
+            "Z": _copy(inst.Z, n * d).reshape(n, d), "v": _copy(inst.v, d)}
 
 
 # ------------------------------------------------------------------ tokens
@@ -144,7 +152,7 @@ def selected_tokens(X, Y, Z, v, W, query_token=None):
     D = _Data(X, Y, Z, v, query_token)
     Wa = _f64("W", W, (D.d, D.d))
     alpha = np.zeros(D.n, dtype=np.intc)
-    _lib.mdatt.mdatt_selected_tokens(ctypes.byref(D.inst), _ptr(Wa), _ptr(alpha, ctypes.c_int),
+    _lib.mdatt.mdatt_selected_tokens(ctypes.byref(D.inst), _ptr(Wa), _ptr(alpha),
                                      None, None)
     return alpha
 
@@ -182,6 +190,12 @@ class SvmResult:
         return ("SvmResult(status=%r, p=%r, target=%r, objective=%r, gap=%r)"
                 % (self.status, self.p, self.target, self.objective, self.gap))
 
+
+# attsvm_mult and mdatt_svm_mult as numpy records (C alignment)
+_MULT = np.dtype([("row", np.intc), ("lam", np.float64)], align=True)
+_SVM_MULT = np.dtype([("i", np.intc), ("t", np.intc), ("lam", np.float64)], align=True)
+assert _MULT.itemsize == ctypes.sizeof(_lib.AttsvmMult)
+assert _SVM_MULT.itemsize == ctypes.sizeof(_lib.SvmMult)
 
 _STATUS = {_lib.ATTSVM_OPTIMAL: "optimal", _lib.ATTSVM_INFEASIBLE: "infeasible",
            _lib.ATTSVM_FAILED: "failed"}
@@ -228,12 +242,12 @@ def svm(X, Y, Z, v, p, alpha="global", W=None, target="W", exact=False, query_to
 
 def _svm_alpha(D, alpha, W, tok):
     a = np.zeros(D.n, dtype=np.intc)
-    _lib.attsvm.attsvm_global_alpha(ctypes.byref(D.data), _ptr(a, ctypes.c_int), ctypes.byref(tok))
+    _lib.attsvm.attsvm_global_alpha(ctypes.byref(D.data), _ptr(a), ctypes.byref(tok))
     if W is not None:
         if not (isinstance(alpha, str) and alpha == "global"):
             raise ValueError("alpha and W exclude each other (W selects the tokens)")
         Wa = _f64("W", W, (D.d, D.d))
-        _lib.mdatt.mdatt_selected_tokens(ctypes.byref(D.inst), _ptr(Wa), _ptr(a, ctypes.c_int),
+        _lib.mdatt.mdatt_selected_tokens(ctypes.byref(D.inst), _ptr(Wa), _ptr(a),
                                          None, None)
     elif isinstance(alpha, str):
         if alpha != "global":
@@ -253,14 +267,14 @@ def _svm_solve(D, p, alpha, W, tg, exact, tok):
         raise ValueError(bad.decode())
     r = _lib.AttsvmResult()
     try:
-        st = _lib.attsvm.attsvm_solve(ctypes.byref(D.data), _ptr(a, ctypes.c_int), tg,
+        st = _lib.attsvm.attsvm_solve(ctypes.byref(D.data), _ptr(a), tg,
                                       ctypes.byref(s), ctypes.byref(r))
         if st == _lib.ATTSVM_EINVAL:
             raise ValueError(r.message.decode())
         if st == _lib.ATTSVM_NOMEM:
             raise MemoryError(r.message.decode())
         if tg == 0:
-            _lib.attsvm.attsvm_classify(ctypes.byref(D.data), _ptr(a, ctypes.c_int),
+            _lib.attsvm.attsvm_classify(ctypes.byref(D.data), _ptr(a),
                                         ctypes.byref(r), ctypes.byref(tok))
         return _svm_result(D, a, tg, p, st, r, tok)
     finally:
@@ -272,13 +286,11 @@ def _svm_result(D, a, tg, p, st, r, tok):
     optimal = st == _lib.ATTSVM_OPTIMAL
     x = None
     if optimal and r.x:
-        x = np.ctypeslib.as_array(r.x, shape=(d if tg else d * d,)).copy()
+        x = _copy(r.x, d if tg else d * d)
         if not tg:
             x = x.reshape(d, d)
     if r.ndual:
-        dl = np.ctypeslib.as_array(ctypes.cast(r.dual, _P(ctypes.c_char)),
-                                   shape=(r.ndual * ctypes.sizeof(_lib.AttsvmMult),))
-        dl = np.frombuffer(dl.tobytes(), dtype=np.dtype([("row", np.intc), ("lam", np.float64)], align=True))
+        dl = _copy(r.dual, r.ndual, _MULT)
         di, dt = _row_pairs(dl["row"], a, T, tg)
         lamv = dl["lam"].copy()
     else:
@@ -287,15 +299,14 @@ def _svm_result(D, a, tg, p, st, r, tok):
     lam = np.zeros((n, T))
     lam[di, dt] = lamv
     if optimal and r.nsupport:
-        si, stt = _row_pairs(np.ctypeslib.as_array(r.support, shape=(r.nsupport,)), a, T, tg)
+        si, stt = _row_pairs(_copy(r.support, r.nsupport, np.intc), a, T, tg)
         support = np.stack([si, stt], axis=1).astype(np.int64)
     else:
         support = np.zeros((0, 2), dtype=np.int64)
     nan = float("nan")
     tokens = None
     if not tg:
-        ties = np.ctypeslib.as_array(tok.ties, shape=(tok.nties,)).astype(np.int64) \
-            if tok.nties else np.zeros(0, dtype=np.int64)
+        ties = _copy(tok.ties, tok.nties, np.intc).astype(np.int64)
         tokens = {"globally_optimal": bool(tok.globally_optimal),
                   "locally_optimal": bool(tok.locally_optimal), "ties": ties}
     res = SvmResult(
@@ -369,9 +380,9 @@ def train(X, Y, Z, v, p, lr, iters, normalized=True, W0=None, init_std=None, see
         q = pt.contents
         rows.append((q.k, q.ev.loss, q.ev.log_loss, q.norm_p, q.ev.smax_mean, q.ev.smax_min,
                      q.ev.log1m_smax_max, q.step_dual))
-        Ws.append(np.ctypeslib.as_array(q.W, shape=(d * d,)).copy())
+        Ws.append(_copy(q.W, d * d))
         if joint:
-            vs.append(np.ctypeslib.as_array(q.v, shape=(d,)).copy())
+            vs.append(_copy(q.v, d))
         return 0
 
     ts.hook = _lib.TrainHook(hook)
@@ -381,7 +392,7 @@ def train(X, Y, Z, v, p, lr, iters, normalized=True, W0=None, init_std=None, see
     alpha = np.zeros(D.n, dtype=np.intc)
     info = _lib.TrainInfo()
     st = _lib.mdatt.mdatt_train(ctypes.byref(D.inst), ctypes.byref(ts), _ptr(W), _ptr(vv),
-                                _ptr(alpha, ctypes.c_int), ctypes.byref(info))
+                                _ptr(alpha), ctypes.byref(info))
     if st:
         raise MdattError("training failed: " + _lib.mdatt.mdatt_strerror(st).decode())
     cols = np.array(rows, dtype=np.float64).reshape(-1, len(_TRAJ_COLUMNS))
@@ -441,7 +452,7 @@ def check(X, Y, Z, v, W, p_model, svm_result, model_v=None, model_alpha=None, jo
     if model_alpha is not None:
         ma = _indices("model_alpha", model_alpha, D.n, D.T)
         keep.append(ma)
-        m.n, m.alpha = D.n, _ptr(ma, ctypes.c_int)
+        m.n, m.alpha = D.n, _ptr(ma)
     s, keep_s = _svm_struct(svm_result, D)
     th = _lib.CheckSettings()
     _lib.mdatt.mdatt_check_default_settings(ctypes.byref(th))
@@ -467,18 +478,18 @@ def _svm_struct(res, D):
         raise TypeError("svm_result: expected an SvmResult from mdatt.svm()")
     status = {"optimal": 0, "infeasible": 1, "failed": 2}[res.status]
     a = _indices("svm_result.alpha", res.alpha, D.n, D.T)
-    dual = np.zeros(len(res.dual), dtype=np.dtype([("i", np.intc), ("t", np.intc), ("lam", np.float64)], align=True))
+    dual = np.zeros(len(res.dual), dtype=_SVM_MULT)
     if len(res.dual):
         dual["i"], dual["t"], dual["lam"] = res.dual[:, 0], res.dual[:, 1], res.dual[:, 2]
     sup = np.ascontiguousarray(res.support, dtype=np.intc).reshape(-1)
     x = None if res.x is None else np.ascontiguousarray(res.x, dtype=np.float64).reshape(-1)
     tok = res.tokens
     s = _lib.Svm(p=res.p, target_v=int(res.target == "v"), n=D.n,
-                 d=0 if x is None else D.d, alpha=_ptr(a, ctypes.c_int), status=status,
+                 d=0 if x is None else D.d, alpha=_ptr(a), status=status,
                  x=None if x is None else _ptr(x), objective=res.objective,
                  lower_bound=res.lower_bound, gap=res.gap, max_violation=res.max_violation,
-                 ndual=len(dual), dual=dual.ctypes.data_as(_P(_lib.SvmMult)),
-                 nsupport=len(sup) // 2, support=_ptr(sup, ctypes.c_int),
+                 ndual=len(dual), dual=_ptr(dual),
+                 nsupport=len(sup) // 2, support=_ptr(sup),
                  has_tokens=int(tok is not None),
                  globally_optimal=int(bool(tok and tok["globally_optimal"])),
                  locally_optimal=int(bool(tok and tok["locally_optimal"])),
@@ -489,7 +500,7 @@ def _svm_struct(res, D):
 def _check_fields(D, m, s, th, r):
     nan_none = lambda x: None if math.isnan(x) else x
     loc = r.locally_optimal
-    alpha_model = np.ctypeslib.as_array(r.alpha_model, shape=(D.n,)).astype(np.int64)
+    alpha_model = _copy(r.alpha_model, D.n, np.intc).astype(np.int64)
     out = {"format": "mdatt-check/1", "p_model": m.p, "p_svm": s.p, "cross_p": bool(r.cross_p),
            "target": "v" if s.target_v else "W", "n": D.n, "T": D.T, "d": D.d,
            "svm_status": {0: "optimal", 1: "infeasible", 2: "failed"}[s.status]}
@@ -502,7 +513,7 @@ def _check_fields(D, m, s, th, r):
         out[name] = nan_none(val)
     out["tokens_match"] = bool(pt.tokens_match)
     out["alpha_model"] = alpha_model
-    out["alpha_svm"] = np.ctypeslib.as_array(s.alpha, shape=(D.n,)).astype(np.int64)
+    out["alpha_svm"] = _copy(s.alpha, D.n, np.intc).astype(np.int64)
     if r.model_alpha_agrees >= 0:
         out["model_alpha_agrees"] = bool(r.model_alpha_agrees)
     out["globally_optimal"] = bool(r.globally_optimal)

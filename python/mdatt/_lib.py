@@ -1,6 +1,8 @@
 """ctypes declarations of libmdatt (mdatt.h) and libattsvm (attsvm.h).
 
-The structures mirror the C headers field by field; keep them in step.  The
+The structures mirror the C headers field by field; keep them in step.  Array
+pointers are declared void * (the same ABI): numpy arrays pass their address
+(arr.ctypes.data), several times cheaper per call than typed pointers.  The
 libraries are found, in this order, in the directories of the environment
 variable MDATT_LIBDIR (separated by ':'), in the build tree this package sits
 in (src/.libs and oracle/.libs beside python/), in the directory `make
@@ -55,7 +57,7 @@ attsvm = _load("attsvm")
 # ------------------------------------------------------------------ mdatt.h
 class Instance(ctypes.Structure):
     _fields_ = [("n", c_int), ("T", c_int), ("d", c_int),
-                ("X", P(c_double)), ("Y", P(c_double)), ("Z", P(c_double)), ("v", P(c_double)),
+                ("X", c_void_p), ("Y", c_void_p), ("Z", c_void_p), ("v", c_void_p),
                 ("query_token", c_int)]
 
 
@@ -65,7 +67,7 @@ class GenSettings(ctypes.Structure):
 
 class Model(ctypes.Structure):
     _fields_ = [("d", c_int), ("n", c_int), ("p", c_double),
-                ("W", P(c_double)), ("v", P(c_double)), ("alpha", P(c_int)),
+                ("W", c_void_p), ("v", c_void_p), ("alpha", c_void_p),
                 ("iters", c_long), ("loss", c_int), ("lr", c_double),
                 ("normalized", c_int), ("joint", c_int),
                 ("final_loss", c_double), ("final_log_loss", c_double),
@@ -83,8 +85,8 @@ class Eval(ctypes.Structure):
 
 class TrainPoint(ctypes.Structure):
     _fields_ = [("k", c_long), ("ev", Eval), ("norm_p", c_double), ("step_dual", c_double),
-                ("W", P(c_double)), ("v", P(c_double)), ("step_dual_v", c_double),
-                ("theta", P(c_double)), ("theta_lo", P(c_double))]
+                ("W", c_void_p), ("v", c_void_p), ("step_dual_v", c_double),
+                ("theta", c_void_p), ("theta_lo", c_void_p)]
 
 
 TrainHook = ctypes.CFUNCTYPE(c_int, P(TrainPoint), c_void_p)
@@ -107,10 +109,10 @@ class SvmMult(ctypes.Structure):
 
 class Svm(ctypes.Structure):
     _fields_ = [("p", c_double), ("target_v", c_int), ("n", c_int), ("d", c_int),
-                ("alpha", P(c_int)), ("status", c_int), ("x", P(c_double)),
+                ("alpha", c_void_p), ("status", c_int), ("x", c_void_p),
                 ("objective", c_double), ("lower_bound", c_double), ("gap", c_double),
-                ("max_violation", c_double), ("ndual", c_int), ("dual", P(SvmMult)),
-                ("nsupport", c_int), ("support", P(c_int)), ("has_tokens", c_int),
+                ("max_violation", c_double), ("ndual", c_int), ("dual", c_void_p),
+                ("nsupport", c_int), ("support", c_void_p), ("has_tokens", c_int),
                 ("globally_optimal", c_int), ("locally_optimal", c_int), ("nties", c_int),
                 ("instance_hash", c_uint64)]
 
@@ -140,7 +142,7 @@ CHECK_MAX_REASONS = 16
 
 
 class CheckResult(ctypes.Structure):
-    _fields_ = [("point", CheckPoint), ("alpha_model", P(c_int)), ("model_alpha_agrees", c_int),
+    _fields_ = [("point", CheckPoint), ("alpha_model", c_void_p), ("model_alpha_agrees", c_int),
                 ("svm_min_margin", c_double), ("figures", SvmFigures), ("cross_p", c_int),
                 ("own_v", c_int), ("recomputed", TokenVerdict), ("globally_optimal", c_int),
                 ("locally_optimal", c_int), ("pass_", c_int), ("nreasons", c_int),
@@ -164,14 +166,14 @@ _fn(mdatt, "mdatt_instance_free", None, P(Instance))
 _fn(mdatt, "mdatt_instance_hash", c_uint64, P(Instance))
 _fn(mdatt, "mdatt_rng_seed", None, P(Rng), c_uint64)
 _fn(mdatt, "mdatt_rng_normal", c_double, P(Rng))
-_fn(mdatt, "mdatt_loss_parse", c_int, c_char_p, P(c_int))
+_fn(mdatt, "mdatt_loss_parse", c_int, c_char_p, c_void_p)
 _fn(mdatt, "mdatt_train_default_settings", None, P(TrainSettings))
 _fn(mdatt, "mdatt_train_check_settings", c_char_p, P(TrainSettings))
-_fn(mdatt, "mdatt_train", c_int, P(Instance), P(TrainSettings), P(c_double), P(c_double),
-    P(c_int), P(TrainInfo))
-_fn(mdatt, "mdatt_bregman_dir", c_double, P(c_double), P(c_double), ctypes.c_size_t, c_double)
-_fn(mdatt, "mdatt_selected_tokens", None, P(Instance), P(c_double), P(c_int), P(c_double),
-    P(c_double))
+_fn(mdatt, "mdatt_train", c_int, P(Instance), P(TrainSettings), c_void_p, c_void_p,
+    c_void_p, P(TrainInfo))
+_fn(mdatt, "mdatt_bregman_dir", c_double, c_void_p, c_void_p, ctypes.c_size_t, c_double)
+_fn(mdatt, "mdatt_selected_tokens", None, P(Instance), c_void_p, c_void_p, c_void_p,
+    c_void_p)
 _fn(mdatt, "mdatt_check_default_settings", None, P(CheckSettings))
 _fn(mdatt, "mdatt_check", c_int, P(Instance), P(Model), P(Svm), P(CheckSettings),
     P(CheckResult), ERRBUF)
@@ -191,9 +193,9 @@ class AttsvmMult(ctypes.Structure):
 
 class AttsvmResult(ctypes.Structure):
     _fields_ = [("status", c_int), ("message", ctypes.c_char * 256), ("nx", c_int),
-                ("x", P(c_double)), ("objective", c_double), ("lower_bound", c_double),
+                ("x", c_void_p), ("objective", c_double), ("lower_bound", c_double),
                 ("gap", c_double), ("max_violation", c_double), ("ndual", c_int),
-                ("dual", P(AttsvmMult)), ("nsupport", c_int), ("support", P(c_int)),
+                ("dual", c_void_p), ("nsupport", c_int), ("support", c_void_p),
                 ("exact_checked", c_int), ("exact_optimal", c_int), ("rounds", c_int),
                 ("lp_solves", c_int), ("working_rows", c_int), ("seconds", c_double),
                 ("farkas_residual", c_double), ("lp_iterations", c_int),
@@ -201,13 +203,13 @@ class AttsvmResult(ctypes.Structure):
 
 
 class AttsvmData(ctypes.Structure):
-    _fields_ = [("n", c_int), ("T", c_int), ("d", c_int), ("X", P(c_double)),
-                ("Z", P(c_double)), ("Y", P(c_double)), ("v", P(c_double))]
+    _fields_ = [("n", c_int), ("T", c_int), ("d", c_int), ("X", c_void_p),
+                ("Z", c_void_p), ("Y", c_void_p), ("v", c_void_p)]
 
 
 class AttsvmTokens(ctypes.Structure):
     _fields_ = [("globally_optimal", c_int), ("locally_optimal", c_int), ("nties", c_int),
-                ("ties", P(c_int))]
+                ("ties", c_void_p)]
 
 
 ATTSVM_OPTIMAL, ATTSVM_INFEASIBLE, ATTSVM_FAILED, ATTSVM_EINVAL, ATTSVM_NOMEM = range(5)
@@ -215,9 +217,9 @@ _fn(attsvm, "attsvm_strerror", c_char_p, c_int)
 _fn(attsvm, "attsvm_default_settings", None, P(AttsvmSettings))
 _fn(attsvm, "attsvm_check_settings", c_char_p, P(AttsvmSettings))
 _fn(attsvm, "attsvm_result_free", None, P(AttsvmResult))
-_fn(attsvm, "attsvm_solve", c_int, P(AttsvmData), P(c_int), c_int, P(AttsvmSettings),
+_fn(attsvm, "attsvm_solve", c_int, P(AttsvmData), c_void_p, c_int, P(AttsvmSettings),
     P(AttsvmResult))
-_fn(attsvm, "attsvm_row_pair", None, P(AttsvmData), P(c_int), c_int, c_int, P(c_int), P(c_int))
-_fn(attsvm, "attsvm_global_alpha", None, P(AttsvmData), P(c_int), P(AttsvmTokens))
-_fn(attsvm, "attsvm_classify", None, P(AttsvmData), P(c_int), P(AttsvmResult), P(AttsvmTokens))
+_fn(attsvm, "attsvm_row_pair", None, P(AttsvmData), c_void_p, c_int, c_int, c_void_p, c_void_p)
+_fn(attsvm, "attsvm_global_alpha", None, P(AttsvmData), c_void_p, P(AttsvmTokens))
+_fn(attsvm, "attsvm_classify", None, P(AttsvmData), c_void_p, P(AttsvmResult), P(AttsvmTokens))
 _fn(attsvm, "attsvm_tokens_free", None, P(AttsvmTokens))
