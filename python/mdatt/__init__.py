@@ -206,7 +206,8 @@ def _row_pairs(rows, alpha, T, target_v):
     rows = np.asarray(rows, dtype=np.intp)
     if target_v:
         return rows, alpha[rows].astype(np.intp)
-    i, j = np.divmod(rows, T - 1)
+    i = rows // (T - 1)
+    j = rows - i * (T - 1)
     return i, j + (j >= alpha[i])
 
 
@@ -289,39 +290,38 @@ def _svm_result(D, a, tg, p, st, r, tok):
         x = _copy(r.x, d if tg else d * d)
         if not tg:
             x = x.reshape(d, d)
-    if r.ndual:
-        dl = _copy(r.dual, r.ndual, _MULT)
-        di, dt = _row_pairs(dl["row"], a, T, tg)
-        lamv = dl["lam"].copy()
-    else:
-        di = dt = np.zeros(0, dtype=np.intp)
-        lamv = np.zeros(0)
+    # the rows of the multipliers, then of the support, mapped to (i, t) at once
+    nd, ns = r.ndual, r.nsupport if optimal else 0
+    rows, lamv = np.empty(nd + ns, dtype=np.intp), np.empty(nd)
+    if nd:
+        dl = np.frombuffer(ctypes.string_at(r.dual, nd * _MULT.itemsize), dtype=_MULT)
+        rows[:nd], lamv[:] = dl["row"], dl["lam"]
+    if ns:
+        rows[nd:] = np.frombuffer(ctypes.string_at(r.support, ns * 4), dtype=np.intc)
+    i, t = _row_pairs(rows, a, T, tg)
     lam = np.zeros((n, T))
-    lam[di, dt] = lamv
-    if optimal and r.nsupport:
-        si, stt = _row_pairs(_copy(r.support, r.nsupport, np.intc), a, T, tg)
-        support = np.stack([si, stt], axis=1).astype(np.int64)
-    else:
-        support = np.zeros((0, 2), dtype=np.int64)
+    lam[i[:nd], t[:nd]] = lamv
+    dual = np.empty((nd, 3))
+    dual[:, 0], dual[:, 1], dual[:, 2] = i[:nd], t[:nd], lamv
+    support = np.empty((ns, 2), dtype=np.int64)
+    support[:, 0], support[:, 1] = i[nd:], t[nd:]
     nan = float("nan")
     tokens = None
     if not tg:
-        ties = _copy(tok.ties, tok.nties, np.intc).astype(np.int64)
         tokens = {"globally_optimal": bool(tok.globally_optimal),
-                  "locally_optimal": bool(tok.locally_optimal), "ties": ties}
-    res = SvmResult(
+                  "locally_optimal": bool(tok.locally_optimal),
+                  "ties": _copy(tok.ties, tok.nties, np.intc).astype(np.int64)}
+    return SvmResult(
         status=_STATUS.get(st, "failed"), message="" if optimal else r.message.decode(),
         p=p, target="v" if tg else "W", alpha=a.astype(np.int64), x=x,
         W=None if tg else x, v=x if tg else None,
         objective=r.objective if optimal else nan, lower_bound=r.lower_bound if optimal else nan,
         gap=r.gap if optimal else nan, max_violation=r.max_violation if optimal else nan,
-        lam=lam, dual=np.stack([di, dt, lamv], axis=1) if len(lamv) else np.zeros((0, 3)),
-        support=support, tokens=tokens,
+        lam=lam, dual=dual, support=support, tokens=tokens,
         exact={"checked": bool(r.exact_checked), "optimal": bool(r.exact_optimal)}
         if r.exact_checked else None,
         solver={"rounds": r.rounds, "lp_solves": r.lp_solves, "working_rows": r.working_rows,
                 "seconds": r.seconds})
-    return res
 
 
 # -------------------------------------------------------------------- train
