@@ -133,6 +133,26 @@ static void json_str(const char *s, const char *end, const char *key, char *out,
     out[i] = 0;
 }
 
+/* The fields PREstatus, PREseconds, PREcpu_seconds, PREgap of one result
+ * object (o..e), times in ms; 0 when it has no timing. */
+static int timed(const char *o, const char *e, const char *pre, char status[64], double *ms,
+                 double *cpu, double *gap)
+{
+    char key[64];
+    double s;
+    snprintf(key, sizeof key, "%sstatus", pre);
+    json_str(o, e, key, status, 64);
+    snprintf(key, sizeof key, "%sseconds", pre);
+    int have = json_num(o, e, key, &s);
+    *ms = have ? 1e3 * s : NAN;
+    snprintf(key, sizeof key, "%scpu_seconds", pre);
+    *cpu = json_num(o, e, key, &s) ? 1e3 * s : NAN;
+    snprintf(key, sizeof key, "%sgap", pre);
+    if (!json_num(o, e, key, gap))
+        *gap = NAN;
+    return have;
+}
+
 static void put_doubles(FILE *f, const double *x, size_t m)
 {
     for (size_t e = 0; e < m; e++)
@@ -201,23 +221,12 @@ static char *run_cvxopt(const double *A, int m, int nx, int reps, const attsvm_d
         if (!e)
             break;
         row *r = &rows[k];
-        double s;
-        json_str(o, e, "status", r->cv_status, sizeof r->cv_status);
-        r->have_cv = json_num(o, e, "seconds", &s);
-        r->cv_ms = r->have_cv ? 1e3 * s : NAN;
-        r->cv_cpu = json_num(o, e, "cpu_seconds", &s) ? 1e3 * s : NAN;
-        if (!json_num(o, e, "gap", &r->cv_gap))
-            r->cv_gap = NAN;
+        r->have_cv = timed(o, e, "", r->cv_status, &r->cv_ms, &r->cv_cpu, &r->cv_gap);
         if (!json_num(o, e, "max_violation", &r->cv_viol))
             r->cv_viol = NAN;
         if (!json_num(o, e, "objective", &r->cv_obj))
             r->cv_obj = NAN;
-        json_str(o, e, "mdatt_status", r->py_status, sizeof r->py_status);
-        r->have_py = json_num(o, e, "mdatt_seconds", &s);
-        r->py_ms = r->have_py ? 1e3 * s : NAN;
-        r->py_cpu = json_num(o, e, "mdatt_cpu_seconds", &s) ? 1e3 * s : NAN;
-        if (!json_num(o, e, "mdatt_gap", &r->py_gap))
-            r->py_gap = NAN;
+        r->have_py = timed(o, e, "mdatt_", r->py_status, &r->py_ms, &r->py_cpu, &r->py_gap);
         cur = e;
     }
     free(buf);

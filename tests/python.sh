@@ -21,7 +21,7 @@ export MDATT_LIBDIR PYTHONPATH PYTHONDONTWRITEBYTECODE
 asan=$(ldd "$builddir/src/.libs/libmdatt.so" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*libasan[^ ]*\).*/\1/p' | head -n 1)
 if [ -n "$asan" ]; then
     LD_PRELOAD="$asan${LD_PRELOAD:+:$LD_PRELOAD}"
-    ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"   # the last setting wins
     MDATT_ASAN=1
     export LD_PRELOAD ASAN_OPTIONS MDATT_ASAN
 fi

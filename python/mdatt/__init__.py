@@ -22,7 +22,6 @@ __all__ = ["MdattError", "SvmResult", "gen", "svm", "train", "check", "bregman_d
            "selected_tokens"]
 __version__ = "0.1.0"
 
-_P = ctypes.POINTER
 
 
 class MdattError(Exception):
