@@ -1,4 +1,4 @@
-/* bench.h - `mdatt bench`: experiments that regenerate reports/ (SPEC section 2,
+/* bench.h - `mdatt bench`: experiments that regenerate reports/ (doc/design.md §8,
  * "bench/").  One JSON configuration file per experiment; runs are spread over
  * threads and their results stored by index, so the reports are identical
  * whatever the thread count. */

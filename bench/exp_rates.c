@@ -1,5 +1,5 @@
-/* exp_rates.c - rates: measured convergence rates of l_p-AttGD (SPEC
- * "Rates").  Runs are sampled at log-spaced iterations; each metric's mean
+/* exp_rates.c - rates: measured convergence rates of l_p-AttGD (design.md
+ * (24)).  Runs are sampled at log-spaced iterations; each metric's mean
  * log-curve over seeds is fitted against the families of mdatt_fit_family,
  * the family chosen by mdatt_fit_select (lowest log-space RMSE), and the
  * exponent given a bootstrap interval over seeds (mdatt_fit_bootstrap). */

@@ -1,6 +1,6 @@
 /* exp_saturation.c - beyond_saturation: the paper's runs continued 10x and
  * 100x longer.  mdatt's cancellation-free, log-scaled gradient keeps the
- * normalized step's direction exact (SPEC "Saturation"); the reference code's
+ * normalized step's direction exact (design.md (5)); the reference code's
  * step G/(||G||_q + eps) on the naive gradient stops improving once the softmax
  * saturates.  Both are run from the same start and compared at checkpoints. */
 #include <math.h>

@@ -1,5 +1,5 @@
 /* attsvm.c - public entry points of libattsvm: settings, validation, the
- * W-SVM / v-SVM constraint rows (SPEC section 1, "l_p-AttSVM"), dispatch to
+ * W-SVM / v-SVM constraint rows (design.md (14), (19)), dispatch to
  * the solvers, token verdicts ("Token selection").
  *
  * Threads: no global state is kept here.  GLPK 5.0 keeps its environment in
@@ -330,7 +330,7 @@ void attsvm_row_pair(const attsvm_data *D, const int *alpha, attsvm_target targe
     *t = k < alpha[*i] ? k : k + 1;
 }
 
-/* gamma_it = Y_i v^T x_it (SPEC "Token selection"). */
+/* gamma_it = Y_i v^T x_it (design.md §6). */
 static double token_score(const attsvm_data *D, int i, int t)
 {
     const double *x = D->X + ((size_t)i * D->T + t) * D->d;

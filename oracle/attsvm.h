@@ -1,5 +1,5 @@
 /* attsvm.h - public interface of libattsvm, mdatt's independent oracle for the
- * l_p hard-margin attention SVM (l_p-AttSVM) and the v-SVM (SPEC section 1).
+ * l_p hard-margin attention SVM (l_p-AttSVM) and the v-SVM (doc/design.md).
  *
  * This library links GLPK and libm only; it never includes or links trainer
  * code.  Every answer carries a certificate that a few lines can verify:
@@ -116,7 +116,7 @@ attsvm_status attsvm_solve(const attsvm_data *D, const int *alpha, attsvm_target
 void attsvm_row_pair(const attsvm_data *D, const int *alpha, attsvm_target target,
                      int row, int *i, int *t);
 
-/** Token verdicts (SPEC "Token selection"). */
+/** Token verdicts (design.md §6). */
 typedef struct {
     int globally_optimal;   /**< alpha_i = argmax_t gamma_it for every i */
     int locally_optimal;    /**< W^mm exists and gamma_ia > gamma_it on support */

@@ -1,4 +1,4 @@
-/* cert.c - norms and the certificate of an answer (SPEC section 1, "Certificate").
+/* cert.c - norms and the certificate of an answer (design.md (16)-(17)).
  *
  * Primal: any feasible x gives UB = ||x||_p.  Dual: any lambda >= 0 gives
  * LB = sum(lambda) / ||A^T lambda||_q, since for feasible x

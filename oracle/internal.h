@@ -45,7 +45,7 @@ long double attsvm__dotl(const double *a, const double *x, int n);
 void attsvm__rowdots(const attsvm__prob *P, const double *x, double *ax);
 /** u = A^T lam over all rows. */
 void attsvm__atlam(const attsvm__prob *P, const double *lam, double *u);
-/** Fill the result from o: certificate (SPEC "Certificate"), dual list, support,
+/** Fill the result from o: certificate (design.md (16)), dual list, support,
  *  acceptance against gap_tol / feas_tol.  Takes ownership of o->x. */
 void attsvm__finish(const attsvm__prob *P, attsvm__out *o, attsvm_result *r);
 

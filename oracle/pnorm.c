@@ -3,7 +3,7 @@
  * Lagrange dual of min (1/p)||x||_p^p s.t. A x >= 1 (same minimizer as
  * min ||x||_p):
  *     max_{mu >= 0} D(mu) = sum(mu) - (1/q)||A^T mu||_q^q,
- * with x(mu) = grad psi*(A^T mu) = sign(u)|u|^{q-1}, u = A^T mu (SPEC's
+ * with x(mu) = grad psi*(A^T mu) = sign(u)|u|^{q-1}, u = A^T mu (design.md's
  * mirror map with p replaced by q).  grad D = 1 - A x(mu) and
  * -hess D = A diag((q-1)|u|^{q-2}) A^T, so D is a smooth concave function of
  * a few hundred bounded variables: we maximize it by projected Newton

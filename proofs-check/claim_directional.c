@@ -3,7 +3,7 @@
  * other exponents (the cross-p experiment of arXiv 2410.14581, Fig. 4).
  *
  * Claim (arXiv 2410.14581, local directional-convergence theorem for
- * l_p-AttGD; SPEC "Token selection"): started in the cone of a locally
+ * l_p-AttGD; design.md §6): started in the cone of a locally
  * optimal token choice a, W_k/||W_k||_p -> W^mm_a(p)/||W^mm_a(p)||_p.
  * Setting: the paper's generator (n=6, T=8, d=10), logistic loss, v fixed,
  * W_0 ~ N(0, 1) entrywise, normalized steps with eta = 0.1, and the paper's

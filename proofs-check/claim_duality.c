@@ -1,12 +1,12 @@
 /* claim_duality.c - weak and strong duality of the l_p-AttSVM and the v-SVM,
  * recomputed here from the rows and the norms alone.
  *
- * Claim (SPEC section 1 "l_p-AttSVM"; the conic duality of norm
+ * Claim (design.md (14)-(16); the conic duality of norm
  * minimization, e.g. Boyd and Vandenberghe, "Convex Optimization", Sec. 5.8
  * and Exercise 5.1x; for the attention SVM arXiv 2410.14581, Sec. 3):
  *   primal  min ||W||_p  s.t. <A_it, W> >= 1, A_it = (x_ia - x_it) z_i^T,
  *   dual    max sum(lambda) s.t. ||sum lambda_it A_it||_q <= 1, lambda >= 0.
- *  (1) rows: attsvm_build_rows equals the rows built here from SPEC;
+ *  (1) rows: attsvm_build_rows equals the rows built here from design.md (14);
  *  (2) weak duality: for every lambda >= 0 and every feasible W,
  *      sum(lambda) / ||A^T lambda||_q <= ||W||_p  (Hoelder); checked for 60
  *      random lambdas per solve (dense, sparse, single-row, and the oracle's
@@ -230,7 +230,7 @@ int main(void)
         mdatt_instance_free(&in);
     }
 
-    pc_ok(&tap, v_rows == 0, v_rows, 0, "attsvm_build_rows = rows (x_ia - x_it) z_i^T and Y_i x_ia built from SPEC");
+    pc_ok(&tap, v_rows == 0, v_rows, 0, "attsvm_build_rows = rows (x_ia - x_it) z_i^T and Y_i x_ia built from design.md (14), (19)");
     int total_fail = 0;
     for (int ip = 0; ip < 6; ip++) {
         stats *st = &sw[ip];

@@ -1,5 +1,5 @@
 /* claim_md_identities.c - the l_p-AttGD step of libmdatt is the mirror-descent
- * step of SPEC section 1, recomputed here from the formulas alone.
+ * step of doc/design.md, recomputed here from the formulas alone.
  *
  * Claims (arXiv 2410.14581, Algorithm l_p-AttGD; Nemirovski and Yudin 1983;
  * Beck and Teboulle, "Mirror descent and nonlinear projected subgradient
@@ -7,7 +7,7 @@
  *  (1) normalized step: ||grad psi(W_{k+1}) - grad psi(W_k)||_q = eta exactly
  *      (relative 1e-9), q = p/(p-1);
  *  (2) its direction: grad psi(W_{k+1}) - grad psi(W_k) = -eta g/||g||_q with
- *      g = grad L(W_k) from the textbook formula of SPEC "Gradients" written
+ *      g = grad L(W_k) from the textbook formula of design.md (4) written
  *      here in long double (relative error in ||.||_q <= 1e-8);
  *  (3) plain step: grad psi(W_{k+1}) - grad psi(W_k) = -eta g (same tolerance);
  *  (4) JointGD: each block moves by eta in its own dual norm, in the

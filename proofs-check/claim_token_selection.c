@@ -1,7 +1,7 @@
 /* claim_token_selection.c - along every converging run of normalized
  * l_p-AttGD, the softmax probability of the selected tokens tends to 1.
  *
- * Claim (arXiv 2410.14581, token selection; SPEC "Token selection": "the
+ * Claim (arXiv 2410.14581, token selection; design.md §6: "the
  * token selected by a trained model is argmax_t s_it; its softmax probability
  * -> 1"): with W_k growing in norm along a fixed direction, 1 - max_t s_it
  * decays to 0 for every sample.  Measured through

@@ -1,5 +1,5 @@
 /* common.h - helpers shared by the proofs-check programs: TAP output, and an
- * independent few-line reimplementation of the mathematics of SPEC section 1
+ * independent few-line reimplementation of the mathematics of doc/design.md
  * (norms, mirror maps, Bregman divergences, risk and gradients, SVM rows and
  * certificates).  The programs compare libmdatt / libattsvm against these
  * formulas, so nothing here calls the code under test except the RNG and the
@@ -168,7 +168,7 @@ static inline long double pc_breg1(long double a, long double b, long double p)
     return t;
 }
 
-/** D_psi(A, B) in long double (SPEC "Bregman divergence"). */
+/** D_psi(A, B) in long double (design.md (10)). */
 static inline long double pc_bregman(const double *A, const double *B, size_t m, double p)
 {
     long double s = 0;
@@ -186,7 +186,7 @@ static inline long double pc_bregman_dir(const double *A, const double *B, size_
 
 /* ------------------------------------------------------- risk, gradients */
 
-/** l(u) and l'(u) of SPEC "Risk". */
+/** l(u) and l'(u) of design.md (3). */
 static inline double pc_loss1(mdatt_loss l, double u, double *dl)
 {
     switch (l) {
@@ -202,7 +202,7 @@ static inline double pc_loss1(mdatt_loss l, double u, double *dl)
     }
 }
 
-/** SPEC "Gradients", verbatim and in long double: L(W, v), and (if non-NULL)
+/** design.md (4), verbatim and in long double: L(W, v), and (if non-NULL)
  *  gW = sum_i c_i X_i^T J_i h_i z_i^T, gv = sum_i c_i X_i^T s_i, with
  *  c_i = l'(Y_i f_i) Y_i / n.  Accurate while softmax is not saturated. */
 static inline double pc_risk_grad(const mdatt_instance *in, const double *W, const double *v,
@@ -306,7 +306,7 @@ static inline attsvm_data pc_view(const mdatt_instance *in)
 }
 
 /** Rows A_it = (x_ia - x_it) z_i^T (W target, t != alpha_i, i major) or
- *  Y_i x_ia (v target), built here from SPEC section 1.  Returns m. */
+ *  Y_i x_ia (v target), built here from doc/design.md.  Returns m. */
 static inline int pc_svm_rows(const mdatt_instance *in, const int *alpha, int target_v,
                               double **Aout, int *nx)
 {

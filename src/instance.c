@@ -1,4 +1,4 @@
-/* instance.c - the data set of SPEC section 3: allocation, queries, validation. */
+/* instance.c - the data set of doc/formats.md: allocation, queries, validation. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* io.c - JSON files of SPEC section 3 (instance, model).
+/* io.c - JSON files of doc/formats.md (instance, model).
  * Reading uses jansson and names the offending field on every error; writing
  * prints numbers with %.17g, which round-trips every finite double. */
 #include <errno.h>

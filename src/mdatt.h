@@ -1,7 +1,7 @@
 /* mdatt.h - public interface of libmdatt: instances, RNG, generator, model,
  * mirror maps and the l_p mirror-descent attention trainer.
  *
- * Notation follows SPEC section 1 and arXiv 2410.14581 ("Optimizing Attention
+ * Notation follows doc/design.md and arXiv 2410.14581 ("Optimizing Attention
  * with Mirror Descent").  All matrices are dense, row-major, double precision.
  * W is d x d and W[j*d + k] is the coefficient of x_j z_k in the score x^T W z.
  * Token and sample indices are 0-based.
@@ -62,7 +62,7 @@ double mdatt_portable_log(double x);
 
 /* ---------------------------------------------------------------- instance */
 
-/** A data set (SPEC section 3, "instance").  Z always holds the queries:
+/** A data set (formats.md, "instance").  Z always holds the queries:
  *  for self-attention (query_token >= 0) it is filled with the rows x_{i,k}. */
 typedef struct {
     int n;              /**< number of samples */
@@ -111,7 +111,7 @@ mdatt_status mdatt_gen_toy_joint(mdatt_instance *out);
 
 /* -------------------------------------------------------------------- model */
 
-/** Loss l(u) of the margin u = Y f (SPEC section 1). */
+/** Loss l(u) of the margin u = Y f (doc/design.md). */
 typedef enum {
     MDATT_LOSS_LOGISTIC = 0,    /**< log(1 + e^{-u}) (default) */
     MDATT_LOSS_EXPONENTIAL,     /**< e^{-u} */
@@ -122,7 +122,7 @@ const char *mdatt_loss_name(mdatt_loss l);
 /** Parse a loss name; returns MDATT_EINVAL for an unknown name. */
 mdatt_status mdatt_loss_parse(const char *name, mdatt_loss *out);
 
-/** A trained (or initial) model (SPEC section 3, "model"). */
+/** A trained (or initial) model (formats.md, "model"). */
 typedef struct {
     int d;              /**< dimension */
     int n;              /**< number of samples alpha refers to (0: no alpha) */
@@ -164,9 +164,9 @@ typedef struct {
     double log_scale;   /**< natural log of the scale; -INFINITY if grad = 0 */
 } mdatt_grad;
 
-/** Risk and (optionally) gradients at (W, v) (SPEC section 1, "Gradients").
+/** Risk and (optionally) gradients at (W, v) (design.md (4)).
  *  gW and/or gv may be NULL to skip that block.  The W gradient is computed
- *  without cancellation (SPEC "Saturation"): per sample,
+ *  without cancellation (design.md (5)): per sample,
  *  sum_t s_t (h_t - f) x_t = sum_{t != a} s_t (h_t - f)(x_t - x_a) and
  *  h_a - f = sum_{u != a} s_u (h_a - h_u), with log-domain weights.
  *  alpha (n ints, may be NULL) receives argmax_t s_it. */
@@ -174,7 +174,7 @@ mdatt_status mdatt_eval_grad(const mdatt_instance *in, const double *W, const do
                              mdatt_loss loss, mdatt_work *w, mdatt_eval *ev,
                              mdatt_grad *gW, mdatt_grad *gv, int *alpha);
 
-/** The textbook gradient (SPEC "Gradients" verbatim: c_i X^T J h z^T, no
+/** The textbook gradient (design.md (4) verbatim: c_i X^T J h z^T, no
  *  log-domain scaling); for tests and the +eps baseline.  grad = G exactly. */
 mdatt_status mdatt_eval_grad_naive(const mdatt_instance *in, const double *W, const double *v,
                                    mdatt_loss loss, mdatt_eval *ev, double *gW, double *gv);
@@ -252,7 +252,7 @@ typedef struct {
                              gradient, or a plain step that underflowed) */
 } mdatt_train_info;
 
-/** Run l_p mirror descent from (W, v) (SPEC "Mirror descent"):
+/** Run l_p mirror descent from (W, v) (design.md (6)-(8)):
  *  theta_{k+1} = grad psi(W_k) - eta G_k, W_{k+1} = (grad psi)^{-1}(theta_{k+1}).
  *  W (d*d) and v (d) are the start on entry and the final iterate on return;
  *  alpha (n, may be NULL) receives the final selected tokens. */
@@ -261,7 +261,7 @@ mdatt_status mdatt_train(const mdatt_instance *in, const mdatt_train_settings *s
 
 /* --------------------------------------------------------------------- io */
 
-/** Read an instance JSON (SPEC section 3).  On failure err names the field. */
+/** Read an instance JSON (doc/formats.md).  On failure err names the field. */
 mdatt_status mdatt_instance_read(const char *path, mdatt_instance *in, char err[MDATT_ERRLEN]);
 /** Read an instance; query_token >= 0 makes it self-attention with
  *  z_i = x_{i,query_token} (overriding Z), -1 keeps the file's queries. */
@@ -317,7 +317,7 @@ typedef struct {
     double lambda;      /**< multiplier >= 0 */
 } mdatt_svm_mult;
 
-/** An svm JSON (SPEC section 3, "svm"), as written by `mdatt svm`. */
+/** An svm JSON (formats.md, "svm"), as written by `mdatt svm`. */
 typedef struct {
     double p;           /**< norm exponent: 1, a real > 1 or INFINITY ("inf") */
     int target_v;       /**< 0: the W-SVM, 1: the v-SVM */
@@ -356,7 +356,7 @@ const char *mdatt_svm_status_name(mdatt_svm_status st);
  *  smax_min and log1m_smax may be NULL. */
 void mdatt_selected_tokens(const mdatt_instance *in, const double *W, int *alpha,
                            double *smax_min, double *log1m_smax);
-/** Normalized margin ratio (SPEC section 1):
+/** Normalized margin ratio (doc/design.md):
  *  rho = min_{i, t != alpha_i} (x_ia - x_it)^T W z_i * ref_norm / ||W||_p,
  *  with p and ref_norm = ||W^mm||_p of the SVM; rho <= 1 for every W when
  *  ref_norm is the SVM optimum, and rho = 1 at W = W^mm.  NAN if W = 0. */
@@ -369,7 +369,7 @@ double mdatt_margin_ratio_v(const mdatt_instance *in, const int *alpha, const do
  *  cancellation near alignment).  NAN if A or B is 0. */
 double mdatt_one_minus_cosine(const double *A, const double *B, size_t m);
 
-/** The svm's certificate recomputed from the instance alone (SPEC section 1):
+/** The svm's certificate recomputed from the instance alone (doc/design.md):
  *  UB = ||x||_p / min(1, min_r a_r.x) and LB = sum(lambda) / ||sum_r lambda_r a_r||_q,
  *  with a_r = vec((x_ia - x_it) z_i^T) for the W-SVM or Y_i x_ia for the v-SVM
  *  and lambda the file's "dual".  Returns (UB - LB)/UB (NAN unless optimal);
@@ -387,8 +387,8 @@ typedef struct {
 } mdatt_svm_figures;
 void mdatt_svm_recompute(const mdatt_instance *in, const mdatt_svm *s, mdatt_svm_figures *f);
 
-/** Token verdicts recomputed from gamma_it = Y_i v^T x_it (SPEC "Token
- *  selection"): globally optimal when gamma_ia >= gamma_it for all i, t;
+/** Token verdicts recomputed from gamma_it = Y_i v^T x_it (design.md
+ *  §6): globally optimal when gamma_ia >= gamma_it for all i, t;
  *  locally optimal when gamma_ia > gamma_it for each support pair (i, t).
  *  A tie is a sample whose largest gamma is attained (to 1e-12 relative)
  *  by more than one token. */
@@ -477,7 +477,7 @@ void mdatt_csv_free(mdatt_csv *c);
 /** Index of the named column, or -1. */
 int mdatt_csv_col(const mdatt_csv *c, const char *name);
 
-/** Curve families fitted to a metric y(k) (SPEC "Rates"), all linear in
+/** Curve families fitted to a metric y(k) (design.md (24)), all linear in
  *  log space: log y = log a + (regressor) with at most one slope. */
 typedef enum {
     MDATT_FAM_POWER = 0,    /**< a k^-b           (2 parameters, k >= 1) */

@@ -1,7 +1,7 @@
-/* metrics.c - the measurements of SPEC section 1 that compare a trained model
+/* metrics.c - the measurements of doc/design.md that compare a trained model
  * with the oracle's SVM (selected tokens and their saturation, normalized
  * margin ratio, 1 - cosine, token optimality), numeric CSV files, and the
- * rate fits of SPEC "Rates" (families linear in log space, bootstrap over
+ * rate fits of design.md (24) (families linear in log space, bootstrap over
  * seeds).  The directional Bregman divergence and cosine are in mirror.c. */
 #include <errno.h>
 #include <math.h>

@@ -1,6 +1,6 @@
 /* mirror.c - l_p norms, the potential psi(W) = ||W||_p^p / p, its mirror map
- * and inverse, Bregman divergences and the cosine (SPEC section 1, "Mirror
- * descent", "Bregman divergence").
+ * and inverse, Bregman divergences and the cosine (design.md (6)-(8),
+ * (10)-(12)).
  *
  * The trainer calls the mirror maps and dual norms once per step, so the
  * exponents of the paper's experiments have pow-free kernels:

@@ -1,5 +1,5 @@
 /* model.c - forward pass, losses and gradients of one-layer softmax attention
- * (SPEC section 1, "Model", "Risk", "Gradients", "Saturation").
+ * (design.md (1)-(5)).
  *
  * Sample i: scores a_t = x_t^T W z, s = softmax(a), h = X v, f = s^T h,
  * margin u = Y f, c = l'(u) Y / n.

@@ -1,4 +1,4 @@
-/* svmio.c - reader of the svm JSON of SPEC section 3 ("mdatt-svm/1"), the
+/* svmio.c - reader of the svm JSON of formats.md ("mdatt-svm/1"), the
  * oracle's certified answer as written by `mdatt svm`.  Strict like io.c:
  * every error names the offending field. */
 #include <errno.h>

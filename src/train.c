@@ -1,4 +1,4 @@
-/* train.c - l_p-AttGD and l_p-JointGD (SPEC section 1, "Mirror descent";
+/* train.c - l_p-AttGD and l_p-JointGD (design.md (6)-(9);
  * arXiv 2410.14581, Algorithm "l_p-AttGD").
  *
  * The state is the dual iterate theta = grad psi(W), kept as an unevaluated

@@ -303,7 +303,7 @@ static double json_num(const char *txt, const char *key)
     return at ? strtod(at + strlen(pat), NULL) : NAN;
 }
 
-/* D_psi(A/||A||_p, B/||B||_p) written out from SPEC section 1, for 4 entries. */
+/* D_psi(A/||A||_p, B/||B||_p) written out from design.md (10)-(11), for 4 entries. */
 static double breg_dir_ref(const double *A, const double *B, double p)
 {
     double na = 0, nb = 0, d = 0;

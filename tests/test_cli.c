@@ -1,4 +1,4 @@
-/* test_cli.c - the command line contract of SPEC section 3: --help on every
+/* test_cli.c - the command line contract of doc/formats.md: --help on every
  * subcommand, exit 2 with a message naming the field for each class of bad
  * input, no output file on failure, byte-identical reruns. */
 #include <criterion/criterion.h>

@@ -4,7 +4,7 @@
  * a fault every check passes.  The checks use only formulas written out here,
  * never the code under test, to judge it:
  *   grad     finite differences of the risk against the returned gradient;
- *   step     one mirror-descent step recomputed from SPEC's formulas;
+ *   step     one mirror-descent step recomputed from the formulas of design.md;
  *   cert     the oracle's certificate recomputed (UB, LB, gap) for the asked p;
  *   verdict  the end-to-end claim: after the paper's iterations the risk has
  *            decreased, the selected tokens are locally optimal and the
@@ -91,7 +91,7 @@ static int grad_check_fails(void)
     return worst > 1e-6 * scale;
 }
 
-/* One normalized step by the trainer against SPEC's formulas with the
+/* One normalized step by the trainer against the formulas of design.md with the
  * gradient by finite differences: theta_1 = grad psi(W_0) - eta G/||G||_q,
  * W_1 = sign(theta_1)|theta_1|^{1/(p-1)}. */
 static int step_check_fails(void)

@@ -1,4 +1,4 @@
-/* test_mirror.c - l_p norms, mirror maps, Bregman divergences (SPEC section 1,
+/* test_mirror.c - l_p norms, mirror maps, Bregman divergences (doc/design.md,
  * "Mirror descent", "Bregman divergence").  References are computed here
  * with pow(), independently of the pow-free kernels of mirror.c. */
 #include <criterion/criterion.h>

@@ -1,4 +1,4 @@
-/* test_model.c - forward pass, losses and gradients (SPEC section 1,
+/* test_model.c - forward pass, losses and gradients (doc/design.md,
  * "Gradients", "Saturation").  The gradients are checked against finite
  * differences of the loss, against the textbook formula, and in saturation
  * against references evaluated here in quad precision (__float128). */
@@ -162,7 +162,7 @@ Test(model, stable_equals_textbook_unsaturated_unpacked) { check_against_naive(3
 
 /* ------------------------------------------------------ quad references */
 
-/* The textbook gradient (SPEC "Gradients" verbatim) in quad precision,
+/* The textbook gradient (design.md (4) verbatim) in quad precision,
  * logistic loss.  identity = 1 evaluates instead the cancellation-free
  * identity sum_{t!=a} s_t((h_t - h_a) + D)(x_t - x_a), D = sum s_u (h_a - h_u),
  * which quad resolves at any saturation (its exponent range is 1e+-4932). */

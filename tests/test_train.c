@@ -1,4 +1,4 @@
-/* test_train.c - l_p-AttGD / l_p-JointGD (SPEC section 1, "Mirror descent",
+/* test_train.c - l_p-AttGD / l_p-JointGD (design.md (6)-(9),
  * "Saturation"). */
 #include <criterion/criterion.h>
 #include <float.h>

@@ -1,5 +1,5 @@
 /* cli.h - shared pieces of the `mdatt` command line: option tables, strict
- * number parsing and the error convention of SPEC section 3
+ * number parsing and the error convention of doc/formats.md
  * ("mdatt: <subcommand>: <what>" on stderr; exit 2 bad input, 1 failure). */
 #ifndef MDATT_CLI_H
 #define MDATT_CLI_H
@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include "mdatt.h"
 
-/** Exit codes (SPEC section 3). */
+/** Exit codes (doc/formats.md). */
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_BAD = 2, CLI_HELP = -1 };
 
 /** Kind of value an option takes. */

@@ -1,5 +1,5 @@
 /* cmd_svm.c - `mdatt svm`: the oracle (libattsvm) on an instance, written as
- * the svm JSON of SPEC section 3.  This file is glue only: it converts the
+ * the svm JSON of doc/formats.md.  This file is glue only: it converts the
  * instance into the oracle's plain view and prints the certified answer. */
 #include <inttypes.h>
 #include <math.h>

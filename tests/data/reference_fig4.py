@@ -2,7 +2,7 @@
 """Independent reference for tests/data/fig4_small.json (run offline:
 /usr/bin/python3 tests/data/reference_fig4.py > tests/data/fig4_small_expected.csv).
 
-Re-implements, from the formulas of SPEC section 1 and without any mdatt code:
+Re-implements, from the formulas of doc/design.md and without any mdatt code:
 the seeded generator (SplitMix64 -> xoshiro256**, polar normals), normalized
 l_p mirror descent with the cancellation-free gradient, and the l_p-AttSVM by
 its smooth dual max sum(lam) - ||A^T lam||_q^q / q (lam >= 0) with L-BFGS-B,
