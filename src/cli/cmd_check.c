@@ -296,7 +296,12 @@ static int run(int argc, char **argv)
     if ((code = check_identity(sub, pos, &in, &m, &s)) != CLI_OK)
         goto done;
     if ((st = mdatt_check_shapes(&in, &m, &s, err)) != MDATT_OK) {
-        code = cli_error(sub, CLI_BAD, "%s", err);
+        /* The library names the file by its role (MODEL: or SVM:); say which file. */
+        int svm = strncmp(err, "SVM: ", 5) == 0, model = strncmp(err, "MODEL: ", 7) == 0;
+        if (svm || model)
+            code = cli_error(sub, CLI_BAD, "%s: %s", pos[svm ? 2 : 1], err + (svm ? 5 : 7));
+        else
+            code = cli_error(sub, CLI_BAD, "%s", err);
         goto done;
     }
     if (!(alpha = malloc(sizeof(int) * in.n))) {
