@@ -420,9 +420,9 @@ typedef struct {
     double max_memory;      /* bytes */
 } bench_opts;
 
-static int mkdir_p(const char *path)
+int bench_mkdir_p(const char *path)
 {
-    char tmp[1024];
+    char tmp[1400];
     snprintf(tmp, sizeof tmp, "%s", path);
     for (char *c = tmp + 1; *c; c++)
         if (*c == '/') {
@@ -456,7 +456,7 @@ static int output_place(bench_ctx *b, const bench_opts *op)
 {
     snprintf(b->outdir, sizeof b->outdir, "%s/%s", op->root, b->reldir);
     snprintf(b->recdir, sizeof b->recdir, "%s/runs", b->outdir);
-    if (mkdir_p(b->outdir) != 0)
+    if (bench_mkdir_p(b->outdir) != 0)
         return cli_error("bench", CLI_FAIL, "%s: cannot create: %s", b->outdir, strerror(errno));
     if (op->fresh && op->rank == 0 && rm_tree(b->recdir) != 0)
         return cli_error("bench", CLI_FAIL, "%s: cannot remove: %s", b->recdir, strerror(errno));
@@ -762,7 +762,7 @@ static int run(int argc, char **argv)
     if ((shard != NULL) + merge + fresh > 1)
         return cli_error("bench", CLI_BAD, "%s: --fresh, --shard and --merge exclude each other",
                          merge && shard ? "--merge" : "--fresh");
-    if (mkdir_p(outdir) != 0)
+    if (bench_mkdir_p(outdir) != 0)
         return cli_error("bench", CLI_FAIL, "%s: cannot create: %s", outdir, strerror(errno));
     bench_mpi_init(&op.rank, &op.nranks);
     for (int k = 0; k < npos && rc == CLI_OK; k++) {

@@ -109,6 +109,8 @@ int bench_table_write(bench_ctx *b, const bench_table *t, const char *name,
                       const char *caption);
 void bench_table_free(bench_table *t);
 
+/** mkdir -p: path and its missing parents (mode 0755); 0 or -1 with errno. */
+int bench_mkdir_p(const char *path);
 /** Open <outdir>/<name> for writing (atomic via mdatt_outfile). */
 FILE *bench_open(bench_ctx *b, const char *name, mdatt_outfile *o);
 int bench_close(bench_ctx *b, mdatt_outfile *o);

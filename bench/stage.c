@@ -91,20 +91,6 @@ static void stage_dir(bench_stage *s)
     snprintf(s->dir, sizeof s->dir, "%s/%s", s->b->recdir, name);
 }
 
-static int mkdir_p(const char *path)
-{
-    char tmp[1400];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *c = tmp + 1; *c; c++)
-        if (*c == '/') {
-            *c = '\0';
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-                return -1;
-            *c = '/';
-        }
-    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 /* Load every valid record of the stage into the slots; count the others.
  * The first record of another configuration is named in *foreign_path. */
 static void load_records(bench_stage *s, char *foreign_path, size_t len)
@@ -180,7 +166,7 @@ static int prepare(bench_stage *s)
 {
     bench_ctx *b = s->b;
     char fpath[1300];
-    if (!b->merge && mkdir_p(s->dir) != 0) {
+    if (!b->merge && bench_mkdir_p(s->dir) != 0) {
         snprintf(b->err, sizeof b->err, "%.400s: cannot create: %s", s->dir, strerror(errno));
         return 1;
     }
