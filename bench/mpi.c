@@ -4,6 +4,7 @@
  * stage, sends all results to every rank, so that each rank can go on with the
  * experiment's next stage.  Only rank 0 writes tables.  Without MPI (or when
  * not started by mpirun/srun) there is one rank and nothing here runs. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "config.h"
@@ -30,6 +31,18 @@ enum { TAG_REQ = 1, TAG_REPLY = 100 };
 
 static int mpi_on, mpi_threaded;
 static pthread_mutex_t mpi_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* A message buffer that cannot be allocated: say so and end the whole job
+ * (the records written so far stay, and a rerun resumes from them). */
+static void *msg_alloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) {
+        fprintf(stderr, "mdatt: bench: out of memory for an MPI message of %zu bytes\n", n);
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    return p;
+}
 
 void bench_mpi_init(int *rank, int *nranks)
 {
@@ -99,9 +112,7 @@ static void *remote_worker(void *va)
     bench_rec_init(&r);
     for (;;) {
         size_t n = sizeof h + (h.k >= 0 && h.rc == 0 ? r.len : 0);
-        unsigned char *msg = malloc(n);
-        if (!msg)
-            abort();
+        unsigned char *msg = msg_alloc(n);
         memcpy(msg, &h, sizeof h);
         if (n > sizeof h)
             memcpy(msg + sizeof h, r.data, r.len);
@@ -132,9 +143,7 @@ static int serve_one(bench_stage *s, const MPI_Status *st)
 {
     int n;
     MPI_Get_count(st, MPI_BYTE, &n);
-    unsigned char *msg = malloc(n > 0 ? (size_t)n : 1);
-    if (!msg)
-        abort();
+    unsigned char *msg = msg_alloc(n > 0 ? (size_t)n : 0);
     MPI_Recv(msg, n, MPI_BYTE, st->MPI_SOURCE, TAG_REQ, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     req_head h;
     memcpy(&h, msg, sizeof h);
@@ -217,9 +226,7 @@ int bench_mpi_share(bench_stage *s)
     wait_req(&rq, 0);
     if (!head[0] && !head[1] && head[2] > 0) {
         if (b->rank != 0) {
-            all.data = malloc((size_t)head[2]);
-            if (!all.data)
-                abort();
+            all.data = msg_alloc((size_t)head[2]);
             all.len = all.cap = (size_t)head[2];
         }
         for (int64_t at = 0; at < head[2];) {     /* in pieces of at most 1 GB */
