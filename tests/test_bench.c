@@ -225,6 +225,22 @@ static int has_table(const char *r)
     return file_exists(p);
 }
 
+/* Write <dir>/other.json: the small Fig. 4 configuration with the text from
+ * replaced by to (of the same length): another configuration. */
+static void write_other_config(const char *from, const char *to)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/tests/data/fig4_small.json", srcdir());
+    char *text = read_text(path);
+    cr_assert(text);
+    char *at = strstr(text, from);
+    cr_assert(at && strlen(from) == strlen(to), "%s", from);
+    memcpy(at, to, strlen(to));
+    snprintf(path, sizeof path, "%s/other.json", dir);
+    write_text(path, text);
+    free(text);
+}
+
 Test(bench, shards_and_merge_give_the_bytes_of_one_process)
 {
     const char *cfg = "tests/data/fig4_small.json";
@@ -253,13 +269,7 @@ Test(bench, resume_reuses_records_of_the_same_configuration_only)
     cr_assert_eq(run_mdatt(dir, err, sizeof err, "bench '%s/%s' -o r --fresh", srcdir(), cfg), 0, "%s", err);
     cr_assert(strstr(err, "9 runs, 0 reused from records, 9 computed"), "--fresh reused: %s", err);
     /* the same experiment with another step: none of the records fits */
-    char *text = read_text(strcat(strcpy(err, srcdir()), "/tests/data/fig4_small.json")), path[600];
-    char *at = strstr(text, "\"lr\": 0.1");
-    cr_assert(at);
-    memcpy(at, "\"lr\": 0.2", 9);
-    snprintf(path, sizeof path, "%s/other.json", dir);
-    write_text(path, text);
-    free(text);
+    write_other_config("\"lr\": 0.1", "\"lr\": 0.2");
     cr_assert_eq(run_mdatt(dir, err, sizeof err, "bench other.json -o r"), 0, "%s", err);
     cr_assert(strstr(err, "9 record(s) of another configuration are not used"), "%s", err);
     cr_assert(strstr(err, "9 runs, 0 reused from records, 9 computed"), "%s", err);
@@ -274,13 +284,7 @@ Test(bench, merge_refuses_missing_runs_and_other_configurations)
     cr_assert(!has_table("m"), "a failed merge wrote tables");
     /* complete records of this configuration, merged under another one */
     cr_assert_eq(run_mdatt(dir, err, sizeof err, "bench '%s/%s' -o m --shard 1/2", srcdir(), cfg), 0, "%s", err);
-    char *text = read_text(strcat(strcpy(err, srcdir()), "/tests/data/fig4_small.json")), path[600];
-    char *at = strstr(text, "\"points\": 10");
-    cr_assert(at);
-    memcpy(at, "\"points\": 11", 12);
-    snprintf(path, sizeof path, "%s/other.json", dir);
-    write_text(path, text);
-    free(text);
+    write_other_config("\"points\": 10", "\"points\": 11");
     cr_assert_eq(run_mdatt(dir, err, sizeof err, "bench other.json -o m --merge"), 2, "%s", err);
     cr_assert(strstr(err, "runs/paper_fig4/0.rec: a record of another configuration"), "%s", err);
     cr_assert(!has_table("m"), "a refused merge wrote tables");
