@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <jansson.h>
 #include "mdatt.h"
+#include "mdatt_io.h"
 
 /** Why an experiment stopped before its tables (bench_parallel returned non-zero). */
 typedef enum {

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "runs.h"
+#include "mdatt_check.h"
+#include "mdatt_rate.h"
 
 #define MAXP 8
 #define NMET 5

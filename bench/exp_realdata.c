@@ -23,6 +23,8 @@
 #include "patchmodel.h"
 #include "runs.h"
 #include "cli.h"
+#include "mdatt_check.h"
+#include "mdatt_fmnist.h"
 
 #define MAXOPT 8
 #define MAXLR 12

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "runs.h"
+#include "mdatt_check.h"
 
 #define MAXG 8
 

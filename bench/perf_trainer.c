@@ -25,6 +25,8 @@
 #include <unistd.h>
 
 #include "mdatt.h"
+#include "mdatt_io.h"
+#include "mdatt_fmnist.h"
 #include "patchmodel.h"
 
 typedef struct {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "internal.h"
 #include "mdatt.h"
+#include "mdatt_check.h"
 
 void mdatt_check_default_settings(mdatt_check_settings *s)
 {

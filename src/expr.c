@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "mdatt.h"
+#include "mdatt_rate.h"
 
 typedef enum {
     E_NUM, E_K, E_NEG, E_ADD, E_SUB, E_MUL, E_DIV, E_POW, E_LOG, E_EXP, E_SQRT, E_ABS

@@ -9,6 +9,7 @@
 #include <zlib.h>
 #include "internal.h"
 #include "mdatt.h"
+#include "mdatt_fmnist.h"
 
 #define FMNIST_PACKAGE "dataset-fashion-mnist"
 

@@ -3,6 +3,7 @@
 #ifndef MDATT_INTERNAL_H
 #define MDATT_INTERNAL_H
 
+#include <stdio.h>
 #include "mdatt.h"
 
 /** Write a printf-style message into err and return st (the library's

@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include "internal.h"
 #include "mdatt.h"
+#include "mdatt_io.h"
 
 #define INSTANCE_FORMAT "mdatt-instance/1"
 #define MODEL_FORMAT "mdatt-model/1"

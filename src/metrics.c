@@ -11,6 +11,9 @@
 #include <string.h>
 #include "internal.h"
 #include "mdatt.h"
+#include "mdatt_check.h"
+#include "mdatt_io.h"
+#include "mdatt_rate.h"
 
 /* ------------------------------------------------------------- alignment */
 

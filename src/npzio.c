@@ -10,6 +10,7 @@
 #include <string.h>
 #include "internal.h"
 #include "mdatt.h"
+#include "mdatt_io.h"
 
 /* Key `key` of z with the given rank; dims[r] < 0 accepts any extent and
  * receives it.  NULL with err set when missing (required) or misshapen. */

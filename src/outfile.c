@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include "internal.h"
 #include "mdatt.h"
+#include "mdatt_io.h"
 
 /* ------------------------------------------------- temporary-file registry */
 

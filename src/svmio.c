@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include "internal.h"
 #include "mdatt.h"
+#include "mdatt_io.h"
 
 #define SVM_FORMAT "mdatt-svm/1"
 #define INDEX_LIMIT 100000000L

@@ -8,6 +8,7 @@
 #include <math.h>
 #include "common.h"
 #include "mdatt.h"
+#include "mdatt_check.h"
 #include "attsvm.h"
 #include "../bench/runs.h"
 

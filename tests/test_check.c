@@ -4,6 +4,8 @@
 #include <math.h>
 #include <criterion/criterion.h>
 #include "mdatt.h"
+#include "mdatt_io.h"
+#include "mdatt_check.h"
 #include "common.h"
 
 /* ---------------------------------------------------------- hand instance

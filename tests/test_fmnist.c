@@ -8,6 +8,8 @@
 #include "common.h"
 #include "attsvm.h"
 #include "mdatt.h"
+#include "mdatt_io.h"
+#include "mdatt_fmnist.h"
 
 static char *dir;
 static char err[MDATT_ERRLEN], cerr[4096];

@@ -5,6 +5,8 @@
 #include <time.h>
 #include "common.h"
 #include "mdatt.h"
+#include "mdatt_io.h"
+#include "mdatt_check.h"
 
 static char *dir;
 static void setup(void) { dir = tmpdir_new(); }

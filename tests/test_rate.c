@@ -4,6 +4,7 @@
 #include "config.h"
 #include <criterion/criterion.h>
 #include "mdatt.h"
+#include "mdatt_rate.h"
 #include "common.h"
 
 #define NPT 400

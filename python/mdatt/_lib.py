@@ -1,4 +1,5 @@
-"""ctypes declarations of libmdatt (mdatt.h) and libattsvm (attsvm.h).
+"""ctypes declarations of libmdatt (mdatt.h and its tool headers mdatt_io.h,
+mdatt_check.h, mdatt_rate.h) and libattsvm (attsvm.h).
 
 The structures mirror the C headers field by field; keep them in step.  Array
 pointers are declared void * (the same ABI): numpy arrays pass their address
@@ -103,6 +104,7 @@ class TrainInfo(ctypes.Structure):
     _fields_ = [("iters", c_long), ("ev", Eval), ("seconds", c_double), ("stalled", c_int)]
 
 
+# --------------------------------------------------------------- mdatt_io.h
 class SvmMult(ctypes.Structure):
     _fields_ = [("i", c_int), ("t", c_int), ("lam", c_double)]
 
@@ -117,6 +119,7 @@ class Svm(ctypes.Structure):
                 ("instance_hash", c_uint64)]
 
 
+# ------------------------------------------------------------ mdatt_check.h
 class TokenVerdict(ctypes.Structure):
     _fields_ = [("globally_optimal", c_int), ("locally_optimal", c_int), ("nties", c_int)]
 

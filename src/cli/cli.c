@@ -10,6 +10,7 @@
 #include <time.h>
 #include "config.h"
 #include "cli.h"
+#include "mdatt_io.h"
 
 int cli_error(const char *sub, int code, const char *fmt, ...)
 {

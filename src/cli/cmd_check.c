@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "mdatt_io.h"
+#include "mdatt_check.h"
 
 static int run(int argc, char **argv);
 

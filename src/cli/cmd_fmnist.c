@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "mdatt_io.h"
+#include "mdatt_fmnist.h"
 
 static int run(int argc, char **argv);
 

@@ -1,6 +1,7 @@
 /* cmd_gen.c - `mdatt gen`: the paper's synthetic generator and joint toy. */
 #include <string.h>
 #include "cli.h"
+#include "mdatt_io.h"
 
 static int run(int argc, char **argv);
 

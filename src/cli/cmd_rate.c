@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "mdatt_io.h"
+#include "mdatt_rate.h"
 
 static int run(int argc, char **argv);
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "mdatt_io.h"
 
 static int run(int argc, char **argv);
 

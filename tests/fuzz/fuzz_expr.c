@@ -4,6 +4,7 @@
 #include <string.h>
 #include "fuzz.h"
 #include "mdatt.h"
+#include "mdatt_rate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

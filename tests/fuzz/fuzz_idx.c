@@ -5,6 +5,7 @@
 #include <string.h>
 #include "fuzz.h"
 #include "mdatt.h"
+#include "mdatt_fmnist.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

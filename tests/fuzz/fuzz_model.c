@@ -2,6 +2,7 @@
 #include <string.h>
 #include "fuzz.h"
 #include "mdatt.h"
+#include "mdatt_io.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
