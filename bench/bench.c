@@ -1,5 +1,6 @@
-/* bench.c - `mdatt bench`: configuration, parallel runs, tables, figures and
- * the reports index with its provenance block. */
+/* bench.c - `mdatt bench` below its command line (src/cli/cmd_bench.c):
+ * configuration, tables, figures, running one configuration and the reports
+ * index with its provenance block. */
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -14,9 +15,26 @@
 #include <glpk.h>
 #include "config.h"
 #include "bench.h"
-#include "cli.h"
+#include "figure.h"
 #include "records.h"
 #include "stage.h"
+
+/* Write a message into err and return code (the driver's convention, bench.h). */
+static int fail(char err[BENCH_ERRLEN], int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, BENCH_ERRLEN, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+double bench_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
 
 /* ------------------------------------------------------------ configuration */
 
@@ -255,12 +273,12 @@ int bench_figure(bench_ctx *b, const char *name, const char *size, const char *b
     FILE *f = bench_open(b, fname, &o);
     if (!f)
         return -1;
-    cli_gnuplot_script(f, name, size, body);
+    bench_gnuplot_script(f, name, size, body);
     if (bench_close(b, &o))
         return -1;
     if (b->scratch)
         return 0;               /* nobody looks at a scratch folder's figures */
-    int rc = cli_gnuplot_render(b->outdir, fname);
+    int rc = bench_gnuplot_render(b->outdir, fname);
     if (rc < 0) {
         snprintf(b->err, sizeof b->err, "gnuplot failed on %s (messages in the .err file beside it)", fname);
         return -1;
@@ -368,58 +386,6 @@ static const struct {
     {"sweep_scale", bench_sweep_scale},
 };
 
-static int run(int argc, char **argv);
-
-const cli_command cli_bench = {
-    "bench", "run experiments from configuration files into a reports folder",
-    "usage: mdatt bench CONFIG... [-o REPORTS] [--threads N] [--quiet]\n"
-    "                   [--fresh | --shard K/N | --merge]\n"
-    "       mpirun -np R mdatt bench CONFIG... [-o REPORTS] [...]\n"
-    "       mdatt bench --check CONFIG...\n"
-    "       mdatt bench --index REPORTS [--command TEXT]\n\n"
-    "Each CONFIG is one experiment (field \"experiment\": paper_fig4, paper_paths,\n"
-    "paper_joint, beyond_saturation, rates, realdata or sweep_scale) with its seeds,\n"
-    "sizes, p and iterations: a JSON file, or the name of a shipped configuration\n"
-    "(paper_fig4, paper_paths, paper_joint, beyond_saturation, rates, realdata,\n"
-    "realdata_full, sweep_scale),\n"
-    "looked up in " MDATT_CONFIGDIR "\n"
-    "and then in " MDATT_SOURCE_CONFIGDIR ";\n"
-    "copy one from there and edit it to run your own study.\n"
-    "Results go to REPORTS/<experiment>/ (default REPORTS = reports) as tables\n"
-    "(.md .csv .tex) and figures (.tsv + .gp rendered to .svg and .png by gnuplot).\n"
-    "Runs are spread over threads; the results do not depend on the thread count.\n\n"
-    "Every run's result is kept as a record in REPORTS/<experiment>/runs/ as soon\n"
-    "as it is done, and the tables are built from the records: run the same\n"
-    "command again after an interruption and it resumes (valid records of the\n"
-    "same configuration are reused; missing, truncated or corrupted ones and\n"
-    "records of another configuration are computed again).  Under mpirun the\n"
-    "ranks share the runs through a work queue on rank 0, which writes the\n"
-    "records and the tables.\n\n"
-    "  -o REPORTS       reports folder (default: reports)\n"
-    "  --threads N      worker threads (default: number of online CPUs; per rank)\n"
-    "  --quiet          no progress line (also when stderr is not a terminal)\n"
-    "  --check          read and validate each configuration (sizes and the\n"
-    "                   memory estimate included), run nothing\n"
-    "  --max-memory GB  refuse a configuration whose runs need more than an\n"
-    "                   estimated GB gigabytes (default 4)\n"
-    "  --fresh          remove the experiment's records first: start over\n"
-    "  --shard K/N      compute only shard K (0-based) of N: its share of the runs,\n"
-    "                   balanced by expected cost; records only, no tables.  A\n"
-    "                   shard works on the first stage of the experiment whose runs\n"
-    "                   are not all recorded (one stage except for realdata)\n"
-    "  --merge          build the tables and figures from the records only; exit 1\n"
-    "                   naming the missing runs (nothing written) if any is missing\n"
-    "  --index REPORTS  write REPORTS/README.md: the index of every experiment's\n"
-    "                   outputs, their wall times and the provenance block\n",
-    run};
-
-/* Settings of one `mdatt bench` invocation. */
-typedef struct {
-    const char *root;
-    int threads, quiet, fresh, merge, shard_k, shard_n, rank, nranks;
-    double max_memory;      /* bytes */
-} bench_opts;
-
 int bench_mkdir_p(const char *path)
 {
     char tmp[1400];
@@ -452,54 +418,54 @@ static int rm_tree(const char *path)
 
 /* The experiment's output folder; a shard and MPI ranks other than 0 write
  * their tables into a scratch folder that is removed afterwards. */
-static int output_place(bench_ctx *b, const bench_opts *op)
+static int output_place(bench_ctx *b, const bench_opts *op, char err[BENCH_ERRLEN])
 {
     snprintf(b->outdir, sizeof b->outdir, "%s/%s", op->root, b->reldir);
     snprintf(b->recdir, sizeof b->recdir, "%s/runs", b->outdir);
     if (bench_mkdir_p(b->outdir) != 0)
-        return cli_error("bench", CLI_FAIL, "%s: cannot create: %s", b->outdir, strerror(errno));
+        return fail(err, BENCH_FAIL, "%s: cannot create: %s", b->outdir, strerror(errno));
     if (op->fresh && op->rank == 0 && rm_tree(b->recdir) != 0)
-        return cli_error("bench", CLI_FAIL, "%s: cannot remove: %s", b->recdir, strerror(errno));
+        return fail(err, BENCH_FAIL, "%s: cannot remove: %s", b->recdir, strerror(errno));
     if (op->shard_n > 0 || op->rank > 0) {
         const char *t = getenv("TMPDIR");
         snprintf(b->outdir, sizeof b->outdir, "%s/mdatt-scratch-XXXXXX", t && *t ? t : "/tmp");
         if (!mkdtemp(b->outdir))
-            return cli_error("bench", CLI_FAIL, "%s: cannot create: %s", b->outdir, strerror(errno));
+            return fail(err, BENCH_FAIL, "%s: cannot create: %s", b->outdir, strerror(errno));
         b->scratch = 1;
     }
-    return CLI_OK;
+    return BENCH_OK;
 }
 
 /* Exit code and message of an experiment that returned rc. */
-static int outcome(bench_ctx *b, int rc, const bench_opts *op)
+static int outcome(bench_ctx *b, int rc, const bench_opts *op, char err[BENCH_ERRLEN])
 {
     if (b->halt == BENCH_HALT_SHARD) {
         if (!op->quiet && op->rank == 0)
             fprintf(stderr, "mdatt bench: %s: %s\n", b->name, b->halt_msg);
-        return CLI_OK;
+        return BENCH_OK;
     }
     if (op->rank > 0)           /* rank 0 says it */
-        return rc == 0 ? CLI_OK : b->halt == BENCH_HALT_FOREIGN || rc == 2 ? CLI_BAD : CLI_FAIL;
+        return rc == 0 ? BENCH_OK : b->halt == BENCH_HALT_FOREIGN || rc == 2 ? BENCH_BAD : BENCH_FAIL;
     if (b->halt == BENCH_HALT_MISSING)
-        return cli_error("bench", CLI_FAIL, "--merge: %s", b->halt_msg);
+        return fail(err, BENCH_FAIL, "--merge: %s", b->halt_msg);
     if (b->halt == BENCH_HALT_FOREIGN)
-        return cli_error("bench", CLI_BAD, "--merge: %s", b->halt_msg);
+        return fail(err, BENCH_BAD, "--merge: %s", b->halt_msg);
     if (rc != 0)
-        return cli_error("bench", rc == 2 ? CLI_BAD : CLI_FAIL, "%s: %s", b->name,
+        return fail(err, rc == 2 ? BENCH_BAD : BENCH_FAIL, "%s: %s", b->name,
                          b->err[0] ? b->err : "failed");
-    return CLI_OK;
+    return BENCH_OK;
 }
 
 /* The configuration file: parsed, its experiment found. */
-static int load_config(bench_ctx *b, const char *path, bench_fn *fn)
+static int load_config(bench_ctx *b, const char *path, bench_fn *fn, char err[BENCH_ERRLEN])
 {
     json_error_t je;
     b->cfg = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (!b->cfg)
-        return cli_error("bench", CLI_BAD, "%s: malformed JSON at line %d: %s", path, je.line, je.text);
+        return fail(err, BENCH_BAD, "%s: malformed JSON at line %d: %s", path, je.line, je.text);
     json_t *e = json_object_get(b->cfg, "experiment"), *o = json_object_get(b->cfg, "output");
     if (!json_is_string(e))
-        return cli_error("bench", CLI_BAD, "%s: experiment: missing (one of paper_fig4, paper_paths, "
+        return fail(err, BENCH_BAD, "%s: experiment: missing (one of paper_fig4, paper_paths, "
                                            "paper_joint, beyond_saturation, rates, realdata, sweep_scale)", path);
     b->name = json_string_value(e);
     *fn = NULL;
@@ -507,15 +473,16 @@ static int load_config(bench_ctx *b, const char *path, bench_fn *fn)
         if (strcmp(b->name, experiments[k].name) == 0)
             *fn = experiments[k].fn;
     if (!*fn)
-        return cli_error("bench", CLI_BAD, "%s: experiment: unknown '%s'", path, b->name);
+        return fail(err, BENCH_BAD, "%s: experiment: unknown '%s'", path, b->name);
     snprintf(b->reldir, sizeof b->reldir, "%s", json_is_string(o) ? json_string_value(o) : b->name);
     if (strstr(b->reldir, "..") || b->reldir[0] == '/')
-        return cli_error("bench", CLI_BAD, "%s: output: must be a folder name inside the reports", path);
-    return CLI_OK;
+        return fail(err, BENCH_BAD, "%s: output: must be a folder name inside the reports", path);
+    return BENCH_OK;
 }
 
-int bench_check_config(const char *path, double max_memory)
+int bench_check_config(const char *path, double max_memory, char err[BENCH_ERRLEN])
 {
+    err[0] = '\0';
     bench_ctx b = {0};
     b.path = path;
     b.threads = 1;
@@ -524,15 +491,16 @@ int bench_check_config(const char *path, double max_memory)
     b.max_memory = max_memory;
     b.check_only = 1;
     bench_fn fn = NULL;
-    int code = load_config(&b, path, &fn);
-    if (code == CLI_OK && fn(&b) != 0)
-        code = cli_error("bench", CLI_BAD, "%s: %s", b.name, b.err[0] ? b.err : "invalid");
+    int code = load_config(&b, path, &fn, err);
+    if (code == BENCH_OK && fn(&b) != 0)
+        code = fail(err, BENCH_BAD, "%s: %s", b.name, b.err[0] ? b.err : "invalid");
     json_decref(b.cfg);
     return code;
 }
 
-static int run_one(const char *path, const bench_opts *op)
+int bench_run_config(const char *path, const bench_opts *op, char err[BENCH_ERRLEN])
 {
+    err[0] = '\0';
     bench_ctx b = {0};
     b.path = path;
     b.threads = op->threads;
@@ -544,22 +512,22 @@ static int run_one(const char *path, const bench_opts *op)
     b.nranks = op->nranks;
     b.max_memory = op->max_memory;
     bench_fn fn = NULL;
-    int code = load_config(&b, path, &fn);
-    if (code == CLI_OK)
-        code = output_place(&b, op);
-    if (code != CLI_OK) {
+    int code = load_config(&b, path, &fn, err);
+    if (code == BENCH_OK)
+        code = output_place(&b, op, err);
+    if (code != BENCH_OK) {
         json_decref(b.cfg);
         return code;
     }
-    double t0 = cli_now();
+    double t0 = bench_now();
     int rc = fn(&b);
-    double secs = cli_now() - t0;
+    double secs = bench_now() - t0;
     if (rc == 0 && write_fragment(&b) != 0)
         rc = 1;
-    code = outcome(&b, rc, op);
+    code = outcome(&b, rc, op, err);
     if (b.scratch)
         rm_tree(b.outdir);
-    else if (code == CLI_OK) {
+    else if (code == BENCH_OK) {
         char tpath[1100];
         snprintf(tpath, sizeof tpath, "%s/.timings", op->root);
         FILE *tf = fopen(tpath, "a");
@@ -592,62 +560,78 @@ static void first_line(const char *cmd, char *out, size_t len)
     pclose(p);
 }
 
-static int write_index(const char *root, const char *command)
+/* The index's opening paragraph. */
+static void index_intro(FILE *f)
 {
-    char path[1100], line[4096], err[MDATT_ERRLEN];
-    snprintf(path, sizeof path, "%s/README.md", root);
-    mdatt_outfile o;
-    if (mdatt_outfile_open(&o, path, err) != MDATT_OK)
-        return cli_error("bench", CLI_FAIL, "%s", err);
-    FILE *f = o.f;
     fprintf(f, "# mdatt reports\n\nGenerated by `make bench` (see the provenance block below). "
                "Every table is given as `.md`, `.csv` and `.tex`; every figure as `.svg` and "
                "`.png`, rendered by gnuplot from the `.tsv` + `.gp` pair beside it (edit the "
                "`.gp` and run `gnuplot NAME.gp` in its folder to restyle).\n\n");
-    /* Experiments in the order they ran, with their fragments. */
+}
+
+/* The experiments in the order they ran (root/.timings), each with its
+ * index.md fragment; returns their total wall time. */
+static double index_experiments(FILE *f, const char *root)
+{
+    char path[1100], line[4096];
     snprintf(path, sizeof path, "%s/.timings", root);
     FILE *tf = fopen(path, "r");
     double total = 0.0;
-    if (tf) {
-        fprintf(f, "## Experiments\n\n");
-        while (fgets(line, sizeof line, tf)) {
-            char dir[256], cfg[1024], conf[2048] = "";
-            double secs;
-            int th;
-            if (sscanf(line, "%255[^\t]\t%1023[^\t]\t%lf\t%d\t%2047[^\n]", dir, cfg, &secs, &th,
-                       conf) < 4)
-                continue;
-            total += secs;
-            fprintf(f, "### [%s](%s/)\n\nWall time: %.1f s on %d thread%s. Configuration `%s`:\n\n"
-                       "    %s\n\n", dir, dir, secs, th, th == 1 ? "" : "s", cfg, conf);
-            char frag[1400];
-            snprintf(frag, sizeof frag, "%s/%s/index.md", root, dir);
-            FILE *ff = fopen(frag, "r");
-            if (ff) {
-                while (fgets(line, sizeof line, ff))
-                    fputs(line, f);
-                fclose(ff);
-                fputc('\n', f);
-            }
+    if (!tf)
+        return total;
+    fprintf(f, "## Experiments\n\n");
+    while (fgets(line, sizeof line, tf)) {
+        char dir[256], cfg[1024], conf[2048] = "";
+        double secs;
+        int th;
+        if (sscanf(line, "%255[^\t]\t%1023[^\t]\t%lf\t%d\t%2047[^\n]", dir, cfg, &secs, &th,
+                   conf) < 4)
+            continue;
+        total += secs;
+        fprintf(f, "### [%s](%s/)\n\nWall time: %.1f s on %d thread%s. Configuration `%s`:\n\n"
+                   "    %s\n\n", dir, dir, secs, th, th == 1 ? "" : "s", cfg, conf);
+        char frag[1400];
+        snprintf(frag, sizeof frag, "%s/%s/index.md", root, dir);
+        FILE *ff = fopen(frag, "r");
+        if (ff) {
+            while (fgets(line, sizeof line, ff))
+                fputs(line, f);
+            fclose(ff);
+            fputc('\n', f);
         }
-        fclose(tf);
-        fprintf(f, "Wall time of the experiments above: %.1f s.\n\n", total);
     }
+    fclose(tf);
+    fprintf(f, "Wall time of the experiments above: %.1f s.\n\n", total);
+    return total;
+}
+
+/* Wall time of a performance benchmark as bench/run.sh wrote it into
+ * root/.perf_timings, or -1. */
+static long perf_seconds(const char *root, const char *name)
+{
+    char path[1100], got[64];
+    snprintf(path, sizeof path, "%s/.perf_timings", root);
+    FILE *pf = fopen(path, "r");
+    long secs = -1, s;
+    while (pf && fscanf(pf, "%63s %ld", got, &s) == 2)
+        if (strcmp(got, name) == 0)
+            secs = s;
+    if (pf)
+        fclose(pf);
+    return secs;
+}
+
+/* The performance benchmarks' reports present in root; returns their wall time. */
+static double index_perf(FILE *f, const char *root)
+{
     const char *perf[] = {"perf_trainer", "perf_oracle"};
+    double total = 0.0;
     for (int k = 0; k < 2; k++) {
+        char path[1100];
         snprintf(path, sizeof path, "%s/%s.md", root, perf[k]);
         if (access(path, R_OK) != 0)
             continue;
-        long secs = -1;                 /* wall time written by bench/run.sh */
-        snprintf(path, sizeof path, "%s/.perf_timings", root);
-        FILE *pf = fopen(path, "r");
-        char name[64];
-        long s;
-        while (pf && fscanf(pf, "%63s %ld", name, &s) == 2)
-            if (strcmp(name, perf[k]) == 0)
-                secs = s;
-        if (pf)
-            fclose(pf);
+        long secs = perf_seconds(root, perf[k]);
         fprintf(f, "### [%s](%s.md)\n\n%s ([csv](%s.csv)).", perf[k], perf[k],
                 k == 0 ? "Trainer time per iteration at the paper size and a large size, "
                          "against memory bandwidth, and one epoch of the real-data model"
@@ -658,7 +642,12 @@ static int write_index(const char *root, const char *command)
         fputs("\n\n", f);
         total += secs > 0 ? (double)secs : 0.0;
     }
-    fprintf(f, "Total wall time of `make bench`'s runs: %.0f s.\n\n", total);
+    return total;
+}
+
+/* The provenance block: version, command, compiler, libraries, machine, date. */
+static void index_provenance(FILE *f, const char *root, const char *command)
+{
     char cpu[256], rev[64], date[64];
     first_line("grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'", cpu, sizeof cpu);
     char gitcmd[1200];                  /* the revision of the tree holding the reports */
@@ -681,95 +670,20 @@ static int write_index(const char *root, const char *command)
                "date or the thread count; two runs give byte-identical tables and SVG figures.\n",
             MDATT_VERSION_STRING, rev, MDATT_GIT_REV, command, __VERSION__, glp_version(),
             openblas_get_config(), nt ? nt : "unset", cpu, sysconf(_SC_NPROCESSORS_ONLN), date);
-    if (mdatt_outfile_commit(&o, err) != MDATT_OK)
-        return cli_error("bench", CLI_FAIL, "%s", err);
-    return CLI_OK;
 }
 
-/* The file a configuration argument names: an existing path as given; a bare
- * name (no '/'), such as paper_fig4, is looked up as NAME and NAME.json in the
- * installed configurations, then in bench/configs of the source tree this
- * mdatt was built from.  NULL (message printed) when there is none. */
-static const char *find_config(const char *arg, char *buf, size_t len)
+int bench_write_index(const char *root, const char *command, char err[BENCH_ERRLEN])
 {
-    struct stat sb;
-    if (stat(arg, &sb) == 0 || strchr(arg, '/'))
-        return arg;
-    static const char *const dirs[] = {MDATT_CONFIGDIR, MDATT_SOURCE_CONFIGDIR};
-    for (int d = 0; d < 2; d++)
-        for (int j = 0; j < 2; j++) {
-            snprintf(buf, len, "%s/%s%s", dirs[d], arg, j ? ".json" : "");
-            if (stat(buf, &sb) == 0 && S_ISREG(sb.st_mode))
-                return buf;
-        }
-    cli_error("bench", CLI_BAD, "%s: no such file, and no configuration of that name in %s or "
-              "%s", arg, dirs[0], dirs[1]);
-    return NULL;
-}
-
-/* --check: validate each configuration, run nothing. */
-static int check_configs(const char **pos, int npos, double max_memory)
-{
-    int code = CLI_OK;
-    for (int k = 0; k < npos; k++) {
-        char buf[1200];
-        const char *path = find_config(pos[k], buf, sizeof buf);
-        if (!path)
-            code = CLI_BAD;
-        else if (bench_check_config(path, max_memory) != CLI_OK)
-            code = CLI_BAD;
-        else
-            printf("%s: valid\n", path);
-    }
-    return code;
-}
-
-static int run(int argc, char **argv)
-{
-    const char *outdir = "reports", *index = NULL, *command = "mdatt bench", *shard = NULL;
-    long threads = sysconf(_SC_NPROCESSORS_ONLN);
-    double max_gb = 4.0;
-    int quiet = 0, fresh = 0, merge = 0, check = 0;
-    const cli_opt opts[] = {
-        {"--check", OPT_FLAG, &check, 0, 0, NULL},
-        {"--max-memory", OPT_DOUBLE, &max_gb, 0, 0, NULL},
-        {"-o", OPT_STR, &outdir, 0, 0, NULL},
-        {"--threads", OPT_LONG, &threads, 1, 64, NULL},
-        {"--quiet", OPT_FLAG, &quiet, 0, 0, NULL},
-        {"--fresh", OPT_FLAG, &fresh, 0, 0, NULL},
-        {"--shard", OPT_STR, &shard, 0, 0, NULL},
-        {"--merge", OPT_FLAG, &merge, 0, 0, NULL},
-        {"--index", OPT_STR, &index, 0, 0, NULL},
-        {"--command", OPT_STR, &command, 0, 0, NULL},
-        {NULL, 0, NULL, 0, 0, NULL}};
-    const char *pos[64];
-    int npos, rc = cli_parse(&cli_bench, argc, argv, opts, pos, 64, &npos);
-    if (rc != CLI_OK)
-        return rc;
-    if (index)
-        return npos ? cli_error("bench", CLI_BAD, "--index takes no configuration files")
-                    : write_index(index, command);
-    if (npos == 0)
-        return cli_error("bench", CLI_BAD, "no configuration file (see --help; bench/configs/ has the defaults)");
-    if (!(max_gb > 0))
-        return cli_error("bench", CLI_BAD, "--max-memory: must be > 0 GB (got %g)", max_gb);
-    if (check)
-        return check_configs(pos, npos, max_gb * 1e9);
-    bench_opts op = {outdir, threads < 1 ? 1 : (int)threads, quiet, fresh, merge, 0, 0, 0, 1, max_gb * 1e9};
-    char err[BENCH_REC_ERRLEN];
-    if (shard && bench_shard_parse(shard, &op.shard_k, &op.shard_n, err) != 0)
-        return cli_error("bench", CLI_BAD, "%s", err);
-    if ((shard != NULL) + merge + fresh > 1)
-        return cli_error("bench", CLI_BAD, "%s: --fresh, --shard and --merge exclude each other",
-                         merge && shard ? "--merge" : "--fresh");
-    if (bench_mkdir_p(outdir) != 0)
-        return cli_error("bench", CLI_FAIL, "%s: cannot create: %s", outdir, strerror(errno));
-    bench_mpi_init(&op.rank, &op.nranks);
-    for (int k = 0; k < npos && rc == CLI_OK; k++) {
-        char buf[1200];
-        const char *path = find_config(pos[k], buf, sizeof buf);
-        rc = path ? run_one(path, &op) : CLI_BAD;
-    }
-    bench_mpi_finalize();
-    return rc;
+    char path[1100];
+    snprintf(path, sizeof path, "%s/README.md", root);
+    mdatt_outfile o;
+    err[0] = '\0';
+    if (mdatt_outfile_open(&o, path, err) != MDATT_OK)
+        return BENCH_FAIL;
+    index_intro(o.f);
+    double total = index_experiments(o.f, root);
+    total += index_perf(o.f, root);
+    fprintf(o.f, "Total wall time of `make bench`'s runs: %.0f s.\n\n", total);
+    index_provenance(o.f, root, command);
+    return mdatt_outfile_commit(&o, err) != MDATT_OK ? BENCH_FAIL : BENCH_OK;
 }

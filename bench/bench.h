@@ -10,6 +10,41 @@
 #include "mdatt.h"
 #include "mdatt_io.h"
 
+/** Outcome of the entry points below (the exit codes of doc/formats.md):
+ *  success, failure, bad input (the message names the file and the field). */
+enum { BENCH_OK = 0, BENCH_FAIL = 1, BENCH_BAD = 2 };
+/** Size of the buffers that receive the entry points' messages. */
+#define BENCH_ERRLEN 2048
+
+/* --- entry points (src/cli/cmd_bench.c is the command line above them) --- */
+/** Settings of one `mdatt bench` invocation. */
+typedef struct {
+    const char *root;       /**< reports folder (-o) */
+    int threads;            /**< worker threads per rank (--threads) */
+    int quiet;              /**< no progress lines (--quiet) */
+    int fresh;              /**< remove the experiment's records first (--fresh) */
+    int merge;              /**< tables from records only (--merge) */
+    int shard_k, shard_n;   /**< --shard K/N (shard_n 0: every run) */
+    int rank, nranks;       /**< MPI rank and size (0 and 1 without MPI) */
+    double max_memory;      /**< bytes an experiment may plan to hold (--max-memory) */
+} bench_opts;
+/** Run the experiment of the configuration file at path into op->root/<its
+ *  output folder>, adding its line to op->root/.timings.  BENCH_OK, or
+ *  BENCH_FAIL / BENCH_BAD with the message in err (empty on an MPI rank
+ *  other than 0: rank 0 says it). */
+int bench_run_config(const char *path, const bench_opts *op, char err[BENCH_ERRLEN]);
+/** Read and validate the configuration at path without running it (each
+ *  experiment stops after its configuration when b->check_only is set), with
+ *  the memory bound max_memory (bytes): BENCH_OK, or BENCH_BAD with a message
+ *  naming the file and the field in err. */
+int bench_check_config(const char *path, double max_memory, char err[BENCH_ERRLEN]);
+/** Write root/README.md, the index of every experiment's outputs with their
+ *  wall times and the provenance block (command: the command line it names).
+ *  BENCH_OK, or BENCH_FAIL with the message in err. */
+int bench_write_index(const char *root, const char *command, char err[BENCH_ERRLEN]);
+/** Seconds from a monotonic clock. */
+double bench_now(void);
+
 /** Why an experiment stopped before its tables (bench_parallel returned non-zero). */
 typedef enum {
     BENCH_GO = 0,
@@ -61,11 +96,6 @@ int bench_cfg_memory(bench_ctx *b, const char *fields, double bytes);
  *  (n (T-1) d^2) and the snapshots (snaps (d^2 + d + 4)), in doubles. */
 double bench_runs_memory(const bench_ctx *b, long runs, long n, long T, long d, double snaps);
 
-/** Read and validate the configuration at path without running it (each
- *  experiment stops after its configuration when b->check_only is set), with
- *  the memory bound max_memory (bytes): CLI_OK, or the exit code of bad input
- *  after a message naming the file and the field. */
-int bench_check_config(const char *path, double max_memory);
 
 /* --- parallel runs and their records --- */
 typedef struct bench_rec bench_rec;

@@ -22,7 +22,6 @@
 #include <string.h>
 #include "patchmodel.h"
 #include "runs.h"
-#include "cli.h"
 #include "mdatt_check.h"
 #include "mdatt_fmnist.h"
 
@@ -172,7 +171,7 @@ static int train_run(const expA *A, const task_t *t, const opt_spec *o, double l
     }
     start = nstart ? start / nstart : INFINITY;
     for (int ep = 0; ep < epochs; ep++) {
-        double t0 = cli_now(), sum = 0.0;
+        double t0 = bench_now(), sum = 0.0;
         int nb = 0;
         for (int k = ntrain - 1; k > 0; k--) {
             int j = (int)(mdatt_rng_uniform(&r) * (k + 1)), tmp = perm[k];
@@ -197,7 +196,7 @@ static int train_run(const expA *A, const task_t *t, const opt_spec *o, double l
         if (!*diverged && (!finite_params(m) || (nb > 0 && sum / nb > start)))
             *diverged = 1;
         if (ep == 0 && first_epoch_secs)
-            *first_epoch_secs = cli_now() - t0;
+            *first_epoch_secs = bench_now() - t0;
         curve[ep] = *diverged ? NAN
                               : evaluate(m, w, eim, t, eval, neval, B, U, y, attn, NULL, NULL).acc;
     }
@@ -305,13 +304,13 @@ static int final_job(int job, void *ctx)
     const int maxep = A->task[0].epochs;
     pm_model m;
     int div;
-    double t0 = cli_now(), fe;
+    double t0 = bench_now(), fe;
     if (train_run(A, t, o, A->chosen[ti][oi], A->seed0 + sd, t->train, t->ntrain, t->test,
                   t->ntest, t->epochs, A->te, &m, A->curve + at * maxep, &div, &fe)) {
         pm_model_free(&m);
         return 1;
     }
-    A->secs[at] = cli_now() - t0;
+    A->secs[at] = bench_now() - t0;
     A->diverged[at] = div;
     pm_work *w = pm_work_new(&m, (int)A->batch);
     double *U = malloc(sizeof(double) * A->batch * NT * PD), *attn = malloc(sizeof(double) * A->batch * NT);
@@ -557,10 +556,10 @@ static int svm_job(int job, void *ctx)
     sc.changes = X->changes + (size_t)job * cap;
     X->eta[job] = svm_eta(X, p);
     mdatt_train_info info;
-    double t0 = cli_now();
+    double t0 = bench_now();
     if (run_stopped(X, p, X->max_iters, W, &sc, &info))
         goto out;
-    X->train_secs[job] = cli_now() - t0;
+    X->train_secs[job] = bench_now() - t0;
     X->iters[job] = info.iters;
     X->converged[job] = sc.stable;
     X->last_change[job] = sc.last;
@@ -598,9 +597,9 @@ static int svm_job(int job, void *ctx)
     mdatt_selected_tokens(&tin, W, X->alpha_test + (size_t)job * X->ntest_img, NULL, NULL);
     /* The oracle at the selected tokens. */
     attsvm_result r;
-    t0 = cli_now();
+    t0 = bench_now();
     int ok = bench_svm(&in, alpha, p, ATTSVM_TARGET_W, &r) == 0;
-    X->svm_secs[job] = cli_now() - t0;
+    X->svm_secs[job] = bench_now() - t0;
     X->svm_status[job] = r.status;
     snprintf(X->msg[job], sizeof X->msg[job], "%.199s", r.message);
     attsvm_data D = bench_svm_data(&in);

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "cli.h"
 #include "stage.h"
 
 long bench_stage_take(bench_stage *s)
@@ -24,7 +23,7 @@ void bench_stage_progress(bench_stage *s, int final)
     if (!s->tty)
         return;
     const long fresh = s->done - s->reused;
-    const double el = cli_now() - s->t0;
+    const double el = bench_now() - s->t0;
     const double left = fresh > 0 ? el * (s->njobs - s->done) / fresh : 0.0;
     fprintf(stderr, "\r  %-20s %6ld/%-6ld runs (%ld reused)  %7.1f s elapsed  ~%6.1f s left%s",
             s->label, s->done, s->njobs, s->reused, el, left, final ? "\n" : "");
@@ -230,7 +229,7 @@ int bench_parallel(bench_ctx *b, const char *label, int njobs, const bench_jobs 
     s.ctx = ctx;
     s.hash = bench_rec_hash(b->cfg, label, njobs);
     s.tty = !b->quiet && b->rank == 0 && isatty(2);
-    s.t0 = cli_now();
+    s.t0 = bench_now();
     stage_dir(&s);
     s.have = calloc(njobs ? njobs : 1, 1);
     s.todo = malloc(sizeof(long) * (njobs ? njobs : 1));

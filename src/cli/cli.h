@@ -71,14 +71,6 @@ int cli_status(const char *sub, mdatt_status st, const char *err);
 void cli_json_num(FILE *f, double x);
 void cli_json_ints(FILE *f, const int *a, int n);
 void cli_json_str(FILE *f, const char *s);
-/** Write a gnuplot script that renders NAME.svg and NAME.png of the given
- *  body (size "W,H" in pixels) when run as `gnuplot NAME.gp` in its folder. */
-void cli_gnuplot_script(FILE *f, const char *name, const char *size, const char *body);
-/** Run gnuplot on the script gp in folder dir (stderr to gp.err there, removed
- *  on success).  0 rendered, 1 gnuplot not installed, -1 gnuplot failed. */
-int cli_gnuplot_render(const char *dir, const char *gp);
-/** Seconds from a monotonic clock. */
-double cli_now(void);
 
 extern const cli_command cli_gen, cli_train, cli_svm, cli_check, cli_rate;
 extern const cli_command cli_bench;

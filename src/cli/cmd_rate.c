@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "figure.h"
 #include "mdatt_io.h"
 #include "mdatt_rate.h"
 
@@ -696,7 +697,7 @@ static int plot_open(const rate_run *R, const char *prefix, mdatt_outfile o[2])
             plot_script(m, R, data, logx, logy, drawn);
             fclose(m);
         }
-        cli_gnuplot_script(o[1].f, base, "900,600", body ? body : "");
+        bench_gnuplot_script(o[1].f, base, "900,600", body ? body : "");
     }
     free(body);
     free(drawn);
@@ -716,7 +717,7 @@ static void plot_render(const rate_run *R, const char *prefix)
         *slash = '\0';
     char gp[300];
     snprintf(gp, sizeof gp, "%s.gp", base);
-    int rc = cli_gnuplot_render(folder, gp);
+    int rc = bench_gnuplot_render(folder, gp);
     if (rc > 0)
         warn(R, "gnuplot was not found at configure time: %s.gp is written, not rendered",
              prefix);

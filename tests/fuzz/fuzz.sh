@@ -18,7 +18,7 @@ cc=${FUZZ_CC:-clang}
 mkdir -p "$out/bin"
 flags="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
  -fno-sanitize-recover=undefined -D_GNU_SOURCE -I$build -I$src/src -I$src/oracle
- -I$src/src/cli -I$src/bench ${OPENBLAS_CFLAGS:-} -DMDATT_CONFIGDIR=\"/nonexistent\"
+ -I$src/bench ${OPENBLAS_CFLAGS:-} -DMDATT_CONFIGDIR=\"/nonexistent\"
  -DMDATT_SOURCE_CONFIGDIR=\"$src/bench/configs\""
 libs=${FUZZ_LIBS:-"-lopenblas -ljansson -lglpk -lz -lpthread -lm"}
 lib="$src/src/rng.c $src/src/instance.c $src/src/gen.c $src/src/io.c $src/src/model.c
@@ -27,7 +27,7 @@ lib="$src/src/rng.c $src/src/instance.c $src/src/gen.c $src/src/io.c $src/src/mo
 for t in $targets; do
     extra=""
     if [ "$t" = bench ]; then
-        extra="$src/src/cli/cli.c $src/bench/bench.c $src/bench/runs.c $src/bench/exp_paper.c
+        extra="$src/bench/bench.c $src/bench/figure.c $src/bench/runs.c $src/bench/exp_paper.c
  $src/bench/exp_saturation.c $src/bench/exp_rates.c $src/bench/exp_realdata.c
  $src/bench/records.c $src/bench/stage.c $src/bench/mpi.c $src/bench/exp_scale.c
  $src/oracle/attsvm.c $src/oracle/lp.c $src/oracle/ipm.c $src/oracle/pnorm.c $src/oracle/cert.c"

@@ -10,7 +10,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int fd = fuzz_file(data, size, path);
     if (fd < 0)
         return 0;
-    (void)bench_check_config(path, 4e9);   /* the default --max-memory */
+    char err[BENCH_ERRLEN];
+    (void)bench_check_config(path, 4e9, err);   /* the default --max-memory */
     close(fd);
     return 0;
 }
