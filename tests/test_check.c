@@ -571,6 +571,30 @@ Test(cli_check, edited_figures_are_caught)
     tmpdir_free(dir);
 }
 
+/* A support pair of the svm file must be an active constraint with a positive
+ * multiplier; the reason names the entry and its pair [i,t].  The hand files'
+ * only constraint is [0,1] (alpha = 0); its multiplier set to 0 makes the
+ * support entry inactive. */
+Test(cli_check, inactive_support_pair_is_named)
+{
+    char *dir = tmpdir_new(), err[1024], path[512];
+    write_hand_files(dir, 25.0, 0, "optimal", 0);
+    snprintf(path, sizeof path, "%s/svm.json", dir);
+    char *s = read_text(path), *lam = s ? strstr(s, "\"lambda\":0.1}") : NULL;
+    cr_assert_not_null(lam);
+    memmove(lam + 10, lam + 12, strlen(lam + 12) + 1);     /* 0.1 -> 0 */
+    write_text(path, s);
+    free(s);
+    cr_expect_eq(run_mdatt(dir, err, sizeof err, "check inst.json model.json svm.json "
+                                                 "--max-gap 1 -o c.json"), 1, "%s", err);
+    snprintf(path, sizeof path, "%s/c.json", dir);
+    char *c = read_text(path);
+    cr_expect(c && strstr(c, "svm support[0] = [0,1] is not an active constraint with a "
+                             "positive multiplier"), "%s", c ? c : "(no file)");
+    free(c);
+    tmpdir_free(dir);
+}
+
 /* Model and svm files name their instance: another instance is said to be
  * one (it used to give "gap nan"); files without the field still load. */
 Test(cli_check, another_instance_is_named)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "attsvm.h"
+#include "../oracle/internal.h"   /* attsvm__finish, for the rescaling window */
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -846,4 +847,50 @@ Test(oracle_cert, upper_bound_rescales_an_infeasible_point)
     cr_expect(fabs(c.upper - sqrt(4.25) / 0.5) < 1e-14, "UB %.17g", c.upper);
     cr_expect(fabs(c.max_violation - 0.5 / sqrt(4.25)) < 1e-14, "violation %.17g",
               c.max_violation);
+}
+
+/* attsvm__finish scales a solver's answer onto the feasible set when rounding
+ * left its tightest row a hair short of 1 (1 - 1e-6 < min_r a_r.x < 1) and
+ * certifies the scaled point; a row 1e-6 short or more is not repaired but
+ * reported as outside feas_tol.  Two unit rows, p = 2, lambda = (1, 1): the
+ * optimum is x = (1, 1) with ||x||_2 = sqrt(2) = lower bound. */
+static attsvm_status finish_at(double x0, attsvm_result *r)
+{
+    static const double A[4] = {1, 0, 0, 1};
+    double nq[2] = {1, 1}, lam[2] = {1, 1};
+    attsvm_settings s;
+    attsvm_default_settings(&s);
+    const attsvm__prob P = {A, 2, 2, 0, 2.0, 2.0, nq, &s, 0};
+    attsvm__out o = {.status = ATTSVM_OPTIMAL, .lam = lam};
+    o.x = malloc(2 * sizeof *o.x);
+    cr_assert_not_null(o.x);
+    o.x[0] = o.x[1] = x0;
+    attsvm__finish(&P, &o, r);
+    return r->status;
+}
+
+Test(oracle_cert, finish_rescales_a_row_a_hair_short)
+{
+    attsvm_result r;
+    const double shorts[3] = {1.0 - 5e-7, 1.0 - 1e-15, nextafter(1.0 - 1e-6, 1.0)};
+    for (int k = 0; k < 3; k++) {
+        cr_assert_eq(finish_at(shorts[k], &r), ATTSVM_OPTIMAL, "x0 = %.17g: %s", shorts[k],
+                     r.message);
+        /* x0 / x0 = 1 exactly in every entry */
+        cr_expect(r.x[0] == 1.0 && r.x[1] == 1.0, "x0 = %.17g: x = (%.17g, %.17g)", shorts[k],
+                  r.x[0], r.x[1]);
+        cr_expect(r.max_violation == 0.0 && fabs(r.objective - sqrt(2.0)) <= 1e-15 &&
+                  fabs(r.gap) <= 1e-15 && r.nsupport == 2, "x0 = %.17g: UB %.17g, violation "
+                  "%g, gap %g, %d support rows", shorts[k], r.objective, r.max_violation, r.gap,
+                  r.nsupport);
+        attsvm_result_free(&r);
+    }
+    /* at the edge of the window and beyond it: not repaired */
+    const double far[2] = {1.0 - 1e-6, 0.999};
+    for (int k = 0; k < 2; k++) {
+        cr_expect_eq(finish_at(far[k], &r), ATTSVM_FAILED, "x0 = %.17g: %s", far[k], r.message);
+        cr_expect(r.x == NULL && strstr(r.message, "violation"), "x0 = %.17g: %s", far[k],
+                  r.message);
+        attsvm_result_free(&r);
+    }
 }
