@@ -495,31 +495,18 @@ typedef struct {
     mdatt_v4d al;       /* token index of the max (as double: SSE2 has no 64-bit compare) */
 } group_out;
 
-/* One group of 4 samples.  XS: the group's tokens [t][j][lane]; UT, v: the
- * group's columns of U^T (stride np) or NULL for v (Hfix given); h: [t][lane]
- * (written when v is given); a, r: T vectors of scratch; beta, s: T vectors
- * of X^T coefficients (written when gm / gvv given); gm, gvv: [j][lane]
- * outputs (stride np) of X^T beta and X^T s.  Returns 0 or MDATT_ENUMERIC. */
-MDATT_INLINE int group_eval(const double *XS, const double *UT, size_t np, const double *v,
-                            double *h, const double *Y, int T, int d, mdatt_loss loss,
-                            double *a, double *r, double *beta, double *s, double *gm,
-                            double *gvv, group_out *o)
+/* Scores a_t = sum_j x_tj u_j of a group (and h_t = sum_j x_tj v_j when v
+ * is given), sequential in j; four tokens at a time share the loads of u. */
+MDATT_INLINE void group_scores(const double *XS, const double *UT, size_t np, const double *v,
+                               double *h, int T, int d, double *a)
 {
     const size_t td = (size_t)d * 4;
-    mdatt_v4d amax = V4(-INFINITY), second = V4(-INFINITY), dmax, R = V4(0), Dt = V4(0);
-    mdatt_v4d ha = V4(0), emax, S, smax, f, u, lp;
-    mdatt_v4d al = V4(0);
-    mdatt_v4i bad = {0, 0, 0, 0};
-    int t, j;
-
-    /* scores a_t = sum_j x_tj u_j (and h_t = sum_j x_tj v_j), sequential in
-     * j; four tokens at a time share the loads of u */
-    for (t = 0; t < T; t += 4) {
+    for (int t = 0; t < T; t += 4) {
         const int nt = T - t < 4 ? T - t : 4;
         const double *x = XS + (size_t)t * td;
         mdatt_v4d c0 = V4(0), c1 = c0, c2 = c0, c3 = c0;
         if (nt == 4) {
-            for (j = 0; j < d; j++) {
+            for (int j = 0; j < d; j++) {
                 const mdatt_v4d uj = MDATT_LD4(UT + (size_t)j * np);
                 c0 += MDATT_LD4(x + 4 * j) * uj;
                 c1 += MDATT_LD4(x + td + 4 * j) * uj;
@@ -531,7 +518,7 @@ MDATT_INLINE int group_eval(const double *XS, const double *UT, size_t np, const
         } else {
             for (int k = 0; k < nt; k++) {
                 c0 = V4(0);
-                for (j = 0; j < d; j++)
+                for (int j = 0; j < d; j++)
                     c0 += MDATT_LD4(x + k * td + 4 * j) * MDATT_LD4(UT + (size_t)j * np);
                 MDATT_ST4(a + 4 * (t + k), c0);
             }
@@ -539,85 +526,117 @@ MDATT_INLINE int group_eval(const double *XS, const double *UT, size_t np, const
         if (v)
             for (int k = 0; k < nt; k++) {
                 c0 = V4(0);
-                for (j = 0; j < d; j++) c0 += MDATT_LD4(x + k * td + 4 * j) * v[j];
+                for (int j = 0; j < d; j++) c0 += MDATT_LD4(x + k * td + 4 * j) * v[j];
                 MDATT_ST4(h + 4 * (t + k), c0);
             }
     }
-    /* running max (first index) and second largest score: since rounding
-     * is monotonic, dmax = max_{t != a} fl(a_t - amax) = fl(second - amax).
-     * A NaN never wins a comparison; it is caught below. */
-    for (t = 0; t < T; t++) {
+}
+
+/* Running max amax (first index al) and second largest score of a group:
+ * since rounding is monotonic, dmax = max_{t != a} fl(a_t - amax) =
+ * fl(second - amax).  A NaN never wins a comparison; it is caught later.
+ * bad gets the lanes whose amax is not finite. */
+MDATT_INLINE void group_top(const double *a, int T, mdatt_v4d *amax_, mdatt_v4d *dmax,
+                            mdatt_v4d *al_, mdatt_v4i *bad)
+{
+    mdatt_v4d amax = V4(-INFINITY), second = V4(-INFINITY), al = V4(0);
+    for (int t = 0; t < T; t++) {
         const mdatt_v4d at = MDATT_LD4(a + 4 * t);
         const mdatt_v4i gt = (mdatt_v4i)(at > amax), gt2 = (mdatt_v4i)(at > second);
         second = SEL4(gt, amax, SEL4(gt2, at, second));
         amax = SEL4(gt, at, amax);
         al = SEL4(gt, V4((double)t), al);
     }
-    bad |= (mdatt_v4i)~(amax - amax == 0.0);        /* amax not finite */
-    dmax = second - amax;
-    for (int l = 0; l < 4; l++) ha[l] = h[4 * (int)al[l] + l];
-    /* r_t = e^{delta_t - dmax} (t != a), r_a = 0, delta_t = a_t - amax <= 0 */
-    if (T > 1) {
-        for (t = 0; t < T; t++) {
-            const mdatt_v4d dt = MDATT_LD4(a + 4 * t) - amax, xt = dt - dmax;
-            const mdatt_v4u top = (mdatt_v4u)(al == (double)t);
-            mdatt_v4d rt;
-            const mdatt_v4i far = (mdatt_v4i)(xt < -708.0);
-            bad |= (mdatt_v4i)~(dt <= 0.0);
-            if (far[0] & far[1] & far[2] & far[3]) {
-                rt = V4(0);     /* e^x below 1e-307 in every lane: 0 (as exp4_nonpos) */
-            } else {
-                exp4_nonpos(&xt, &rt);
-                rt = (mdatt_v4d)(~top & (mdatt_v4u)rt);
-            }
-            MDATT_ST4(r + 4 * t, rt);
-            R += rt;
-            Dt += rt * (ha - MDATT_LD4(h + 4 * t));
-        }
-        exp4_dmax(&dmax, &emax);
-    } else {
-        bad |= (mdatt_v4i)~(MDATT_LD4(a) - amax <= 0.0);
+    *bad |= (mdatt_v4i)~(amax - amax == 0.0);       /* amax not finite */
+    *dmax = second - amax;
+    *amax_ = amax;
+    *al_ = al;
+}
+
+/* r_t = e^{delta_t - dmax} (t != a), r_a = 0, delta_t = a_t - amax <= 0,
+ * with R = sum_t r_t, Dt = sum_t r_t (h_a - h_t) and emax = e^dmax; bad
+ * gets the lanes where some delta_t > 0 (a NaN score). */
+MDATT_INLINE void group_ratios(const double *a, const double *h, int T, const mdatt_v4d *amax,
+                               const mdatt_v4d *dmax, const mdatt_v4d *al, const mdatt_v4d *ha,
+                               double *r, mdatt_v4d *R, mdatt_v4d *Dt, mdatt_v4d *emax,
+                               mdatt_v4i *bad)
+{
+    if (T == 1) {
+        *bad |= (mdatt_v4i)~(MDATT_LD4(a) - *amax <= 0.0);
         MDATT_ST4(r, V4(0));
-        emax = V4(0);
+        *emax = V4(0);
+        return;
     }
-    if (ANY4(bad)) return MDATT_ENUMERIC;
-    S = emax * R;
-    smax = emax / (1.0 + S);
-    f = ha - smax * Dt;
-    u = MDATT_LD4(Y) * f;
-    if (ANY4((mdatt_v4i)~(u - u == 0.0))) return MDATT_ENUMERIC;
+    for (int t = 0; t < T; t++) {
+        const mdatt_v4d dt = MDATT_LD4(a + 4 * t) - *amax, xt = dt - *dmax;
+        const mdatt_v4u top = (mdatt_v4u)(*al == (double)t);
+        mdatt_v4d rt;
+        const mdatt_v4i far = (mdatt_v4i)(xt < -708.0);
+        *bad |= (mdatt_v4i)~(dt <= 0.0);
+        if (far[0] & far[1] & far[2] & far[3]) {
+            rt = V4(0);     /* e^x below 1e-307 in every lane: 0 (as exp4_nonpos) */
+        } else {
+            exp4_nonpos(&xt, &rt);
+            rt = (mdatt_v4d)(~top & (mdatt_v4u)rt);
+        }
+        MDATT_ST4(r + 4 * t, rt);
+        *R += rt;
+        *Dt += rt * (*ha - MDATT_LD4(h + 4 * t));
+    }
+    exp4_dmax(dmax, emax);
+}
+
+/* |l'(u)| per lane. */
+MDATT_INLINE void group_dloss(mdatt_loss loss, const mdatt_v4d *u, mdatt_v4d *lp)
+{
     if (loss == MDATT_LOSS_LOGISTIC) {      /* |l'(u)| = e/(1+e) (u >= 0), 1/(1+e) */
-        const mdatt_v4i pos = (mdatt_v4i)(u >= 0.0);
-        const mdatt_v4d nu = SEL4(pos, -u, u);
+        const mdatt_v4i pos = (mdatt_v4i)(*u >= 0.0);
+        const mdatt_v4d nu = SEL4(pos, -*u, *u);
         mdatt_v4d e;
         exp4_nonpos(&nu, &e);
-        lp = SEL4(pos, e, V4(1.0)) / (1.0 + e);
+        *lp = SEL4(pos, e, V4(1.0)) / (1.0 + e);
     } else {
-        for (int l = 0; l < 4; l++) lp[l] = dloss(loss, u[l]);
+        for (int l = 0; l < 4; l++) (*lp)[l] = dloss(loss, (*u)[l]);
     }
-    if (gm) {       /* beta_t = r_t ((h_t - h_a) + smax Dt), beta_a = -sum */
-        const mdatt_v4d sD = smax * Dt;
+}
+
+/* Coefficients of X^T: beta_t = r_t ((h_t - h_a) + smax Dt), beta_a = -sum
+ * (when gm is wanted) and s_t = smax r_t, s_a = 1 / (1 + S) (when gvv is). */
+MDATT_INLINE void group_coefs(const double *r, const double *h, int T, const mdatt_v4d *al,
+                              const mdatt_v4d *ha, const mdatt_v4d *smax, const mdatt_v4d *Dt,
+                              const mdatt_v4d *S, double *beta, double *s, int want_beta,
+                              int want_s)
+{
+    if (want_beta) {
+        const mdatt_v4d sD = *smax * *Dt;
         mdatt_v4d B = V4(0);
-        for (t = 0; t < T; t++) {
-            const mdatt_v4d b = MDATT_LD4(r + 4 * t) * ((MDATT_LD4(h + 4 * t) - ha) + sD);
+        for (int t = 0; t < T; t++) {
+            const mdatt_v4d b = MDATT_LD4(r + 4 * t) * ((MDATT_LD4(h + 4 * t) - *ha) + sD);
             MDATT_ST4(beta + 4 * t, b);
             B += b;
         }
-        for (int l = 0; l < 4; l++) beta[4 * (int)al[l] + l] = -B[l];
+        for (int l = 0; l < 4; l++) beta[4 * (int)(*al)[l] + l] = -B[l];
     }
-    if (gvv) {      /* s_t = smax r_t, s_a = 1 / (1 + S) */
-        const mdatt_v4d sa = 1.0 / (1.0 + S);
-        for (t = 0; t < T; t++) MDATT_ST4(s + 4 * t, smax * MDATT_LD4(r + 4 * t));
-        for (int l = 0; l < 4; l++) s[4 * (int)al[l] + l] = sa[l];
+    if (want_s) {
+        const mdatt_v4d sa = 1.0 / (1.0 + *S);
+        for (int t = 0; t < T; t++) MDATT_ST4(s + 4 * t, *smax * MDATT_LD4(r + 4 * t));
+        for (int l = 0; l < 4; l++) s[4 * (int)(*al)[l] + l] = sa[l];
     }
-    /* X^T beta and X^T s, sequential in t; four features at a time share
-     * the loads of the coefficients */
-    for (j = 0; j < d; j += 4) {
+}
+
+/* X^T beta into gm and X^T s into gvv ([j][lane], stride np; either may be
+ * NULL), sequential in t; four features at a time share the loads of the
+ * coefficients. */
+MDATT_INLINE void group_xt(const double *XS, int T, int d, size_t np, const double *beta,
+                           const double *s, double *gm, double *gvv)
+{
+    const size_t td = (size_t)d * 4;
+    for (int j = 0; j < d; j += 4) {
         const int nj = d - j < 4 ? d - j : 4;
         const double *x = XS + 4 * (size_t)j;
         if (gm && nj == 4) {
             mdatt_v4d g0 = V4(0), g1 = g0, g2 = g0, g3 = g0;
-            for (t = 0; t < T; t++) {
+            for (int t = 0; t < T; t++) {
                 const mdatt_v4d bt = MDATT_LD4(beta + 4 * t);
                 const double *xt = x + (size_t)t * td;
                 g0 += bt * MDATT_LD4(xt);
@@ -630,7 +649,7 @@ MDATT_INLINE int group_eval(const double *XS, const double *UT, size_t np, const
         } else if (gm) {
             for (int k = 0; k < nj; k++) {
                 mdatt_v4d g0 = V4(0);
-                for (t = 0; t < T; t++)
+                for (int t = 0; t < T; t++)
                     g0 += MDATT_LD4(beta + 4 * t) * MDATT_LD4(x + (size_t)t * td + 4 * k);
                 MDATT_ST4(gm + (size_t)(j + k) * np, g0);
             }
@@ -638,271 +657,389 @@ MDATT_INLINE int group_eval(const double *XS, const double *UT, size_t np, const
         if (gvv)
             for (int k = 0; k < nj; k++) {
                 mdatt_v4d g0 = V4(0);
-                for (t = 0; t < T; t++)
+                for (int t = 0; t < T; t++)
                     g0 += MDATT_LD4(s + 4 * t) * MDATT_LD4(x + (size_t)t * td + 4 * k);
                 MDATT_ST4(gvv + (size_t)(j + k) * np, g0);
             }
     }
+}
+
+/* One group of 4 samples.  XS: the group's tokens [t][j][lane]; UT, v: the
+ * group's columns of U^T (stride np) or NULL for v (Hfix given); h: [t][lane]
+ * (written when v is given); a, r: T vectors of scratch; beta, s: T vectors
+ * of X^T coefficients (written when gm / gvv given); gm, gvv: [j][lane]
+ * outputs (stride np) of X^T beta and X^T s.  Returns 0 or MDATT_ENUMERIC. */
+MDATT_INLINE int group_eval(const double *XS, const double *UT, size_t np, const double *v,
+                            double *h, const double *Y, int T, int d, mdatt_loss loss,
+                            double *a, double *r, double *beta, double *s, double *gm,
+                            double *gvv, group_out *o)
+{
+    mdatt_v4d amax, dmax, al, R = V4(0), Dt = V4(0), ha, emax, S, smax, f, u, lp;
+    mdatt_v4i bad = {0, 0, 0, 0};
+
+    group_scores(XS, UT, np, v, h, T, d, a);
+    group_top(a, T, &amax, &dmax, &al, &bad);
+    for (int l = 0; l < 4; l++) ha[l] = h[4 * (int)al[l] + l];
+    group_ratios(a, h, T, &amax, &dmax, &al, &ha, r, &R, &Dt, &emax, &bad);
+    if (ANY4(bad)) return MDATT_ENUMERIC;
+    S = emax * R;
+    smax = emax / (1.0 + S);
+    f = ha - smax * Dt;
+    u = MDATT_LD4(Y) * f;
+    if (ANY4((mdatt_v4i)~(u - u == 0.0))) return MDATT_ENUMERIC;
+    group_dloss(loss, &u, &lp);
+    group_coefs(r, h, T, &al, &ha, &smax, &Dt, &S, beta, s, gm != NULL, gvv != NULL);
+    group_xt(XS, T, d, np, beta, s, gm, gvv);
     o->lp = lp; o->smax = smax; o->u = u; o->dmax = dmax; o->S = S; o->R = R; o->al = al;
     return 0;
 }
 
-MDATT_HOT
-mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double *v,
-                         mdatt_loss loss, mdatt_work *w, int want_eval, mdatt_eval *ev,
-                         mdatt_grad *gW, mdatt_grad *gv, int *alpha)
+/* What the per-sample phase leaves for the weighting of the gradients:
+ * whether every factor of the W (and v) weights is a normal double, and
+ * whether |l'(u_i)| alone is (design of the weights: file header). */
+typedef struct {
+    int directW, directV, lpokW;
+} eval_flags;
+
+/* U^T = W Z^T on the packed copies: row j of U^T = sum_k W_jk (row k of Z^T). */
+MDATT_INLINE void packed_ut(const double *W, mdatt_work *w, int d, int np)
 {
-    const int n = in->n, T = in->T, d = in->d, Tp = w->Tp, TB = w->Tp / 4, np = w->np;
-    const int needW = gW != NULL, needV = gv != NULL;
-    const int packed = w->packed;
-    const int blas_mm = !packed && (size_t)n * d * d >= MDATT_BLAS_MIN_GEMM;
-    const int blas_mv = !packed && (size_t)T * d >= MDATT_BLAS_MIN_GEMV;
-    const int prefetch = !packed && (size_t)T * d >= MDATT_PREFETCH_MIN;
-    const double logn = log((double)n);
-    const unsigned faults = MDATT_WORK_FAULTS(w);
-    double loss_sum = 0, smax_sum = 0, smax_min = 1, l1m_max = -INFINITY;
-    int i, t, directW = 1, directV = 1, lpokW = 1;
-
-    if (w->n != n || w->T != T || w->d != d) return MDATT_EINVAL;
-
-    if (packed) {
-        /* U^T = W Z^T: row j of U^T = sum_k W_jk (row k of Z^T) */
-        int jr = 0;
-        if (np == 8)        /* two rows of U^T at a time share the loads of Z^T */
-            for (; jr + 2 <= d; jr += 2) {
-                const double *w0 = W + (size_t)jr * d, *w1 = w0 + d;
-                mdatt_v4d p0 = V4(0), p1 = p0, q0 = p0, q1 = p0;
-                for (int k = 0; k < d; k++) {
-                    const mdatt_v4d z0 = MDATT_LD4(w->ZT + (size_t)k * 8);
-                    const mdatt_v4d z1 = MDATT_LD4(w->ZT + (size_t)k * 8 + 4);
-                    p0 += w0[k] * z0; p1 += w0[k] * z1;
-                    q0 += w1[k] * z0; q1 += w1[k] * z1;
-                }
-                MDATT_ST4(w->UT + (size_t)jr * 8, p0); MDATT_ST4(w->UT + (size_t)jr * 8 + 4, p1);
-                MDATT_ST4(w->UT + (size_t)jr * 8 + 8, q0); MDATT_ST4(w->UT + (size_t)jr * 8 + 12, q1);
+    int jr = 0;
+    if (np == 8)        /* two rows of U^T at a time share the loads of Z^T */
+        for (; jr + 2 <= d; jr += 2) {
+            const double *w0 = W + (size_t)jr * d, *w1 = w0 + d;
+            mdatt_v4d p0 = V4(0), p1 = p0, q0 = p0, q1 = p0;
+            for (int k = 0; k < d; k++) {
+                const mdatt_v4d z0 = MDATT_LD4(w->ZT + (size_t)k * 8);
+                const mdatt_v4d z1 = MDATT_LD4(w->ZT + (size_t)k * 8 + 4);
+                p0 += w0[k] * z0; p1 += w0[k] * z1;
+                q0 += w1[k] * z0; q1 += w1[k] * z1;
             }
-        for (; jr < d; jr++)
-            axpy_rows(W + (size_t)jr * d, 1, w->ZT, (size_t)np, d, np / 4, w->UT + (size_t)jr * np);
-        for (int g = 0; g < np / 4; g++) {
-            const size_t td = (size_t)T * d * 4;
-            double *h = w->Hfix ? (double *)w->Hfix + (size_t)g * T * 4 : w->H + (size_t)g * T * 4;
-            double *gm = needW ? w->Gm + 4 * (size_t)g : NULL;
-            double *gvv = needV ? w->Gv + 4 * (size_t)g : NULL;
-            group_out o;
-            mdatt_v4d lw;
-            mdatt_v4i nz = {0, 0, 0, 0};
-            if (group_eval(w->XS + g * td, w->UT + 4 * (size_t)g, (size_t)np,
-                           w->Hfix ? NULL : v, h, w->YS + 4 * g, T, d, loss, w->a, w->r,
-                           w->beta, w->beta + 4 * Tp, gm, gvv, &o))
-                return MDATT_ENUMERIC;
-            if (gm)
-                for (int j = 0; j < d; j++) nz |= (mdatt_v4i)(MDATT_LD4(gm + (size_t)j * np) != 0.0);
-            lw = o.lp * o.smax;
-            for (int l = 0; l < 4 && 4 * g + l < n; l++) {
-                i = 4 * g + l;
-                w->sg[i] = w->YS[i] > 0 ? -1.0 : 1.0;
-                w->uu[i] = o.u[l];
-                w->dm[i] = o.dmax[l];
-                w->SS[i] = o.S[l];
-                w->RR[i] = o.R[l];
-                w->LV[i] = o.lp[l];
-                if (needV && !direct_ok(o.lp[l])) directV = 0;
-                if (needW) {
-                    w->nzW[i] = nz[l] != 0;
-                    w->LW[i] = lw[l];
-                    if (nz[l] && !(direct_ok(o.lp[l]) && direct_ok(o.smax[l]) && direct_ok(lw[l])))
-                        directW = 0;
-                    if (nz[l] && !direct_ok(o.lp[l])) lpokW = 0;
-                }
-                if (alpha) alpha[i] = (int)o.al[l];
-            }
+            MDATT_ST4(w->UT + (size_t)jr * 8, p0); MDATT_ST4(w->UT + (size_t)jr * 8 + 4, p1);
+            MDATT_ST4(w->UT + (size_t)jr * 8 + 8, q0); MDATT_ST4(w->UT + (size_t)jr * 8 + 12, q1);
         }
-    } else {
-        double *a = w->a, *r = w->r, *beta = w->beta;
-        /* U = Z W^T: u_i = W z_i */
-        if (blas_mm)
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, d, d, 1.0, in->Z, d, W, d,
-                        0.0, w->U, d);
-        else
-            for (i = 0; i < n; i++) mv(W, in->Z + (size_t)i * d, w->U + (size_t)i * d, d, d, 0);
+    for (; jr < d; jr++)
+        axpy_rows(W + (size_t)jr * d, 1, w->ZT, (size_t)np, d, np / 4, w->UT + (size_t)jr * np);
+}
 
-        for (i = 0; i < n; i++) {
-            const double *Xi = in->X + (size_t)i * T * d;
-            const double *h;
-            mdatt_v4d m4, R4 = V4(0), D4 = V4(0);
-            mdatt_v4i bad = {0, 0, 0, 0};
-            double amax, dmax, R = 0, Dt = 0, emax = 0, S, smax, ha, f, u, lp;
-            int al;
-
-            /* scores (and h) while X_i is in cache; padding tokens score -inf */
-            mv_pf(Xi, w->U + (size_t)i * d, a, T, d, blas_mv,
-                  prefetch && i + 1 < n ? Xi + (size_t)T * d : NULL);
-            for (t = T; t < Tp; t++) a[t] = -INFINITY;
-            if (w->Hfix) {
-                h = w->Hfix + (size_t)i * Tp;
-            } else {
-                mv(Xi, v, w->H + (size_t)i * Tp, T, d, blas_mv);
-                h = w->H + (size_t)i * Tp;
-            }
-            /* amax = max_t a_t (a NaN never wins; caught below), al its first index */
-            m4 = MDATT_LD4(a);
-            for (int b = 1; b < TB; b++) {
-                const mdatt_v4d x = MDATT_LD4(a + 4 * b);
-                m4 = SEL4(x > m4, x, m4);
-            }
-            amax = m4[0];
-            for (int l = 1; l < 4; l++) if (m4[l] > amax) amax = m4[l];
-            if (!isfinite(amax)) return MDATT_ENUMERIC;
-            for (al = 0; al < T && !(a[al] == amax); al++) {}
-            ha = h[al];
-            /* delta_t = a_t - amax <= 0; dmax over t != al */
-            m4 = V4(-INFINITY);
-            for (int b = 0; b < TB; b++) {
-                const mdatt_v4d dt = MDATT_LD4(a + 4 * b) - amax;
-                bad |= (mdatt_v4i)~(dt <= 0.0);
-                MDATT_ST4(r + 4 * b, dt);
-            }
-            if (ANY4(bad)) return MDATT_ENUMERIC;
-            r[al] = -INFINITY;
-            for (int b = 0; b < TB; b++) {
-                const mdatt_v4d x = MDATT_LD4(r + 4 * b);
-                m4 = SEL4(x > m4, x, m4);
-            }
-            dmax = m4[0];
-            for (int l = 1; l < 4; l++) if (m4[l] > dmax) dmax = m4[l];
-            if (T > 1) {
-                /* r_t = e^{delta_t - dmax} (t != al), r_al = 0; emax = e^dmax */
-                for (int b = 0; b < TB; b++) {     /* r_al = -inf: 0 */
-                    const mdatt_v4d xb = MDATT_LD4(r + 4 * b) - dmax;
-                    mdatt_v4d rb;
-                    exp4_nonpos(&xb, &rb);
-                    MDATT_ST4(r + 4 * b, rb);
-                }
-                r[al] = 0.0;
-                for (int b = 0; b < TB; b++) {
-                    const mdatt_v4d rb = MDATT_LD4(r + 4 * b);
-                    R4 += rb;
-                    D4 += rb * (ha - MDATT_LD4(h + 4 * b));
-                }
-                R = MDATT_HSUM(R4);
-                Dt = MDATT_HSUM(D4);
-                const mdatt_v4d dm4 = V4(dmax);
-                mdatt_v4d e4;
-                exp4_dmax(&dm4, &e4);
-                emax = e4[0];
-            } else {
-                for (t = 0; t < Tp; t++) r[t] = 0.0;
-            }
-            S = emax * R;
-            smax = emax / (1.0 + S);
-            f = ha - smax * Dt;
-            u = in->Y[i] * f;
-            if (!isfinite(u)) return MDATT_ENUMERIC;
-            lp = dloss(loss, u);
-            w->sg[i] = in->Y[i] > 0 ? -1.0 : 1.0;     /* sign of c_i = l'(u) y / n, l' < 0 */
-            w->uu[i] = u;
-            w->dm[i] = dmax;
-            w->SS[i] = S;
-            w->RR[i] = R;
-            w->LV[i] = lp;
-
-            if (needW) {        /* beta_t = r_t ((h_t - h_a) + smax Dt), beta_a = -sum */
-                const mdatt_v4d sD = V4(smax * Dt);
-                mdatt_v4d B4 = V4(0);
-                double *g = w->Gm + (size_t)i * d;
-                int nz = 0;
-                for (int b = 0; b < TB; b++) {
-                    const mdatt_v4d bb = MDATT_LD4(r + 4 * b) * ((MDATT_LD4(h + 4 * b) - ha) + sD);
-                    MDATT_ST4(beta + 4 * b, bb);
-                    B4 += bb;
-                }
-                beta[al] = -MDATT_HSUM(B4);
-                mtv(Xi, beta, g, T, d, d, blas_mv);
-                for (int j = 0; j < d; j++) nz |= g[j] != 0.0;
-                w->nzW[i] = nz;
-                w->LW[i] = lp * smax;
-                if (nz && !(direct_ok(lp) && direct_ok(smax) && direct_ok(w->LW[i]))) directW = 0;
-                if (nz && !direct_ok(lp)) lpokW = 0;
-            }
-            if (needV) {        /* s_t = smax r_t, s_a = 1 / (1 + S) */
-                double *s = beta + Tp;
-                for (int b = 0; b < TB; b++) MDATT_ST4(s + 4 * b, smax * MDATT_LD4(r + 4 * b));
-                s[al] = 1.0 / (1.0 + S);
-                mtv(Xi, s, w->Gv + (size_t)i * d, T, d, d, blas_mv);
-                if (!direct_ok(lp)) directV = 0;
-            }
-            if (alpha) alpha[i] = al;
+/* The per-sample results of group g (lanes of real samples only) into w. */
+MDATT_INLINE void packed_store(mdatt_work *w, int g, int n, const group_out *o,
+                               const mdatt_v4i *nz, int needW, int needV, int *alpha,
+                               eval_flags *fl)
+{
+    const mdatt_v4d lw = o->lp * o->smax;
+    for (int l = 0; l < 4 && 4 * g + l < n; l++) {
+        const int i = 4 * g + l;
+        w->sg[i] = w->YS[i] > 0 ? -1.0 : 1.0;
+        w->uu[i] = o->u[l];
+        w->dm[i] = o->dmax[l];
+        w->SS[i] = o->S[l];
+        w->RR[i] = o->R[l];
+        w->LV[i] = o->lp[l];
+        if (needV && !direct_ok(o->lp[l])) fl->directV = 0;
+        if (needW) {
+            w->nzW[i] = (*nz)[l] != 0;
+            w->LW[i] = lw[l];
+            if ((*nz)[l] && !(direct_ok(o->lp[l]) && direct_ok(o->smax[l]) && direct_ok(lw[l])))
+                fl->directW = 0;
+            if ((*nz)[l] && !direct_ok(o->lp[l])) fl->lpokW = 0;
         }
+        if (alpha) alpha[i] = (int)o->al[l];
     }
+}
 
-    if (want_eval) {
-        for (i = 0; i < n; i++) {
-            const double S = w->SS[i], u = w->uu[i];
-            const double sa = 1.0 / (1.0 + S), l1m = w->dm[i] + log(w->RR[i]) - log1p(S);
-            smax_sum += sa;
-            if (sa < smax_min) smax_min = sa;
-            if (l1m > l1m_max) l1m_max = l1m;
-            switch (loss) {
-            case MDATT_LOSS_EXPONENTIAL: loss_sum += exp(-u); w->ll[i] = -u; break;
-            case MDATT_LOSS_CORRELATION: loss_sum += -u; w->ll[i] = 0; break;
-            default: loss_sum += softplus(-u); w->ll[i] = log_softplus(-u); break;
-            }
-        }
+/* The packed path: every sample's quantities, four at a time. */
+MDATT_INLINE int packed_samples(const mdatt_instance *in, const double *W, const double *v,
+                                mdatt_loss loss, mdatt_work *w, int needW, int needV,
+                                int *alpha, eval_flags *fl)
+{
+    const int n = in->n, T = in->T, d = in->d, np = w->np;
+    packed_ut(W, w, d, np);
+    for (int g = 0; g < np / 4; g++) {
+        const size_t td = (size_t)T * d * 4;
+        double *h = w->Hfix ? (double *)w->Hfix + (size_t)g * T * 4 : w->H + (size_t)g * T * 4;
+        double *gm = needW ? w->Gm + 4 * (size_t)g : NULL;
+        double *gvv = needV ? w->Gv + 4 * (size_t)g : NULL;
+        group_out o;
+        mdatt_v4i nz = {0, 0, 0, 0};
+        if (group_eval(w->XS + g * td, w->UT + 4 * (size_t)g, (size_t)np,
+                       w->Hfix ? NULL : v, h, w->YS + 4 * g, T, d, loss, w->a, w->r,
+                       w->beta, w->beta + 4 * w->Tp, gm, gvv, &o))
+            return MDATT_ENUMERIC;
+        if (gm)
+            for (int j = 0; j < d; j++) nz |= (mdatt_v4i)(MDATT_LD4(gm + (size_t)j * np) != 0.0);
+        packed_store(w, g, n, &o, &nz, needW, needV, alpha, fl);
     }
+    return MDATT_OK;
+}
 
-    if (needW) {
-        /* weights exp(L_i - max L), L_i = log|c_i| + dmax_i - log1p(S_i) */
-        double *G = gW->G, MW = -INFINITY;
-        size_t dd = (size_t)d * d;
-        int e, zero;
-        if (directW) {
-            double wmax = 0;
-            for (i = 0; i < n; i++) if (w->nzW[i] && w->LW[i] > wmax) wmax = w->LW[i];
-            if (wmax > 0) {
-                const double inv = 1.0 / wmax;
-                MW = log(wmax) - logn;
-                for (i = 0; i < n; i++) w->LW[i] = w->nzW[i] ? w->sg[i] * (w->LW[i] * inv) : 0;
-            } else {
-                for (i = 0; i < n; i++) w->LW[i] = 0;
-            }
-        } else if (lpokW) {
-            /* smax_i out of range, |l'(u_i)| not: |c_i| smax_i is proportional
-             * to |l'(u_i)| / (1 + S_i) e^{dmax_i - D}, D = max dmax (over
-             * g~_i != 0), whose largest value is >= 2^-1000 / T */
-            double D = -INFINITY, wmax = 0;
-            for (i = 0; i < n; i++) if (w->nzW[i] && w->dm[i] > D) D = w->dm[i];
-            i = 0;
-            for (; i + 4 <= n; i += 4) {
-                const mdatt_v4d x = MDATT_LD4(w->dm + i) - D;
-                mdatt_v4d e4;
-                exp4_nonpos(&x, &e4);
-                MDATT_ST4(w->LW + i, MDATT_LD4(w->LV + i) / (1.0 + MDATT_LD4(w->SS + i)) * e4);
-            }
-            for (; i < n; i++)
-                w->LW[i] = w->LV[i] / (1.0 + w->SS[i]) * mdatt__exp_nonpos(w->dm[i] - D);
-            for (i = 0; i < n; i++) if (w->nzW[i] && w->LW[i] > wmax) wmax = w->LW[i];
-            if (wmax > 0) {
-                const double inv = 1.0 / wmax;
-                MW = log(wmax) + D - logn;
-                for (i = 0; i < n; i++) w->LW[i] = w->nzW[i] ? w->sg[i] * (w->LW[i] * inv) : 0;
-            } else {
-                for (i = 0; i < n; i++) w->LW[i] = 0;
-            }
+/* One sample's softmax in the stable form: from the scores a (T of Tp, the
+ * padding -inf) and h, its top token al with ha = h_al, dmax, the ratios r
+ * (r_al = 0), R = sum r_t, Dt = sum r_t (h_a - h_t) and emax = e^dmax.
+ * MDATT_ENUMERIC for a score that is not finite. */
+MDATT_INLINE int sample_ratios(const double *a, const double *h, int T, int Tp, double *r,
+                               int *al_, double *ha, double *dmax_, double *R, double *Dt,
+                               double *emax)
+{
+    const int TB = Tp / 4;
+    mdatt_v4d m4, R4 = V4(0), D4 = V4(0);
+    mdatt_v4i bad = {0, 0, 0, 0};
+    double amax, dmax;
+    int al;
+    /* amax = max_t a_t (a NaN never wins; caught below), al its first index */
+    m4 = MDATT_LD4(a);
+    for (int b = 1; b < TB; b++) {
+        const mdatt_v4d x = MDATT_LD4(a + 4 * b);
+        m4 = SEL4(x > m4, x, m4);
+    }
+    amax = m4[0];
+    for (int l = 1; l < 4; l++) if (m4[l] > amax) amax = m4[l];
+    if (!isfinite(amax)) return MDATT_ENUMERIC;
+    for (al = 0; al < T && !(a[al] == amax); al++) {}
+    *ha = h[al];
+    /* delta_t = a_t - amax <= 0; dmax over t != al */
+    m4 = V4(-INFINITY);
+    for (int b = 0; b < TB; b++) {
+        const mdatt_v4d dt = MDATT_LD4(a + 4 * b) - amax;
+        bad |= (mdatt_v4i)~(dt <= 0.0);
+        MDATT_ST4(r + 4 * b, dt);
+    }
+    if (ANY4(bad)) return MDATT_ENUMERIC;
+    r[al] = -INFINITY;
+    for (int b = 0; b < TB; b++) {
+        const mdatt_v4d x = MDATT_LD4(r + 4 * b);
+        m4 = SEL4(x > m4, x, m4);
+    }
+    dmax = m4[0];
+    for (int l = 1; l < 4; l++) if (m4[l] > dmax) dmax = m4[l];
+    *al_ = al;
+    *dmax_ = dmax;
+    *R = *Dt = *emax = 0;
+    if (T == 1) {
+        for (int t = 0; t < Tp; t++) r[t] = 0.0;
+        return MDATT_OK;
+    }
+    /* r_t = e^{delta_t - dmax} (t != al), r_al = 0; emax = e^dmax */
+    for (int b = 0; b < TB; b++) {     /* r_al = -inf: 0 */
+        const mdatt_v4d xb = MDATT_LD4(r + 4 * b) - dmax;
+        mdatt_v4d rb;
+        exp4_nonpos(&xb, &rb);
+        MDATT_ST4(r + 4 * b, rb);
+    }
+    r[al] = 0.0;
+    for (int b = 0; b < TB; b++) {
+        const mdatt_v4d rb = MDATT_LD4(r + 4 * b);
+        R4 += rb;
+        D4 += rb * (*ha - MDATT_LD4(h + 4 * b));
+    }
+    *R = MDATT_HSUM(R4);
+    *Dt = MDATT_HSUM(D4);
+    const mdatt_v4d dm4 = V4(dmax);
+    mdatt_v4d e4;
+    exp4_dmax(&dm4, &e4);
+    *emax = e4[0];
+    return MDATT_OK;
+}
+
+/* g~_i = X_i^T beta, beta_t = r_t ((h_t - h_a) + smax Dt), beta_a = -sum,
+ * into Gm; its weight |l'| smax and flags. */
+MDATT_INLINE void sample_grad_w(const double *Xi, const double *r, const double *h, int i,
+                                int al, double ha, double smax, double Dt, double lp, int T,
+                                int blas_mv, mdatt_work *w, eval_flags *fl)
+{
+    const int d = w->d, TB = w->Tp / 4;
+    double *beta = w->beta;
+    const mdatt_v4d sD = V4(smax * Dt);
+    mdatt_v4d B4 = V4(0);
+    double *g = w->Gm + (size_t)i * d;
+    int nz = 0;
+    for (int b = 0; b < TB; b++) {
+        const mdatt_v4d bb = MDATT_LD4(r + 4 * b) * ((MDATT_LD4(h + 4 * b) - ha) + sD);
+        MDATT_ST4(beta + 4 * b, bb);
+        B4 += bb;
+    }
+    beta[al] = -MDATT_HSUM(B4);
+    mtv(Xi, beta, g, T, d, d, blas_mv);
+    for (int j = 0; j < d; j++) nz |= g[j] != 0.0;
+    w->nzW[i] = nz;
+    w->LW[i] = lp * smax;
+    if (nz && !(direct_ok(lp) && direct_ok(smax) && direct_ok(w->LW[i]))) fl->directW = 0;
+    if (nz && !direct_ok(lp)) fl->lpokW = 0;
+}
+
+/* X_i^T s_i into Gv, s_t = smax r_t, s_a = 1 / (1 + S). */
+MDATT_INLINE void sample_grad_v(const double *Xi, const double *r, int i, int al, double smax,
+                                double S, double lp, int T, int blas_mv, mdatt_work *w,
+                                eval_flags *fl)
+{
+    const int d = w->d, TB = w->Tp / 4;
+    double *s = w->beta + w->Tp;
+    for (int b = 0; b < TB; b++) MDATT_ST4(s + 4 * b, smax * MDATT_LD4(r + 4 * b));
+    s[al] = 1.0 / (1.0 + S);
+    mtv(Xi, s, w->Gv + (size_t)i * d, T, d, d, blas_mv);
+    if (!direct_ok(lp)) fl->directV = 0;
+}
+
+/* The unpacked path: one sample at a time on the caller's X (OpenBLAS for
+ * the dense products at large sizes). */
+MDATT_INLINE int unpacked_samples(const mdatt_instance *in, const double *W, const double *v,
+                                  mdatt_loss loss, mdatt_work *w, int needW, int needV,
+                                  int *alpha, eval_flags *fl)
+{
+    const int n = in->n, T = in->T, d = in->d, Tp = w->Tp;
+    const int blas_mm = (size_t)n * d * d >= MDATT_BLAS_MIN_GEMM;
+    const int blas_mv = (size_t)T * d >= MDATT_BLAS_MIN_GEMV;
+    const int prefetch = (size_t)T * d >= MDATT_PREFETCH_MIN;
+    double *a = w->a, *r = w->r;
+    /* U = Z W^T: u_i = W z_i */
+    if (blas_mm)
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, d, d, 1.0, in->Z, d, W, d,
+                    0.0, w->U, d);
+    else
+        for (int i = 0; i < n; i++) mv(W, in->Z + (size_t)i * d, w->U + (size_t)i * d, d, d, 0);
+
+    for (int i = 0; i < n; i++) {
+        const double *Xi = in->X + (size_t)i * T * d;
+        const double *h;
+        double dmax, R, Dt, emax, S, smax, ha, f, u, lp;
+        int al;
+
+        /* scores (and h) while X_i is in cache; padding tokens score -inf */
+        mv_pf(Xi, w->U + (size_t)i * d, a, T, d, blas_mv,
+              prefetch && i + 1 < n ? Xi + (size_t)T * d : NULL);
+        for (int t = T; t < Tp; t++) a[t] = -INFINITY;
+        if (w->Hfix) {
+            h = w->Hfix + (size_t)i * Tp;
         } else {
-            for (i = 0; i < n; i++) {
-                const double Si = w->SS[i], l1p = Si < 0x1p-60 ? Si : log1p(Si);
-                w->LW[i] = log_dloss(loss, w->uu[i]) - logn + w->dm[i] - l1p;
-                if (w->nzW[i] && w->LW[i] > MW) MW = w->LW[i];
-            }
-            for (i = 0; i < n; i++)
-                w->LW[i] = w->nzW[i] ? w->sg[i] * mdatt__exp_nonpos(w->LW[i] - MW) : 0.0;
+            mv(Xi, v, w->H + (size_t)i * Tp, T, d, blas_mv);
+            h = w->H + (size_t)i * Tp;
         }
-        if (MDATT_FAULT_ON(faults, MDATT_FI_DROP_SAMPLE)) w->LW[0] = 0.0;
-        if (packed) {
-            const double amax = outer_sum_packed(w->Gm, w->ZP, w->LW, G, n, d, w->dp, np, w->UT);
-            e = rescale_pow2_by(G, dd, amax, &zero);
-        } else if (blas_mm) {
-            for (i = 0; i < n; i++) {
+        if (sample_ratios(a, h, T, Tp, r, &al, &ha, &dmax, &R, &Dt, &emax))
+            return MDATT_ENUMERIC;
+        S = emax * R;
+        smax = emax / (1.0 + S);
+        f = ha - smax * Dt;
+        u = in->Y[i] * f;
+        if (!isfinite(u)) return MDATT_ENUMERIC;
+        lp = dloss(loss, u);
+        w->sg[i] = in->Y[i] > 0 ? -1.0 : 1.0;     /* sign of c_i = l'(u) y / n, l' < 0 */
+        w->uu[i] = u;
+        w->dm[i] = dmax;
+        w->SS[i] = S;
+        w->RR[i] = R;
+        w->LV[i] = lp;
+        if (needW) sample_grad_w(Xi, r, h, i, al, ha, smax, Dt, lp, T, blas_mv, w, fl);
+        if (needV) sample_grad_v(Xi, r, i, al, smax, S, lp, T, blas_mv, w, fl);
+        if (alpha) alpha[i] = al;
+    }
+    return MDATT_OK;
+}
+
+/* The risk and the saturation figures from the per-sample quantities. */
+MDATT_INLINE void eval_summary(mdatt_work *w, int n, mdatt_loss loss, double logn,
+                               mdatt_eval *ev)
+{
+    double loss_sum = 0, smax_sum = 0, smax_min = 1, l1m_max = -INFINITY;
+    for (int i = 0; i < n; i++) {
+        const double S = w->SS[i], u = w->uu[i];
+        const double sa = 1.0 / (1.0 + S), l1m = w->dm[i] + log(w->RR[i]) - log1p(S);
+        smax_sum += sa;
+        if (sa < smax_min) smax_min = sa;
+        if (l1m > l1m_max) l1m_max = l1m;
+        switch (loss) {
+        case MDATT_LOSS_EXPONENTIAL: loss_sum += exp(-u); w->ll[i] = -u; break;
+        case MDATT_LOSS_CORRELATION: loss_sum += -u; w->ll[i] = 0; break;
+        default: loss_sum += softplus(-u); w->ll[i] = log_softplus(-u); break;
+        }
+    }
+    if (!ev)
+        return;
+    ev->loss = loss_sum / n;
+    ev->smax_mean = smax_sum / n;
+    ev->smax_min = smax_min;
+    ev->log1m_smax_max = l1m_max;
+    if (loss == MDATT_LOSS_CORRELATION) {
+        /* -Y f is not a positive quantity: log L only where L > 0 */
+        ev->log_loss = ev->loss > 0 ? log(ev->loss) : -INFINITY;
+    } else {
+        double m = -INFINITY, s = 0;
+        for (int i = 0; i < n; i++) if (w->ll[i] > m) m = w->ll[i];
+        for (int i = 0; i < n; i++) s += exp(w->ll[i] - m);
+        ev->log_loss = m + log(s) - logn;
+    }
+}
+
+/* Divide the weights LW (those of samples with g~_i != 0; others 0) by
+ * their largest, with the sign of c_i; returns that largest (0: every
+ * weight is 0). */
+MDATT_INLINE double normalize_weights_w(mdatt_work *w, int n)
+{
+    double wmax = 0;
+    for (int i = 0; i < n; i++) if (w->nzW[i] && w->LW[i] > wmax) wmax = w->LW[i];
+    if (wmax > 0) {
+        const double inv = 1.0 / wmax;
+        for (int i = 0; i < n; i++) w->LW[i] = w->nzW[i] ? w->sg[i] * (w->LW[i] * inv) : 0;
+    } else {
+        for (int i = 0; i < n; i++) w->LW[i] = 0;
+    }
+    return wmax;
+}
+
+/* The W block's sample weights exp(L_i - max L) sgn(c_i), L_i = log|c_i| +
+ * dmax_i - log1p(S_i), into LW; returns max L (-inf: no weight). */
+MDATT_INLINE double weights_w(mdatt_work *w, int n, mdatt_loss loss, double logn,
+                              const eval_flags *fl)
+{
+    double MW = -INFINITY;
+    int i;
+    if (fl->directW) {
+        const double wmax = normalize_weights_w(w, n);
+        return wmax > 0 ? log(wmax) - logn : -INFINITY;
+    }
+    if (fl->lpokW) {
+        /* smax_i out of range, |l'(u_i)| not: |c_i| smax_i is proportional
+         * to |l'(u_i)| / (1 + S_i) e^{dmax_i - D}, D = max dmax (over
+         * g~_i != 0), whose largest value is >= 2^-1000 / T */
+        double D = -INFINITY;
+        for (i = 0; i < n; i++) if (w->nzW[i] && w->dm[i] > D) D = w->dm[i];
+        i = 0;
+        for (; i + 4 <= n; i += 4) {
+            const mdatt_v4d x = MDATT_LD4(w->dm + i) - D;
+            mdatt_v4d e4;
+            exp4_nonpos(&x, &e4);
+            MDATT_ST4(w->LW + i, MDATT_LD4(w->LV + i) / (1.0 + MDATT_LD4(w->SS + i)) * e4);
+        }
+        for (; i < n; i++)
+            w->LW[i] = w->LV[i] / (1.0 + w->SS[i]) * mdatt__exp_nonpos(w->dm[i] - D);
+        const double wmax = normalize_weights_w(w, n);
+        return wmax > 0 ? log(wmax) + D - logn : -INFINITY;
+    }
+    for (i = 0; i < n; i++) {
+        const double Si = w->SS[i], l1p = Si < 0x1p-60 ? Si : log1p(Si);
+        w->LW[i] = log_dloss(loss, w->uu[i]) - logn + w->dm[i] - l1p;
+        if (w->nzW[i] && w->LW[i] > MW) MW = w->LW[i];
+    }
+    for (i = 0; i < n; i++)
+        w->LW[i] = w->nzW[i] ? w->sg[i] * mdatt__exp_nonpos(w->LW[i] - MW) : 0.0;
+    return MW;
+}
+
+/* The W gradient G = sum_i LW_i g~_i z_i^T, scaled to max |G_jk| = O(1). */
+MDATT_INLINE void grad_w(const mdatt_instance *in, mdatt_work *w, mdatt_loss loss,
+                         const eval_flags *fl, unsigned faults, mdatt_grad *gW)
+{
+    const int n = in->n, d = in->d;
+    const size_t dd = (size_t)d * d;
+    double *G = gW->G;
+    int e, zero;
+    const double MW = weights_w(w, n, loss, log((double)n), fl);
+    if (MDATT_FAULT_ON(faults, MDATT_FI_DROP_SAMPLE)) w->LW[0] = 0.0;
+    if (w->packed) {
+        const double amax = outer_sum_packed(w->Gm, w->ZP, w->LW, G, n, d, w->dp, w->np, w->UT);
+        e = rescale_pow2_by(G, dd, amax, &zero);
+    } else {
+        if ((size_t)n * d * d >= MDATT_BLAS_MIN_GEMM) {
+            for (int i = 0; i < n; i++) {
                 double *g = w->Gm + (size_t)i * d;
                 for (int j = 0; j < d; j++) g[j] *= w->LW[i];
             }
@@ -911,56 +1048,68 @@ mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double
         } else {
             outer_sum(w->Gm, in->Z, w->LW, G, n, d);
         }
-        if (!packed) e = rescale_pow2(G, dd, &zero);
-        gW->log_scale = zero || MW == -INFINITY ? -INFINITY : MW + e * M_LN2;
-        if (MDATT_FAULT_ON(faults, MDATT_FI_GRAD_SIGN))
-            for (size_t j = 0; j < dd; j++) G[j] = -G[j];
+        e = rescale_pow2(G, dd, &zero);
     }
-    if (needV) {
-        double *G = gv->G, MV = -INFINITY;
-        int e, zero;
-        if (directV) {
-            double wmax = 0, inv;
-            for (i = 0; i < n; i++) if (w->LV[i] > wmax) wmax = w->LV[i];
-            inv = 1.0 / wmax;
-            MV = log(wmax) - logn;
-            for (i = 0; i < n; i++) w->LV[i] = w->sg[i] * (w->LV[i] * inv);
-        } else {
-            for (i = 0; i < n; i++) {
-                w->LV[i] = log_dloss(loss, w->uu[i]) - logn;
-                if (w->LV[i] > MV) MV = w->LV[i];
-            }
-            for (i = 0; i < n; i++) w->LV[i] = w->sg[i] * mdatt__exp_nonpos(w->LV[i] - MV);
+    gW->log_scale = zero || MW == -INFINITY ? -INFINITY : MW + e * M_LN2;
+    if (MDATT_FAULT_ON(faults, MDATT_FI_GRAD_SIGN))
+        for (size_t j = 0; j < dd; j++) G[j] = -G[j];
+}
+
+/* The v gradient G = sum_i LV_i X_i^T s_i, weights exp(log|c_i| - max). */
+MDATT_INLINE void grad_v(const mdatt_instance *in, mdatt_work *w, mdatt_loss loss,
+                         const eval_flags *fl, unsigned faults, mdatt_grad *gv)
+{
+    const int n = in->n, d = in->d, np = w->np;
+    const double logn = log((double)n);
+    double *G = gv->G, MV = -INFINITY;
+    int e, zero, i;
+    if (fl->directV) {
+        double wmax = 0, inv;
+        for (i = 0; i < n; i++) if (w->LV[i] > wmax) wmax = w->LV[i];
+        inv = 1.0 / wmax;
+        MV = log(wmax) - logn;
+        for (i = 0; i < n; i++) w->LV[i] = w->sg[i] * (w->LV[i] * inv);
+    } else {
+        for (i = 0; i < n; i++) {
+            w->LV[i] = log_dloss(loss, w->uu[i]) - logn;
+            if (w->LV[i] > MV) MV = w->LV[i];
         }
-        if (MDATT_FAULT_ON(faults, MDATT_FI_DROP_SAMPLE)) w->LV[0] = 0.0;
-        if (packed) {       /* G_j = sum_i LV_i g_ij, sequential in i (as mtv) */
-            for (int j = 0; j < d; j++) {
-                const double *gj = w->Gv + (size_t)j * np;
-                double acc = 0;
-                for (i = 0; i < n; i++) acc += w->LV[i] * gj[i];
-                G[j] = acc;
-            }
-        } else {
-            mtv(w->Gv, w->LV, G, n, d, d, 0);
-        }
-        e = rescale_pow2(G, (size_t)d, &zero);
-        gv->log_scale = zero ? -INFINITY : MV + e * M_LN2;
+        for (i = 0; i < n; i++) w->LV[i] = w->sg[i] * mdatt__exp_nonpos(w->LV[i] - MV);
     }
-    if (want_eval && ev) {
-        ev->loss = loss_sum / n;
-        ev->smax_mean = smax_sum / n;
-        ev->smax_min = smax_min;
-        ev->log1m_smax_max = l1m_max;
-        if (loss == MDATT_LOSS_CORRELATION) {
-            /* -Y f is not a positive quantity: log L only where L > 0 */
-            ev->log_loss = ev->loss > 0 ? log(ev->loss) : -INFINITY;
-        } else {
-            double m = -INFINITY, s = 0;
-            for (i = 0; i < n; i++) if (w->ll[i] > m) m = w->ll[i];
-            for (i = 0; i < n; i++) s += exp(w->ll[i] - m);
-            ev->log_loss = m + log(s) - logn;
+    if (MDATT_FAULT_ON(faults, MDATT_FI_DROP_SAMPLE)) w->LV[0] = 0.0;
+    if (w->packed) {        /* G_j = sum_i LV_i g_ij, sequential in i (as mtv) */
+        for (int j = 0; j < d; j++) {
+            const double *gj = w->Gv + (size_t)j * np;
+            double acc = 0;
+            for (i = 0; i < n; i++) acc += w->LV[i] * gj[i];
+            G[j] = acc;
         }
+    } else {
+        mtv(w->Gv, w->LV, G, n, d, d, 0);
     }
+    e = rescale_pow2(G, (size_t)d, &zero);
+    gv->log_scale = zero ? -INFINITY : MV + e * M_LN2;
+}
+
+/* The evaluation in phases: per-sample quantities (packed or unpacked
+ * path), the risk, then the weighted gradients. */
+MDATT_HOT
+mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double *v,
+                         mdatt_loss loss, mdatt_work *w, int want_eval, mdatt_eval *ev,
+                         mdatt_grad *gW, mdatt_grad *gv, int *alpha)
+{
+    const unsigned faults = MDATT_WORK_FAULTS(w);
+    eval_flags fl = {1, 1, 1};
+    int st;
+    if (w->n != in->n || w->T != in->T || w->d != in->d) return MDATT_EINVAL;
+    if (w->packed)
+        st = packed_samples(in, W, v, loss, w, gW != NULL, gv != NULL, alpha, &fl);
+    else
+        st = unpacked_samples(in, W, v, loss, w, gW != NULL, gv != NULL, alpha, &fl);
+    if (st != MDATT_OK) return st;
+    if (want_eval) eval_summary(w, in->n, loss, log((double)in->n), ev);
+    if (gW) grad_w(in, w, loss, &fl, faults, gW);
+    if (gv) grad_v(in, w, loss, &fl, faults, gv);
     return MDATT_OK;
 }
 
