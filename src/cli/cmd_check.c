@@ -231,224 +231,274 @@ static char *default_traj_out(const char *out)
 
 static const char *yes_no(int b) { return b ? "yes" : "no"; }
 
-static int run(int argc, char **argv)
+/* The command line of one `mdatt check`. */
+typedef struct {
+    const char *pos[3];     /* INSTANCE MODEL.json SVM.json */
+    const char *traj, *traj_out, *out;
+    long query;
+    mdatt_check_settings th;
+    char *tout;             /* owned: the default --traj-out */
+} check_args;
+
+/* Everything read and computed (released by free_state). */
+typedef struct {
+    mdatt_instance in;
+    mdatt_model m;
+    mdatt_svm s;
+    traj_metrics tm;
+    mdatt_check_result cr;
+} check_state;
+
+static void free_state(check_state *c)
+{
+    mdatt_check_result_free(&c->cr);
+    free(c->tm.k);
+    free(c->tm.pm);
+    mdatt_svm_free(&c->s);
+    mdatt_model_free(&c->m);
+    mdatt_instance_free(&c->in);
+}
+
+static int parse_args(int argc, char **argv, check_args *a)
 {
     const char *sub = "check";
-    const char *traj = NULL, *traj_out = NULL, *out = NULL;
-    long query = -1;
-    mdatt_check_settings th;
-    mdatt_check_default_settings(&th);
+    mdatt_check_default_settings(&a->th);
     const cli_opt opts[] = {
-        {"--query-token", OPT_LONG, &query, 0, 100000000, NULL},
-        {"--max-bregman", OPT_DOUBLE, &th.max_bregman, 0, 0, NULL},
-        {"--min-cosine", OPT_DOUBLE, &th.min_cosine, 0, 0, NULL},
-        {"--min-margin", OPT_DOUBLE, &th.min_margin, 0, 0, NULL},
-        {"--max-gap", OPT_DOUBLE, &th.max_gap, 0, 0, NULL},
-        {"--allow-token-mismatch", OPT_FLAG, &th.allow_token_mismatch, 0, 0, NULL},
-        {"--require-global", OPT_FLAG, &th.require_global, 0, 0, NULL},
-        {"--require-local", OPT_FLAG, &th.require_local, 0, 0, NULL},
-        {"--traj", OPT_STR, &traj, 0, 0, NULL},
-        {"--traj-out", OPT_STR, &traj_out, 0, 0, NULL},
-        {"-o", OPT_STR, &out, 0, 0, NULL},
+        {"--query-token", OPT_LONG, &a->query, 0, 100000000, NULL},
+        {"--max-bregman", OPT_DOUBLE, &a->th.max_bregman, 0, 0, NULL},
+        {"--min-cosine", OPT_DOUBLE, &a->th.min_cosine, 0, 0, NULL},
+        {"--min-margin", OPT_DOUBLE, &a->th.min_margin, 0, 0, NULL},
+        {"--max-gap", OPT_DOUBLE, &a->th.max_gap, 0, 0, NULL},
+        {"--allow-token-mismatch", OPT_FLAG, &a->th.allow_token_mismatch, 0, 0, NULL},
+        {"--require-global", OPT_FLAG, &a->th.require_global, 0, 0, NULL},
+        {"--require-local", OPT_FLAG, &a->th.require_local, 0, 0, NULL},
+        {"--traj", OPT_STR, &a->traj, 0, 0, NULL},
+        {"--traj-out", OPT_STR, &a->traj_out, 0, 0, NULL},
+        {"-o", OPT_STR, &a->out, 0, 0, NULL},
         {NULL, 0, NULL, 0, 0, NULL}};
-    const char *pos[3];
-    int npos, rc = cli_parse(&cli_check, argc, argv, opts, pos, 3, &npos);
+    int npos, rc = cli_parse(&cli_check, argc, argv, opts, a->pos, 3, &npos);
     if (rc != CLI_OK)
         return rc;
     if (npos != 3)
         return cli_error(sub, CLI_BAD, "expected INSTANCE MODEL.json SVM.json (see --help)");
-    if (traj_out && !traj)
+    if (a->traj_out && !a->traj)
         return cli_error(sub, CLI_BAD, "--traj-out needs --traj");
-    if (traj && !traj_out && (!out || strcmp(out, "-") == 0))
+    if (a->traj && !a->traj_out && (!a->out || strcmp(a->out, "-") == 0))
         return cli_error(sub, CLI_BAD, "--traj needs --traj-out or -o FILE");
-    if (!(th.max_bregman >= 0))
-        return cli_error(sub, CLI_BAD, "--max-bregman: must be >= 0 (got %g)", th.max_bregman);
-    if (!(th.max_gap >= 0))
-        return cli_error(sub, CLI_BAD, "--max-gap: must be >= 0 (got %g)", th.max_gap);
-
-    char *tout = traj && !traj_out ? default_traj_out(out) : NULL;
-    if (traj && !traj_out && !(traj_out = tout))
+    if (!(a->th.max_bregman >= 0))
+        return cli_error(sub, CLI_BAD, "--max-bregman: must be >= 0 (got %g)", a->th.max_bregman);
+    if (!(a->th.max_gap >= 0))
+        return cli_error(sub, CLI_BAD, "--max-gap: must be >= 0 (got %g)", a->th.max_gap);
+    a->tout = a->traj && !a->traj_out ? default_traj_out(a->out) : NULL;
+    if (a->traj && !a->traj_out && !(a->traj_out = a->tout))
         return cli_error(sub, CLI_FAIL, "out of memory");
-    const cli_path outs[] = {{"-o", out}, {"--traj-out", traj_out}};
-    const cli_path ins[] = {{"INSTANCE", pos[0]}, {"MODEL", pos[1]}, {"SVM", pos[2]}, {"--traj", traj}};
-    if ((rc = cli_distinct_outputs(sub, outs, 2, ins, 4)) != CLI_OK) {
-        free(tout);
-        return rc;
-    }
-    /* the table goes to stderr when an output is standard output */
-    FILE *tab = (out && strcmp(out, "-") == 0) || (traj_out && strcmp(traj_out, "-") == 0)
-                    ? stderr : stdout;
+    const cli_path outs[] = {{"-o", a->out}, {"--traj-out", a->traj_out}};
+    const cli_path ins[] = {{"INSTANCE", a->pos[0]}, {"MODEL", a->pos[1]}, {"SVM", a->pos[2]},
+                            {"--traj", a->traj}};
+    return cli_distinct_outputs(sub, outs, 2, ins, 4);
+}
+
+/* Instance, model and svm read, of the same instance and matching shapes. */
+static int load_inputs(const check_args *a, check_state *c)
+{
+    const char *sub = "check";
     char err[MDATT_ERRLEN] = "";
-    mdatt_instance in = {0};
-    mdatt_model m = {0};
-    mdatt_svm s = {0};
-    traj_metrics tm = {0};
-    mdatt_check_result cr = {0};
-    int code = CLI_OK, *alpha = NULL;
     mdatt_status st;
-    if ((st = mdatt_instance_read_query(pos[0], (int)query, &in, err)) != MDATT_OK) {
-        free(tout);
+    if ((st = mdatt_instance_read_query(a->pos[0], (int)a->query, &c->in, err)) != MDATT_OK ||
+        (st = mdatt_model_read(a->pos[1], &c->m, err)) != MDATT_OK ||
+        (st = mdatt_svm_read(a->pos[2], &c->s, err)) != MDATT_OK)
         return cli_status(sub, st, err);
-    }
-    if ((st = mdatt_model_read(pos[1], &m, err)) != MDATT_OK ||
-        (st = mdatt_svm_read(pos[2], &s, err)) != MDATT_OK) {
-        code = cli_status(sub, st, err);
-        goto done;
-    }
-    if ((code = check_identity(sub, pos, &in, &m, &s)) != CLI_OK)
-        goto done;
-    if ((st = mdatt_check_shapes(&in, &m, &s, err)) != MDATT_OK) {
+    int code = check_identity(sub, a->pos, &c->in, &c->m, &c->s);
+    if (code != CLI_OK)
+        return code;
+    if ((st = mdatt_check_shapes(&c->in, &c->m, &c->s, err)) != MDATT_OK) {
         /* The library names the file by its role (MODEL: or SVM:); say which file. */
         int svm = strncmp(err, "SVM: ", 5) == 0, model = strncmp(err, "MODEL: ", 7) == 0;
         if (svm || model)
-            code = cli_error(sub, CLI_BAD, "%s: %s", pos[svm ? 2 : 1], err + (svm ? 5 : 7));
-        else
-            code = cli_error(sub, CLI_BAD, "%s", err);
-        goto done;
+            return cli_error(sub, CLI_BAD, "%s: %s", a->pos[svm ? 2 : 1], err + (svm ? 5 : 7));
+        return cli_error(sub, CLI_BAD, "%s", err);
     }
-    if (!(alpha = malloc(sizeof(int) * in.n))) {
-        code = cli_error(sub, CLI_FAIL, "out of memory");
-        goto done;
-    }
-    const check_ctx cx = {&in, &s, m.p, alpha};
-    if (traj && (code = traj_compute(sub, traj, &cx, &tm)) != CLI_OK)
-        goto done;
+    return CLI_OK;
+}
 
-    /* the final model: metrics, token verdicts, recomputed certificate, verdict */
-    if ((st = mdatt_check(&in, &m, &s, &th, &cr, err)) != MDATT_OK) {
-        code = cli_status(sub, st, err);
-        goto done;
+/* The trajectory's metrics (--traj), then the final model's check. */
+static int compute(const check_args *a, check_state *c)
+{
+    const char *sub = "check";
+    char err[MDATT_ERRLEN] = "";
+    if (a->traj) {
+        int *alpha = malloc(sizeof(int) * c->in.n), code;
+        if (!alpha)
+            return cli_error(sub, CLI_FAIL, "out of memory");
+        const check_ctx cx = {&c->in, &c->s, c->m.p, alpha};
+        code = traj_compute(sub, a->traj, &cx, &c->tm);
+        free(alpha);
+        if (code != CLI_OK)
+            return code;
     }
-    memcpy(alpha, cr.alpha_model, sizeof(int) * in.n);
-    const point_metrics pm = cr.point;
-    const mdatt_token_verdict tv = cr.recomputed;
-    const int model_alpha_agrees = cr.model_alpha_agrees, own_v = cr.own_v;
-    const int cross_p = cr.cross_p, glob = cr.globally_optimal, loc = cr.locally_optimal;
-    const double svm_min_margin = cr.svm_min_margin, re_gap = cr.figures.gap;
-    const int pass = cr.pass;
-    const struct { int n; char (*text)[200]; } R = {cr.nreasons, cr.reasons};
+    mdatt_status st = mdatt_check(&c->in, &c->m, &c->s, &a->th, &c->cr, err);
+    return st == MDATT_OK ? CLI_OK : cli_status(sub, st, err);
+}
 
-    /* human table */
-    fprintf(tab, "check: model p=%g, svm p=%g%s, target %s, n=%d T=%d d=%d\n", m.p, s.p,
-           cross_p ? " (cross-p)" : "", s.target_v ? "v" : "W", in.n, in.T, in.d);
-    fprintf(tab, "  %-18s %-14.6g (<= %g)\n", "bregman_dir", pm.bregman_dir, th.max_bregman);
-    fprintf(tab, "  %-18s %-14.12g\n", "cosine", pm.cosine);
-    fprintf(tab, "  %-18s %-14.6g\n", "one_minus_cosine", pm.one_minus_cosine);
-    fprintf(tab, "  %-18s %-14.12g\n", "margin_ratio", pm.margin_ratio);
-    fprintf(tab, "  %-18s %-14s\n", "tokens_match", yes_no(pm.tokens_match));
-    fprintf(tab, "  %-18s %-14.12g log(1-smax) = %.6g\n", "smax_min", pm.smax_min, pm.log1m_smax);
+/* The human-readable table. */
+static void print_table(FILE *tab, const check_args *a, const check_state *c)
+{
+    const mdatt_check_result *cr = &c->cr;
+    const point_metrics *pm = &cr->point;
+    const mdatt_token_verdict *tv = &cr->recomputed;
+    const mdatt_svm *s = &c->s;
+    fprintf(tab, "check: model p=%g, svm p=%g%s, target %s, n=%d T=%d d=%d\n", c->m.p, s->p,
+           cr->cross_p ? " (cross-p)" : "", s->target_v ? "v" : "W", c->in.n, c->in.T, c->in.d);
+    fprintf(tab, "  %-18s %-14.6g (<= %g)\n", "bregman_dir", pm->bregman_dir, a->th.max_bregman);
+    fprintf(tab, "  %-18s %-14.12g\n", "cosine", pm->cosine);
+    fprintf(tab, "  %-18s %-14.6g\n", "one_minus_cosine", pm->one_minus_cosine);
+    fprintf(tab, "  %-18s %-14.12g\n", "margin_ratio", pm->margin_ratio);
+    fprintf(tab, "  %-18s %-14s\n", "tokens_match", yes_no(pm->tokens_match));
+    fprintf(tab, "  %-18s %-14.12g log(1-smax) = %.6g\n", "smax_min", pm->smax_min,
+            pm->log1m_smax);
     fprintf(tab, "  %-18s %-14s gap %.3g, recomputed %.3g (<= %g)\n", "svm status",
-           mdatt_svm_status_name(s.status), s.gap, re_gap, th.max_gap);
+           mdatt_svm_status_name(s->status), s->gap, cr->figures.gap, a->th.max_gap);
     fprintf(tab, "  %-18s %-14s recomputed %s (%s v)%s\n", "globally_optimal",
-           s.has_tokens ? yes_no(s.globally_optimal) : "-", yes_no(tv.globally_optimal),
-           own_v ? "model" : "instance", tv.nties ? ", ties" : "");
+           s->has_tokens ? yes_no(s->globally_optimal) : "-", yes_no(tv->globally_optimal),
+           cr->own_v ? "model" : "instance", tv->nties ? ", ties" : "");
     fprintf(tab, "  %-18s %-14s recomputed %s\n", "locally_optimal",
-           s.has_tokens ? yes_no(s.locally_optimal) : "-",
-           s.target_v ? "-" : yes_no(tv.locally_optimal));
-    if (traj)
-        fprintf(tab, "  %-18s %ld rows\n", "trajectory", tm.nrow);
-    fprintf(tab, "verdict: %s\n", pass ? "PASS" : "FAIL");
-    for (int k = 0; k < R.n; k++)
-        fprintf(tab, "  - %s\n", R.text[k]);
+           s->has_tokens ? yes_no(s->locally_optimal) : "-",
+           s->target_v ? "-" : yes_no(tv->locally_optimal));
+    if (a->traj)
+        fprintf(tab, "  %-18s %ld rows\n", "trajectory", c->tm.nrow);
+    fprintf(tab, "verdict: %s\n", cr->pass ? "PASS" : "FAIL");
+    for (int k = 0; k < cr->nreasons; k++)
+        fprintf(tab, "  - %s\n", cr->reasons[k]);
+}
 
-    /* outputs: both temp files written before either is renamed */
+static const char *json_bool(int b) { return b ? "true" : "false"; }
+
+/* The JSON's figures and token fields. */
+static void json_figures(FILE *f, const check_state *c)
+{
+    const mdatt_check_result *cr = &c->cr;
+    const point_metrics *pm = &cr->point;
+    const mdatt_token_verdict *tv = &cr->recomputed;
+    const mdatt_svm *s = &c->s;
+    const char *names[] = {"bregman_dir", "cosine", "one_minus_cosine", "margin_ratio",
+                           "smax_min", "log1m_smax", "gap", "gap_recomputed",
+                           "svm_objective", "svm_min_margin"};
+    const double vals[] = {pm->bregman_dir, pm->cosine, pm->one_minus_cosine, pm->margin_ratio,
+                           pm->smax_min, pm->log1m_smax, s->gap, cr->figures.gap, s->objective,
+                           cr->svm_min_margin};
+    for (size_t k = 0; k < sizeof vals / sizeof vals[0]; k++) {
+        fprintf(f, ",\n  \"%s\": ", names[k]);
+        cli_json_num(f, vals[k]);
+    }
+    fprintf(f, ",\n  \"tokens_match\": %s,\n  \"alpha_model\": ", json_bool(pm->tokens_match));
+    cli_json_ints(f, cr->alpha_model, c->in.n);
+    fputs(",\n  \"alpha_svm\": ", f);
+    cli_json_ints(f, s->alpha, c->in.n);
+    if (cr->model_alpha_agrees >= 0)
+        fprintf(f, ",\n  \"model_alpha_agrees\": %s", json_bool(cr->model_alpha_agrees));
+    fprintf(f, ",\n  \"globally_optimal\": %s,\n  \"locally_optimal\": %s",
+            json_bool(cr->globally_optimal),
+            cr->locally_optimal < 0 ? "null" : json_bool(cr->locally_optimal));
+    fprintf(f, ",\n  \"tokens_recomputed\": {\"globally_optimal\": %s, \"locally_optimal\": %s, "
+               "\"ties\": %d, \"v\": \"%s\"}",
+            json_bool(tv->globally_optimal), s->target_v ? "null" : json_bool(tv->locally_optimal),
+            tv->nties, cr->own_v ? "model" : "instance");
+}
+
+/* The results and verdict as JSON (mdatt-check/1, doc/formats.md). */
+static void write_json(FILE *f, const check_args *a, const check_state *c)
+{
+    const mdatt_check_settings *th = &a->th;
+    fputs("{\n  \"format\": \"mdatt-check/1\",\n  \"instance\": ", f);
+    cli_json_str(f, a->pos[0]);
+    fputs(",\n  \"model\": ", f);
+    cli_json_str(f, a->pos[1]);
+    fputs(",\n  \"svm\": ", f);
+    cli_json_str(f, a->pos[2]);
+    fputs(",\n  \"p_model\": ", f);
+    cli_json_num(f, c->m.p);
+    fputs(",\n  \"p_svm\": ", f);
+    cli_json_num(f, c->s.p);
+    fprintf(f, ",\n  \"cross_p\": %s,\n  \"target\": \"%s\",\n  \"n\": %d,\n  \"T\": %d,\n"
+               "  \"d\": %d,\n  \"svm_status\": \"%s\"",
+            json_bool(c->cr.cross_p), c->s.target_v ? "v" : "W", c->in.n, c->in.T, c->in.d,
+            mdatt_svm_status_name(c->s.status));
+    json_figures(f, c);
+    fputs(",\n  \"thresholds\": {\"max_bregman\": ", f);
+    cli_json_num(f, th->max_bregman);
+    fputs(", \"min_cosine\": ", f);
+    cli_json_num(f, th->min_cosine);
+    fputs(", \"min_margin\": ", f);
+    cli_json_num(f, th->min_margin);
+    fputs(", \"max_gap\": ", f);
+    cli_json_num(f, th->max_gap);
+    fprintf(f, ", \"require_tokens_match\": %s, \"require_global\": %s, \"require_local\": %s}",
+            json_bool(!th->allow_token_mismatch), json_bool(th->require_global),
+            json_bool(th->require_local));
+    if (a->traj) {
+        fputs(",\n  \"trajectory\": {\"input\": ", f);
+        cli_json_str(f, a->traj);
+        fputs(", \"output\": ", f);
+        cli_json_str(f, a->traj_out);
+        fprintf(f, ", \"rows\": %ld}", c->tm.nrow);
+    }
+    fprintf(f, ",\n  \"verdict\": {\"pass\": %s, \"reasons\": [", json_bool(c->cr.pass));
+    for (int k = 0; k < c->cr.nreasons; k++) {
+        fputs(k ? ", " : "", f);
+        cli_json_str(f, c->cr.reasons[k]);
+    }
+    fputs("]}\n}\n", f);
+}
+
+/* The trajectory CSV and the JSON: both temporary files are written before
+ * either is renamed. */
+static int write_outputs(const check_args *a, const check_state *c)
+{
+    const char *sub = "check";
+    char err[MDATT_ERRLEN] = "";
     mdatt_outfile oj = {0}, ot = {0};
-    if (traj) {
-        if ((st = mdatt_outfile_open(&ot, traj_out, err)) != MDATT_OK) {
-            code = cli_error(sub, CLI_FAIL, "%s", err);
-            goto done;
-        }
-        traj_write(ot.f, &tm);
+    if (a->traj) {
+        if (mdatt_outfile_open(&ot, a->traj_out, err) != MDATT_OK)
+            return cli_error(sub, CLI_FAIL, "%s", err);
+        traj_write(ot.f, &c->tm);
     }
-    if (out) {
-        if ((st = mdatt_outfile_open(&oj, out, err)) != MDATT_OK) {
-            code = cli_error(sub, CLI_FAIL, "%s", err);
-            if (traj)
+    if (a->out) {
+        if (mdatt_outfile_open(&oj, a->out, err) != MDATT_OK) {
+            if (a->traj)
                 mdatt_outfile_abort(&ot);
-            goto done;
+            return cli_error(sub, CLI_FAIL, "%s", err);
         }
-        FILE *f = oj.f;
-        fputs("{\n  \"format\": \"mdatt-check/1\",\n  \"instance\": ", f);
-        cli_json_str(f, pos[0]);
-        fputs(",\n  \"model\": ", f);
-        cli_json_str(f, pos[1]);
-        fputs(",\n  \"svm\": ", f);
-        cli_json_str(f, pos[2]);
-        fputs(",\n  \"p_model\": ", f);
-        cli_json_num(f, m.p);
-        fputs(",\n  \"p_svm\": ", f);
-        cli_json_num(f, s.p);
-        fprintf(f, ",\n  \"cross_p\": %s,\n  \"target\": \"%s\",\n  \"n\": %d,\n  \"T\": %d,\n"
-                   "  \"d\": %d,\n  \"svm_status\": \"%s\"",
-                cross_p ? "true" : "false", s.target_v ? "v" : "W", in.n, in.T, in.d,
-                mdatt_svm_status_name(s.status));
-        const char *names[] = {"bregman_dir", "cosine", "one_minus_cosine", "margin_ratio",
-                               "smax_min", "log1m_smax", "gap", "gap_recomputed",
-                               "svm_objective", "svm_min_margin"};
-        const double vals[] = {pm.bregman_dir, pm.cosine, pm.one_minus_cosine, pm.margin_ratio,
-                               pm.smax_min, pm.log1m_smax, s.gap, re_gap, s.objective,
-                               svm_min_margin};
-        for (size_t k = 0; k < sizeof vals / sizeof vals[0]; k++) {
-            fprintf(f, ",\n  \"%s\": ", names[k]);
-            cli_json_num(f, vals[k]);
-        }
-        fprintf(f, ",\n  \"tokens_match\": %s,\n  \"alpha_model\": ", pm.tokens_match ? "true" : "false");
-        cli_json_ints(f, alpha, in.n);
-        fputs(",\n  \"alpha_svm\": ", f);
-        cli_json_ints(f, s.alpha, in.n);
-        if (model_alpha_agrees >= 0)
-            fprintf(f, ",\n  \"model_alpha_agrees\": %s", model_alpha_agrees ? "true" : "false");
-        fprintf(f, ",\n  \"globally_optimal\": %s,\n  \"locally_optimal\": %s",
-                glob ? "true" : "false", loc < 0 ? "null" : loc ? "true" : "false");
-        fprintf(f, ",\n  \"tokens_recomputed\": {\"globally_optimal\": %s, \"locally_optimal\": %s, "
-                   "\"ties\": %d, \"v\": \"%s\"}",
-                tv.globally_optimal ? "true" : "false",
-                s.target_v ? "null" : tv.locally_optimal ? "true" : "false", tv.nties,
-                own_v ? "model" : "instance");
-        fputs(",\n  \"thresholds\": {\"max_bregman\": ", f);
-        cli_json_num(f, th.max_bregman);
-        fputs(", \"min_cosine\": ", f);
-        cli_json_num(f, th.min_cosine);
-        fputs(", \"min_margin\": ", f);
-        cli_json_num(f, th.min_margin);
-        fputs(", \"max_gap\": ", f);
-        cli_json_num(f, th.max_gap);
-        fprintf(f, ", \"require_tokens_match\": %s, \"require_global\": %s, \"require_local\": %s}",
-                th.allow_token_mismatch ? "false" : "true", th.require_global ? "true" : "false",
-                th.require_local ? "true" : "false");
-        if (traj) {
-            fputs(",\n  \"trajectory\": {\"input\": ", f);
-            cli_json_str(f, traj);
-            fputs(", \"output\": ", f);
-            cli_json_str(f, traj_out);
-            fprintf(f, ", \"rows\": %ld}", tm.nrow);
-        }
-        fprintf(f, ",\n  \"verdict\": {\"pass\": %s, \"reasons\": [", pass ? "true" : "false");
-        for (int k = 0; k < R.n; k++) {
-            fputs(k ? ", " : "", f);
-            cli_json_str(f, R.text[k]);
-        }
-        fputs("]}\n}\n", f);
+        write_json(oj.f, a, c);
     }
-    if (traj && (st = mdatt_outfile_commit(&ot, err)) != MDATT_OK) {
-        code = cli_error(sub, CLI_FAIL, "%s", err);
-        if (out)
+    if (a->traj && mdatt_outfile_commit(&ot, err) != MDATT_OK) {
+        if (a->out)
             mdatt_outfile_abort(&oj);
-        goto done;
+        return cli_error(sub, CLI_FAIL, "%s", err);
     }
-    if (out && (st = mdatt_outfile_commit(&oj, err)) != MDATT_OK) {
-        code = cli_error(sub, CLI_FAIL, "%s", err);
-        goto done;
+    if (a->out && mdatt_outfile_commit(&oj, err) != MDATT_OK)
+        return cli_error(sub, CLI_FAIL, "%s", err);
+    return CLI_OK;
+}
+
+static int run(int argc, char **argv)
+{
+    check_args a = {.query = -1};
+    check_state c = {0};
+    int code = parse_args(argc, argv, &a);
+    if (code == CLI_OK)
+        code = load_inputs(&a, &c);
+    if (code == CLI_OK)
+        code = compute(&a, &c);
+    if (code == CLI_OK) {
+        /* the table goes to stderr when an output is standard output */
+        const int to_stdout = (a.out && strcmp(a.out, "-") == 0) ||
+                              (a.traj_out && strcmp(a.traj_out, "-") == 0);
+        print_table(to_stdout ? stderr : stdout, &a, &c);
+        code = write_outputs(&a, &c);
+        if (code == CLI_OK && !c.cr.pass)
+            code = CLI_FAIL;
     }
-    code = pass ? CLI_OK : CLI_FAIL;
-done:
-    mdatt_check_result_free(&cr);
-    free(tout);
-    free(tm.k);
-    free(tm.pm);
-    free(alpha);
-    mdatt_svm_free(&s);
-    mdatt_model_free(&m);
-    mdatt_instance_free(&in);
+    free(a.tout);
+    free_state(&c);
     return code;
 }

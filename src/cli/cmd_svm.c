@@ -139,23 +139,27 @@ static double oracle_memory(const mdatt_instance *in, attsvm_target tg, double p
     return 8.0 * (2 * m * nx + 16 * (m + nx) + (p > 1 && isfinite(p) ? 3 * k * k : 0));
 }
 
-static int run(int argc, char **argv)
+/* The command line of one `mdatt svm`. */
+typedef struct {
+    const char *instance, *alpha_s, *alpha_from, *out;
+    double p, max_gb;
+    int exact;
+    long query;
+    attsvm_target tg;
+} svm_args;
+
+static int parse_args(int argc, char **argv, svm_args *a)
 {
-    const char *sub = "svm";
-    double p = NAN;
-    const char *alpha_s = NULL, *alpha_from = NULL, *target = "W", *out = NULL;
-    int exact = 0;
-    long query = -1;
-    double max_gb = 4.0;
+    const char *sub = "svm", *target = "W";
     const cli_opt opts[] = {
-        {"--p", OPT_P, &p, 0, 0, NULL},
-        {"--alpha", OPT_STR, &alpha_s, 0, 0, NULL},
-        {"--alpha-from", OPT_STR, &alpha_from, 0, 0, NULL},
+        {"--p", OPT_P, &a->p, 0, 0, NULL},
+        {"--alpha", OPT_STR, &a->alpha_s, 0, 0, NULL},
+        {"--alpha-from", OPT_STR, &a->alpha_from, 0, 0, NULL},
         {"--target", OPT_STR, &target, 0, 0, NULL},
-        {"--exact", OPT_FLAG, &exact, 0, 0, NULL},
-        {"--max-memory", OPT_DOUBLE, &max_gb, 0, 0, NULL},
-        {"--query-token", OPT_LONG, &query, 0, 100000000, NULL},
-        {"-o", OPT_STR, &out, 0, 0, NULL},
+        {"--exact", OPT_FLAG, &a->exact, 0, 0, NULL},
+        {"--max-memory", OPT_DOUBLE, &a->max_gb, 0, 0, NULL},
+        {"--query-token", OPT_LONG, &a->query, 0, 100000000, NULL},
+        {"-o", OPT_STR, &a->out, 0, 0, NULL},
         {NULL, 0, NULL, 0, 0, NULL}};
     const char *pos[1];
     int npos, rc = cli_parse(&cli_svm, argc, argv, opts, pos, 1, &npos);
@@ -163,115 +167,146 @@ static int run(int argc, char **argv)
         return rc;
     if (npos != 1)
         return cli_error(sub, CLI_BAD, "missing INSTANCE (see --help)");
-    if (isnan(p))
+    a->instance = pos[0];
+    if (isnan(a->p))
         return cli_error(sub, CLI_BAD, "--p is required (see --help)");
-    if (!out)
+    if (!a->out)
         return cli_error(sub, CLI_BAD, "-o is required (see --help)");
-    if (alpha_s && alpha_from)
+    if (a->alpha_s && a->alpha_from)
         return cli_error(sub, CLI_BAD, "--alpha and --alpha-from exclude each other");
-    const cli_path outs[] = {{"-o", out}};
-    const cli_path ins[] = {{"INSTANCE", pos[0]}, {"--alpha-from", alpha_from}};
+    const cli_path outs[] = {{"-o", a->out}};
+    const cli_path ins[] = {{"INSTANCE", a->instance}, {"--alpha-from", a->alpha_from}};
     if ((rc = cli_distinct_outputs(sub, outs, 1, ins, 2)) != CLI_OK)
         return rc;
-    attsvm_target tg;
     if (strcmp(target, "W") == 0)
-        tg = ATTSVM_TARGET_W;
+        a->tg = ATTSVM_TARGET_W;
     else if (strcmp(target, "v") == 0)
-        tg = ATTSVM_TARGET_V;
+        a->tg = ATTSVM_TARGET_V;
     else
         return cli_error(sub, CLI_BAD, "--target: must be W or v (got '%s')", target);
+    return CLI_OK;
+}
 
+/* --alpha-from: the model's alpha, or for a model without one the tokens
+ * its W selects, as `check` computes them. */
+static int alpha_from_model(const char *path, const mdatt_instance *in, int *alpha)
+{
+    const char *sub = "svm";
     char err[MDATT_ERRLEN] = "";
-    mdatt_instance in;
-    mdatt_status st = mdatt_instance_read_query(pos[0], (int)query, &in, err);
+    mdatt_model m;
+    mdatt_status st = mdatt_model_read(path, &m, err);
+    int code = CLI_OK;
     if (st != MDATT_OK)
         return cli_status(sub, st, err);
-    const attsvm_data D = {in.n, in.T, in.d, in.X, in.Z, in.Y, in.v};
-    int *alpha = malloc(sizeof(int) * in.n), code = CLI_OK;
-    mdatt_outfile o = {0};
-    attsvm_tokens tok = {0};
-    attsvm_result res = {0};
-    if (!alpha) {
-        code = cli_error(sub, CLI_FAIL, "out of memory");
-        goto done;
-    }
-    attsvm_global_alpha(&D, alpha, &tok);
-    if (alpha_from) {
-        mdatt_model m;
-        if ((st = mdatt_model_read(alpha_from, &m, err)) != MDATT_OK) {
-            code = cli_status(sub, st, err);
-            goto done;
-        }
-        if (m.alpha && m.n != in.n) {
-            code = cli_error(sub, CLI_BAD, "--alpha-from: model's alpha has %d entries, instance has n=%d",
-                             m.n, in.n);
-            mdatt_model_free(&m);
-            goto done;
-        }
-        if (!m.alpha && m.d != in.d) {
-            code = cli_error(sub, CLI_BAD, "--alpha-from: model's W is %dx%d, instance has d=%d",
-                             m.d, m.d, in.d);
-            mdatt_model_free(&m);
-            goto done;
-        }
-        for (int i = 0; m.alpha && i < in.n && code == CLI_OK; i++)
-            if (m.alpha[i] >= in.T)
-                code = cli_error(sub, CLI_BAD, "--alpha-from: alpha[%d] = %d is out of range [0, %d)",
-                                 i, m.alpha[i], in.T);
-        /* a model without alpha: the tokens its W selects, as `check` computes them */
-        if (code == CLI_OK && m.alpha)
-            memcpy(alpha, m.alpha, sizeof(int) * in.n);
-        else if (code == CLI_OK)
-            mdatt_selected_tokens(&in, m.W, alpha, NULL, NULL);
-        mdatt_model_free(&m);
-        if (code != CLI_OK)
-            goto done;
-    } else if (alpha_s && strcmp(alpha_s, "global") != 0) {
-        if ((code = parse_alpha(alpha_s, in.n, in.T, alpha)) != CLI_OK)
-            goto done;
-    }
-    attsvm_settings s;
-    attsvm_default_settings(&s);
-    s.p = p;
-    s.exact = exact;
-    const double need = oracle_memory(&in, tg, p);
-    if (!(need <= max_gb * 1e9)) {
-        code = cli_error(sub, CLI_BAD, "--max-memory: the oracle needs an estimated %.3g GB for "
+    if (m.alpha && m.n != in->n)
+        code = cli_error(sub, CLI_BAD, "--alpha-from: model's alpha has %d entries, instance has n=%d",
+                         m.n, in->n);
+    else if (!m.alpha && m.d != in->d)
+        code = cli_error(sub, CLI_BAD, "--alpha-from: model's W is %dx%d, instance has d=%d",
+                         m.d, m.d, in->d);
+    for (int i = 0; m.alpha && i < in->n && code == CLI_OK; i++)
+        if (m.alpha[i] >= in->T)
+            code = cli_error(sub, CLI_BAD, "--alpha-from: alpha[%d] = %d is out of range [0, %d)",
+                             i, m.alpha[i], in->T);
+    if (code == CLI_OK && m.alpha)
+        memcpy(alpha, m.alpha, sizeof(int) * in->n);
+    else if (code == CLI_OK)
+        mdatt_selected_tokens(in, m.W, alpha, NULL, NULL);
+    mdatt_model_free(&m);
+    return code;
+}
+
+/* The tokens to solve at: the globally optimal ones (tok gets their
+ * verdicts), replaced by --alpha-from or --alpha when given. */
+static int choose_tokens(const svm_args *a, const mdatt_instance *in, const attsvm_data *D,
+                         int *alpha, attsvm_tokens *tok)
+{
+    attsvm_global_alpha(D, alpha, tok);
+    if (a->alpha_from)
+        return alpha_from_model(a->alpha_from, in, alpha);
+    if (a->alpha_s && strcmp(a->alpha_s, "global") != 0)
+        return parse_alpha(a->alpha_s, in->n, in->T, alpha);
+    return CLI_OK;
+}
+
+/* The oracle's settings, refused beyond --max-memory. */
+static int solver_settings(const svm_args *a, const mdatt_instance *in, attsvm_settings *s)
+{
+    const char *sub = "svm";
+    attsvm_default_settings(s);
+    s->p = a->p;
+    s->exact = a->exact;
+    const double need = oracle_memory(in, a->tg, a->p);
+    if (!(need <= a->max_gb * 1e9))
+        return cli_error(sub, CLI_BAD, "--max-memory: the oracle needs an estimated %.3g GB for "
                          "n=%d, T=%d, d=%d, more than the bound of %g GB (raise it with "
-                         "--max-memory GB)", need / 1e9, in.n, in.T, in.d, max_gb);
-        goto done;
-    }
-    const char *bad = attsvm_check_settings(&s);
-    if (bad) {
-        code = cli_error(sub, CLI_BAD, "%s", bad);
-        goto done;
-    }
-    /* opened before the solve, so that a bad output path fails at once */
-    if ((st = mdatt_outfile_open(&o, out, err)) != MDATT_OK) {
-        code = cli_status(sub, st, err);
-        goto done;
-    }
-    attsvm_status as = attsvm_solve(&D, alpha, tg, &s, &res);
+                         "--max-memory GB)", need / 1e9, in->n, in->T, in->d, a->max_gb);
+    const char *bad = attsvm_check_settings(s);
+    return bad ? cli_error(sub, CLI_BAD, "%s", bad) : CLI_OK;
+}
+
+/* Solve at alpha and write the answer (the output is opened before the
+ * solve, so that a bad path fails at once); exit 1 after writing an
+ * infeasible or failed answer. */
+static int solve_and_write(const svm_args *a, const mdatt_instance *in, const attsvm_data *D,
+                           const int *alpha, const attsvm_settings *s, attsvm_tokens *tok)
+{
+    const char *sub = "svm";
+    char err[MDATT_ERRLEN] = "";
+    mdatt_outfile o = {0};
+    attsvm_result res = {0};
+    int code = CLI_OK;
+    mdatt_status st = mdatt_outfile_open(&o, a->out, err);
+    if (st != MDATT_OK)
+        return cli_status(sub, st, err);
+    attsvm_status as = attsvm_solve(D, alpha, a->tg, s, &res);
     if (as == ATTSVM_EINVAL || as == ATTSVM_NOMEM) {
         code = cli_error(sub, as == ATTSVM_EINVAL ? CLI_BAD : CLI_FAIL, "%s", res.message);
         goto done;
     }
-    if (tg == ATTSVM_TARGET_W)
-        attsvm_classify(&D, alpha, &res, &tok);
-    write_svm(o.f, &D, alpha, tg, p, &res, tg == ATTSVM_TARGET_W ? &tok : NULL,
-              mdatt_instance_hash(&in));
+    if (a->tg == ATTSVM_TARGET_W)
+        attsvm_classify(D, alpha, &res, tok);
+    write_svm(o.f, D, alpha, a->tg, a->p, &res, a->tg == ATTSVM_TARGET_W ? tok : NULL,
+              mdatt_instance_hash(in));
     if ((st = mdatt_outfile_commit(&o, err)) != MDATT_OK) {
         code = cli_error(sub, CLI_FAIL, "%s", err);
         goto done;
     }
     if (as == ATTSVM_INFEASIBLE)
         code = cli_error(sub, CLI_FAIL, "infeasible: %s (Farkas certificate written to %s)",
-                         res.message, out);
+                         res.message, a->out);
     else if (as == ATTSVM_FAILED)
         code = cli_error(sub, CLI_FAIL, "solver failed: %s", res.message);
 done:
     mdatt_outfile_abort(&o);
     attsvm_result_free(&res);
+    return code;
+}
+
+static int run(int argc, char **argv)
+{
+    const char *sub = "svm";
+    svm_args a = {.p = NAN, .max_gb = 4.0, .query = -1};
+    int code = parse_args(argc, argv, &a);
+    if (code != CLI_OK)
+        return code;
+    char err[MDATT_ERRLEN] = "";
+    mdatt_instance in;
+    mdatt_status st = mdatt_instance_read_query(a.instance, (int)a.query, &in, err);
+    if (st != MDATT_OK)
+        return cli_status(sub, st, err);
+    const attsvm_data D = {in.n, in.T, in.d, in.X, in.Z, in.Y, in.v};
+    attsvm_tokens tok = {0};
+    attsvm_settings s;
+    int *alpha = malloc(sizeof(int) * in.n);
+    if (!alpha)
+        code = cli_error(sub, CLI_FAIL, "out of memory");
+    if (code == CLI_OK)
+        code = choose_tokens(&a, &in, &D, alpha, &tok);
+    if (code == CLI_OK)
+        code = solver_settings(&a, &in, &s);
+    if (code == CLI_OK)
+        code = solve_and_write(&a, &in, &D, alpha, &s, &tok);
     attsvm_tokens_free(&tok);
     free(alpha);
     mdatt_instance_free(&in);

@@ -95,31 +95,37 @@ static int check_limits(const char *sub, const mdatt_instance *in, long iters, l
     return CLI_OK;
 }
 
-static int run(int argc, char **argv)
+/* The command line of one `mdatt train`. */
+typedef struct {
+    const char *instance;
+    double p, lr, init_std;         /* init_std NAN: W_0 = 0 */
+    long iters, seed, query, log_every;
+    const char *init, *log_path, *out;
+    int normalized, joint, log_w, yes;
+    mdatt_train_settings ts;        /* the loss chosen */
+} train_args;
+
+static int parse_args(int argc, char **argv, train_args *a)
 {
-    const char *sub = "train";
-    mdatt_train_settings ts;
-    mdatt_train_default_settings(&ts);
-    double p = NAN, lr = NAN, init_std = NAN;
-    long iters = -1, seed = 1, query = -1, log_every = 0;
-    const char *loss = NULL, *init = NULL, *log_path = NULL, *out = NULL;
-    int normalized = 0, joint = 0, log_w = 0, seen_seed = 0, yes = 0;
+    const char *sub = "train", *loss = NULL;
+    int seen_seed = 0;
+    mdatt_train_default_settings(&a->ts);
     const cli_opt opts[] = {
-        {"--p", OPT_DOUBLE, &p, 0, 0, NULL},
-        {"--lr", OPT_DOUBLE, &lr, 0, 0, NULL},
-        {"--iters", OPT_LONG, &iters, 0, 1000000000000L, NULL},
-        {"--normalized", OPT_FLAG, &normalized, 0, 0, NULL},
-        {"--joint", OPT_FLAG, &joint, 0, 0, NULL},
+        {"--p", OPT_DOUBLE, &a->p, 0, 0, NULL},
+        {"--lr", OPT_DOUBLE, &a->lr, 0, 0, NULL},
+        {"--iters", OPT_LONG, &a->iters, 0, 1000000000000L, NULL},
+        {"--normalized", OPT_FLAG, &a->normalized, 0, 0, NULL},
+        {"--joint", OPT_FLAG, &a->joint, 0, 0, NULL},
         {"--loss", OPT_STR, &loss, 0, 0, NULL},
-        {"--init-std", OPT_DOUBLE, &init_std, 0, 0, NULL},
-        {"--seed", OPT_LONG, &seed, 0, 0x7fffffffffffffffL, &seen_seed},
-        {"--init", OPT_STR, &init, 0, 0, NULL},
-        {"--query-token", OPT_LONG, &query, 0, 100000000, NULL},
-        {"--log", OPT_STR, &log_path, 0, 0, NULL},
-        {"--log-every", OPT_LONG, &log_every, 1, 1000000000000L, NULL},
-        {"--log-w", OPT_FLAG, &log_w, 0, 0, NULL},
-        {"-o", OPT_STR, &out, 0, 0, NULL},
-        {"--yes", OPT_FLAG, &yes, 0, 0, NULL},
+        {"--init-std", OPT_DOUBLE, &a->init_std, 0, 0, NULL},
+        {"--seed", OPT_LONG, &a->seed, 0, 0x7fffffffffffffffL, &seen_seed},
+        {"--init", OPT_STR, &a->init, 0, 0, NULL},
+        {"--query-token", OPT_LONG, &a->query, 0, 100000000, NULL},
+        {"--log", OPT_STR, &a->log_path, 0, 0, NULL},
+        {"--log-every", OPT_LONG, &a->log_every, 1, 1000000000000L, NULL},
+        {"--log-w", OPT_FLAG, &a->log_w, 0, 0, NULL},
+        {"-o", OPT_STR, &a->out, 0, 0, NULL},
+        {"--yes", OPT_FLAG, &a->yes, 0, 0, NULL},
         {NULL, 0, NULL, 0, 0, NULL}};
     const char *pos[1];
     int npos, rc = cli_parse(&cli_train, argc, argv, opts, pos, 1, &npos);
@@ -127,119 +133,159 @@ static int run(int argc, char **argv)
         return rc;
     if (npos != 1)
         return cli_error(sub, CLI_BAD, "missing INSTANCE (see --help)");
-    if (isnan(p) || isnan(lr) || iters < 0 || !out)
+    a->instance = pos[0];
+    if (isnan(a->p) || isnan(a->lr) || a->iters < 0 || !a->out)
         return cli_error(sub, CLI_BAD, "%s is required (see --help)",
-                         isnan(p) ? "--p" : isnan(lr) ? "--lr" : iters < 0 ? "--iters" : "-o");
-    if (!(p > 1.0))
-        return cli_error(sub, CLI_BAD, "--p: must be a real > 1 (got %g)", p);
-    if (!(lr > 0.0))
-        return cli_error(sub, CLI_BAD, "--lr: must be > 0 (got %g)", lr);
-    if (!isnan(init_std) && !(init_std >= 0.0))
-        return cli_error(sub, CLI_BAD, "--init-std: must be >= 0 (got %g)", init_std);
-    if (init && (!isnan(init_std) || seen_seed))
+                         isnan(a->p) ? "--p" : isnan(a->lr) ? "--lr" : a->iters < 0 ? "--iters" : "-o");
+    if (!(a->p > 1.0))
+        return cli_error(sub, CLI_BAD, "--p: must be a real > 1 (got %g)", a->p);
+    if (!(a->lr > 0.0))
+        return cli_error(sub, CLI_BAD, "--lr: must be > 0 (got %g)", a->lr);
+    if (!isnan(a->init_std) && !(a->init_std >= 0.0))
+        return cli_error(sub, CLI_BAD, "--init-std: must be >= 0 (got %g)", a->init_std);
+    if (a->init && (!isnan(a->init_std) || seen_seed))
         return cli_error(sub, CLI_BAD, "--init excludes --init-std and --seed");
-    if (loss && mdatt_loss_parse(loss, &ts.loss) != MDATT_OK)
+    if (loss && mdatt_loss_parse(loss, &a->ts.loss) != MDATT_OK)
         return cli_error(sub, CLI_BAD, "--loss: unknown loss '%s' (logistic, exponential, correlation)", loss);
-    if (log_w && !log_path)
+    if (a->log_w && !a->log_path)
         return cli_error(sub, CLI_BAD, "--log-w needs --log");
-    const cli_path outs[] = {{"-o", out}, {"--log", log_path}};
-    const cli_path ins[] = {{"INSTANCE", pos[0]}, {"--init", init}};
-    if ((rc = cli_distinct_outputs(sub, outs, 2, ins, 2)) != CLI_OK)
-        return rc;
+    const cli_path outs[] = {{"-o", a->out}, {"--log", a->log_path}};
+    const cli_path ins[] = {{"INSTANCE", a->instance}, {"--init", a->init}};
+    return cli_distinct_outputs(sub, outs, 2, ins, 2);
+}
 
+/* The log period: --log-every, else iters/1000 (at least 1). */
+static long log_period(const train_args *a)
+{
+    return a->log_every > 0 ? a->log_every : (a->iters / 1000 > 0 ? a->iters / 1000 : 1);
+}
+
+/* W_0 (and v_0): the instance's v, and W from --init, --init-std or 0. */
+static int start_point(const train_args *a, mdatt_model *m, const mdatt_instance *in)
+{
+    const char *sub = "train";
     char err[MDATT_ERRLEN] = "";
-    mdatt_instance in;
-    mdatt_status st = mdatt_instance_read_query(pos[0], (int)query, &in, err);
-    if (st != MDATT_OK)
-        return cli_status(sub, st, err);
-    if (!yes && (rc = check_limits(sub, &in, iters, log_path ? (log_every > 0 ? log_every
-                                   : (iters / 1000 > 0 ? iters / 1000 : 1)) : 0, log_w)) != CLI_OK) {
-        mdatt_instance_free(&in);
-        return rc;
-    }
-    mdatt_model m;
-    int d = in.d, code = CLI_OK;
-    if ((st = mdatt_model_alloc(&m, d, in.n)) != MDATT_OK) {
-        mdatt_instance_free(&in);
-        return cli_status(sub, st, "model cannot be held in memory");
-    }
-    memcpy(m.v, in.v, sizeof(double) * d);
-    if (init) {
+    const int d = in->d;
+    memcpy(m->v, in->v, sizeof(double) * d);
+    if (a->init) {
         mdatt_model m0;
-        if ((st = mdatt_model_read(init, &m0, err)) != MDATT_OK) {
-            code = cli_status(sub, st, err);
-            goto done;
-        }
+        mdatt_status st = mdatt_model_read(a->init, &m0, err);
+        if (st != MDATT_OK)
+            return cli_status(sub, st, err);
         if (m0.d != d) {
-            code = cli_error(sub, CLI_BAD, "--init: model has d=%d, instance has d=%d", m0.d, d);
+            const int code = cli_error(sub, CLI_BAD, "--init: model has d=%d, instance has d=%d",
+                                       m0.d, d);
             mdatt_model_free(&m0);
-            goto done;
+            return code;
         }
-        memcpy(m.W, m0.W, sizeof(double) * d * d);
-        if (joint)
-            memcpy(m.v, m0.v, sizeof(double) * d);
+        memcpy(m->W, m0.W, sizeof(double) * d * d);
+        if (a->joint)
+            memcpy(m->v, m0.v, sizeof(double) * d);
         mdatt_model_free(&m0);
-    } else if (!isnan(init_std)) {
+    } else if (!isnan(a->init_std)) {
         mdatt_rng r;
-        mdatt_rng_seed(&r, (uint64_t)seed);
+        mdatt_rng_seed(&r, (uint64_t)a->seed);
         for (int k = 0; k < d * d; k++)
-            m.W[k] = init_std * mdatt_rng_normal(&r);
+            m->W[k] = a->init_std * mdatt_rng_normal(&r);
     }
+    return CLI_OK;
+}
 
-    ts.p = p;
-    ts.lr = lr;
-    ts.iters = iters;
-    ts.normalized = normalized;
-    ts.joint = joint;
-    /* Both outputs are opened before training (a bad path fails at once) and
-     * renamed into place only after it succeeded: a failure leaves neither. */
+/* The run's settings and results recorded in the model. */
+static void record_run(const train_args *a, const mdatt_train_info *info,
+                       const mdatt_instance *in, mdatt_model *m)
+{
+    m->p = a->p;
+    m->iters = info->iters;
+    m->loss = a->ts.loss;
+    m->lr = a->lr;
+    m->normalized = a->normalized;
+    m->joint = a->joint;
+    m->final_loss = info->ev.loss;
+    m->final_log_loss = info->ev.log_loss;
+    m->instance_hash = mdatt_instance_hash(in);
+}
+
+/* Train from m's start and write the model (and the log).  Both outputs
+ * are opened before training (a bad path fails at once) and renamed into
+ * place only after it succeeded: a failure leaves neither. */
+static int train_and_write(const train_args *a, const mdatt_instance *in, mdatt_model *m)
+{
+    const char *sub = "train";
+    char err[MDATT_ERRLEN] = "";
+    mdatt_train_settings ts = a->ts;
+    ts.p = a->p;
+    ts.lr = a->lr;
+    ts.iters = a->iters;
+    ts.normalized = a->normalized;
+    ts.joint = a->joint;
     mdatt_outfile mo = {0}, lf = {0};
-    traj_ctx tc = {NULL, d, log_w, joint};
-    if ((st = mdatt_outfile_open(&mo, out, err)) != MDATT_OK ||
-        (log_path && (st = mdatt_outfile_open(&lf, log_path, err)) != MDATT_OK)) {
+    traj_ctx tc = {NULL, in->d, a->log_w, a->joint};
+    mdatt_status st;
+    int code = CLI_OK;
+    if ((st = mdatt_outfile_open(&mo, a->out, err)) != MDATT_OK ||
+        (a->log_path && (st = mdatt_outfile_open(&lf, a->log_path, err)) != MDATT_OK)) {
         code = cli_status(sub, st, err);
-        goto done_out;
+        goto done;
     }
-    if (log_path) {
+    if (a->log_path) {
         tc.f = lf.f;
         log_header(&tc);
-        ts.log_every = log_every > 0 ? log_every : (iters / 1000 > 0 ? iters / 1000 : 1);
+        ts.log_every = log_period(a);
         ts.hook = log_point;
         ts.hook_ctx = &tc;
     }
     const char *bad = mdatt_train_check_settings(&ts);
     if (bad) {
         code = cli_error(sub, CLI_BAD, "%s", bad);
-        goto done_out;
+        goto done;
     }
     mdatt_train_info info;
-    st = mdatt_train(&in, &ts, m.W, m.v, m.alpha, &info);
-    if (st != MDATT_OK) {
+    if ((st = mdatt_train(in, &ts, m->W, m->v, m->alpha, &info)) != MDATT_OK) {
         code = cli_error(sub, st == MDATT_EINVAL ? CLI_BAD : CLI_FAIL, "training failed: %s",
                          mdatt_strerror(st));
-        goto done_out;
+        goto done;
     }
-    m.p = p;
-    m.iters = info.iters;
-    m.loss = ts.loss;
-    m.lr = lr;
-    m.normalized = normalized;
-    m.joint = joint;
-    m.final_loss = info.ev.loss;
-    m.final_log_loss = info.ev.log_loss;
-    m.instance_hash = mdatt_instance_hash(&in);
-    if ((st = mdatt_model_print_as(mo.f, out, &m, err)) != MDATT_OK) {
+    record_run(a, &info, in, m);
+    if ((st = mdatt_model_print_as(mo.f, a->out, m, err)) != MDATT_OK) {
         code = cli_status(sub, st, err);
-        goto done_out;
+        goto done;
     }
-    if ((log_path && (st = mdatt_outfile_commit(&lf, err)) != MDATT_OK) ||
+    if ((a->log_path && (st = mdatt_outfile_commit(&lf, err)) != MDATT_OK) ||
         (st = mdatt_outfile_commit(&mo, err)) != MDATT_OK)
         code = cli_error(sub, CLI_FAIL, "%s", err);
-done_out:
+done:
     mdatt_outfile_abort(&lf);
     mdatt_outfile_abort(&mo);
-done:
+    return code;
+}
+
+static int run(int argc, char **argv)
+{
+    const char *sub = "train";
+    train_args a = {.p = NAN, .lr = NAN, .init_std = NAN, .iters = -1, .seed = 1, .query = -1};
+    int rc = parse_args(argc, argv, &a);
+    if (rc != CLI_OK)
+        return rc;
+    char err[MDATT_ERRLEN] = "";
+    mdatt_instance in;
+    mdatt_status st = mdatt_instance_read_query(a.instance, (int)a.query, &in, err);
+    if (st != MDATT_OK)
+        return cli_status(sub, st, err);
+    if (!a.yes && (rc = check_limits(sub, &in, a.iters, a.log_path ? log_period(&a) : 0,
+                                     a.log_w)) != CLI_OK) {
+        mdatt_instance_free(&in);
+        return rc;
+    }
+    mdatt_model m;
+    if ((st = mdatt_model_alloc(&m, in.d, in.n)) != MDATT_OK) {
+        mdatt_instance_free(&in);
+        return cli_status(sub, st, "model cannot be held in memory");
+    }
+    rc = start_point(&a, &m, &in);
+    if (rc == CLI_OK)
+        rc = train_and_write(&a, &in, &m);
     mdatt_model_free(&m);
     mdatt_instance_free(&in);
-    return code;
+    return rc;
 }
