@@ -15,11 +15,16 @@
 #include <string.h>
 #include <time.h>
 
-#include "internal.h"
+#include "cert.h"
+#include "linalg.h"
+#include "lp.h"
+#include "pnorm.h"
+#include "rows.h"
 
 #include <glpk.h>
 
-double attsvm__now(void)
+/* Monotonic wall clock in seconds. */
+static double now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -105,7 +110,7 @@ static int all_finite(const double *v, size_t n, size_t *bad)
 static attsvm_status solve_rows_g(const double *A, int m, int nx, int group,
                                   const attsvm_settings *s, attsvm_result *r)
 {
-    double t0 = attsvm__now();
+    double t0 = now();
     memset(r, 0, sizeof *r);
     r->nx = nx;
     const char *bad = attsvm_check_settings(s);
@@ -146,12 +151,11 @@ static attsvm_status solve_rows_g(const double *A, int m, int nx, int group,
         r->objective = r->lower_bound = r->gap = r->max_violation = NAN;
         return r->status;
     }
+    attsvm__rows_norms(&P, P.q, P.nq);
     int zero = -1;
-    for (int i = 0; i < m; i++) {
-        P.nq[i] = attsvm__norm(A + (size_t)i * nx, nx, P.q);
-        if (P.nq[i] == 0.0 && zero < 0)
+    for (int i = 0; i < m && zero < 0; i++)
+        if (P.nq[i] == 0.0)
             zero = i;
-    }
     if (zero >= 0) {
         /* a_r = 0: 0 >= 1 fails for every x; lambda = e_r is an exact Farkas vector. */
         o.status = ATTSVM_INFEASIBLE;
@@ -160,9 +164,9 @@ static attsvm_status solve_rows_g(const double *A, int m, int nx, int group,
                  "row %d of A is zero (a duplicate token): a_r.x >= 1 cannot hold", zero);
     } else if (P.p == 1.0) {
         const double one = 1.0;
-        attsvm__lp_pwl(&P, 1, NULL, &one, 1, s->max_rounds, &o);
+        attsvm__lp_pwl(&P, 1, NULL, &one, 1, s->max_rounds, attsvm__pnorm_seed_p2, &o);
     } else if (isinf(P.p)) {
-        attsvm__lp_inf(&P, &o);
+        attsvm__lp_inf(&P, attsvm__pnorm_seed_p2, &o);
     } else {
         attsvm__pnorm_solve(&P, &o);
     }
@@ -177,7 +181,7 @@ static attsvm_status solve_rows_g(const double *A, int m, int nx, int group,
     free(o.lam);
     free(o.ws);
     free(P.nq);
-    r->seconds = attsvm__now() - t0;
+    r->seconds = now() - t0;
     return r->status;
 }
 

@@ -10,89 +10,9 @@
 #include <string.h>
 #include <stdio.h>
 
-#include "internal.h"
-
-double attsvm__dual_exp(double p)
-{
-    if (p == 1.0)
-        return INFINITY;
-    if (isinf(p))
-        return 1.0;
-    return p / (p - 1.0);
-}
-
-double attsvm__norm(const double *x, int n, double p)
-{
-    double mx = 0.0;
-    for (int j = 0; j < n; j++) {
-        double a = fabs(x[j]);
-        mx = a > mx ? a : mx;
-    }
-    if (isinf(p) || mx == 0.0 || isnan(mx))
-        return mx;
-    long double s = 0.0L;
-    if (p == 1.0) {
-        for (int j = 0; j < n; j++)
-            s += fabs(x[j]);
-        return (double)s;
-    }
-    const double inv = 1.0 / mx;
-    if (p == 2.0 && isfinite(inv)) {
-        long double s1 = 0.0L;
-        int j = 0;
-        for (; j + 1 < n; j += 2) {
-            long double t0 = x[j] * inv, t1 = x[j + 1] * inv;
-            s += t0 * t0;
-            s1 += t1 * t1;
-        }
-        if (j < n) {
-            long double t = x[j] * inv;
-            s += t * t;
-        }
-        return mx * (double)sqrtl(s + s1);
-    }
-    for (int j = 0; j < n; j++)
-        s += pow(fabs(x[j]) / mx, p);
-    return mx * (double)powl(s, 1.0L / p);
-}
-
-long double attsvm__dotl(const double *a, const double *x, int n)
-{
-    /* Four partial sums: the latency of one x87 sum, not the arithmetic,
-     * would bound a single chain. */
-    const int n4 = n & ~3;
-    long double s0 = 0.0L, s1 = 0.0L, s2 = 0.0L, s3 = 0.0L;
-    for (int j = 0; j < n4; j += 4) {
-        s0 += (long double)a[j] * x[j];
-        s1 += (long double)a[j + 1] * x[j + 1];
-        s2 += (long double)a[j + 2] * x[j + 2];
-        s3 += (long double)a[j + 3] * x[j + 3];
-    }
-    for (int j = n4; j < n; j++)
-        s0 += (long double)a[j] * x[j];
-    return (s0 + s1) + (s2 + s3);
-}
-
-void attsvm__rowdots(const attsvm__prob *P, const double *x, double *ax)
-{
-    for (int r = 0; r < P->m; r++)
-        ax[r] = (double)attsvm__dotl(P->A + (size_t)r * P->nx, x, P->nx);
-}
-
-void attsvm__atlam(const attsvm__prob *P, const double *lam, double *u)
-{
-    long double *acc = calloc((size_t)P->nx, sizeof *acc);
-    for (int r = 0; r < P->m; r++) {
-        if (lam[r] == 0.0)
-            continue;
-        const double *a = P->A + (size_t)r * P->nx;
-        for (int j = 0; j < P->nx; j++)
-            acc[j] += (long double)lam[r] * a[j];
-    }
-    for (int j = 0; j < P->nx; j++)
-        u[j] = (double)acc[j];
-    free(acc);
-}
+#include "cert.h"
+#include "linalg.h"
+#include "rows.h"
 
 /* Positive multipliers as the public list. */
 static void dual_list(const attsvm__prob *P, const double *lam, attsvm_result *r)
@@ -134,11 +54,11 @@ void attsvm__finish(const attsvm__prob *P, attsvm__out *o, attsvm_result *r)
     if (o->status == ATTSVM_INFEASIBLE) {
         /* Farkas: lambda >= 0, A^T lambda = 0, sum lambda > 0. */
         double *u = malloc(sizeof *u * (size_t)nx);
-        attsvm__atlam(P, o->lam, u);
+        attsvm__rows_atlam(P, o->lam, u);
         long double den = 0.0L;
         for (int i = 0; i < m; i++)
             if (o->lam[i] > 0.0)
-                den += o->lam[i] * attsvm__norm(P->A + (size_t)i * nx, nx, 1.0);
+                den += o->lam[i] * attsvm__norm(attsvm__row(P, i), nx, 1.0);
         double un = attsvm__norm(u, nx, 1.0);
         r->farkas_residual = un == 0.0 ? 0.0 : den > 0 ? un / (double)den : INFINITY;
         free(u);
@@ -154,14 +74,14 @@ void attsvm__finish(const attsvm__prob *P, attsvm__out *o, attsvm_result *r)
     double *ax = malloc(sizeof *ax * (size_t)m), *u = malloc(sizeof *u * (size_t)nx);
     double *x = r->x;
     /* Scale x onto the feasible set if rounding left a row a hair short. */
-    attsvm__rowdots(P, x, ax);
+    attsvm__rows_ax(P, x, ax);
     double mn = INFINITY;
     for (int i = 0; i < m; i++)
         mn = fmin(mn, ax[i]);
     if (mn < 1.0 && mn > 1.0 - 1e-6) {
         for (int j = 0; j < nx; j++)
             x[j] /= mn;
-        attsvm__rowdots(P, x, ax);
+        attsvm__rows_ax(P, x, ax);
     }
     /* Relative violation (1 - a.x)_+ / (||a||_q ||x||_p): the p-norm distance
      * from x to the row's half-space relative to ||x||_p, invariant under
@@ -179,7 +99,7 @@ void attsvm__finish(const attsvm__prob *P, attsvm__out *o, attsvm_result *r)
         sl += o->lam[i];
         lmax = fmax(lmax, o->lam[i]);
     }
-    attsvm__atlam(P, o->lam, u);
+    attsvm__rows_atlam(P, o->lam, u);
     r->objective = xn;
     double un = attsvm__norm(u, nx, P->q);
     r->lower_bound = un > 0.0 ? (double)sl / un : 0.0;

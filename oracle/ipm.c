@@ -13,20 +13,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "ipm.h"
+#include "linalg.h"
+#include "rows.h"
 
+/* The W rows' structure (rows.h) with what the normal matrix needs besides. */
 typedef struct {
     int n, d, g;
-    double *z;      /* n x d */
-    double *b;      /* m x d */
-    double *zz;     /* n x d^2: z_i z_i^T */
-    int *pj, *pjj;  /* the pairs j >= j' */
+    const double *z;    /* n x d */
+    const double *b;    /* m x d */
+    double *zz;         /* n x d^2: z_i z_i^T */
+    int *pj, *pjj;      /* the pairs j >= j' */
 } kron;
 
 static void kron_free(kron *K)
 {
-    free(K->z);
-    free(K->b);
     free(K->zz);
     free(K->pj);
     free(K->pjj);
@@ -46,51 +47,22 @@ static void free_all(double *const *p, size_t n)
         free(p[k]);
 }
 
-/* 0 if every block of g rows is b_r (x) z_i to 1e-13 of its largest entry;
- * -1 otherwise, or when its arrays cannot be allocated (the method is then
- * not used). */
-static int kron_detect(const attsvm__prob *P, kron *K)
+/* The products the normal matrix needs, from the rows' structure R:
+ * z_i z_i^T and the pairs j >= j'.  0, or -1 when they cannot be allocated
+ * (the method is then not used). */
+static int kron_build(const attsvm__kron *R, kron *K)
 {
-    const int m = P->m, nx = P->nx, g = P->group, d = (int)lround(sqrt((double)nx));
-    if (g <= 0 || m % g || d * d != nx || d < 2)
-        return -1;
-    K->n = m / g;
+    const int d = R->d, nx = d * d;
+    K->n = R->n;
     K->d = d;
-    K->g = g;
-    K->z = malloc(sizeof *K->z * (size_t)K->n * d);
-    K->b = malloc(sizeof *K->b * (size_t)m * d);
+    K->g = R->g;
+    K->z = R->z;
+    K->b = R->b;
     K->zz = malloc(sizeof *K->zz * (size_t)K->n * nx);
     K->pj = malloc(sizeof *K->pj * (size_t)nx);
     K->pjj = malloc(sizeof *K->pjj * (size_t)nx);
-    if (!K->z || !K->b || !K->zz || !K->pj || !K->pjj)
+    if (!K->zz || !K->pj || !K->pjj)
         return -1;
-    for (int i = 0; i < K->n; i++) {
-        const double *A0 = P->A + (size_t)i * g * nx;
-        size_t at = 0;
-        double amax = 0.0;
-        for (size_t e = 0; e < (size_t)g * nx; e++)
-            if (fabs(A0[e]) > amax) {
-                amax = fabs(A0[e]);
-                at = e;
-            }
-        if (!(amax > 0.0))
-            return -1;
-        const double *ar = A0 + at / nx * nx;
-        const int js = (int)(at % nx) / d, ks = (int)(at % nx) % d;
-        double *z = K->z + (size_t)i * d;
-        for (int k = 0; k < d; k++)
-            z[k] = ar[js * d + k] / ar[js * d + ks];
-        for (int t = 0; t < g; t++) {
-            const double *a = A0 + (size_t)t * nx;
-            double *b = K->b + ((size_t)i * g + t) * d;
-            for (int j = 0; j < d; j++)
-                b[j] = a[j * d + ks];
-            for (int j = 0; j < d; j++)
-                for (int k = 0; k < d; k++)
-                    if (fabs(a[j * d + k] - b[j] * z[k]) > 1e-13 * amax)
-                        return -1;
-        }
-    }
     for (int i = 0; i < K->n; i++)
         for (int k = 0; k < d; k++)
             for (int kk = 0; kk < d; kk++)
@@ -157,55 +129,6 @@ static void kron_normal(const kron *K, const double *w, const double *dg, double
         M[(size_t)a * n + a] += dg[a];
 }
 
-/* Factor M (lower, n x n) with unit diagonal: F = D^-1/2 M D^-1/2 = L L^T,
- * sc = D^-1/2.  0 or -1. */
-static int factor_scaled(int n, const double *M, double *F, double *sc)
-{
-    for (int a = 0; a < n; a++)
-        sc[a] = M[(size_t)a * n + a] > 0.0 ? 1.0 / sqrt(M[(size_t)a * n + a]) : 1.0;
-    for (double r = 0.0; r <= 1e-8; r = r > 0.0 ? r * 100.0 : 1e-14) {
-        for (int a = 0; a < n; a++) {
-            for (int c = 0; c <= a; c++)
-                F[(size_t)a * n + c] = M[(size_t)a * n + c] * sc[a] * sc[c];
-            F[(size_t)a * n + a] += r;
-        }
-        if (attsvm__chol_factor(n, F) == 0)
-            return 0;
-    }
-    return -1;
-}
-
-static void solve_scaled(int n, const double *F, const double *sc, double *v)
-{
-    for (int a = 0; a < n; a++)
-        v[a] *= sc[a];
-    attsvm__chol_subst(n, F, v);
-    for (int a = 0; a < n; a++)
-        v[a] *= sc[a];
-}
-
-static void mat_vec(const attsvm__prob *P, const double *x, double *y) /* y = A x */
-{
-    for (int r = 0; r < P->m; r++) {
-        const double *a = P->A + (size_t)r * P->nx;
-        double s = 0.0;
-        for (int j = 0; j < P->nx; j++)
-            s += a[j] * x[j];
-        y[r] = s;
-    }
-}
-
-static void mat_tvec(const attsvm__prob *P, const double *y, double *u) /* u = A^T y */
-{
-    memset(u, 0, sizeof *u * (size_t)P->nx);
-    for (int r = 0; r < P->m; r++) {
-        const double *a = P->A + (size_t)r * P->nx, v = y[r];
-        if (v != 0.0)
-            for (int j = 0; j < P->nx; j++)
-                u[j] += v * a[j];
-    }
-}
-
 /* out = a / b entry by entry: the verdicts handed to the crossover. */
 static void ratios(int n, const double *a, const double *b, double *out)
 {
@@ -256,7 +179,7 @@ static int ipm_inf(const attsvm__prob *P, const kron *Kp, double *rrow, double *
         y[r] = 1.0 / m;
         s[r] = 1.0;
     }
-    mat_tvec(P, y, tn);
+    attsvm__rows_atlam_d(P, y, tn);
     double umax = 0.0;
     for (int j = 0; j < nx; j++)
         umax = fmax(umax, fabs(tn[j]));
@@ -269,7 +192,7 @@ static int ipm_inf(const attsvm__prob *P, const kron *Kp, double *rrow, double *
     int it;
     for (it = 0; it < 80; it++) {
         /* Residuals and the stopping test (relative gap and feasibility). */
-        mat_vec(P, w, tm);
+        attsvm__rows_ax_d(P, w, tm);
         double rpmax = 0.0, rdmax = 0.0, sy = 0.0, mu = 0.0, dual = 0.0;
         for (int r = 0; r < m; r++) {
             rp[r] = tm[r] - gam - s[r];
@@ -277,7 +200,7 @@ static int ipm_inf(const attsvm__prob *P, const kron *Kp, double *rrow, double *
             sy += y[r];
             mu += y[r] * s[r];
         }
-        mat_tvec(P, y, tn);
+        attsvm__rows_atlam_d(P, y, tn);
         for (int j = 0; j < nx; j++) {
             rd[j] = tn[j] + zl[j] - zu[j];
             rdmax = fmax(rdmax, fabs(rd[j]));
@@ -300,11 +223,11 @@ static int ipm_inf(const attsvm__prob *P, const kron *Kp, double *rrow, double *
         for (int j = 0; j < nx; j++)
             Db[j] = zl[j] / L[j] + zu[j] / U[j];
         kron_normal(&K, Dy, Db, M, C, Cp);
-        if (factor_scaled(nx, M, F, sc))
+        if (attsvm__chol_factor_scaled(nx, M, F, sc))
             break;
-        mat_tvec(P, Dy, gv);
+        attsvm__rows_atlam_d(P, Dy, gv);
         memcpy(v2, gv, sizeof *v2 * nx);
-        solve_scaled(nx, F, sc, v2);
+        attsvm__chol_subst_scaled(nx, F, sc, v2);
         double gv2 = 0.0;
         for (int j = 0; j < nx; j++)
             gv2 += gv[j] * v2[j];
@@ -321,17 +244,17 @@ static int ipm_inf(const attsvm__prob *P, const kron *Kp, double *rrow, double *
                 tm[r] = rs[r] / s[r] + Dy[r] * rp[r];
                 f2 += tm[r];
             }
-            mat_tvec(P, tm, v1);
+            attsvm__rows_atlam_d(P, tm, v1);
             for (int j = 0; j < nx; j++)
                 v1[j] = rd[j] - v1[j] - rl[j] / L[j] + ru[j] / U[j];
-            solve_scaled(nx, F, sc, v1);
+            attsvm__chol_subst_scaled(nx, F, sc, v1);
             double gv1 = 0.0;
             for (int j = 0; j < nx; j++)
                 gv1 += gv[j] * v1[j];
             dg = (f2 + gv1) / (h - gv2);
             for (int j = 0; j < nx; j++)
                 dw[j] = v1[j] + v2[j] * dg;
-            mat_vec(P, dw, ds);
+            attsvm__rows_ax_d(P, dw, ds);
             for (int r = 0; r < m; r++) {
                 ds[r] += rp[r] - dg;
                 dy[r] = -(rs[r] + y[r] * ds[r]) / s[r];
@@ -412,7 +335,7 @@ static int ipm_one(const attsvm__prob *P, const kron *Kp, double *rrow, double *
         y[r] = 1.0 / m;
         s[r] = 1.0;
     }
-    mat_tvec(P, y, tn);
+    attsvm__rows_atlam_d(P, y, tn);
     for (int j = 0; j < nx; j++) {
         wp[j] = wn[j] = 1.0;
         zp[j] = 1.0 + fmax(0.0, tn[j]);
@@ -423,7 +346,7 @@ static int ipm_one(const attsvm__prob *P, const kron *Kp, double *rrow, double *
     for (it = 0; it < 80; it++) {
         for (int j = 0; j < nx; j++)
             x[j] = wp[j] - wn[j];
-        mat_vec(P, x, tm);
+        attsvm__rows_ax_d(P, x, tm);
         double rpmax = 0.0, rdmax = 0.0, mu = 0.0, pobj = 0.0, dobj = 0.0;
         for (int r = 0; r < m; r++) {
             rp[r] = tm[r] - s[r] - 1.0;
@@ -431,7 +354,7 @@ static int ipm_one(const attsvm__prob *P, const kron *Kp, double *rrow, double *
             mu += y[r] * s[r];
             dobj += y[r];
         }
-        mat_tvec(P, y, tn);
+        attsvm__rows_atlam_d(P, y, tn);
         for (int j = 0; j < nx; j++) {
             rpl[j] = tn[j] + zp[j] - 1.0;
             rmi[j] = -tn[j] + zn[j] - 1.0;
@@ -449,7 +372,7 @@ static int ipm_one(const attsvm__prob *P, const kron *Kp, double *rrow, double *
         for (int j = 0; j < nx; j++)
             Ti[j] = 1.0 / (wp[j] / zp[j] + wn[j] / zn[j]);
         kron_normal(&K, Dy, Ti, M, C, Cp);
-        if (factor_scaled(nx, M, F, sc))
+        if (attsvm__chol_factor_scaled(nx, M, F, sc))
             break;
         double sig = 0.0, ap = 1.0, ad = 1.0;
         for (int pass = 0; pass < 2; pass++) {
@@ -462,11 +385,11 @@ static int ipm_one(const attsvm__prob *P, const kron *Kp, double *rrow, double *
                 rcn[j] = wn[j] * zn[j] + (pass ? dwn[j] * dzn[j] - sig * mu : 0.0);
                 q[j] = (wp[j] * rpl[j] - rcp[j]) / zp[j] - (wn[j] * rmi[j] - rcn[j]) / zn[j];
             }
-            mat_tvec(P, tm, dx);
+            attsvm__rows_atlam_d(P, tm, dx);
             for (int j = 0; j < nx; j++)
                 dx[j] = Ti[j] * q[j] - dx[j];
-            solve_scaled(nx, F, sc, dx);
-            mat_vec(P, dx, ds);
+            attsvm__chol_subst_scaled(nx, F, sc, dx);
+            attsvm__rows_ax_d(P, dx, ds);
             for (int r = 0; r < m; r++) {
                 ds[r] += rp[r];
                 dy[r] = -(rs[r] + y[r] * ds[r]) / s[r];
@@ -518,10 +441,12 @@ static int ipm_one(const attsvm__prob *P, const kron *Kp, double *rrow, double *
 
 int attsvm__ipm(const attsvm__prob *P, int one, double *rrow, double *c1, double *c2, int *iters)
 {
+    attsvm__kron R = {0};
     kron K = {0};
     int rc = -1;
-    if (kron_detect(P, &K) == 0)
+    if (attsvm__rows_kron(P, &R) == 0 && kron_build(&R, &K) == 0)
         rc = (one ? ipm_one : ipm_inf)(P, &K, rrow, c1, c2, iters);
     kron_free(&K);
+    attsvm__kron_free(&R);
     return rc;
 }

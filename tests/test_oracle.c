@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "attsvm.h"
-#include "../oracle/internal.h"   /* attsvm__finish, for the rescaling window */
+#include "../oracle/cert.h"   /* attsvm__finish, for the rescaling window */
 
 /* ---------------------------------------------------------------- helpers */
 

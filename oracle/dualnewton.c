@@ -1,0 +1,706 @@
+/* dualnewton.c - 1 < p < inf: active-set Newton on the Lagrange dual over a
+ * working set of rows, certified (design.md (16)).
+ *
+ * Lagrange dual of min (1/p)||x||_p^p s.t. A x >= 1 (same minimizer as
+ * min ||x||_p):
+ *     max_{mu >= 0} D(mu) = sum(mu) - (1/q)||A^T mu||_q^q,
+ * with x(mu) = grad psi*(A^T mu) = sign(u)|u|^{q-1}, u = A^T mu (design.md's
+ * mirror map with p replaced by q).  grad D = 1 - A x(mu) and
+ * -hess D = A diag((q-1)|u|^{q-2}) A^T, so D is a smooth concave function of
+ * a few hundred bounded variables: we maximize it by projected Newton
+ * (Bertsekas 1982) on a working set R of rows (all other mu = 0).  At a
+ * stationary point of the restricted problem the rows with mu > 0 hold with
+ * equality, x(mu) is the primal optimum of the working-set problem, and if it
+ * violates no other row it is optimal for the full problem; else the most
+ * violated rows join R (row generation, driven by pnorm.c).
+ *
+ * Certificate: lambda = mu.  At the optimum sum(mu) = mu^T A x = u^T x =
+ * ||u||_q^q and ||x||_p^p = ||u||_q^q, so UB = LB up to the Newton residual.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dualnewton.h"
+#include "linalg.h"
+#include "rows.h"
+
+
+/* realloc that keeps *p on failure and records it in c->nomem. */
+static void pn_realloc(attsvm__dn *c, void *pp, size_t bytes)
+{
+    void **p = pp;
+    void *q = c->nomem ? NULL : realloc(*p, bytes ? bytes : 1);
+    if (q)
+        *p = q;
+    else
+        c->nomem = 1;
+}
+
+/* Room for cap working rows (the per-row arrays and the cap x cap H);
+ * 0, or -1 with c->nomem set. */
+static int pn_grow(attsvm__dn *c, int cap)
+{
+    if (cap <= c->capR)
+        return c->nomem ? -1 : 0;
+    const size_t n = (size_t)cap;
+    pn_realloc(c, &c->R, sizeof *c->R * n);
+    pn_realloc(c, &c->mu, sizeof *c->mu * n);
+    pn_realloc(c, &c->mu2, sizeof *c->mu2 * n);
+    pn_realloc(c, &c->g, sizeof *c->g * n);
+    pn_realloc(c, &c->g2, sizeof *c->g2 * n);
+    pn_realloc(c, &c->d, sizeof *c->d * n);
+    pn_realloc(c, &c->F, sizeof *c->F * n);
+    if ((double)n * n * sizeof *c->H > (double)SIZE_MAX / 2)
+        c->nomem = 1;
+    else
+        pn_realloc(c, &c->H, sizeof *c->H * n * n);
+    if (c->nomem)
+        return -1;
+    c->capR = cap;
+    return 0;
+}
+
+/* u, x(u), f and g at mu (x = sign(u)|u|^{q-1}, the inverse mirror map). */
+static int pn_eval(const attsvm__dn *c, const long double *mu, double *u, double *x, double *g,
+                   double *f)
+{
+    const attsvm__prob *P = c->P;
+    const int nx = P->nx;
+    const double q = P->q;
+    /* u = A_R^T mu, in long double for p != 2: x = |u|^{q-1} multiplies the
+     * relative error of u (cancellation: |u_j| << sum_k |mu_k a_kj|) by q - 1
+     * (10 at p = 1.1), and g = A x - 1 inherits it; measured on real tokens,
+     * certified gaps 7e-11 -> 7e-14 at p = 1.1 and 1e-11 -> 3e-12 at p = 3. */
+    long double smu = 0.0L, sq = 0.0L;
+    if (q != 2.0) {
+        long double *ul = c->ul;
+        for (int j = 0; j < nx; j++)
+            ul[j] = 0.0L;
+        for (int k = 0; k < c->nR; k++) {
+            if (mu[k] == 0.0)
+                continue;
+            const double *a = attsvm__row(P, c->R[k]);
+            const long double mk = mu[k];
+            smu += mk;
+            for (int j = 0; j < nx; j++)
+                ul[j] += mk * a[j];
+        }
+        for (int j = 0; j < nx; j++)
+            u[j] = (double)ul[j];
+    } else {
+        for (int j = 0; j < nx; j++)
+            u[j] = 0.0;
+        for (int k = 0; k < c->nR; k++) {
+            if (mu[k] == 0.0)
+                continue;
+            const double *a = attsvm__row(P, c->R[k]);
+            const double mk = (double)mu[k];
+            smu += mu[k];
+            for (int j = 0; j < nx; j++)
+                u[j] += mk * a[j];
+        }
+    }
+    for (int j = 0; j < nx; j++) {
+        double au = fabs(u[j]), ax = q == 2.0 ? au : pow(au, q - 1.0);
+        x[j] = u[j] < 0 ? -ax : ax;
+        sq += (long double)au * ax;
+    }
+    for (int k = 0; k < c->nR; k++)
+        g[k] = (double)(attsvm__dotl(attsvm__row(P, c->R[k]), x, nx) - 1.0L);
+    *f = (double)(sq / q - smu);
+    return isfinite(*f) ? 0 : -1;
+}
+
+/* Projected-gradient norm: max_r |mu_r - max(0, mu_r - g_r)|. */
+static double pn_pgnorm(const attsvm__dn *c, const long double *mu, const double *g)
+{
+    double r = 0.0;
+    for (int k = 0; k < c->nR; k++) {
+        const long double t = mu[k] - g[k];
+        r = dmax(r, (double)fabsl(mu[k] - (t > 0.0L ? t : 0.0L)));
+    }
+    return r;
+}
+
+/* Sufficient decrease (Armijo) of f at the trial point (mu2, g2) against the
+ * linear prediction lin < 0.  Near the optimum the predicted decrease falls
+ * below the rounding of f itself (f sums terms of size |f| and more, so its
+ * value is only known to ~eps |f| per term): there f cannot rank the points and
+ * the projected-gradient norm decides instead (a Newton step near a solution
+ * reduces it quadratically). */
+static int pn_decrease(const attsvm__dn *c, double f2, double lin, double pg)
+{
+    if (f2 <= c->f + 1e-4 * lin)
+        return 1;
+    const double noise = 1e-12 * dmax(1.0, fabs(c->f));
+    return (pg < 1e-6 || -lin < noise) && pn_pgnorm(c, c->mu2, c->g2) < pg;
+}
+
+/* Newton weights wt_j = (q-1)|u_j|^{q-2}, floored where q < 2 lets them blow
+ * up at u_j = 0.  For q < 2 the map u -> |u|^{q-1} is concave, Newton
+ * overshoots through 0 (on |u|^q/q alone it maps u to (q-2)u/(q-1): a 2-cycle
+ * at q = 1.5), so a coordinate whose sign has flipped gets the majorizing
+ * curvature |u_j|^{q-2} for the next FLIP_MEMORY steps instead ((u^2)^{q/2} is concave
+ * in u^2, the IRLS bound): still a descent step, and no oscillation.  If Newton
+ * still stalls, the round is retried with the bound kept for good (linear
+ * but sure convergence, FLIP_STICKY). */
+static void pn_weights(const attsvm__dn *c)
+{
+    const int nx = c->P->nx;
+    const double q = c->P->q;
+    double umax = 0.0;
+    for (int j = 0; j < nx; j++)
+        umax = dmax(umax, fabs(c->u[j]));
+    for (int j = 0; j < nx; j++) {
+        if (q == 2.0) {
+            c->wt[j] = 1.0;
+            continue;
+        }
+        double au = dmax(fabs(c->u[j]), 1e-12 * umax);
+        double k = q < 2.0 && c->flip[j] ? 1.0 : q - 1.0;
+        c->wt[j] = au > 0.0 ? k * pow(au, q - 2.0) : 0.0;
+    }
+}
+
+/* Entries of the Gram matrix G = A_R A_R^T are computed for the rows that
+ * have been in a face (G[a][b] is valid when both a and b have been): rows
+ * that never leave 0 cost nothing. */
+static void pn_gram_face(attsvm__dn *c, int nF)
+{
+    const int nx = c->P->nx;
+    if (c->ldG < c->capR) {
+        double *G = malloc(sizeof *G * (size_t)c->capR * c->capR);
+        pn_realloc(c, &c->gh, (size_t)c->capR);
+        pn_realloc(c, &c->gl, sizeof *c->gl * (size_t)c->capR);
+        if (!G || c->nomem) {
+            free(G);
+            c->nomem = 1;
+            return;
+        }
+        for (int a = 0; a < c->ldG; a++)
+            memcpy(G + (size_t)a * c->capR, c->G + (size_t)a * c->ldG, sizeof *G * (size_t)c->ldG);
+        free(c->G);
+        c->G = G;
+        c->ldG = c->capR;
+    }
+    for (int k = c->ngh; k < c->nR; k++)
+        c->gh[k] = 0;
+    c->ngh = c->nR;
+    for (int f = 0; f < nF; f++) {
+        const int a = c->F[f];
+        if (c->gh[a])
+            continue;
+        c->gh[a] = 1;
+        c->gl[c->ngl++] = a;
+        const double *ra = attsvm__row(c->P, c->R[a]);
+        for (int t = 0; t < c->ngl; t++) {
+            const int b = c->gl[t];
+            const double v = attsvm__dot(ra, attsvm__row(c->P, c->R[b]), nx);
+            c->G[(size_t)a * c->ldG + b] = c->G[(size_t)b * c->ldG + a] = v;
+        }
+    }
+}
+
+/* ---- p = 2: the face factor is updated, not recomputed.
+ *
+ * H_FF = G_FF does not depend on mu, and consecutive faces differ by a few
+ * rows, so the Cholesky factor of the last face is kept (in its own row
+ * order Fc) and brought to the new face by deleting rows (a rank-one update
+ * of the trailing block, Givens-like, stable) and appending rows (one
+ * forward solve): O(|F|^2) per change instead of O(|F|^3 / 3).  After 64
+ * changes, or when an appended row is numerically dependent, the face is
+ * factored afresh (pn_direction's ridge loop). */
+static void p2_cache_reserve(attsvm__dn *c)
+{
+    if (c->ldL >= c->capR)
+        return;
+    double *L = malloc(sizeof *L * (size_t)c->capR * c->capR);
+    int *posF = malloc(sizeof *posF * (size_t)c->capR);
+    pn_realloc(c, &c->Fc, sizeof *c->Fc * (size_t)c->capR);
+    if (!L || !posF || c->nomem) {
+        free(L);
+        free(posF);
+        c->nomem = 1;
+        return;
+    }
+    for (int r = 0; r < c->nFc; r++)
+        memcpy(L + (size_t)r * c->capR, c->Lc + (size_t)r * c->ldL, sizeof *L * (size_t)(r + 1));
+    free(c->Lc);
+    c->Lc = L;
+    c->ldL = c->capR;
+    free(c->posF);
+    c->posF = posF;
+}
+
+static void p2_cache_store(attsvm__dn *c, int nF, const double *Hc, double rho)
+{
+    p2_cache_reserve(c);
+    if (c->nomem)
+        return;
+    for (int k = 0; k < c->nR; k++)
+        c->posF[k] = -1;
+    for (int a = 0; a < nF; a++) {
+        memcpy(c->Lc + (size_t)a * c->ldL, Hc + (size_t)a * nF, sizeof *Hc * (size_t)(a + 1));
+        c->Fc[a] = c->F[a];
+        c->posF[c->F[a]] = a;
+    }
+    c->nFc = nF;
+    c->rhoc = rho;
+    c->nupd = 0;
+}
+
+/* Bring the cached factor to the face F and solve for the direction: 0, or
+ * -1 (cache dropped: factor afresh). */
+static int p2_cache_direction(attsvm__dn *c, int nF)
+{
+    if (c->nFc <= 0 || c->nupd >= 64)
+        return -1;
+    p2_cache_reserve(c);
+    if (c->nomem)
+        return -1;
+    for (int k = 0; k < c->nR; k++)
+        c->posF[k] = -1;
+    for (int i = 0; i < c->nFc; i++)
+        c->posF[c->Fc[i]] = i;
+    char *in = calloc((size_t)c->nR + 1, 1);
+    for (int a = 0; a < nF; a++)
+        in[c->F[a]] = 1;
+    int nrem = 0, nadd = 0;
+    for (int i = 0; i < c->nFc; i++)
+        nrem += !in[c->Fc[i]];
+    for (int a = 0; a < nF; a++)
+        nadd += c->posF[c->F[a]] < 0;
+    if (nrem + nadd > nF / 4 + 8) {
+        free(in);
+        return -1;
+    }
+    double *v = c->g2 /* scratch of capR entries, free here */;
+    for (int i = c->nFc - 1; i >= 0; i--)
+        if (!in[c->Fc[i]]) {
+            attsvm__chol_delete(c->Lc, c->ldL, c->nFc, i, v);
+            memmove(c->Fc + i, c->Fc + i + 1, sizeof *c->Fc * (size_t)(c->nFc - i - 1));
+            c->nFc--;
+        }
+    free(in);
+    for (int k = 0; k < c->nR; k++)
+        c->posF[k] = -1;
+    for (int i = 0; i < c->nFc; i++)
+        c->posF[c->Fc[i]] = i;
+    for (int a = 0; a < nF; a++) {
+        const int k = c->F[a];
+        if (c->posF[k] >= 0)
+            continue;
+        const int n = c->nFc;
+        double *l = c->Lc + (size_t)n * c->ldL, ll = 0.0;
+        for (int i = 0; i < n; i++) {
+            const double *li = c->Lc + (size_t)i * c->ldL;
+            double t = c->G[(size_t)c->Fc[i] * c->ldG + k];
+            for (int j = 0; j < i; j++)
+                t -= li[j] * l[j];
+            l[i] = t / li[i];
+            ll += l[i] * l[i];
+        }
+        const double gkk = c->G[(size_t)k * c->ldG + k] + c->rhoc, dd = gkk - ll;
+        if (!(dd > 1e-12 * gkk)) {
+            c->nFc = 0;
+            return -1;
+        }
+        l[n] = sqrt(dd);
+        c->Fc[n] = k;
+        c->posF[k] = n;
+        c->nFc++;
+    }
+    c->nupd += nrem + nadd;
+    /* L L^T y = -g in the cache's order, then d in F's order. */
+    const int n = c->nFc;
+    double *y = c->g2;
+    for (int i = 0; i < n; i++) {
+        const double *li = c->Lc + (size_t)i * c->ldL;
+        double t = -c->g[c->Fc[i]];
+        for (int j = 0; j < i; j++)
+            t -= li[j] * y[j];
+        y[i] = t / li[i];
+    }
+    for (int i = n - 1; i >= 0; i--) {
+        const double *li = c->Lc + (size_t)i * c->ldL;
+        y[i] /= li[i];
+        for (int j = 0; j < i; j++)
+            y[j] -= li[j] * y[i];
+    }
+    for (int a = 0; a < nF; a++)
+        c->d[a] = y[c->posF[c->F[a]]];
+    return 0;
+}
+
+/* Newton step on the face F: H_FF d = -g_F, H = A_F diag(wt) A_F^T.  0 or -1. */
+static int pn_direction(attsvm__dn *c, int nF)
+{
+    const attsvm__prob *P = c->P;
+    const int nx = P->nx;
+    double *B = NULL;
+    if (c->P->q != 2.0) {
+        if (!(B = malloc(sizeof *B * ((size_t)nF * nx + 1)))) {
+            c->nomem = 1;
+            return -1;
+        }
+        for (int a = 0; a < nF; a++) {
+            const double *ar = attsvm__row(P, c->R[c->F[a]]);
+            for (int j = 0; j < nx; j++)
+                B[(size_t)a * nx + j] = ar[j] * c->sw[j];
+        }
+    }
+    if (c->P->q == 2.0) {
+        /* p = 2: H_FF is a block of the cached Gram matrix of the working rows. */
+        pn_gram_face(c, nF);
+        if (c->nomem)
+            return -1;
+        if (nF == 0 || p2_cache_direction(c, nF) == 0)
+            return 0;
+        if (c->nomem)
+            return -1;
+        for (int a = 0; a < nF; a++)
+            for (int b = 0; b <= a; b++)
+                c->H[(size_t)a * nF + b] = c->H[(size_t)b * nF + a] =
+                    c->G[(size_t)c->F[a] * c->ldG + c->F[b]];
+    } else {
+        attsvm__gram_lower(nF, nx, B, c->H);
+    }
+    double hmax = 0.0;
+    for (int a = 0; a < nF; a++)
+        hmax = dmax(hmax, c->H[(size_t)a * nF + a]);
+    free(B);
+    double *Hc = malloc(sizeof *Hc * ((size_t)nF * nF + 1));
+    if (!Hc) {
+        c->nomem = 1;
+        return -1;
+    }
+    int ok = -1;
+    static const double ridges[] = {0.0, 1e-14, 1e-12, 1e-10, 1e-8, 1e-6};
+    for (int t = 0; t < 6 && hmax > 0.0 && isfinite(hmax); t++) {
+        double ridge = ridges[t] * hmax;
+        memcpy(Hc, c->H, sizeof *Hc * (size_t)nF * nF);
+        for (int a = 0; a < nF; a++) {
+            Hc[(size_t)a * nF + a] += ridge;
+            c->d[a] = -c->g[c->F[a]];
+        }
+        if ((ok = attsvm__chol_solve(nF, Hc, c->d)) == 0) {
+            if (c->P->q == 2.0)
+                p2_cache_store(c, nF, Hc, ridge);
+            break;
+        }
+    }
+    free(Hc);
+    return nF == 0 ? 0 : ok;
+}
+
+/* Rounding floors of the residual g_k = a_k.x(mu) - 1.  tol: the floor of
+ * evaluating g, eps sqrt(nx) max_k sum_j |a_kj x_j|.  noise: the floor that
+ * mu's own rounding allows: rounding mu moves u_j by ~eps sum_k |mu_k a_kj| =:
+ * eps U_j, hence x_j by (q-1) eps U_j / |u_j| relative, and g_k by eps times
+ * sum_j |a_kj x_j| (1 + (q-1) U_j / |u_j|); kept within [1e-11, 1e-9] so that
+ * multipliers running off to infinity on infeasible rows never pass for
+ * converged. */
+static void pn_floors(const attsvm__dn *c, double *tol, double *noise)
+{
+    const int nx = c->P->nx;
+    double *U = c->wt; /* scratch: the Newton weights are recomputed after */
+    for (int j = 0; j < nx; j++)
+        U[j] = 0.0;
+    for (int k = 0; k < c->nR; k++) {
+        const double *a = attsvm__row(c->P, c->R[k]);
+        for (int j = 0; j < nx && c->mu[k] != 0.0; j++)
+            U[j] += fabs((double)c->mu[k] * a[j]);
+    }
+    for (int j = 0; j < nx; j++)
+        U[j] = c->u[j] != 0.0 ? 1.0 + fabs(c->P->q - 1.0) * U[j] / fabs(c->u[j]) : 1.0;
+    double sc = 0.0, scn = 0.0;
+    for (int k = 0; k < c->nR; k++) {
+        const double *a = attsvm__row(c->P, c->R[k]);
+        double s1 = 0.0, s2 = 0.0;
+        for (int j = 0; j < nx; j++) {
+            s1 += fabs(a[j] * c->x[j]);
+            s2 += fabs(a[j] * c->x[j]) * U[j];
+        }
+        sc = dmax(sc, s1);
+        scn = dmax(scn, s2);
+    }
+    *tol = dmax(1e-14, 2.2e-16 * sc * sqrt((double)nx));
+    *noise = fmin(1e-9, dmax(1e-11, 2.2e-16 * scn * sqrt((double)nx)));
+}
+
+/* Active-set Newton on the working set (a face method for the bound
+ * constraints mu >= 0): Newton steps on the free face F = {mu_k > 0} with a
+ * ratio test that stops at the first multiplier reaching 0 (which then
+ * leaves F), and rows at 0 whose gradient asks to grow (g_k < 0) join F once
+ * the face is nearly solved.  Armijo backtracking on f = -D keeps every step
+ * an ascent of the dual.  0 converged, 1 diverging (sum(mu) blows up: the
+ * rows look infeasible), -1 stalled. */
+int attsvm__dn_solve(attsvm__dn *c, int maxit, attsvm__out *o)
+{
+    double tol = 1e-14, noise = 1e-11, best = INFINITY;
+    int stale = 0;
+    double mu0 = 0.0;
+    for (int k = 0; k < c->nR; k++)
+        mu0 += (double)c->mu[k];
+    if (pn_eval(c, c->mu, c->u, c->x, c->g, &c->f))
+        return -1;
+    char *free_ = malloc((size_t)c->nR + 1);
+    if (!free_) {
+        c->nomem = 1;
+        return -1;
+    }
+    for (int k = 0; k < c->nR; k++)
+        free_[k] = c->mu[k] > 0.0 || c->g[k] < 0.0;
+    int rc = -1;
+    for (int it = 0; it < maxit; it++) {
+        double pgF = 0.0, pg0 = 0.0;
+        for (int k = 0; k < c->nR; k++) {
+            if (free_[k])
+                pgF = dmax(pgF, fabs(c->g[k]));
+            else
+                pg0 = dmax(pg0, -c->g[k]);
+        }
+        if (dmax(pgF, pg0) <= 1e-6)
+            pn_floors(c, &tol, &noise);
+        if (pgF <= tol && pg0 <= tol) {
+            rc = 0;
+            break;
+        }
+        /* Stagnation (no halving in 4 steps) below noise counts as converged. */
+        if (dmax(pgF, pg0) < 0.5 * best) {
+            best = dmax(pgF, pg0);
+            stale = 0;
+        } else if (++stale >= 4 && best <= noise) {
+            rc = 0;
+            break;
+        }
+        if (pg0 > tol && pgF <= dmax(tol, 0.1 * pg0)) {
+            for (int k = 0; k < c->nR; k++)
+                if (!free_[k] && c->g[k] < -tol)
+                    free_[k] = 1;
+            continue;
+        }
+        pn_weights(c);
+        for (int j = 0; j < c->P->nx; j++)
+            c->sw[j] = sqrt(c->wt[j]);
+        int nF = 0, again = 1;
+        while (again) {
+            nF = 0;
+            for (int k = 0; k < c->nR; k++)
+                if (free_[k])
+                    c->F[nF++] = k;
+            if (pn_direction(c, nF)) {
+                free(free_);
+                return -1;
+            }
+            /* Rows at 0 the step would push negative leave the face. */
+            again = 0;
+            for (int b = 0; b < nF; b++)
+                if (c->mu[c->F[b]] == 0.0 && c->d[b] < 0.0) {
+                    free_[c->F[b]] = 0;
+                    again = 1;
+                }
+        }
+        double amax = INFINITY, slope = 0.0;
+        int block = -1;
+        for (int b = 0; b < nF; b++) {
+            int k = c->F[b];
+            slope += c->g[k] * c->d[b];
+            if (c->d[b] < 0.0 && (double)(-c->mu[k] / c->d[b]) < amax) {
+                amax = (double)(-c->mu[k] / c->d[b]);
+                block = b;
+            }
+        }
+        double a = fmin(1.0, amax), f2 = 0.0;
+        int accepted = 0, hit = amax <= 1.0, proj = 0;
+        double pg = dmax(pgF, pg0);
+        if (hit) {
+            /* Projected full step (Bertsekas): every multiplier the step
+             * drives below 0 stops at 0 at once, instead of one face change
+             * per Newton step; kept only if it decreases f by a fraction of
+             * its linear model along the projected arc. */
+            double lin = 0.0;
+            memcpy(c->mu2, c->mu, sizeof *c->mu2 * (size_t)c->nR);
+            for (int b = 0; b < nF; b++) {
+                int k = c->F[b];
+                const long double t = c->mu[k] + c->d[b];
+                c->mu2[k] = t > 0.0L ? t : 0.0L;
+                lin += c->g[k] * (double)(c->mu2[k] - c->mu[k]);
+            }
+            if (lin < 0.0 && pn_eval(c, c->mu2, c->u2, c->x2, c->g2, &f2) == 0 &&
+                pn_decrease(c, f2, lin, pg))
+                accepted = proj = 1;
+        }
+        for (int ls = 0; ls < 60 && !accepted; ls++) {
+            memcpy(c->mu2, c->mu, sizeof *c->mu2 * (size_t)c->nR);
+            for (int b = 0; b < nF; b++) {
+                int k = c->F[b];
+                const long double t = c->mu[k] + (long double)a * c->d[b];
+                c->mu2[k] = t > 0.0L ? t : 0.0L;
+            }
+            if (hit && block >= 0)
+                c->mu2[c->F[block]] = 0.0;
+            if (pn_eval(c, c->mu2, c->u2, c->x2, c->g2, &f2) == 0 &&
+                pn_decrease(c, f2, a * slope, pg))
+                accepted = 1;
+            if (!accepted) {
+                a *= 0.5;
+                hit = 0;
+            }
+        }
+        o->newton_iterations++;
+        if (!accepted) {
+            rc = pg <= noise ? 0 : -1;
+            break;
+        }
+        if (proj) {
+            for (int b = 0; b < nF; b++)
+                if (c->mu2[c->F[b]] == 0.0)
+                    free_[c->F[b]] = 0;
+        } else if (hit && block >= 0)
+            free_[c->F[block]] = 0;
+        for (int j = 0; j < c->P->nx; j++) {
+            if (c->u[j] * c->u2[j] < 0.0)
+                c->flip[j] = (char)c->flipmem;
+            else if (c->flip[j] > 0)
+                c->flip[j]--;
+        }
+        long double *tm = c->mu;
+        c->mu = c->mu2, c->mu2 = tm;
+        double *t;
+        t = c->u, c->u = c->u2, c->u2 = t;
+        t = c->x, c->x = c->x2, c->x2 = t;
+        t = c->g, c->g = c->g2, c->g2 = t;
+        c->f = f2;
+        double smu = 0.0;
+        for (int k = 0; k < c->nR; k++)
+            smu += (double)c->mu[k];
+        if (!isfinite(smu) || smu > c->divlim * dmax(mu0, 1e-300)) {
+            rc = 1;
+            break;
+        }
+        if (it + 1 == maxit)
+            rc = pn_pgnorm(c, c->mu, c->g) <= noise ? 0 : -1;
+    }
+    free(free_);
+    return rc;
+}
+
+/* Scale mu by the optimal c >= 0 along its ray: D(c mu) = c sum(mu) -
+ * c^q ||u||_q^q / q is maximal at c^{q-1} = sum(mu) / ||u||_q^q. */
+void attsvm__dn_rescale(attsvm__dn *c)
+{
+    double f;
+    long double smu = 0.0L, sq = 0.0L;
+    pn_eval(c, c->mu, c->u, c->x, c->g, &f);
+    for (int k = 0; k < c->nR; k++)
+        smu += c->mu[k];
+    for (int j = 0; j < c->P->nx; j++)
+        sq += fabsl((long double)c->u[j] * c->x[j]);
+    if (smu > 0 && sq > 0) {
+        double s = exp((log((double)smu) - log((double)sq)) / (c->P->q - 1.0));
+        if (isfinite(s) && s > 0)
+            for (int k = 0; k < c->nR; k++)
+                c->mu[k] *= s;
+    }
+}
+
+void attsvm__dn_add(attsvm__dn *c, const int *rows, int k, const double *mu)
+{
+    if (pn_grow(c, c->nR + k) != 0)
+        return;
+    for (int t = 0; t < k; t++) {
+        c->R[c->nR] = rows[t];
+        c->mu[c->nR] = mu ? dmax(0.0, mu[t]) : 0.0;
+        c->inws[rows[t]] = 1;
+        c->nR++;
+    }
+}
+
+/* Start from the p = 2 multipliers on R: mu = (A_R A_R^T)^{-1} 1, clipped. */
+void attsvm__dn_start_p2(attsvm__dn *c)
+{
+    const attsvm__prob *P = c->P;
+    const int n = c->nR, nx = P->nx;
+    if (c->nomem)
+        return;
+    double *G = malloc(sizeof *G * ((size_t)n * n + 1)), *rhs = malloc(sizeof *rhs * ((size_t)n + 1));
+    if (!G || !rhs) {
+        free(G);
+        free(rhs);
+        c->nomem = 1;
+        return;
+    }
+    for (int a = 0; a < n; a++)
+        for (int b = 0; b <= a; b++) {
+            const double *ra = attsvm__row(P, c->R[a]), *rb = attsvm__row(P, c->R[b]);
+            double s = 0.0;
+            for (int j = 0; j < nx; j++)
+                s += ra[j] * rb[j];
+            G[(size_t)a * n + b] = G[(size_t)b * n + a] = s + (a == b ? 1e-12 * s : 0.0);
+        }
+    for (int k = 0; k < n; k++)
+        rhs[k] = 1.0;
+    if (attsvm__chol_solve(n, G, rhs) != 0)
+        for (int k = 0; k < n; k++)
+            rhs[k] = 1.0;
+    int pos = 0;
+    for (int k = 0; k < n; k++)
+        pos += (c->mu[k] = dmax(0.0, rhs[k])) > 0.0;
+    free(rhs);
+    if (!pos)
+        for (int k = 0; k < n; k++)
+            c->mu[k] = 1.0;
+    free(G);
+}
+
+
+int attsvm__dn_init(attsvm__dn *c, const attsvm__prob *P)
+{
+    const int m = P->m, nx = P->nx;
+    memset(c, 0, sizeof *c);
+    c->P = P;
+    c->inws = calloc((size_t)m, 1);
+    c->u = malloc(sizeof *c->u * (size_t)nx);
+    c->x = malloc(sizeof *c->x * (size_t)nx);
+    c->u2 = malloc(sizeof *c->u2 * (size_t)nx);
+    c->x2 = malloc(sizeof *c->x2 * (size_t)nx);
+    c->wt = malloc(sizeof *c->wt * (size_t)nx);
+    c->sw = malloc(sizeof *c->sw * (size_t)nx);
+    c->flip = calloc((size_t)nx, 1);
+    c->ul = malloc(sizeof *c->ul * (size_t)nx);
+    c->flipmem = FLIP_MEMORY;
+    if (!c->inws || !c->u || !c->x || !c->u2 || !c->x2 || !c->wt || !c->sw || !c->flip || !c->ul)
+        c->nomem = 1;
+    return c->nomem ? -1 : 0;
+}
+
+void attsvm__dn_free(attsvm__dn *c)
+{
+    free(c->R);
+    free(c->inws);
+    free(c->mu);
+    free(c->mu2);
+    free(c->u);
+    free(c->x);
+    free(c->u2);
+    free(c->x2);
+    free(c->g);
+    free(c->g2);
+    free(c->wt);
+    free(c->sw);
+    free(c->flip);
+    free(c->ul);
+    free(c->G);
+    free(c->gh);
+    free(c->gl);
+    free(c->Lc);
+    free(c->Fc);
+    free(c->posF);
+    free(c->H);
+    free(c->d);
+    free(c->F);
+    memset(c, 0, sizeof *c);
+}

@@ -1,0 +1,58 @@
+/* dualnewton.h - 1 < p < inf: the active-set Newton method on the dual
+ * (dualnewton.c), with the p = 2 face-factor cache.  pnorm.c drives it.
+ */
+#ifndef ATTSVM_DUALNEWTON_H
+#define ATTSVM_DUALNEWTON_H
+
+#include "prob.h"
+
+/** Steps a coordinate whose u_j changed sign keeps the majorizing curvature
+ *  (q < 2): FLIP_MEMORY normally, FLIP_STICKY after a stall (pn_weights). */
+enum { FLIP_MEMORY = 3, FLIP_STICKY = 120 };
+
+/** The method's state on the working set R; fill with attsvm__dn_init,
+ *  release with attsvm__dn_free. */
+typedef struct {
+    const attsvm__prob *P;
+    int nR, capR;
+    int *R;             /* working rows */
+    char *inws;
+    long double *mu;    /* multipliers of R (long double: their rounding limits how
+                           far the residual can fall, see pn_floors) */
+    double *u, *x;      /* A_R^T mu and x(mu) */
+    double *g;          /* A_R x - 1 (gradient of f = -D) */
+    double f;           /* f = (1/q)||u||_q^q - sum(mu) */
+    /* scratch */
+    long double *mu2;
+    double *u2, *x2, *g2, *wt, *H, *d, *sw;
+    int *F;
+    char *flip;         /* steps left on majorizing curvature after u_j changed sign (q < 2) */
+    int flipmem;        /* FLIP_MEMORY, or FLIP_STICKY after a stall */
+    double *G;          /* p = 2: Gram matrix of the working rows (ld ldG) */
+    double *Lc;         /* p = 2: Cholesky factor of G_FcFc + rhoc I (ld ldL) */
+    int *Fc, *posF;     /* its rows (working-row indices) and their positions (-1: not in) */
+    int nFc, ldL, nupd; /* nFc = 0: no factor cached; nupd: updates since the last refactor */
+    double rhoc;
+    long double *ul;    /* nx accumulators of pn_eval */
+    double divlim;      /* growth of sum(mu) within one solve taken for divergence */
+    int ldG;
+    char *gh;           /* p = 2: G's row and column of this working row are computed */
+    int *gl, ngl, ngh;  /* the rows with gh = 1; gh is initialized up to ngh */
+    int nomem;          /* an allocation failed: the solve ends with ATTSVM_NOMEM */
+} attsvm__dn;
+
+/** Allocate the per-variable arrays for problem P: 0, or -1 (c->nomem). */
+int attsvm__dn_init(attsvm__dn *c, const attsvm__prob *P);
+void attsvm__dn_free(attsvm__dn *c);
+/** Append k rows to R with multipliers max(0, mu[t]) (0 when mu is NULL). */
+void attsvm__dn_add(attsvm__dn *c, const int *rows, int k, const double *mu);
+/** mu on R from the p = 2 multipliers (A_R A_R^T)^{-1} 1, clipped at 0. */
+void attsvm__dn_start_p2(attsvm__dn *c);
+/** Scale mu by the optimal c >= 0 along its ray. */
+void attsvm__dn_rescale(attsvm__dn *c);
+/** Maximize the dual on R (at most maxit Newton steps): 0 converged,
+ *  1 diverging (sum(mu) grew beyond divlim: the rows look infeasible),
+ *  -1 stalled.  x, u, mu hold the point reached. */
+int attsvm__dn_solve(attsvm__dn *c, int maxit, attsvm__out *o);
+
+#endif

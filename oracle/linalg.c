@@ -1,0 +1,429 @@
+/* linalg.c - the dense kernels of libattsvm: LU with iterative refinement,
+ * Cholesky (factor, substitution, scaled factor with a ridge, deletion of a
+ * row and column), the dot and Gram kernels, long-double dots and norms.
+ * Nothing here knows the problem; every method's dense algebra is here.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "linalg.h"
+
+/* ------------------------------------------------------------ LU */
+
+static int lu_factor(int n, double *LU, int *perm)
+{
+    double amax = 0.0;
+    for (size_t k = 0; k < (size_t)n * n; k++)
+        amax = fmax(amax, fabs(LU[k]));
+    if (amax == 0.0)
+        return -1;
+    for (int k = 0; k < n; k++) {
+        int piv = k;
+        double best = fabs(LU[(size_t)k * n + k]);
+        for (int i = k + 1; i < n; i++)
+            if (fabs(LU[(size_t)i * n + k]) > best) {
+                best = fabs(LU[(size_t)i * n + k]);
+                piv = i;
+            }
+        if (best <= 1e-14 * amax)
+            return -1;
+        perm[k] = piv;
+        if (piv != k)
+            for (int j = 0; j < n; j++) {
+                double t = LU[(size_t)k * n + j];
+                LU[(size_t)k * n + j] = LU[(size_t)piv * n + j];
+                LU[(size_t)piv * n + j] = t;
+            }
+        double *rk = LU + (size_t)k * n, inv = 1.0 / rk[k];
+        for (int i = k + 1; i < n; i++) {
+            double *ri = LU + (size_t)i * n, f = ri[k] * inv;
+            ri[k] = f;
+            if (f != 0.0)
+                for (int j = k + 1; j < n; j++)
+                    ri[j] -= f * rk[j];
+        }
+    }
+    return 0;
+}
+
+/* In place: z <- M^{-1} z (trans = 0) or M^{-T} z (trans = 1), PM = LU. */
+static void lu_apply(int n, const double *LU, const int *perm, double *z, int trans)
+{
+    if (!trans) {
+        for (int k = 0; k < n; k++)
+            if (perm[k] != k) {
+                double t = z[k];
+                z[k] = z[perm[k]];
+                z[perm[k]] = t;
+            }
+        for (int i = 0; i < n; i++) {
+            double s = z[i];
+            for (int j = 0; j < i; j++)
+                s -= LU[(size_t)i * n + j] * z[j];
+            z[i] = s;
+        }
+        for (int i = n - 1; i >= 0; i--) {
+            double s = z[i];
+            for (int j = i + 1; j < n; j++)
+                s -= LU[(size_t)i * n + j] * z[j];
+            z[i] = s / LU[(size_t)i * n + i];
+        }
+    } else {
+        /* M^T = U^T L^T P: solve U^T a = z, L^T b = a, z = P^T b. */
+        for (int i = 0; i < n; i++) {
+            double s = z[i] / LU[(size_t)i * n + i];
+            z[i] = s;
+            for (int j = i + 1; j < n; j++)
+                z[j] -= LU[(size_t)i * n + j] * s;
+        }
+        for (int i = n - 1; i >= 0; i--) {
+            double s = z[i];
+            for (int j = 0; j < i; j++)
+                z[j] -= LU[(size_t)i * n + j] * s;
+        }
+        for (int k = n - 1; k >= 0; k--)
+            if (perm[k] != k) {
+                double t = z[k];
+                z[k] = z[perm[k]];
+                z[perm[k]] = t;
+            }
+    }
+}
+
+int attsvm__lu_solve(int n, const double *M, const double *b, double *y, int trans)
+{
+    if (n == 0)
+        return 0;
+    double *LU = malloc(sizeof *LU * (size_t)n * n), *r = malloc(sizeof *r * (size_t)n);
+    int *perm = malloc(sizeof *perm * (size_t)n), rc = 0;
+    if (!LU || !r || !perm) {
+        rc = -2;
+        goto out;
+    }
+    memcpy(LU, M, sizeof *LU * (size_t)n * n);
+    if (lu_factor(n, LU, perm)) {
+        rc = -1;
+        goto out;
+    }
+    memcpy(y, b, sizeof *y * (size_t)n);
+    lu_apply(n, LU, perm, y, trans);
+    /* Iterative refinement: residual in long double, correction in double. */
+    for (int it = 0; it < 4; it++) {
+        double rn = 0.0, yn = 0.0;
+        for (int i = 0; i < n; i++) {
+            long double s = b[i];
+            for (int j = 0; j < n; j++)
+                s -= (long double)(trans ? M[(size_t)j * n + i] : M[(size_t)i * n + j]) * y[j];
+            r[i] = (double)s;
+        }
+        lu_apply(n, LU, perm, r, trans);
+        for (int i = 0; i < n; i++) {
+            y[i] += r[i];
+            rn = fmax(rn, fabs(r[i]));
+            yn = fmax(yn, fabs(y[i]));
+        }
+        if (rn <= 1e-17 * yn)
+            break;
+    }
+out:
+    free(LU);
+    free(r);
+    free(perm);
+    return rc;
+}
+
+/* ------------------------------------------------------------ dot kernels */
+
+/* 128-bit vectors of two doubles (GCC/Clang vector extension): independent
+ * partial sums, since the latency of one serial sum, not the multiplies,
+ * bounds these loops otherwise. */
+typedef double v2d __attribute__((vector_size(16)));
+
+static inline v2d ld2(const double *p)
+{
+    v2d v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* sum_{k < n} a[k] b[k] with eight independent partial sums (the Cholesky
+ * factorization's inner products). */
+static double dot8(const double *a, const double *b, int n)
+{
+    v2d s0 = {0, 0}, s1 = s0, s2 = s0, s3 = s0;
+    int k = 0;
+    for (; k + 7 < n; k += 8) {
+        s0 += ld2(a + k) * ld2(b + k);
+        s1 += ld2(a + k + 2) * ld2(b + k + 2);
+        s2 += ld2(a + k + 4) * ld2(b + k + 4);
+        s3 += ld2(a + k + 6) * ld2(b + k + 6);
+    }
+    s0 += s1;
+    s2 += s3;
+    s0 += s2;
+    double s = s0[0] + s0[1];
+    for (; k < n; k++)
+        s += a[k] * b[k];
+    return s;
+}
+
+/* *sa = a.x, *sb = b.x over k < n in one pass over x. */
+static void dot2x(const double *a, const double *b, const double *x, int n, double *sa,
+                  double *sb)
+{
+    v2d a0 = {0, 0}, a1 = a0, b0 = a0, b1 = a0;
+    int k = 0;
+    for (; k + 3 < n; k += 4) {
+        const v2d x0 = ld2(x + k), x1 = ld2(x + k + 2);
+        a0 += ld2(a + k) * x0;
+        a1 += ld2(a + k + 2) * x1;
+        b0 += ld2(b + k) * x0;
+        b1 += ld2(b + k + 2) * x1;
+    }
+    a0 += a1;
+    b0 += b1;
+    double ra = a0[0] + a0[1], rb = b0[0] + b0[1];
+    for (; k < n; k++) {
+        ra += a[k] * x[k];
+        rb += b[k] * x[k];
+    }
+    *sa = ra;
+    *sb = rb;
+}
+
+/* Two vector accumulators, 4 entries per iteration, summed as
+ * (s0[0] + s1[0]) + (s0[1] + s1[1]): the Gram entries of the p = 2 face
+ * cache (dualnewton.c). */
+double attsvm__dot(const double *a, const double *b, int n)
+{
+    v2d s0 = {0, 0}, s1 = s0;
+    int j = 0;
+    for (; j + 3 < n; j += 4) {
+        s0 += ld2(a + j) * ld2(b + j);
+        s1 += ld2(a + j + 2) * ld2(b + j + 2);
+    }
+    double v = (s0[0] + s1[0]) + (s0[1] + s1[1]);
+    for (; j < n; j++)
+        v += a[j] * b[j];
+    return v;
+}
+
+/* Lower triangle (mirrored) of H = B B^T, B n x nx row-major: blocks of 4 x 2
+ * rows, dot products on pairs of columns (8 vector accumulators and 6 loads
+ * fit the 16 SSE registers). */
+void attsvm__gram_lower(int n, int nx, const double *B, double *H)
+{
+    const int nx2 = nx & ~1;
+    for (int a = 0; a < n; a += 4) {
+        const double *ar[4];
+        for (int i = 0; i < 4; i++)
+            ar[i] = B + (size_t)(a + i < n ? a + i : a) * nx;
+        for (int b = 0; b <= a + 3 && b < n; b += 2) {
+            const double *b0 = B + (size_t)b * nx, *b1 = b + 1 < n ? b0 + nx : b0;
+            const double *x0 = ar[0], *x1 = ar[1], *x2 = ar[2], *x3 = ar[3];
+            v2d s00 = {0, 0}, s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00,
+                s31 = s00;
+            for (int j = 0; j < nx2; j += 2) {
+                const v2d y0 = ld2(b0 + j), y1 = ld2(b1 + j);
+                v2d xi = ld2(x0 + j);
+                s00 += xi * y0;
+                s01 += xi * y1;
+                xi = ld2(x1 + j);
+                s10 += xi * y0;
+                s11 += xi * y1;
+                xi = ld2(x2 + j);
+                s20 += xi * y0;
+                s21 += xi * y1;
+                xi = ld2(x3 + j);
+                s30 += xi * y0;
+                s31 += xi * y1;
+            }
+            const v2d s[4][2] = {{s00, s01}, {s10, s11}, {s20, s21}, {s30, s31}};
+            for (int i = 0; i < 4 && a + i < n; i++)
+                for (int k = 0; k < 2 && b + k < n && b + k <= a + i; k++) {
+                    double v = s[i][k][0] + s[i][k][1];
+                    if (nx2 < nx)
+                        v += ar[i][nx2] * (k ? b1 : b0)[nx2];
+                    H[(size_t)(a + i) * n + b + k] = H[(size_t)(b + k) * n + a + i] = v;
+                }
+        }
+    }
+}
+
+long double attsvm__dotl(const double *a, const double *x, int n)
+{
+    /* Four partial sums: the latency of one x87 sum, not the arithmetic,
+     * would bound a single chain. */
+    const int n4 = n & ~3;
+    long double s0 = 0.0L, s1 = 0.0L, s2 = 0.0L, s3 = 0.0L;
+    for (int j = 0; j < n4; j += 4) {
+        s0 += (long double)a[j] * x[j];
+        s1 += (long double)a[j + 1] * x[j + 1];
+        s2 += (long double)a[j + 2] * x[j + 2];
+        s3 += (long double)a[j + 3] * x[j + 3];
+    }
+    for (int j = n4; j < n; j++)
+        s0 += (long double)a[j] * x[j];
+    return (s0 + s1) + (s2 + s3);
+}
+
+/* ------------------------------------------------------------ Cholesky */
+
+/* Left-looking Cholesky, two columns at a time: each later row is read once
+ * for both (the factorization streams the matrix; this halves the traffic). */
+int attsvm__chol_factor(int n, double *H)
+{
+    int j = 0;
+    for (; j + 1 < n; j += 2) {
+        double *hj = H + (size_t)j * n, *hk = hj + n;
+        double s = hj[j] - dot8(hj, hj, j);
+        if (!(s > 0.0))
+            return -1;
+        const double lj = sqrt(s);
+        hj[j] = lj;
+        hk[j] = (hk[j] - dot8(hk, hj, j)) / lj;
+        s = hk[j + 1] - dot8(hk, hk, j + 1);
+        if (!(s > 0.0))
+            return -1;
+        const double lk = sqrt(s);
+        hk[j + 1] = lk;
+        for (int i = j + 2; i < n; i++) {
+            double *hi = H + (size_t)i * n, sa, sb;
+            dot2x(hj, hk, hi, j, &sa, &sb);
+            hi[j] = (hi[j] - sa) / lj;
+            hi[j + 1] = (hi[j + 1] - sb - hi[j] * hk[j]) / lk;
+        }
+    }
+    for (; j < n; j++) {
+        double *hj = H + (size_t)j * n, s = hj[j] - dot8(hj, hj, j);
+        if (!(s > 0.0))
+            return -1;
+        double l = sqrt(s);
+        hj[j] = l;
+        for (int i = j + 1; i < n; i++) {
+            double *hi = H + (size_t)i * n;
+            hi[j] = (hi[j] - dot8(hi, hj, j)) / l;
+        }
+    }
+    return 0;
+}
+
+void attsvm__chol_subst(int n, const double *L, double *b)
+{
+    for (int i = 0; i < n; i++) {
+        double s = b[i];
+        for (int k = 0; k < i; k++)
+            s -= L[(size_t)i * n + k] * b[k];
+        b[i] = s / L[(size_t)i * n + i];
+    }
+    for (int i = n - 1; i >= 0; i--) {
+        double s = b[i];
+        for (int k = i + 1; k < n; k++)
+            s -= L[(size_t)k * n + i] * b[k];
+        b[i] = s / L[(size_t)i * n + i];
+    }
+}
+
+int attsvm__chol_solve(int n, double *H, double *b)
+{
+    if (attsvm__chol_factor(n, H))
+        return -1;
+    attsvm__chol_subst(n, H, b);
+    return 0;
+}
+
+/* Delete row/column i of the n x n factor L (ld): the rows below move up, and
+ * the trailing block absorbs the deleted column v: L33' L33'^T = L33 L33^T + v v^T. */
+void attsvm__chol_delete(double *L, int ld, int n, int i, double *v)
+{
+    for (int r = i + 1; r < n; r++) {
+        const double *src = L + (size_t)r * ld;
+        double *dst = L + (size_t)(r - 1) * ld;
+        v[r - 1] = src[i];
+        memmove(dst, src, sizeof *dst * (size_t)i);
+        memmove(dst + i, src + i + 1, sizeof *dst * (size_t)(r - i));
+    }
+    for (int k = i; k < n - 1; k++) {
+        double *lk = L + (size_t)k * ld;
+        const double a = lk[k], r = hypot(a, v[k]), cc = r / a, sn = v[k] / a;
+        lk[k] = r;
+        for (int m = k + 1; m < n - 1; m++) {
+            double *lm = L + (size_t)m * ld;
+            lm[k] = (lm[k] + sn * v[m]) / cc;
+            v[m] = cc * v[m] - sn * lm[k];
+        }
+    }
+}
+
+int attsvm__chol_factor_scaled(int n, const double *M, double *F, double *sc)
+{
+    for (int a = 0; a < n; a++)
+        sc[a] = M[(size_t)a * n + a] > 0.0 ? 1.0 / sqrt(M[(size_t)a * n + a]) : 1.0;
+    for (double r = 0.0; r <= 1e-8; r = r > 0.0 ? r * 100.0 : 1e-14) {
+        for (int a = 0; a < n; a++) {
+            for (int c = 0; c <= a; c++)
+                F[(size_t)a * n + c] = M[(size_t)a * n + c] * sc[a] * sc[c];
+            F[(size_t)a * n + a] += r;
+        }
+        if (attsvm__chol_factor(n, F) == 0)
+            return 0;
+    }
+    return -1;
+}
+
+void attsvm__chol_subst_scaled(int n, const double *F, const double *sc, double *v)
+{
+    for (int a = 0; a < n; a++)
+        v[a] *= sc[a];
+    attsvm__chol_subst(n, F, v);
+    for (int a = 0; a < n; a++)
+        v[a] *= sc[a];
+}
+
+/* ------------------------------------------------------------ norms */
+
+double attsvm__dual_exp(double p)
+{
+    if (p == 1.0)
+        return INFINITY;
+    if (isinf(p))
+        return 1.0;
+    return p / (p - 1.0);
+}
+
+double attsvm__norm(const double *x, int n, double p)
+{
+    double mx = 0.0;
+    for (int j = 0; j < n; j++) {
+        double a = fabs(x[j]);
+        mx = a > mx ? a : mx;
+    }
+    if (isinf(p) || mx == 0.0 || isnan(mx))
+        return mx;
+    long double s = 0.0L;
+    if (p == 1.0) {
+        for (int j = 0; j < n; j++)
+            s += fabs(x[j]);
+        return (double)s;
+    }
+    const double inv = 1.0 / mx;
+    if (p == 2.0 && isfinite(inv)) {
+        long double s1 = 0.0L;
+        int j = 0;
+        for (; j + 1 < n; j += 2) {
+            long double t0 = x[j] * inv, t1 = x[j + 1] * inv;
+            s += t0 * t0;
+            s1 += t1 * t1;
+        }
+        if (j < n) {
+            long double t = x[j] * inv;
+            s += t * t;
+        }
+        return mx * (double)sqrtl(s + s1);
+    }
+    for (int j = 0; j < n; j++)
+        s += pow(fabs(x[j]) / mx, p);
+    return mx * (double)powl(s, 1.0L / p);
+}
+
