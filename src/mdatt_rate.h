@@ -1,6 +1,7 @@
 /* mdatt_rate.h - libmdatt's rate tools (doc/design.md §7): curve families
  * fitted in log space, their selection and bootstrap intervals, bound
- * expressions in k and the check of a stated bound along a curve. */
+ * expressions in k, the check of a stated bound along a curve, and the
+ * whole analysis of `mdatt rate` (mdatt_rate). */
 #ifndef MDATT_RATE_H
 #define MDATT_RATE_H
 
@@ -105,6 +106,87 @@ typedef struct {
 /** Check y_i <= bound(k_i) for the n points (k increasing) with k0 <= k_i <= k1. */
 void mdatt_claim_check(const mdatt_expr *bound, const double *k, const double *y, long n,
                        double k0, double k1, mdatt_claim_curve *out);
+
+
+/* ------------------------------------------------------------ rate analysis */
+
+/** One seed's curve of a metric: logged iterations and values. */
+typedef struct {
+    long n;             /**< points (>= 1) */
+    const double *k;    /**< n iterations: non-negative integers, strictly increasing */
+    const double *y;    /**< n raw metric values */
+} mdatt_rate_curve;
+
+/** Settings of a rate analysis (`mdatt rate` flags of the same meaning). */
+typedef struct {
+    double k0;          /**< window start (default NAN: K1/10, at least 1) */
+    double k1;          /**< window end (default NAN: the last k logged in every curve;
+                             a larger value is clamped to it) */
+    int negate;         /**< fit -y instead of y, e.g. -log L = log(1/L) (default 0) */
+    int nfam;           /**< families to fit (default MDATT_NFAM) */
+    mdatt_family fam[MDATT_NFAM]; /**< which, distinct, in mdatt_family order (default all) */
+    long boot;          /**< bootstrap resamples (default 1000) */
+    uint64_t seed;      /**< bootstrap seed (default 1) */
+    const mdatt_expr *bound; /**< a claim y(k) <= bound(k) to check on every curve
+                                  (raw values; default NULL: none) */
+} mdatt_rate_settings;
+void mdatt_rate_default_settings(mdatt_rate_settings *s);
+/** NULL if valid, else a static message naming the field. */
+const char *mdatt_rate_check_settings(const mdatt_rate_settings *s);
+
+/** Why an analysis has no answer (MDATT_EINVAL from mdatt_rate). */
+typedef enum {
+    MDATT_RATE_OK = 0,
+    MDATT_RATE_EMPTY_WINDOW,    /**< K0 > K1 */
+    MDATT_RATE_FEW_POINTS,      /**< fewer than 3 common points in the window */
+    MDATT_RATE_NO_FIT,          /**< no family could be fitted */
+    MDATT_RATE_CLAIM_EMPTY      /**< curve failed_curve has no logged k in the window */
+} mdatt_rate_failure;
+
+/** What mdatt_rate found (free with mdatt_rate_result_free). */
+typedef struct {
+    int ncurves;        /**< seeds analysed */
+    double K0, K1;      /**< the window used */
+    double kend;        /**< the last k logged in every curve */
+    int k1_clamped;     /**< the k1 asked for was beyond kend */
+    long kmin_fit;      /**< smallest k at which every family fitted is defined */
+    int m;              /**< common fit points */
+    long dropped;       /**< window points of the first curve left out (missing or not a
+                             positive finite value in some curve) */
+    double *kfit;       /**< m common points */
+    double *logy;       /**< ncurves x m log values (of -y with negate), seed-major */
+    double *mean;       /**< m means over seeds of logy: the fitted curve */
+    int nfam;           /**< families fitted, as in the settings */
+    mdatt_family fam[MDATT_NFAM];
+    mdatt_fit fit[MDATT_NFAM];      /**< fits of the mean curve (rmse NAN: not fitted) */
+    int fitted[MDATT_NFAM];         /**< mdatt_fit_family succeeded (else degenerate) */
+    const char *why[MDATT_NFAM];    /**< why a fitted family is not admissible, or NULL */
+    int boot_ok[MDATT_NFAM];        /**< the bootstrap gave an interval */
+    double ci[MDATT_NFAM][4];       /**< a_lo, a_hi, b_lo, b_hi (mdatt_fit_bootstrap) */
+    int best;           /**< index of the chosen (admissible) fit; -1: none */
+    mdatt_fit *per;     /**< ncurves fits of the chosen family per seed (NULL if best < 0) */
+    mdatt_claim_curve *claim; /**< ncurves checks of the bound (NULL without one) */
+    int seeds_ok;       /**< curves on which the bound holds at every point of the window */
+    mdatt_rate_failure failure; /**< why MDATT_EINVAL, for the caller's message */
+    int failed_curve;   /**< MDATT_RATE_CLAIM_EMPTY: which curve (else -1) */
+} mdatt_rate_result;
+
+/** The rate analysis of doc/design.md §7 on ncurves seeds' curves: the
+ *  window, the points logged in every curve with positive finite values
+ *  (k >= kmin_fit), the families fitted to the mean log curve with
+ *  bootstrap intervals over seeds, the admissible fit of lowest RMSE
+ *  (mdatt_fit_select_admissible) refitted per seed, and the bound checked
+ *  on every curve.  MDATT_EINVAL (err says why, r->failure the case) for bad
+ *  settings or curves or no answer, MDATT_ENOMEM; r holds what was computed
+ *  up to there either way. */
+mdatt_status mdatt_rate(const mdatt_rate_curve *curves, int ncurves, const mdatt_rate_settings *s,
+                        mdatt_rate_result *r, char err[MDATT_ERRLEN]);
+/** "holds from k >= K on H of the seeds": K (returned) is the largest
+ *  per-curve holds_from, H (*nholding) the curves where the bound holds at
+ *  the end of the window; -INFINITY and 0 when there are none. */
+double mdatt_rate_holds_from(const mdatt_rate_result *r, int *nholding);
+/** Release the arrays of r (safe on a zeroed struct). */
+void mdatt_rate_result_free(mdatt_rate_result *r);
 
 #ifdef __cplusplus
 }

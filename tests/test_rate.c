@@ -268,6 +268,77 @@ static void write_curve(const char *dir, const char *name, double a, double b)
     free(buf);
 }
 
+/* The library's whole analysis (mdatt_rate) on curves of closed form: two
+ * seeds a_s k^-b with a_1 a_2 = A^2 fit the geometric mean A k^-b exactly
+ * (per seed a_s and b), the window's defaults and clamping, the bound
+ * verdict per curve, and each failure named in the result. */
+Test(rate_lib, closed_form_analysis)
+{
+    enum { N = 200 };
+    static double k[N], y1[N], y2[N];
+    for (int j = 0; j < N; j++) {
+        k[j] = 10.0 * (j + 1);          /* 10 .. 2000 */
+        y1[j] = 2.0 * pow(k[j], -0.75);
+        y2[j] = 8.0 * pow(k[j], -0.75); /* geometric mean of the scales: 4 */
+    }
+    const mdatt_rate_curve c[2] = {{N, k, y1}, {N, k, y2}};
+    mdatt_rate_settings s;
+    mdatt_rate_default_settings(&s);
+    cr_assert_null(mdatt_rate_check_settings(&s));
+    s.k1 = 5000;                        /* beyond the data: clamped to 2000 */
+    char err[MDATT_ERRLEN] = "";
+    mdatt_expr *bound = mdatt_expr_parse("3*k^(-0.75)", err);    /* between the seeds */
+    cr_assert_not_null(bound);
+    s.bound = bound;
+    mdatt_rate_result r;
+    cr_assert_eq(mdatt_rate(c, 2, &s, &r, err), MDATT_OK, "%s", err);
+    cr_assert(r.k1_clamped);
+    cr_assert_eq(r.K1, 2000.0);
+    cr_assert_eq(r.K0, 200.0);          /* K1 / 10 */
+    cr_assert_eq(r.m, 181);             /* k = 200 .. 2000 */
+    cr_assert_eq(r.dropped, 0);
+    cr_assert_geq(r.best, 0);
+    cr_assert_eq(r.fam[r.best], MDATT_FAM_POWER);
+    cr_assert_float_eq(r.fit[r.best].a, 4.0, 1e-9);
+    cr_assert_float_eq(r.fit[r.best].b, 0.75, 1e-12);
+    cr_assert_float_eq(r.per[0].a, 2.0, 1e-9);
+    cr_assert_float_eq(r.per[1].a, 8.0, 1e-9);
+    cr_assert_eq(r.seeds_ok, 1);        /* 2 k^-b holds, 8 k^-b never does */
+    cr_assert_eq(r.claim[0].violations, 0);
+    cr_assert_eq(r.claim[1].violations, r.claim[1].checked);
+    int nh;
+    cr_assert_eq(mdatt_rate_holds_from(&r, &nh), 200.0);
+    cr_assert_eq(nh, 1);
+    mdatt_rate_result_free(&r);
+
+    s.bound = NULL;                     /* too few points: 3 needed */
+    s.k0 = 1990;
+    s.k1 = 2000;
+    cr_assert_eq(mdatt_rate(c, 2, &s, &r, err), MDATT_EINVAL);
+    cr_assert_eq(r.failure, MDATT_RATE_FEW_POINTS);
+    cr_assert_eq(r.m, 2);
+    mdatt_rate_result_free(&r);
+    s.k0 = 3000;                        /* k1 is clamped below k0 */
+    s.k1 = 4000;
+    cr_assert_eq(mdatt_rate(c, 2, &s, &r, err), MDATT_EINVAL);
+    cr_assert_eq(r.failure, MDATT_RATE_EMPTY_WINDOW);
+    mdatt_rate_result_free(&r);
+    s.k0 = NAN;                         /* a curve with one point: too few common ones */
+    s.k1 = NAN;
+    s.bound = bound;
+    const mdatt_rate_curve late[2] = {{N, k, y1}, {1, k + N - 1, y2 + N - 1}};
+    cr_assert_eq(mdatt_rate(late, 2, &s, &r, err), MDATT_EINVAL);
+    cr_assert_eq(r.failure, MDATT_RATE_FEW_POINTS);  /* window [200, 2000], m = 1 */
+    mdatt_rate_result_free(&r);
+    const double kb[2] = {5, 4};        /* decreasing k: bad input naming the curve */
+    const mdatt_rate_curve badk[1] = {{2, kb, y1}};
+    cr_assert_eq(mdatt_rate(badk, 1, &s, &r, err), MDATT_EINVAL);
+    cr_assert(strstr(err, "curves[0].k[1]"), "%s", err);
+    mdatt_rate_result_free(&r);
+    mdatt_expr_free(bound);
+}
+
+
 Test(cli_rate, fit_and_claims)
 {
     char *dir = tmpdir_new(), err[1024], path[512];

@@ -87,29 +87,17 @@ typedef struct {
     double *k, *y;
 } series;
 
-/* Everything one run computes, passed between the steps of run(). */
+/* One `mdatt rate`: its inputs and the library's analysis (mdatt_rate). */
 typedef struct {
     const char *sub;
     const metric_def *md;
     const char *claim;
     mdatt_expr *bound;
-    mdatt_family fam[MDATT_NFAM];
-    int nf, ns, negate;
+    int ns, negate;
     series *S;
-    double K0, K1, kend;    /* window and the last k logged in every file */
-    long k1_asked;          /* --to as given (-1: none) */
-    long kmin_fit, dropped;
-    int m;                  /* common fit points */
-    double *kfit, *logy, *mean;
-    long boot, seed;
-    mdatt_fit fit[MDATT_NFAM];
-    double ci[MDATT_NFAM][4];
-    int fitted[MDATT_NFAM]; /* mdatt_fit_family succeeded */
-    const char *why[MDATT_NFAM]; /* reason a fitted family is not admissible, or NULL */
-    int best;               /* index into fam, -1: no admissible fit */
-    mdatt_fit *per;         /* per-seed fits of the chosen family */
-    mdatt_claim_curve *cs;  /* per-seed claim checks */
-    int seeds_ok;
+    long k0_asked, k1_asked; /* --from, --to as given (-1: none) */
+    mdatt_rate_settings set;
+    mdatt_rate_result r;
 } rate_run;
 
 static const char *formula(mdatt_family f)
@@ -160,22 +148,6 @@ static int load_series(const char *sub, const char *path, const metric_def *md, 
     return code;
 }
 
-/* Index of k in the increasing array ks[0..n), or -1. */
-static long find_k(const double *ks, long n, double k)
-{
-    long lo = 0, hi = n - 1;
-    while (lo <= hi) {
-        long mid = lo + (hi - lo) / 2;
-        if (ks[mid] == k)
-            return mid;
-        if (ks[mid] < k)
-            lo = mid + 1;
-        else
-            hi = mid - 1;
-    }
-    return -1;
-}
-
 static int parse_families(const char *sub, const char *list, mdatt_family *fam, int *nf)
 {
     char buf[256];
@@ -209,177 +181,105 @@ static void warn(const rate_run *R, const char *fmt, ...)
     va_end(ap);
 }
 
-/* The window [K0, K1]: --to is clamped to the last k logged in every file
- * (with a note), --from defaults to K1/10. */
-static int set_window(rate_run *R, long k0)
+/* The warnings about the fits: per family (degenerate, no interval), then,
+ * when the fitting went through (all), one seed and the choice. */
+static void fit_warnings(const rate_run *R, int all)
 {
-    R->kend = INFINITY;
-    for (int s = 0; s < R->ns; s++)
-        R->kend = fmin(R->kend, R->S[s].k[R->S[s].nrow - 1]);
-    R->K1 = R->k1_asked >= 0 ? fmin((double)R->k1_asked, R->kend) : R->kend;
-    if (R->k1_asked > R->kend)
-        printf("note: --to %ld is beyond the data: the last k logged in every file is %g; the "
-               "window ends there\n", R->k1_asked, R->kend);
-    R->K0 = k0 >= 0 ? (double)k0 : fmax(1.0, floor(R->K1 / 10));
-    if (R->K0 > R->K1)
-        return k0 > R->kend
-                   ? cli_error(R->sub, CLI_BAD, "--from %ld is beyond the data (the last k "
-                               "logged in every file is %g)", k0, R->kend)
-                   : cli_error(R->sub, CLI_BAD, "window: from %g is after to %g", R->K0, R->K1);
-    return CLI_OK;
-}
-
-/* The common fit points (k of the first file in the window, logged with a
- * positive finite value in every file), their log values per seed and the
- * mean over seeds. */
-static int common_points(rate_run *R)
-{
-    const series *S = R->S;
-    const int ns = R->ns;
-    R->kmin_fit = 1;
-    for (int f = 0; f < R->nf; f++)
-        if (mdatt_family_kmin(R->fam[f]) > R->kmin_fit)
-            R->kmin_fit = mdatt_family_kmin(R->fam[f]);
-    R->kfit = malloc(sizeof(double) * S[0].nrow);
-    R->logy = malloc(sizeof(double) * S[0].nrow * ns);
-    R->mean = malloc(sizeof(double) * S[0].nrow);
-    if (!R->kfit || !R->logy || !R->mean)
-        return cli_error(R->sub, CLI_FAIL, "out of memory");
-    for (long r = 0; r < S[0].nrow; r++) {
-        double k = S[0].k[r];
-        if (k < R->K0 || k > R->K1 || k < (double)R->kmin_fit)
-            continue;
-        int ok = 1;
-        for (int s = 0; s < ns && ok; s++) {
-            long at = s ? find_k(S[s].k, S[s].nrow, k) : r;
-            double y = at < 0 ? NAN : R->negate ? -S[s].y[at] : S[s].y[at];
-            ok = at >= 0 && y > 0 && isfinite(y);
-        }
-        if (ok)
-            R->kfit[R->m++] = k;
-        else
-            R->dropped++;
-    }
-    const int m = R->m;
-    if (m < 3)
-        return cli_error(R->sub, CLI_BAD, "only %d usable points in the window [%g, %g] (k >= "
-                         "%ld, logged in every file, positive finite %s%s): need at least 3",
-                         m, R->K0, R->K1, R->kmin_fit, R->negate ? "-" : "", R->md->name);
-    for (int j = 0; j < m; j++) {   /* logy is seed-major: S x m */
-        R->mean[j] = 0;
-        for (int s = 0; s < ns; s++) {
-            double y = S[s].y[find_k(S[s].k, S[s].nrow, R->kfit[j])];
-            R->logy[(size_t)s * m + j] = log(R->negate ? -y : y);
-            R->mean[j] += R->logy[(size_t)s * m + j];
-        }
-        R->mean[j] /= ns;
-    }
-    return CLI_OK;
-}
-
-/* Fit every family on the mean curve, bootstrap it, judge admissibility,
- * choose, and fit the chosen family per seed. */
-static int fit_families(rate_run *R)
-{
-    mdatt_fit_rule rule;
-    mdatt_fit_default_rule(&rule);
-    int nfit = 0;
-    for (int f = 0; f < R->nf; f++) {
-        R->fitted[f] = mdatt_fit_family(R->fam[f], R->kfit, R->mean, R->m, &R->fit[f]) == MDATT_OK;
-        if (!R->fitted[f]) {
+    const mdatt_rate_result *r = &R->r;
+    for (int f = 0; f < r->nfam; f++)
+        if (!r->fitted[f])
             warn(R, "family %s: degenerate fit on %d points: left out",
-                 mdatt_family_name(R->fam[f]), R->m);
-            R->fit[f].rmse = NAN;
-            for (int q = 0; q < 4; q++)
-                R->ci[f][q] = NAN;
-            continue;
-        }
-        nfit++;
-        R->why[f] = mdatt_fit_inadmissible(&R->fit[f], &rule);
-        if (mdatt_fit_bootstrap(R->fam[f], R->kfit, R->logy, R->ns, R->m, (int)R->boot,
-                                (uint64_t)R->seed, &R->ci[f][0], &R->ci[f][1], &R->ci[f][2],
-                                &R->ci[f][3]) != MDATT_OK)
-            warn(R, "family %s: the bootstrap failed: no interval", mdatt_family_name(R->fam[f]));
-    }
-    if (nfit == 0)
-        return cli_error(R->sub, CLI_BAD, "no family can be fitted on the %d points", R->m);
+                 mdatt_family_name(r->fam[f]), r->m);
+        else if (!r->boot_ok[f])
+            warn(R, "family %s: the bootstrap failed: no interval", mdatt_family_name(r->fam[f]));
+    if (!all)
+        return;
     if (R->ns == 1)
         warn(R, "one seed: the bootstrap can only resample that seed, so the 95%% interval "
              "has zero width and says nothing about the spread over seeds");
-    R->best = mdatt_fit_select_admissible(R->fit, R->nf, &rule);
-    if (R->best < 0) {
+    if (r->best < 0)
         warn(R, "no admissible fit: every family is out of bounds (see the table)");
+    else if (r->m <= mdatt_family_nparam(r->fam[r->best]) + 2)
+        warn(R, "the chosen fit (%s) has %d points for %d parameters: it is nearly exact "
+             "whatever the curve", mdatt_family_name(r->fam[r->best]), r->m,
+             mdatt_family_nparam(r->fam[r->best]));
+}
+
+/* The library's analysis, with the messages of the command line: the
+ * warnings about the fits, and the failures named by flag and file. */
+static int analyse(rate_run *R)
+{
+    char err[MDATT_ERRLEN] = "";
+    mdatt_rate_curve *c = malloc(sizeof *c * R->ns);
+    if (!c)
+        return cli_error(R->sub, CLI_FAIL, "out of memory");
+    for (int s = 0; s < R->ns; s++)
+        c[s] = (mdatt_rate_curve){R->S[s].nrow, R->S[s].k, R->S[s].y};
+    R->set.negate = R->negate;
+    R->set.bound = R->bound;
+    mdatt_status st = mdatt_rate(c, R->ns, &R->set, &R->r, err);
+    free(c);
+    const mdatt_rate_result *r = &R->r;
+    if (st == MDATT_ENOMEM)
+        return cli_error(R->sub, CLI_FAIL, "out of memory");
+    if (r->k1_clamped)
+        printf("note: --to %ld is beyond the data: the last k logged in every file is %g; the "
+               "window ends there\n", R->k1_asked, r->kend);
+    switch (st == MDATT_OK ? MDATT_RATE_OK : r->failure) {
+    case MDATT_RATE_EMPTY_WINDOW:
+        return R->k0_asked > r->kend
+                   ? cli_error(R->sub, CLI_BAD, "--from %ld is beyond the data (the last k "
+                               "logged in every file is %g)", R->k0_asked, r->kend)
+                   : cli_error(R->sub, CLI_BAD, "window: from %g is after to %g", r->K0, r->K1);
+    case MDATT_RATE_FEW_POINTS:
+        return cli_error(R->sub, CLI_BAD, "only %d usable points in the window [%g, %g] (k >= "
+                         "%ld, logged in every file, positive finite %s%s): need at least 3",
+                         r->m, r->K0, r->K1, r->kmin_fit, R->negate ? "-" : "", R->md->name);
+    case MDATT_RATE_NO_FIT:
+        fit_warnings(R, 0);
+        return cli_error(R->sub, CLI_BAD, "no family can be fitted on the %d points", r->m);
+    case MDATT_RATE_CLAIM_EMPTY:
+        fit_warnings(R, 1);
+        return cli_error(R->sub, CLI_BAD, "%s: no logged k in [%g, %g] to check the claim",
+                         R->S[r->failed_curve].path, r->K0, r->K1);
+    case MDATT_RATE_OK:
+        if (st != MDATT_OK)
+            return cli_status(R->sub, st, err);
+        fit_warnings(R, 1);
         return CLI_OK;
     }
-    if (R->m <= mdatt_family_nparam(R->fam[R->best]) + 2)
-        warn(R, "the chosen fit (%s) has %d points for %d parameters: it is nearly exact "
-             "whatever the curve", mdatt_family_name(R->fam[R->best]), R->m,
-             mdatt_family_nparam(R->fam[R->best]));
-    if (!(R->per = malloc(sizeof(mdatt_fit) * R->ns)))
-        return cli_error(R->sub, CLI_FAIL, "out of memory");
-    for (int s = 0; s < R->ns; s++)
-        mdatt_fit_family(R->fam[R->best], R->kfit, R->logy + (size_t)s * R->m, R->m, &R->per[s]);
-    return CLI_OK;
-}
-
-static int check_claim(rate_run *R)
-{
-    if (!(R->cs = calloc(R->ns, sizeof *R->cs)))
-        return cli_error(R->sub, CLI_FAIL, "out of memory");
-    R->seeds_ok = 0;
-    for (int s = 0; s < R->ns; s++) {
-        mdatt_claim_check(R->bound, R->S[s].k, R->S[s].y, R->S[s].nrow, R->K0, R->K1, &R->cs[s]);
-        if (R->cs[s].checked == 0)
-            return cli_error(R->sub, CLI_BAD, "%s: no logged k in [%g, %g] to check the claim",
-                             R->S[s].path, R->K0, R->K1);
-        R->seeds_ok += R->cs[s].violations == 0;
-    }
-    return CLI_OK;
-}
-
-/* "holds from k >= K on H of S seeds": K is the largest per-seed start, H the
- * seeds where the bound holds at the end of the window. */
-static double holds_from(const rate_run *R, int *nholding)
-{
-    double K = -INFINITY;
-    *nholding = 0;
-    for (int s = 0; s < R->ns; s++)
-        if (!isnan(R->cs[s].holds_from)) {
-            (*nholding)++;
-            K = fmax(K, R->cs[s].holds_from);
-        }
-    return K;
+    return cli_status(R->sub, st, err);
 }
 
 static void print_fits(const rate_run *R)
 {
     printf("rate: %s%s over %d seed%s, window [%g, %g], %d points (k >= %ld; %ld dropped)\n",
-           R->negate ? "-" : "", R->md->name, R->ns, R->ns == 1 ? "" : "s", R->K0, R->K1, R->m,
-           R->kmin_fit, R->dropped);
+           R->negate ? "-" : "", R->md->name, R->ns, R->ns == 1 ? "" : "s", R->r.K0, R->r.K1, R->r.m,
+           R->r.kmin_fit, R->r.dropped);
     printf("  %-9s %-20s %-14s %-14s %-12s %s\n", "family", "formula", "a", "b", "rmse(log)",
            "95% bootstrap interval");
-    for (int f = 0; f < R->nf; f++) {
-        const mdatt_fit *F = &R->fit[f];
-        const int two = mdatt_family_nparam(R->fam[f]) == 2;
+    for (int f = 0; f < R->r.nfam; f++) {
+        const mdatt_fit *F = &R->r.fit[f];
+        const int two = mdatt_family_nparam(R->r.fam[f]) == 2;
         char bs[32] = "-";
-        if (!R->fitted[f]) {
-            printf("  %-9s %-20s (degenerate: not fitted)\n", mdatt_family_name(R->fam[f]),
-                   formula(R->fam[f]));
+        if (!R->r.fitted[f]) {
+            printf("  %-9s %-20s (degenerate: not fitted)\n", mdatt_family_name(R->r.fam[f]),
+                   formula(R->r.fam[f]));
             continue;
         }
         if (two)
             snprintf(bs, sizeof bs, "%.6g", F->b);
-        printf("%c %-9s %-20s %-14.6g %-14s %-12.4g", f == R->best ? '*' : ' ',
-               mdatt_family_name(R->fam[f]), formula(R->fam[f]), F->a, bs, F->rmse);
-        printf(" %s in [%.6g, %.6g]%s", two ? "b" : "a", R->ci[f][two ? 2 : 0],
-               R->ci[f][two ? 3 : 1], R->ns == 1 ? " (one seed: zero width)" : "");
-        if (R->why[f])
-            printf("  not admissible: %s", R->why[f]);
+        printf("%c %-9s %-20s %-14.6g %-14s %-12.4g", f == R->r.best ? '*' : ' ',
+               mdatt_family_name(R->r.fam[f]), formula(R->r.fam[f]), F->a, bs, F->rmse);
+        printf(" %s in [%.6g, %.6g]%s", two ? "b" : "a", R->r.ci[f][two ? 2 : 0],
+               R->r.ci[f][two ? 3 : 1], R->ns == 1 ? " (one seed: zero width)" : "");
+        if (R->r.why[f])
+            printf("  not admissible: %s", R->r.why[f]);
         putchar('\n');
     }
-    if (R->best >= 0)
+    if (R->r.best >= 0)
         printf("chosen: %s (lowest RMSE of log y among the admissible fits; ties to fewer "
-               "parameters)\n", mdatt_family_name(R->fam[R->best]));
+               "parameters)\n", mdatt_family_name(R->r.fam[R->r.best]));
     else
         printf("chosen: none: no admissible fit (each needs finite parameters, |log10 a| <= 30, "
                "|b| <= 100 and rmse(log) <= 1)\n");
@@ -387,11 +287,11 @@ static void print_fits(const rate_run *R)
 
 static void print_claim(const rate_run *R)
 {
-    printf("claim: %s <= %s for k in [%g, %g]\n", R->md->name, R->claim, R->K0, R->K1);
+    printf("claim: %s <= %s for k in [%g, %g]\n", R->md->name, R->claim, R->r.K0, R->r.K1);
     printf("  %-5s %-24s %8s %10s %10s %10s %14s\n", "seed", "file", "points", "violating",
            "first k", "last k", "holds from k");
     for (int s = 0; s < R->ns; s++) {
-        const mdatt_claim_curve *c = &R->cs[s];
+        const mdatt_claim_curve *c = &R->r.claim[s];
         char fk[32] = "-", lk[32] = "-", hf[32] = "never";
         if (c->violations) {
             snprintf(fk, sizeof fk, "%g", c->first_k);
@@ -402,14 +302,14 @@ static void print_claim(const rate_run *R)
         printf("  %-5d %-24s %8ld %10ld %10s %10s %14s\n", s + 1, R->S[s].path, c->checked,
                c->violations, fk, lk, hf);
     }
-    if (R->seeds_ok == R->ns) {
+    if (R->r.seeds_ok == R->ns) {
         printf("verdict: HOLDS on all %d of %d seeds at every logged k in [%g, %g]\n", R->ns,
-               R->ns, R->K0, R->K1);
+               R->ns, R->r.K0, R->r.K1);
         return;
     }
-    printf("verdict: FAILS: holds on %d of %d seeds; fails on", R->seeds_ok, R->ns);
+    printf("verdict: FAILS: holds on %d of %d seeds; fails on", R->r.seeds_ok, R->ns);
     for (int s = 0, n = 0; s < R->ns; s++) {
-        const mdatt_claim_curve *c = &R->cs[s];
+        const mdatt_claim_curve *c = &R->r.claim[s];
         if (c->violations)
             printf("%s seed %d (%s: %ld of %ld points violate, first at k = %g: %.6g > %.6g, "
                    "last at k = %g)", n++ ? ";" : "", s + 1, R->S[s].path, c->violations,
@@ -417,7 +317,7 @@ static void print_claim(const rate_run *R)
     }
     putchar('\n');
     int nh;
-    double K = holds_from(R, &nh);
+    double K = mdatt_rate_holds_from(&R->r, &nh);
     if (nh > 0)
         printf("  the bound holds from k >= %g on %d of %d seeds", K, nh, R->ns);
     else
@@ -448,35 +348,35 @@ static void put_fit(FILE *f, const mdatt_fit *fit, const double ci[4], const cha
 static void json_fits(FILE *f, const rate_run *R)
 {
     fputs("  \"families\": [", f);
-    for (int j = 0; j < R->nf; j++) {
+    for (int j = 0; j < R->r.nfam; j++) {
         fprintf(f, "%s\n    {\"family\": \"%s\", \"formula\": \"%s\", \"nparam\": %d, \"a\": ",
-                j ? "," : "", mdatt_family_name(R->fam[j]), formula(R->fam[j]),
-                mdatt_family_nparam(R->fam[j]));
-        put_fit(f, &R->fit[j], R->ci[j], ", ");
+                j ? "," : "", mdatt_family_name(R->r.fam[j]), formula(R->r.fam[j]),
+                mdatt_family_nparam(R->r.fam[j]));
+        put_fit(f, &R->r.fit[j], R->r.ci[j], ", ");
         fputs(", \"rmse\": ", f);
-        cli_json_num(f, R->fit[j].rmse);
-        fprintf(f, ", \"fitted\": %s, \"admissible\": %s", R->fitted[j] ? "true" : "false",
-                R->fitted[j] && !R->why[j] ? "true" : "false");
-        if (R->fitted[j] && R->why[j])
-            fprintf(f, ", \"why_not\": \"%s\"", R->why[j]);
+        cli_json_num(f, R->r.fit[j].rmse);
+        fprintf(f, ", \"fitted\": %s, \"admissible\": %s", R->r.fitted[j] ? "true" : "false",
+                R->r.fitted[j] && !R->r.why[j] ? "true" : "false");
+        if (R->r.fitted[j] && R->r.why[j])
+            fprintf(f, ", \"why_not\": \"%s\"", R->r.why[j]);
         fputc('}', f);
     }
-    if (R->best < 0) {
+    if (R->r.best < 0) {
         fputs("\n  ],\n  \"chosen\": null", f);
         return;
     }
-    fprintf(f, "\n  ],\n  \"chosen\": \"%s\",\n  \"a\": ", mdatt_family_name(R->fam[R->best]));
-    put_fit(f, &R->fit[R->best], R->ci[R->best], ",\n  ");
+    fprintf(f, "\n  ],\n  \"chosen\": \"%s\",\n  \"a\": ", mdatt_family_name(R->r.fam[R->r.best]));
+    put_fit(f, &R->r.fit[R->r.best], R->r.ci[R->r.best], ",\n  ");
     fputs(",\n  \"per_seed\": [", f);
     for (int s = 0; s < R->ns; s++) {
         fprintf(f, "%s\n    {\"file\": ", s ? "," : "");
         cli_json_str(f, R->S[s].path);
         fputs(", \"a\": ", f);
-        cli_json_num(f, R->per[s].a);
+        cli_json_num(f, R->r.per[s].a);
         fputs(", \"b\": ", f);
-        cli_json_num(f, R->per[s].b);
+        cli_json_num(f, R->r.per[s].b);
         fputs(", \"rmse\": ", f);
-        cli_json_num(f, R->per[s].rmse);
+        cli_json_num(f, R->r.per[s].rmse);
         fputc('}', f);
     }
     fputs("\n  ]", f);
@@ -485,17 +385,17 @@ static void json_fits(FILE *f, const rate_run *R)
 static void json_claim(FILE *f, const rate_run *R)
 {
     int nh;
-    double K = holds_from(R, &nh);
+    double K = mdatt_rate_holds_from(&R->r, &nh);
     fputs(",\n  \"claim\": {\"expr\": ", f);
     cli_json_str(f, R->claim);
     fprintf(f, ", \"from\": %.17g, \"to\": %.17g, \"holds\": %s, \"seeds_ok\": %d, "
                "\"seeds\": %d, \"fraction\": %.17g, \"holds_from\": ",
-            R->K0, R->K1, R->seeds_ok == R->ns ? "true" : "false", R->seeds_ok, R->ns,
-            (double)R->seeds_ok / R->ns);
+            R->r.K0, R->r.K1, R->r.seeds_ok == R->ns ? "true" : "false", R->r.seeds_ok, R->ns,
+            (double)R->r.seeds_ok / R->ns);
     cli_json_num(f, nh ? K : NAN);
     fprintf(f, ", \"seeds_holding_from\": %d,\n    \"per_seed\": [", nh);
     for (int s = 0; s < R->ns; s++) {
-        const mdatt_claim_curve *c = &R->cs[s];
+        const mdatt_claim_curve *c = &R->r.claim[s];
         fprintf(f, "%s\n    {\"seed\": %d, \"file\": ", s ? "," : "", s + 1);
         cli_json_str(f, R->S[s].path);
         fprintf(f, ", \"points\": %ld, \"violating\": %ld, \"last_k\": ", c->checked,
@@ -507,15 +407,15 @@ static void json_claim(FILE *f, const rate_run *R)
     }
     fputs("],\n    \"violations\": [", f);   /* the first violation of each failing seed */
     for (int s = 0, first = 1; s < R->ns; s++) {
-        if (!R->cs[s].violations)
+        if (!R->r.claim[s].violations)
             continue;
         fprintf(f, "%s\n    {\"file\": ", first ? "" : ",");
         first = 0;
         cli_json_str(f, R->S[s].path);
-        fprintf(f, ", \"k\": %.17g, \"value\": ", R->cs[s].first_k);
-        cli_json_num(f, R->cs[s].first_value);
+        fprintf(f, ", \"k\": %.17g, \"value\": ", R->r.claim[s].first_k);
+        cli_json_num(f, R->r.claim[s].first_value);
         fputs(", \"bound\": ", f);
-        cli_json_num(f, R->cs[s].first_bound);
+        cli_json_num(f, R->r.claim[s].first_bound);
         fputc('}', f);
     }
     fputs("]}", f);
@@ -532,17 +432,17 @@ static void write_json(FILE *f, const rate_run *R)
     }
     fprintf(f, "],\n  \"seeds\": %d,\n  \"window\": {\"from\": %.17g, \"to\": %.17g, "
                "\"last_common_k\": %.17g, \"to_requested\": ",
-            R->ns, R->K0, R->K1, R->kend);
+            R->ns, R->r.K0, R->r.K1, R->r.kend);
     cli_json_num(f, R->k1_asked >= 0 ? (double)R->k1_asked : NAN);
-    fprintf(f, ", \"k_min_fit\": %ld, \"points\": %d, \"dropped\": %ld},\n", R->kmin_fit, R->m,
-            R->dropped);
+    fprintf(f, ", \"k_min_fit\": %ld, \"points\": %d, \"dropped\": %ld},\n", R->r.kmin_fit, R->r.m,
+            R->r.dropped);
     fputs("  \"mean_curve\": \"geometric mean over seeds (mean of log y)\",\n"
           "  \"criterion\": \"" CRITERION_TEXT "\",\n"
           "  \"admissible\": \"a, b, rmse finite; |log10 a| <= 30; |b| <= 100; rmse <= 1\",\n",
           f);
     fprintf(f, "  \"bootstrap\": {\"B\": %ld, \"seed\": %ld, \"percentiles\": [2.5, 97.5], "
                "\"zero_width_one_seed\": %s},\n",
-            R->boot, R->seed, R->ns == 1 ? "true" : "false");
+            R->set.boot, (long)R->set.seed, R->ns == 1 ? "true" : "false");
     json_fits(f, R);
     if (R->bound)
         json_claim(f, R);
@@ -565,7 +465,7 @@ static int plot_logy(const rate_run *R)
 {
     for (int s = 0; s < R->ns; s++)
         for (long r = 0; r < R->S[s].nrow; r++)
-            if (R->S[s].k[r] >= R->K0 && R->S[s].k[r] <= R->K1 && isfinite(R->S[s].y[r]) &&
+            if (R->S[s].k[r] >= R->r.K0 && R->S[s].k[r] <= R->r.K1 && isfinite(R->S[s].y[r]) &&
                 !(R->S[s].y[r] > 0))
                 return 0;
     return 1;
@@ -595,17 +495,17 @@ static void plot_data(FILE *f, const rate_run *R, int logx, int logy, long *draw
     }
     fputs("\n\n# bound\nk\tvalue\n", f);
     for (long r = 0; R->bound && r < R->S[0].nrow; r++) {
-        double k = R->S[0].k[r], b = k >= R->K0 && k <= R->K1 ? mdatt_expr_eval(R->bound, k) : NAN;
+        double k = R->S[0].k[r], b = k >= R->r.K0 && k <= R->r.K1 ? mdatt_expr_eval(R->bound, k) : NAN;
         if (drawable(k, b, logx, logy)) {
             fprintf(f, "%.17g\t%.17g\n", k, b);
             drawn[R->ns]++;
         }
     }
     fputs("\n\n# chosen fit\nk\tvalue\n", f);
-    for (int j = 0; R->best >= 0 && j < R->m; j++) {
-        double v = mdatt_fit_eval(&R->fit[R->best], R->kfit[j]);
-        if (drawable(R->kfit[j], R->negate ? -v : v, logx, logy)) {
-            fprintf(f, "%.17g\t%.17g\n", R->kfit[j], R->negate ? -v : v);
+    for (int j = 0; R->r.best >= 0 && j < R->r.m; j++) {
+        double v = mdatt_fit_eval(&R->r.fit[R->r.best], R->r.kfit[j]);
+        if (drawable(R->r.kfit[j], R->negate ? -v : v, logx, logy)) {
+            fprintf(f, "%.17g\t%.17g\n", R->r.kfit[j], R->negate ? -v : v);
             drawn[R->ns + 1]++;
         }
     }
@@ -632,12 +532,12 @@ static void plot_script(FILE *f, const rate_run *R, const char *data, int logx, 
     snprintf(t, sizeof t, "%s%s", R->md->name, logy ? " (log scale)" : "");
     gp_str(f, t);
     snprintf(t, sizeof t, "mdatt rate: %s over %d seed%s, window [%g, %g]", R->md->name, R->ns,
-             R->ns == 1 ? "" : "s", R->K0, R->K1);
+             R->ns == 1 ? "" : "s", R->r.K0, R->r.K1);
     fputs("\nset title ", f);
     gp_str(f, t);
     fprintf(f, "\n%s%s", logx ? "set logscale x\n" : "", logy ? "set logscale y\n" : "");
     for (int e = 0; e < 2; e++) {
-        double k = e ? R->K1 : R->K0;
+        double k = e ? R->r.K1 : R->r.K0;
         if (!logx || k >= 1)
             fprintf(f, "set arrow from %.17g, graph 0 to %.17g, graph 1 nohead dt 2 "
                        "lc rgb '#888888'\n", k, k);
@@ -653,7 +553,7 @@ static void plot_script(FILE *f, const rate_run *R, const char *data, int logx, 
         plot_clause(f, &first, data, R->ns, "lines lw 2.5 dt 2 lc rgb 'black'", t);
     }
     if (drawn[R->ns + 1]) {
-        const mdatt_fit *F = &R->fit[R->best];
+        const mdatt_fit *F = &R->r.fit[R->r.best];
         if (mdatt_family_nparam(F->family) == 2)
             snprintf(t, sizeof t, "fit of the geometric mean: %s%s, a = %.4g, b = %.4g",
                      R->negate ? "-" : "", formula(F->family), F->a, F->b);
@@ -673,7 +573,7 @@ static int plot_open(const rate_run *R, const char *prefix, mdatt_outfile o[2])
     char err[MDATT_ERRLEN] = "", *path[2] = {NULL, NULL}, *body = NULL;
     size_t blen = 0;
     const char *base = strrchr(prefix, '/') ? strrchr(prefix, '/') + 1 : prefix;
-    const int logx = R->best < 0 || R->fam[R->best] != MDATT_FAM_EXP, logy = plot_logy(R);
+    const int logx = R->r.best < 0 || R->r.fam[R->r.best] != MDATT_FAM_EXP, logy = plot_logy(R);
     long *drawn = calloc(R->ns + 2, sizeof *drawn);
     int code = drawn && asprintf(&path[0], "%s.tsv", prefix) >= 0 &&
                        asprintf(&path[1], "%s.gp", prefix) >= 0
@@ -774,11 +674,7 @@ static void free_run(rate_run *R)
             free(R->S[s].y);
         }
     free(R->S);
-    free(R->cs);
-    free(R->per);
-    free(R->kfit);
-    free(R->logy);
-    free(R->mean);
+    mdatt_rate_result_free(&R->r);
     mdatt_expr_free(R->bound);
 }
 
@@ -795,11 +691,8 @@ static int setup(rate_run *R, const char *metric, const char *fams, const char *
         return cli_error(R->sub, CLI_BAD, "--metric: unknown metric '%s' (bregman_dir, "
                          "one_minus_cosine, one_minus_margin, loss, log_loss, norm_p)", metric);
     R->negate = strcmp(R->md->name, "log_loss") == 0;
-    R->nf = MDATT_NFAM;
-    for (int f = 0; f < MDATT_NFAM; f++)
-        R->fam[f] = (mdatt_family)f;
     int code;
-    if (fams && (code = parse_families(R->sub, fams, R->fam, &R->nf)) != CLI_OK)
+    if (fams && (code = parse_families(R->sub, fams, R->set.fam, &R->set.nfam)) != CLI_OK)
         return code;
     if (R->claim && !(R->bound = mdatt_expr_parse(R->claim, err)))
         return cli_error(R->sub, CLI_BAD, "--claim: %s in '%s'", err, R->claim);
@@ -814,17 +707,18 @@ static int setup(rate_run *R, const char *metric, const char *fams, const char *
 
 static int run(int argc, char **argv)
 {
-    rate_run R = {.sub = "rate", .k1_asked = -1, .boot = 1000, .seed = 1, .best = -1};
+    rate_run R = {.sub = "rate", .k0_asked = -1, .k1_asked = -1};
     const char *metric = "bregman_dir", *fams = NULL, *out = NULL, *plot = NULL;
-    long k0 = -1;
+    long boot = 1000, seed = 1;
+    mdatt_rate_default_settings(&R.set);
     const cli_opt opts[] = {
         {"--metric", OPT_STR, &metric, 0, 0, NULL},
-        {"--from", OPT_LONG, &k0, 0, 9000000000000000L, NULL},
+        {"--from", OPT_LONG, &R.k0_asked, 0, 9000000000000000L, NULL},
         {"--to", OPT_LONG, &R.k1_asked, 0, 9000000000000000L, NULL},
         {"--families", OPT_STR, &fams, 0, 0, NULL},
         {"--claim", OPT_STR, &R.claim, 0, 0, NULL},
-        {"--boot", OPT_LONG, &R.boot, 1, 10000000, NULL},
-        {"--seed", OPT_LONG, &R.seed, 0, 0x7fffffffffffffffL, NULL},
+        {"--boot", OPT_LONG, &boot, 1, 10000000, NULL},
+        {"--seed", OPT_LONG, &seed, 0, 0x7fffffffffffffffL, NULL},
         {"-o", OPT_STR, &out, 0, 0, NULL},
         {"--plot", OPT_STR, &plot, 0, 0, NULL},
         {NULL, 0, NULL, 0, 0, NULL}};
@@ -832,8 +726,9 @@ static int run(int argc, char **argv)
     if (!pos)
         return cli_error(R.sub, CLI_FAIL, "out of memory");
     int npos, code = cli_parse(&cli_rate, argc, argv, opts, pos, argc, &npos);
-    if (code == CLI_OK && k0 >= 0 && R.k1_asked >= 0 && k0 > R.k1_asked)
-        code = cli_error(R.sub, CLI_BAD, "--from %ld is after --to %ld", k0, R.k1_asked);
+    const long k0 = R.k0_asked, k1 = R.k1_asked;
+    if (code == CLI_OK && k0 >= 0 && k1 >= 0 && k0 > k1)
+        code = cli_error(R.sub, CLI_BAD, "--from %ld is after --to %ld", k0, k1);
     if (code == CLI_OK && plot && !*plot)
         code = cli_error(R.sub, CLI_BAD, "--plot: empty prefix");
     const cli_path o1[] = {{"-o", out}};
@@ -841,16 +736,14 @@ static int run(int argc, char **argv)
         const cli_path in1[] = {{"TRAJ.csv", pos[s]}};
         code = cli_distinct_outputs(R.sub, o1, 1, in1, 1);
     }
+    R.set.k0 = k0 >= 0 ? (double)k0 : NAN;
+    R.set.k1 = k1 >= 0 ? (double)k1 : NAN;
+    R.set.boot = boot;
+    R.set.seed = (uint64_t)seed;
     if (code == CLI_OK)
         code = setup(&R, metric, fams, pos, npos);
     if (code == CLI_OK)
-        code = set_window(&R, k0);
-    if (code == CLI_OK)
-        code = common_points(&R);
-    if (code == CLI_OK)
-        code = fit_families(&R);
-    if (code == CLI_OK && R.bound)
-        code = check_claim(&R);
+        code = analyse(&R);
     if (code == CLI_OK) {
         print_fits(&R);
         if (R.bound)
@@ -859,7 +752,7 @@ static int run(int argc, char **argv)
     if (code == CLI_OK && (out || plot))
         code = write_outputs(&R, out, plot);
     if (code == CLI_OK)
-        code = R.bound && R.seeds_ok < R.ns ? CLI_FAIL : CLI_OK;
+        code = R.bound && R.r.seeds_ok < R.ns ? CLI_FAIL : CLI_OK;
     free_run(&R);
     free(pos);
     return code;
