@@ -517,40 +517,12 @@ static int fig4_protocol_runs(bench_ctx *b, fig4_t *F)
     return 0;
 }
 
-int bench_paper_fig4(bench_ctx *b)
+/* The final-iteration table, with the paper's values read from its Fig. 4;
+ * table.md is the one with the paper's column. */
+static int fig4_final_table(bench_ctx *b, const fig4_t *F)
 {
-    fig4_t F;
-    memset(&F, 0, sizeof F);
-    F.b = b;
-    exp_cfg *c = &F.c;
-    if (read_cfg(b, c, 1))
-        return 2;
-    int protocol;       /* also the authors' protocol (table_paper_protocol, protocols) */
-    if (bench_cfg_bool(b, "authors_protocol", 1, &protocol))
-        return 2;
-    if (b->check_only)
-        return 0;
-    F.npts = (int)c->points + 1;
-    const int ns = c->nseeds, runs = c->np * c->nsvm * ns;
-    F.curve = calloc((size_t)runs * F.npts, sizeof(double));
-    F.kgrid = calloc((size_t)c->np * F.npts, sizeof(long));
-    F.gap = calloc(runs, sizeof(double));
-    F.viol = calloc(runs, sizeof(double));
-    F.svm_ok = calloc(runs, sizeof(int));
-    F.local = calloc((size_t)c->np * ns, sizeof(int));
-    F.global = calloc((size_t)c->np * ns, sizeof(int));
-    int rc = 1;
-    if (!F.curve || !F.kgrid || !F.gap || !F.viol || !F.svm_ok || !F.local || !F.global)
-        goto out;
-    const bench_jobs jobs = {fig4_job, fig4_slots, fig4_cost};
-    if (bench_parallel(b, b->name, c->np * ns, &jobs, &F)) {
-        snprintf(b->err, sizeof b->err, "a training run failed");
-        goto out;
-    }
-    if (protocol && fig4_protocol_runs(b, &F))
-        goto out;
-    char pa[16], pb[16], name[64];
-    /* Final-iteration table, with the paper's values read from its Fig. 4. */
+    const exp_cfg *c = &F->c;
+    const int ns = c->nseeds;
     const char *head[] = {"p_alg", "p_svm", "mean", "std", "seeds"};
     const char *headmd[] = {"p_alg", "p_svm", "mean", "std", "seeds", "paper (Fig. 4)"};
     bench_table t, tm;
@@ -560,7 +532,7 @@ int bench_paper_fig4(bench_ctx *b)
         for (int si = 0; si < c->nsvm; si++) {
             double mean, std;
             int cnt;
-            fig4_stats(&F, pi, si, F.npts - 1, &mean, &std, &cnt, NULL);
+            fig4_stats(F, pi, si, F->npts - 1, &mean, &std, &cnt, NULL);
             const char *ref = "";
             if (c->p[pi] == 3.0)
                 ref = c->psvm[si] == 3.0 ? "~0.005" : c->psvm[si] == 2.0 ? "~0.18"
@@ -581,90 +553,129 @@ int bench_paper_fig4(bench_ctx *b)
              "at the tokens of a separate p_svm run, which adds disagreements between runs "
              "(table_paper_protocol.md, protocols.svg).",
              c->seed0, c->seed0 + ns - 1, c->n, c->T, c->d, c->lr);
-    if (bench_table_write(b, &t, "table", NULL) || bench_table_write(b, &tm, "table_paper", caption))
-        goto out_t;
-    /* table.md is the one with the paper's column. */
-    {
-        char from[1400], to[1400];
-        snprintf(from, sizeof from, "%s/table_paper.md", b->outdir);
-        snprintf(to, sizeof to, "%s/table.md", b->outdir);
-        rename(from, to);
-        snprintf(from, sizeof from, "%s/table_paper.csv", b->outdir);
-        remove(from);
-        snprintf(from, sizeof from, "%s/table_paper.tex", b->outdir);
-        remove(from);
-    }
-    /* Token optimality and certificates. */
+    int rc = bench_table_write(b, &t, "table", NULL) ||
+             bench_table_write(b, &tm, "table_paper", caption) ? -1 : 0;
+    bench_table_free(&t);
+    bench_table_free(&tm);
+    if (rc)
+        return rc;
+    char from[1400], to[1400];
+    snprintf(from, sizeof from, "%s/table_paper.md", b->outdir);
+    snprintf(to, sizeof to, "%s/table.md", b->outdir);
+    rename(from, to);
+    snprintf(from, sizeof from, "%s/table_paper.csv", b->outdir);
+    remove(from);
+    snprintf(from, sizeof from, "%s/table_paper.tex", b->outdir);
+    remove(from);
+    return 0;
+}
+
+/* Row of the certificates table for p_svm index si: the gaps of every
+ * optimal solve (sorted: max and median) and the largest violation. */
+static int fig4_cert_row(const fig4_t *F, int si, bench_table *tg, int *allsolves,
+                         double *allmax)
+{
+    const exp_cfg *c = &F->c;
+    const int ns = c->nseeds;
+    double *g = malloc(sizeof(double) * c->np * ns), mv = 0.0;
+    int m = 0;
+    if (!g)
+        return -1;
+    for (int pi = 0; pi < c->np; pi++)
+        for (int sd = 0; sd < ns; sd++) {
+            size_t at = ((size_t)pi * c->nsvm + si) * ns + sd;
+            if (F->svm_ok[at]) {
+                g[m++] = F->gap[at];
+                mv = fmax(mv, F->viol[at]);
+            }
+        }
+    qsort(g, m, sizeof(double), bench_cmp_double);
+    bench_table_row(tg, "%g|%d|%.3g|%.3g|%.3g", c->psvm[si], m, m ? g[m - 1] : NAN,
+                    m ? g[m / 2] : NAN, mv);
+    *allsolves += m;
+    *allmax = fmax(*allmax, m ? g[m - 1] : 0.0);
+    free(g);
+    return 0;
+}
+
+/* Token optimality per p_alg and the certificates of every SVM solve. */
+static int fig4_tokens_certs(bench_ctx *b, const fig4_t *F, int *allsolves, double *allmax)
+{
+    const exp_cfg *c = &F->c;
+    const int ns = c->nseeds;
     const char *hk[] = {"p_alg", "runs", "locally_optimal", "globally_optimal", "svm_failures"};
-    bench_table tk;
+    const char *hg[] = {"p_svm", "solves", "max_gap", "median_gap", "max_violation"};
+    bench_table tk, tg;
     bench_table_init(&tk, 5, hk);
+    bench_table_init(&tg, 5, hg);
     for (int pi = 0; pi < c->np; pi++) {
         int loc = 0, glo = 0, fails = 0;
         for (int sd = 0; sd < ns; sd++) {
-            loc += F.local[pi * ns + sd];
-            glo += F.global[pi * ns + sd];
+            loc += F->local[pi * ns + sd];
+            glo += F->global[pi * ns + sd];
             for (int si = 0; si < c->nsvm; si++)
-                fails += !F.svm_ok[((size_t)pi * c->nsvm + si) * ns + sd];
+                fails += !F->svm_ok[((size_t)pi * c->nsvm + si) * ns + sd];
         }
         bench_table_row(&tk, "%g|%d|%.3f|%.3f|%d", c->p[pi], ns, (double)loc / ns, (double)glo / ns, fails);
     }
-    const char *hg[] = {"p_svm", "solves", "max_gap", "median_gap", "max_violation"};
-    bench_table tg;
-    bench_table_init(&tg, 5, hg);
-    int allsolves = 0;
-    double allmax = 0.0;
-    for (int si = 0; si < c->nsvm; si++) {
-        double *g = malloc(sizeof(double) * c->np * ns), mv = 0.0;
-        int m = 0;
-        for (int pi = 0; pi < c->np; pi++)
-            for (int sd = 0; sd < ns; sd++) {
-                size_t at = ((size_t)pi * c->nsvm + si) * ns + sd;
-                if (F.svm_ok[at]) {
-                    g[m++] = F.gap[at];
-                    mv = fmax(mv, F.viol[at]);
-                }
-            }
-        qsort(g, m, sizeof(double), bench_cmp_double);
-        bench_table_row(&tg, "%g|%d|%.3g|%.3g|%.3g", c->psvm[si], m, m ? g[m - 1] : NAN,
-                        m ? g[m / 2] : NAN, mv);
-        allsolves += m;
-        allmax = fmax(allmax, m ? g[m - 1] : 0.0);
-        free(g);
-    }
-    if (bench_table_write(b, &tk, "tokens", "Selected tokens at the final iteration: fraction "
-                                            "locally / globally optimal (oracle, own p).") ||
-        bench_table_write(b, &tg, "certificates", "Certified relative gaps and violations of "
-                                                  "every SVM solve (all runs, all p_alg)."))
-        goto out_k;
-    /* Curves: one .tsv per p_alg; figures with linear and log y. */
+    int rc = 0;
+    *allsolves = 0;
+    *allmax = 0.0;
+    for (int si = 0; si < c->nsvm && rc == 0; si++)
+        rc = fig4_cert_row(F, si, &tg, allsolves, allmax);
+    if (rc == 0 &&
+        (bench_table_write(b, &tk, "tokens", "Selected tokens at the final iteration: fraction "
+                                             "locally / globally optimal (oracle, own p).") ||
+         bench_table_write(b, &tg, "certificates", "Certified relative gaps and violations of "
+                                                   "every SVM solve (all runs, all p_alg).")))
+        rc = -1;
+    bench_table_free(&tk);
+    bench_table_free(&tg);
+    return rc;
+}
+
+/* The curves: one .tsv per p_alg, per p_svm the mean, std and quartiles. */
+static int fig4_curves(bench_ctx *b, const fig4_t *F)
+{
+    const exp_cfg *c = &F->c;
+    char pa[16], pb[16], name[64];
     for (int pi = 0; pi < c->np; pi++) {
         mdatt_outfile o;
         snprintf(name, sizeof name, "curves_p%s.tsv", bench_pname(c->p[pi], pa));
         FILE *f = bench_open(b, name, &o);
         if (!f)
-            goto out_k;
+            return -1;
         fprintf(f, "# k");
         for (int si = 0; si < c->nsvm; si++)
             fprintf(f, "\tmean_svm%s\tstd_svm%s\tq25_svm%s\tmedian_svm%s\tq75_svm%s",
                     bench_pname(c->psvm[si], pb), pb, pb, pb, pb);
         fputc('\n', f);
-        for (int j = 0; j < F.npts; j++) {
-            if (F.kgrid[pi * F.npts + j] < 0)
+        for (int j = 0; j < F->npts; j++) {
+            if (F->kgrid[pi * F->npts + j] < 0)
                 continue;
-            fprintf(f, "%ld", F.kgrid[pi * F.npts + j]);
+            fprintf(f, "%ld", F->kgrid[pi * F->npts + j]);
             for (int si = 0; si < c->nsvm; si++) {
                 double mean, std, q[3];
                 int cnt;
-                fig4_stats(&F, pi, si, j, &mean, &std, &cnt, q);
+                fig4_stats(F, pi, si, j, &mean, &std, &cnt, q);
                 fprintf(f, "\t%.8g\t%.8g\t%.8g\t%.8g\t%.8g", mean, std, q[0], q[1], q[2]);
             }
             fputc('\n', f);
         }
         if (bench_close(b, &o))
-            goto out_k;
+            return -1;
     }
-    /* Linear y: mean ± std over seeds, as the paper draws it; log y: median and
-     * quartiles (a mean - std edge drops below zero, which a log axis cannot show). */
+    return 0;
+}
+
+/* The figures: linear y, mean ± std over seeds, as the paper draws it; log
+ * y, median and quartiles (a mean - std edge drops below zero, which a log
+ * axis cannot show). */
+static int fig4_figures(bench_ctx *b, const fig4_t *F)
+{
+    const exp_cfg *c = &F->c;
+    const int ns = c->nseeds;
+    char pa[16], pb[16];
     for (int logy = 0; logy < 2; logy++) {
         char body[8192];
         int len = snprintf(body, sizeof body,
@@ -696,8 +707,13 @@ int bench_paper_fig4(bench_ctx *b)
         }
         len += snprintf(body + len, sizeof body - len, "unset multiplot");
         if (bench_figure(b, logy ? "fig4_log" : "fig4", "1200,420", body))
-            goto out_k;
+            return -1;
     }
+    return 0;
+}
+
+static void fig4_index(bench_ctx *b, int allsolves, double allmax)
+{
     bench_index_line(b, "- [table.md](%s/table.md) ([csv](%s/table.csv), [tex](%s/table.tex)): final "
                         "directional Bregman divergence of each l_p-AttGD to each l_p-AttSVM at the run's own "
                         "tokens, every p from the same W_0 (like-for-like: the quantity the convergence "
@@ -709,56 +725,232 @@ int bench_paper_fig4(bench_ctx *b)
     bench_index_line(b, "- [tokens.md](%s/tokens.md): fraction of runs whose selected tokens are "
                         "locally / globally optimal; [certificates.md](%s/certificates.md): certified "
                         "gaps of all %d SVM solves (largest %.2g).", b->reldir, b->reldir, allsolves, allmax);
+}
+
+/* The result arrays of the like-for-like runs; 0 or -1 (out of memory). */
+static int fig4_alloc(fig4_t *F)
+{
+    const exp_cfg *c = &F->c;
+    const int ns = c->nseeds, runs = c->np * c->nsvm * ns;
+    F->curve = calloc((size_t)runs * F->npts, sizeof(double));
+    F->kgrid = calloc((size_t)c->np * F->npts, sizeof(long));
+    F->gap = calloc(runs, sizeof(double));
+    F->viol = calloc(runs, sizeof(double));
+    F->svm_ok = calloc(runs, sizeof(int));
+    F->local = calloc((size_t)c->np * ns, sizeof(int));
+    F->global = calloc((size_t)c->np * ns, sizeof(int));
+    return F->curve && F->kgrid && F->gap && F->viol && F->svm_ok && F->local && F->global ? 0 : -1;
+}
+
+static void fig4_free(fig4_t *F)
+{
+    free(F->curve);
+    free(F->kgrid);
+    free(F->gap);
+    free(F->viol);
+    free(F->svm_ok);
+    free(F->local);
+    free(F->global);
+    free(F->pw);
+    free(F->palpha);
+    free(F->pdiv);
+    free(F->pgap);
+    free(F->pviol);
+    free(F->pok);
+    free(F->prun_ok);
+}
+
+/* paper_fig4: the runs (and those of the authors' protocol), then the
+ * tables, curves, figures and index lines. */
+int bench_paper_fig4(bench_ctx *b)
+{
+    fig4_t F;
+    memset(&F, 0, sizeof F);
+    F.b = b;
+    exp_cfg *c = &F.c;
+    if (read_cfg(b, c, 1))
+        return 2;
+    int protocol;       /* also the authors' protocol (table_paper_protocol, protocols) */
+    if (bench_cfg_bool(b, "authors_protocol", 1, &protocol))
+        return 2;
+    if (b->check_only)
+        return 0;
+    F.npts = (int)c->points + 1;
+    int rc = 1, allsolves;
+    double allmax;
+    const bench_jobs jobs = {fig4_job, fig4_slots, fig4_cost};
+    if (fig4_alloc(&F))
+        goto out;
+    if (bench_parallel(b, b->name, c->np * c->nseeds, &jobs, &F)) {
+        snprintf(b->err, sizeof b->err, "a training run failed");
+        goto out;
+    }
+    if (protocol && fig4_protocol_runs(b, &F))
+        goto out;
+    if (fig4_final_table(b, &F) || fig4_tokens_certs(b, &F, &allsolves, &allmax) ||
+        fig4_curves(b, &F) || fig4_figures(b, &F))
+        goto out;
+    fig4_index(b, allsolves, allmax);
     if (protocol && (protocol_table(b, &F) || protocol_figure(b, &F)))
-        goto out_k;
+        goto out;
     rc = 0;
-out_k:
-    bench_table_free(&tk);
-    bench_table_free(&tg);
-out_t:
-    bench_table_free(&t);
-    bench_table_free(&tm);
 out:
-    free(F.curve);
-    free(F.kgrid);
-    free(F.gap);
-    free(F.viol);
-    free(F.svm_ok);
-    free(F.local);
-    free(F.global);
-    free(F.pw);
-    free(F.palpha);
-    free(F.pdiv);
-    free(F.pgap);
-    free(F.pviol);
-    free(F.pok);
-    free(F.prun_ok);
+    fig4_free(&F);
     return rc;
 }
 
 /* =============================================================== paper_paths */
 
-int bench_paper_paths(bench_ctx *b)
+/* The two entries of W drawn (field "entries", default W[1][2] and W[3][4]). */
+static int paths_entries(bench_ctx *b, const exp_cfg *c, long e[4])
 {
-    exp_cfg c;
-    if (read_cfg(b, &c, 0))
-        return 2;
-    long e[4] = {1, 2, 3, 4};           /* default entries W[1][2] and W[3][4] */
     json_t *ent = json_object_get(b->cfg, "entries");
     for (int k = 0; k < 4; k++) {
         json_t *x = ent ? json_array_get(json_array_get(ent, k / 2), k % 2) : NULL;
+        e[k] = k + 1;
         if (ent && json_is_integer(x))
             e[k] = (long)json_integer_value(x);
-        if ((ent && !json_is_integer(x)) || e[k] < 0 || e[k] >= c.d) {
+        if ((ent && !json_is_integer(x)) || e[k] < 0 || e[k] >= c->d) {
             snprintf(b->err, sizeof b->err, "%s: entries: need [[j,k],[j,k]] with indices in "
-                     "[0, d) = [0, %ld)%s", b->path, c.d,
+                     "[0, d) = [0, %ld)%s", b->path, c->d,
                      ent ? "" : " (the default [[1,2],[3,4]] needs d >= 5)");
-            return 2;
+            return -1;
         }
     }
+    return 0;
+}
+
+/* One p of paper_paths: its trained path and SVM, the figure text. */
+typedef struct {
+    const exp_cfg *c;
+    const mdatt_instance *in;
+    const long *e;
+    int pi, a, bb;              /* entries a = W[e0][e1], bb = W[e2][e3] */
+    const bench_snaps *S;
+    const int *alpha;
+    const attsvm_result *r;
+    char *body;                 /* the figure's gnuplot body */
+    size_t cap;
+    int *len;
+    bench_table *t;             /* the table the row goes to */
+} paths_run;
+
+/* path_p<p>.tsv: the two entries along the path, then the ray through W^mm
+ * drawn to the length of the path's end (scale *sc). */
+static int paths_tsv(bench_ctx *b, const paths_run *P, const char *name, double *sc)
+{
+    const int dd = P->in->d * P->in->d, a = P->a, bb = P->bb;
+    const bench_snaps *S = P->S;
+    const double *x = P->r->x, *Wl = S->W + (size_t)(S->count - 1) * dd;
+    const double rl = hypot(Wl[a], Wl[bb]), rm = hypot(x[a], x[bb]);
+    mdatt_outfile o;
+    FILE *f = bench_open(b, name, &o);
+    if (!f)
+        return -1;
+    *sc = rm > 0 ? 1.1 * rl / rm : 0.0;
+    fprintf(f, "# k\tW%ld%ld\tW%ld%ld\n", P->e[0], P->e[1], P->e[2], P->e[3]);
+    for (int j = 0; j < S->count; j++)
+        fprintf(f, "%ld\t%.10g\t%.10g\n", S->k[j], S->W[(size_t)j * dd + a], S->W[(size_t)j * dd + bb]);
+    fprintf(f, "\n\n# ray through W^mm\n0\t0\t0\n1\t%.10g\t%.10g\n", *sc * x[a], *sc * x[bb]);
+    return bench_close(b, &o) == 0 ? 0 : -1;
+}
+
+/* The table row: final alignment with the own-p SVM and the 2-D angle. */
+static void paths_row(const paths_run *P, bench_table *t)
+{
+    const int dd = P->in->d * P->in->d, a = P->a, bb = P->bb;
+    const double *x = P->r->x, *Wl = P->S->W + (size_t)(P->S->count - 1) * dd;
+    const double rl = hypot(Wl[a], Wl[bb]), rm = hypot(x[a], x[bb]);
+    const double p = P->c->p[P->pi];
+    double ang = acos(fmax(-1.0, fmin(1.0, (Wl[a] * x[a] + Wl[bb] * x[bb]) / (rl * rm)))) *
+                 180.0 / M_PI;
+    char tok[256] = "";
+    for (int i = 0, l = 0; i < P->in->n && l < 240; i++)
+        l += snprintf(tok + l, sizeof tok - l, i ? " %d" : "%d", P->alpha[i]);
+    bench_table_row(t, "%g|%ld|%s|%.4g|%.6f|%.3g|%.2g", p, P->c->iters[P->pi], tok,
+                    mdatt_bregman_dir(x, Wl, dd, p), mdatt_cosine(x, Wl, dd), ang, P->r->gap);
+}
+
+/* The panel of this p: equal units on both axes over a square that holds
+ * the path and the ray, so the angle between them is drawn as it is. */
+static void paths_panel(const paths_run *P, const char *name, const char *pa, double sc)
+{
+    const int dd = P->in->d * P->in->d, a = P->a, bb = P->bb;
+    const bench_snaps *S = P->S;
+    const double *x = P->r->x;
+    double lo[2] = {0.0, 0.0}, hi[2] = {0.0, 0.0};
+    for (int j = 0; j <= S->count; j++) {
+        const double u = j < S->count ? S->W[(size_t)j * dd + a] : sc * x[a],
+                     w = j < S->count ? S->W[(size_t)j * dd + bb] : sc * x[bb];
+        lo[0] = fmin(lo[0], u); hi[0] = fmax(hi[0], u);
+        lo[1] = fmin(lo[1], w); hi[1] = fmax(hi[1], w);
+    }
+    const double half = 0.55 * fmax(fmax(hi[0] - lo[0], hi[1] - lo[1]), 1e-12);
+    *P->len += snprintf(P->body + *P->len, P->cap - *P->len,
+                        "set size ratio -1\nset xrange [%.6g:%.6g]\nset yrange [%.6g:%.6g]\n",
+                        0.5 * (lo[0] + hi[0]) - half, 0.5 * (lo[0] + hi[0]) + half,
+                        0.5 * (lo[1] + hi[1]) - half, 0.5 * (lo[1] + hi[1]) + half);
+    *P->len += snprintf(P->body + *P->len, P->cap - *P->len,
+                        "set title 'l_{%s}-AttGD, %ld iterations'\n"
+                        "plot '%s' index 0 using 2:3 with lines lw 2 title 'W_k', "
+                        "'' index 1 using 2:3 with lines dt 2 lw 2 title 'W^{mm} ray'\n",
+                        pa, P->c->iters[P->pi], name);
+}
+
+/* Train p index pi from W_0 = 0 with snapshots, solve its SVM, and write
+ * its data, table row and panel; 0 or -1 (b->err says which p failed). */
+static int paths_one_p(bench_ctx *b, paths_run *P)
+{
+    const exp_cfg *c = P->c;
+    const mdatt_instance *in = P->in;
+    const int d = in->d, pi = P->pi;
+    double *W = calloc((size_t)d * d, sizeof(double)), *v = malloc(sizeof(double) * d);
+    int *alpha = malloc(sizeof(int) * in->n), ok = 0;
+    bench_snaps S;
+    attsvm_result r = {0};
+    if (!W || !v || !alpha || bench_snaps_init(&S, d, (int)c->points + 2, NULL, 0)) {
+        free(W); free(v); free(alpha);
+        return -1;
+    }
+    memcpy(v, in->v, sizeof(double) * d);
+    mdatt_train_settings ts;
+    train_settings(c, pi, &ts);
+    ts.log_every = c->iters[pi] / c->points > 0 ? c->iters[pi] / c->points : 1;
+    ts.hook = bench_snap_hook;
+    ts.hook_ctx = &S;
+    mdatt_train_info info;
+    if (mdatt_train(in, &ts, W, v, alpha, &info) == MDATT_OK &&
+        bench_svm(in, alpha, c->p[pi], ATTSVM_TARGET_W, &r) == 0) {
+        char pa[16], name[64];
+        double sc;
+        snprintf(name, sizeof name, "path_p%s.tsv", bench_pname(c->p[pi], pa));
+        P->S = &S;
+        P->alpha = alpha;
+        P->r = &r;
+        ok = paths_tsv(b, P, name, &sc) == 0;
+        if (ok) {
+            paths_row(P, P->t);
+            paths_panel(P, name, pa, sc);
+        }
+    }
+    attsvm_result_free(&r);
+    bench_snaps_free(&S);
+    free(W); free(v); free(alpha);
+    if (!ok)
+        snprintf(b->err, sizeof b->err, "p=%g: training, SVM or writing failed", c->p[pi]);
+    return ok ? 0 : -1;
+}
+
+/* paper_paths: per p, the path of two entries of W_k with the SVM ray. */
+int bench_paper_paths(bench_ctx *b)
+{
+    exp_cfg c;
+    long e[4];
+    if (read_cfg(b, &c, 0) || paths_entries(b, &c, e))
+        return 2;
     if (b->check_only)
         return 0;
-    const int d = (int)c.d, dd = d * d, a = (int)(e[0] * d + e[1]), bb = (int)(e[2] * d + e[3]);
+    const int d = (int)c.d;
     mdatt_gen_settings gs = {(int)c.n, (int)c.T, d, (uint64_t)c.seed0};
     mdatt_instance in;
     if (mdatt_gen(&gs, &in) != MDATT_OK)
@@ -766,7 +958,7 @@ int bench_paper_paths(bench_ctx *b)
     const char *head[] = {"p", "iters", "tokens", "bregman_dir", "cosine", "angle_2d_deg", "svm_gap"};
     bench_table t;
     bench_table_init(&t, 7, head);
-    char body[8192], pa[16], name[64];
+    char body[8192];
     int len = snprintf(body, sizeof body,
                        "set multiplot layout 1,%d title 'Seed %ld, W_0 = 0: path of (W_k[%ld][%ld], "
                        "W_k[%ld][%ld]) and the l_p-AttSVM ray (both axes to the same scale)'\nset grid\n"
@@ -775,74 +967,10 @@ int bench_paper_paths(bench_ctx *b)
                        c.np, c.seed0, e[0], e[1], e[2], e[3], e[0], e[1], e[2], e[3]);
     int rc = 1;
     for (int pi = 0; pi < c.np; pi++) {
-        double *W = calloc(dd, sizeof(double)), *v = malloc(sizeof(double) * d);
-        int *alpha = malloc(sizeof(int) * in.n);
-        bench_snaps S;
-        if (!W || !v || !alpha || bench_snaps_init(&S, d, (int)c.points + 2, NULL, 0)) {
-            free(W); free(v); free(alpha);
+        paths_run P = {&c, &in, e, pi, (int)(e[0] * d + e[1]), (int)(e[2] * d + e[3]),
+                       NULL, NULL, NULL, body, sizeof body, &len, &t};
+        if (paths_one_p(b, &P))
             goto out;
-        }
-        memcpy(v, in.v, sizeof(double) * d);
-        mdatt_train_settings ts;
-        train_settings(&c, pi, &ts);
-        ts.log_every = c.iters[pi] / c.points > 0 ? c.iters[pi] / c.points : 1;
-        ts.hook = bench_snap_hook;
-        ts.hook_ctx = &S;
-        mdatt_train_info info;
-        attsvm_result r = {0};
-        int ok = mdatt_train(&in, &ts, W, v, alpha, &info) == MDATT_OK &&
-                 bench_svm(&in, alpha, c.p[pi], ATTSVM_TARGET_W, &r) == 0;
-        if (ok) {
-            mdatt_outfile o;
-            snprintf(name, sizeof name, "path_p%s.tsv", bench_pname(c.p[pi], pa));
-            FILE *f = bench_open(b, name, &o);
-            ok = f != NULL;
-            if (ok) {
-                /* the ray through W^mm, drawn to the length of the path's end */
-                const double *Wl = S.W + (size_t)(S.count - 1) * dd;
-                double rl = hypot(Wl[a], Wl[bb]), rm = hypot(r.x[a], r.x[bb]);
-                double sc = rm > 0 ? 1.1 * rl / rm : 0.0;
-                fprintf(f, "# k\tW%ld%ld\tW%ld%ld\n", e[0], e[1], e[2], e[3]);
-                for (int j = 0; j < S.count; j++)
-                    fprintf(f, "%ld\t%.10g\t%.10g\n", S.k[j], S.W[(size_t)j * dd + a], S.W[(size_t)j * dd + bb]);
-                fprintf(f, "\n\n# ray through W^mm\n0\t0\t0\n1\t%.10g\t%.10g\n", sc * r.x[a], sc * r.x[bb]);
-                ok = bench_close(b, &o) == 0;
-                double ang = acos(fmax(-1.0, fmin(1.0, (Wl[a] * r.x[a] + Wl[bb] * r.x[bb]) /
-                                                           (rl * rm)))) * 180.0 / M_PI;
-                char tok[256] = "";
-                for (int i = 0, l = 0; i < in.n && l < 240; i++)
-                    l += snprintf(tok + l, sizeof tok - l, i ? " %d" : "%d", alpha[i]);
-                bench_table_row(&t, "%g|%ld|%s|%.4g|%.6f|%.3g|%.2g", c.p[pi], c.iters[pi], tok,
-                                mdatt_bregman_dir(r.x, Wl, dd, c.p[pi]), mdatt_cosine(r.x, Wl, dd),
-                                ang, r.gap);
-                /* equal units on both axes over a square that holds the path and the ray,
-                 * so the angle between them is drawn as it is */
-                double lo[2] = {0.0, 0.0}, hi[2] = {0.0, 0.0};
-                for (int j = 0; j <= S.count; j++) {
-                    const double x = j < S.count ? S.W[(size_t)j * dd + a] : sc * r.x[a],
-                                 y = j < S.count ? S.W[(size_t)j * dd + bb] : sc * r.x[bb];
-                    lo[0] = fmin(lo[0], x); hi[0] = fmax(hi[0], x);
-                    lo[1] = fmin(lo[1], y); hi[1] = fmax(hi[1], y);
-                }
-                const double half = 0.55 * fmax(fmax(hi[0] - lo[0], hi[1] - lo[1]), 1e-12);
-                len += snprintf(body + len, sizeof body - len,
-                                "set size ratio -1\nset xrange [%.6g:%.6g]\nset yrange [%.6g:%.6g]\n",
-                                0.5 * (lo[0] + hi[0]) - half, 0.5 * (lo[0] + hi[0]) + half,
-                                0.5 * (lo[1] + hi[1]) - half, 0.5 * (lo[1] + hi[1]) + half);
-                len += snprintf(body + len, sizeof body - len,
-                                "set title 'l_{%s}-AttGD, %ld iterations'\n"
-                                "plot '%s' index 0 using 2:3 with lines lw 2 title 'W_k', "
-                                "'' index 1 using 2:3 with lines dt 2 lw 2 title 'W^{mm} ray'\n",
-                                pa, c.iters[pi], name);
-            }
-        }
-        attsvm_result_free(&r);
-        bench_snaps_free(&S);
-        free(W); free(v); free(alpha);
-        if (!ok) {
-            snprintf(b->err, sizeof b->err, "p=%g: training, SVM or writing failed", c.p[pi]);
-            goto out;
-        }
     }
     snprintf(body + len, sizeof body - len, "unset multiplot");
     char cap[256];
@@ -887,6 +1015,128 @@ static double softmax_at(const mdatt_instance *in, const double *W, int i, int a
     return exp(sc[a] - mx) / sum;
 }
 
+/* The figure texts of paper_joint, one panel per p appended to each. */
+typedef struct {
+    char probs[8192], paths[8192], wrow[4096];
+    int lp, lv, lw;
+} joint_plots;
+
+/* joint_p<p>.tsv: per snapshot the selected tokens' softmax and logistic
+ * probabilities, v and W/||W||_p; then the v-SVM ray and W^mm/||W^mm||_p. */
+static int joint_tsv(bench_ctx *b, const char *name, const mdatt_instance *in,
+                     const bench_snaps *S, const int *alpha, double p, const attsvm_result *rw,
+                     const attsvm_result *rv)
+{
+    const int d = in->d, dd = d * d, n = in->n;
+    mdatt_outfile o;
+    FILE *f = bench_open(b, name, &o);
+    if (!f)
+        return -1;
+    fprintf(f, "# k\tsmax_0\tsmax_1\tsigma_0\tsigma_1\tv0\tv1\tWn00\tWn01\tWn10\tWn11\n");
+    for (int j = 0; j < S->count; j++) {
+        const double *Wk = S->W + (size_t)j * dd, *vk = S->v + (size_t)j * d;
+        double nw = mdatt_norm_p(Wk, dd, p);
+        fprintf(f, "%ld", S->k[j]);
+        for (int i = 0; i < n; i++)
+            fprintf(f, "\t%.8g", softmax_at(in, Wk, i, alpha[i]));
+        for (int i = 0; i < n; i++) {
+            const double *x = in->X + ((size_t)i * in->T + alpha[i]) * d;
+            fprintf(f, "\t%.8g", sigmoid(in->Y[i] * (x[0] * vk[0] + x[1] * vk[1])));
+        }
+        fprintf(f, "\t%.8g\t%.8g", vk[0], vk[1]);
+        for (int k = 0; k < dd; k++)
+            fprintf(f, "\t%.8g", nw > 0 ? Wk[k] / nw : 0.0);
+        fputc('\n', f);
+    }
+    const double *vl = S->v + (size_t)(S->count - 1) * d;
+    double nv = hypot(vl[0], vl[1]), nm = hypot(rv->x[0], rv->x[1]);
+    double nwm = mdatt_norm_p(rw->x, dd, p);
+    fprintf(f, "\n\n# v-SVM ray and W^mm/||W^mm||_p\n0\t0\t0\n1\t%.10g\t%.10g", 1.1 * nv / nm * rv->x[0],
+            1.1 * nv / nm * rv->x[1]);
+    for (int k = 0; k < dd; k++)
+        fprintf(f, "\t%.10g", rw->x[k] / nwm);
+    fputc('\n', f);
+    return bench_close(b, &o) == 0 ? 0 : -1;
+}
+
+/* The table row: tokens and the final alignment of W and v with their SVMs. */
+static void joint_row(bench_table *t, const mdatt_instance *in, const bench_snaps *S,
+                      const int *alpha, double p, long iters, const attsvm_result *rw,
+                      const attsvm_result *rv)
+{
+    const int d = in->d, dd = d * d;
+    const double *Wl = S->W + (size_t)(S->count - 1) * dd, *vl = S->v + (size_t)(S->count - 1) * d;
+    double smin = 1.0;
+    for (int i = 0; i < in->n; i++)
+        smin = fmin(smin, softmax_at(in, Wl, i, alpha[i]));
+    bench_table_row(t, "%g|%ld|%d %d|%.4g|%.4g|%.6f|%.6f|%.6f|%.2g|%.2g", p, iters,
+                    alpha[0], alpha[1], mdatt_bregman_dir(rw->x, Wl, dd, p),
+                    mdatt_bregman_dir(rv->x, vl, d, p), mdatt_cosine(rw->x, Wl, dd),
+                    mdatt_cosine(rv->x, vl, d), smin, rw->gap, rv->gap);
+}
+
+/* This p's panels of the two figures. */
+static void joint_panels(joint_plots *J, const char *pa, const char *name, long show, long iters)
+{
+    J->lp += snprintf(J->probs + J->lp, sizeof J->probs - J->lp,
+                      "set title 'l_{%s}-JointGD'\nplot [0:%ld] '%s' index 0 using 1:2 with lines lw 2 "
+                      "title 'softmax, i=1', '' index 0 using 1:3 with lines lw 2 title 'softmax, i=2', "
+                      "'' index 0 using 1:4 with lines dt 2 lw 2 title 'logistic, i=1', "
+                      "'' index 0 using 1:5 with lines dt 2 lw 2 title 'logistic, i=2'\n",
+                      pa, show, name);
+    J->lv += snprintf(J->paths + J->lv, sizeof J->paths - J->lv,
+                      "set title 'v_k, l_{%s}'\nset xlabel 'v[0]'\nset ylabel 'v[1]'\nset key top left\n"
+                      "plot '%s' index 0 using 6:7 with lines lw 2 title 'v_k', '' index 1 using 2:3 "
+                      "with lines dt 2 lw 2 title 'v^{mm} ray'\n", pa, name);
+    J->lw += snprintf(J->wrow + J->lw, sizeof J->wrow - J->lw,
+                      "set title 'W_k/||W_k||_{%s}'\nset xlabel 'iteration k'\nset ylabel ''\n"
+                      "set logscale x\nset key bottom right\nplot for [e=0:3] '%s' index 0 using "
+                      "($1+1):(column(8+e)) with lines lw 2 lc e+1 title sprintf('entry %%d', e), "
+                      "for [e=0:3] '' index 1 every ::1::1 using (1):(column(4+e)):(%ld):(0) "
+                      "with vectors nohead dt 2 lc e+1 notitle\nunset logscale x\n",
+                      pa, name, iters);
+}
+
+/* JointGD at p index pi from W_0 = 0, v_0 = 0 with a snapshot per
+ * iteration, both SVMs at its tokens, then its data, row and panels. */
+static int joint_one_p(bench_ctx *b, const exp_cfg *c, int pi, const mdatt_instance *in,
+                       long show, bench_table *t, joint_plots *J)
+{
+    const int d = in->d;
+    double W[64] = {0}, v[8] = {0};
+    int alpha[2];
+    bench_snaps S;
+    if (bench_snaps_init(&S, d, (int)c->iters[pi] + 2, NULL, 0))
+        return -1;
+    mdatt_train_settings ts;
+    train_settings(c, pi, &ts);
+    ts.joint = 1;
+    ts.log_every = 1;
+    ts.hook = bench_snap_hook;
+    ts.hook_ctx = &S;
+    mdatt_train_info info;
+    attsvm_result rw, rv;
+    memset(&rw, 0, sizeof rw);
+    memset(&rv, 0, sizeof rv);
+    int ok = mdatt_train(in, &ts, W, v, alpha, &info) == MDATT_OK;
+    ok = ok && bench_svm(in, alpha, c->p[pi], ATTSVM_TARGET_W, &rw) == 0;
+    ok = ok && bench_svm(in, alpha, c->p[pi], ATTSVM_TARGET_V, &rv) == 0;
+    char pa[16], name[64];
+    snprintf(name, sizeof name, "joint_p%s.tsv", bench_pname(c->p[pi], pa));
+    ok = ok && joint_tsv(b, name, in, &S, alpha, c->p[pi], &rw, &rv) == 0;
+    if (ok) {
+        joint_row(t, in, &S, alpha, c->p[pi], c->iters[pi], &rw, &rv);
+        joint_panels(J, pa, name, show, c->iters[pi]);
+    }
+    attsvm_result_free(&rw);
+    attsvm_result_free(&rv);
+    bench_snaps_free(&S);
+    if (!ok)
+        snprintf(b->err, sizeof b->err, "p=%g: training, an SVM or writing failed", c->p[pi]);
+    return ok ? 0 : -1;
+}
+
+/* paper_joint: JointGD on the paper's toy per p, with both SVMs. */
 int bench_paper_joint(bench_ctx *b)
 {
     exp_cfg c;
@@ -903,111 +1153,31 @@ int bench_paper_joint(bench_ctx *b)
     mdatt_instance in;
     if (mdatt_gen_toy_joint(&in) != MDATT_OK)
         return 1;
-    const int d = in.d, dd = d * d, n = in.n;
     const char *head[] = {"p", "iters", "tokens", "bregman_dir_W", "bregman_dir_v", "cosine_W",
                           "cosine_v", "smax_min", "gap_W", "gap_v"};
     bench_table t;
     bench_table_init(&t, 10, head);
-    char probs[8192], paths[8192], pa[16], name[64];
-    int lp = snprintf(probs, sizeof probs,
-                      "set multiplot layout 1,%d title 'Joint toy, W_0 = 0, v_0 = 0: softmax probability "
-                      "of the selected token and logistic probability σ(Y_i x_{iα}^T v)'\n"
-                      "set grid\nset xlabel 'iteration k'\nset yrange [0:1.05]\nset key bottom right\n", c.np);
-    int lv = snprintf(paths, sizeof paths,
-                      "set multiplot layout 2,%d title 'Joint toy: v_k with the v-SVM ray (top), "
-                      "W_k/||W_k||_p entries with W^{mm}/||W^{mm}||_p (bottom)'\nset grid\n", c.np);
-    char wrow[4096] = "";
-    int lw = 0, rc = 1;
-    for (int pi = 0; pi < c.np; pi++) {
-        double W[64] = {0}, v[8] = {0};
-        int alpha[2];
-        bench_snaps S;
-        if (bench_snaps_init(&S, d, (int)c.iters[pi] + 2, NULL, 0))
+    joint_plots *J = calloc(1, sizeof *J);
+    int rc = 1;
+    if (!J)
+        goto out;
+    J->lp = snprintf(J->probs, sizeof J->probs,
+                     "set multiplot layout 1,%d title 'Joint toy, W_0 = 0, v_0 = 0: softmax probability "
+                     "of the selected token and logistic probability σ(Y_i x_{iα}^T v)'\n"
+                     "set grid\nset xlabel 'iteration k'\nset yrange [0:1.05]\nset key bottom right\n", c.np);
+    J->lv = snprintf(J->paths, sizeof J->paths,
+                     "set multiplot layout 2,%d title 'Joint toy: v_k with the v-SVM ray (top), "
+                     "W_k/||W_k||_p entries with W^{mm}/||W^{mm}||_p (bottom)'\nset grid\n", c.np);
+    for (int pi = 0; pi < c.np; pi++)
+        if (joint_one_p(b, &c, pi, &in, show, &t, J))
             goto out;
-        mdatt_train_settings ts;
-        train_settings(&c, pi, &ts);
-        ts.joint = 1;
-        ts.log_every = 1;
-        ts.hook = bench_snap_hook;
-        ts.hook_ctx = &S;
-        mdatt_train_info info;
-        attsvm_result rw, rv;
-        memset(&rw, 0, sizeof rw);
-        memset(&rv, 0, sizeof rv);
-        int ok = mdatt_train(&in, &ts, W, v, alpha, &info) == MDATT_OK;
-        ok = ok && bench_svm(&in, alpha, c.p[pi], ATTSVM_TARGET_W, &rw) == 0;
-        ok = ok && bench_svm(&in, alpha, c.p[pi], ATTSVM_TARGET_V, &rv) == 0;
-        mdatt_outfile o;
-        FILE *f = NULL;
-        if (ok) {
-            snprintf(name, sizeof name, "joint_p%s.tsv", bench_pname(c.p[pi], pa));
-            ok = (f = bench_open(b, name, &o)) != NULL;
-        }
-        if (ok) {
-            fprintf(f, "# k\tsmax_0\tsmax_1\tsigma_0\tsigma_1\tv0\tv1\tWn00\tWn01\tWn10\tWn11\n");
-            for (int j = 0; j < S.count; j++) {
-                const double *Wk = S.W + (size_t)j * dd, *vk = S.v + (size_t)j * d;
-                double nw = mdatt_norm_p(Wk, dd, c.p[pi]);
-                fprintf(f, "%ld", S.k[j]);
-                for (int i = 0; i < n; i++)
-                    fprintf(f, "\t%.8g", softmax_at(&in, Wk, i, alpha[i]));
-                for (int i = 0; i < n; i++) {
-                    const double *x = in.X + ((size_t)i * in.T + alpha[i]) * d;
-                    fprintf(f, "\t%.8g", sigmoid(in.Y[i] * (x[0] * vk[0] + x[1] * vk[1])));
-                }
-                fprintf(f, "\t%.8g\t%.8g", vk[0], vk[1]);
-                for (int k = 0; k < dd; k++)
-                    fprintf(f, "\t%.8g", nw > 0 ? Wk[k] / nw : 0.0);
-                fputc('\n', f);
-            }
-            const double *Wl = S.W + (size_t)(S.count - 1) * dd, *vl = S.v + (size_t)(S.count - 1) * d;
-            double nv = hypot(vl[0], vl[1]), nm = hypot(rv.x[0], rv.x[1]);
-            double nwm = mdatt_norm_p(rw.x, dd, c.p[pi]);
-            fprintf(f, "\n\n# v-SVM ray and W^mm/||W^mm||_p\n0\t0\t0\n1\t%.10g\t%.10g", 1.1 * nv / nm * rv.x[0],
-                    1.1 * nv / nm * rv.x[1]);
-            for (int k = 0; k < dd; k++)
-                fprintf(f, "\t%.10g", rw.x[k] / nwm);
-            fputc('\n', f);
-            ok = bench_close(b, &o) == 0;
-            double smin = 1.0;
-            for (int i = 0; i < n; i++)
-                smin = fmin(smin, softmax_at(&in, Wl, i, alpha[i]));
-            bench_table_row(&t, "%g|%ld|%d %d|%.4g|%.4g|%.6f|%.6f|%.6f|%.2g|%.2g", c.p[pi], c.iters[pi],
-                            alpha[0], alpha[1], mdatt_bregman_dir(rw.x, Wl, dd, c.p[pi]),
-                            mdatt_bregman_dir(rv.x, vl, d, c.p[pi]), mdatt_cosine(rw.x, Wl, dd),
-                            mdatt_cosine(rv.x, vl, d), smin, rw.gap, rv.gap);
-            lp += snprintf(probs + lp, sizeof probs - lp,
-                           "set title 'l_{%s}-JointGD'\nplot [0:%ld] '%s' index 0 using 1:2 with lines lw 2 "
-                           "title 'softmax, i=1', '' index 0 using 1:3 with lines lw 2 title 'softmax, i=2', "
-                           "'' index 0 using 1:4 with lines dt 2 lw 2 title 'logistic, i=1', "
-                           "'' index 0 using 1:5 with lines dt 2 lw 2 title 'logistic, i=2'\n",
-                           pa, show, name);
-            lv += snprintf(paths + lv, sizeof paths - lv,
-                           "set title 'v_k, l_{%s}'\nset xlabel 'v[0]'\nset ylabel 'v[1]'\nset key top left\n"
-                           "plot '%s' index 0 using 6:7 with lines lw 2 title 'v_k', '' index 1 using 2:3 "
-                           "with lines dt 2 lw 2 title 'v^{mm} ray'\n", pa, name);
-            lw += snprintf(wrow + lw, sizeof wrow - lw,
-                           "set title 'W_k/||W_k||_{%s}'\nset xlabel 'iteration k'\nset ylabel ''\n"
-                           "set logscale x\nset key bottom right\nplot for [e=0:3] '%s' index 0 using "
-                           "($1+1):(column(8+e)) with lines lw 2 lc e+1 title sprintf('entry %%d', e), "
-                           "for [e=0:3] '' index 1 every ::1::1 using (1):(column(4+e)):(%ld):(0) "
-                           "with vectors nohead dt 2 lc e+1 notitle\nunset logscale x\n",
-                           pa, name, c.iters[pi]);
-        }
-        attsvm_result_free(&rw);
-        attsvm_result_free(&rv);
-        bench_snaps_free(&S);
-        if (!ok) {
-            snprintf(b->err, sizeof b->err, "p=%g: training, an SVM or writing failed", c.p[pi]);
-            goto out;
-        }
-    }
-    snprintf(probs + lp, sizeof probs - lp, "unset multiplot");
-    snprintf(paths + lv, sizeof paths - lv, "%sunset multiplot", wrow);
+    snprintf(J->probs + J->lp, sizeof J->probs - J->lp, "unset multiplot");
+    snprintf(J->paths + J->lv, sizeof J->paths - J->lv, "%sunset multiplot", J->wrow);
     if (bench_table_write(b, &t, "table", "Joint toy (n=2, T=3, d=2, z_i = x_i0), W_0 = 0, v_0 = 0, "
                                            "normalized l_p-JointGD: selected tokens (0-based) and final "
                                            "alignment of W with the l_p-AttSVM and of v with the l_p v-SVM.") ||
-        bench_figure(b, "probabilities", "1200,400", probs) || bench_figure(b, "paths", "1200,800", paths))
+        bench_figure(b, "probabilities", "1200,400", J->probs) ||
+        bench_figure(b, "paths", "1200,800", J->paths))
         goto out;
     bench_index_line(b, "- [probabilities.svg](%s/probabilities.svg): softmax probability of the selected "
                         "token and logistic probability over the first %ld iterations; "
@@ -1016,6 +1186,7 @@ int bench_paper_joint(bench_ctx *b)
                      b->reldir, show, b->reldir, b->reldir);
     rc = 0;
 out:
+    free(J);
     bench_table_free(&t);
     mdatt_instance_free(&in);
     return rc;
