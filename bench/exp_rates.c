@@ -198,9 +198,9 @@ static void fit_label(const mdatt_fit *fit, char *out, size_t len)
 }
 
 /* Fit metric mt of p index pi; label (if not NULL) receives the chosen fit
- * for a legend, or "no fit". */
-static void fit_metric(const rate_run *R, int pi, int mt, bench_table *t, double *curve,
-                       double *mean, char *label, size_t len)
+ * for a legend, or "no fit".  0, or -1 when out of memory. */
+static int fit_metric(const rate_run *R, int pi, int mt, bench_table *t, double *curve,
+                      double *mean, char *label, size_t len)
 {
     if (label)
         snprintf(label, len, "no fit");
@@ -208,6 +208,12 @@ static void fit_metric(const rate_run *R, int pi, int mt, bench_table *t, double
     double *k = malloc(sizeof(double) * R->npts), *ly = malloc(sizeof(double) * S * R->npts);
     double *avg = malloc(sizeof(double) * R->npts);
     int m = 0;
+    if (!k || !ly || !avg) {
+        free(k);
+        free(ly);
+        free(avg);
+        return -1;
+    }
     for (int j = 0; j < R->npts; j++) {
         mean[j] = NAN;
         curve[j] = NAN;
@@ -279,6 +285,7 @@ static void fit_metric(const rate_run *R, int pi, int mt, bench_table *t, double
     free(k);
     free(ly);
     free(avg);
+    return 0;
 }
 
 static int read_variant(bench_ctx *b, json_t *obj, rate_run *R, const rate_run *base)
@@ -293,121 +300,129 @@ static int read_variant(bench_ctx *b, json_t *obj, rate_run *R, const rate_run *
     return bad ? -1 : 0;
 }
 
-int bench_rates(bench_ctx *b)
+static const char *const vname[2] = {"normalized", "plain"};
+
+/* The configuration: the shared settings, then the variants ("normalized"
+ * and/or "plain" objects) into runs[0..*nv). */
+static int rates_config(bench_ctx *b, rate_run *base, rate_run runs[2], int *nv)
 {
-    rate_run base = {0}, runs[2];
-    if (bench_cfg_int(b, "n", 6, 1, 100000, &base.n) || bench_cfg_int(b, "T", 8, 2, 100000, &base.T) ||
-        bench_cfg_int(b, "d", 10, 1, 1000, &base.d) || bench_cfg_doubles(b, "p", base.p, MAXP, &base.np) ||
-        bench_cfg_double(b, "init_std", 1.0, &base.init_std) ||
-        bench_cfg_int(b, "points", 40, 5, 1000, &base.npts) ||
-        bench_cfg_int(b, "bootstrap", 1000, 10, 100000, &base.boot) ||
-        bench_cfg_double(b, "fit_from", 0.01, &base.fit_from))
-        return 2;
-    if (bench_cfg_memory(b, "n, T, d", bench_runs_memory(b, base.np, base.n, base.T, base.d,
-                                                        (double)base.npts)))
-        return 2;
-    const char *vname[2] = {"normalized", "plain"};
-    int nv = 0;
+    if (bench_cfg_int(b, "n", 6, 1, 100000, &base->n) || bench_cfg_int(b, "T", 8, 2, 100000, &base->T) ||
+        bench_cfg_int(b, "d", 10, 1, 1000, &base->d) || bench_cfg_doubles(b, "p", base->p, MAXP, &base->np) ||
+        bench_cfg_double(b, "init_std", 1.0, &base->init_std) ||
+        bench_cfg_int(b, "points", 40, 5, 1000, &base->npts) ||
+        bench_cfg_int(b, "bootstrap", 1000, 10, 100000, &base->boot) ||
+        bench_cfg_double(b, "fit_from", 0.01, &base->fit_from))
+        return -1;
+    if (bench_cfg_memory(b, "n, T, d", bench_runs_memory(b, base->np, base->n, base->T, base->d,
+                                                        (double)base->npts)))
+        return -1;
+    *nv = 0;
     for (int k = 0; k < 2; k++) {
         json_t *o = json_object_get(b->cfg, vname[k]);
         if (!o)
             continue;
-        if (!json_is_object(o) || read_variant(b, o, &runs[nv], &base)) {
+        if (!json_is_object(o) || read_variant(b, o, &runs[*nv], base)) {
             if (!b->err[0])
                 snprintf(b->err, sizeof b->err, "%s: %s: must be an object", b->path, vname[k]);
-            return 2;
+            return -1;
         }
-        nv++;
+        (*nv)++;
     }
-    if (nv == 0) {
+    if (*nv == 0) {
         snprintf(b->err, sizeof b->err, "%s: give \"normalized\" and/or \"plain\" run settings", b->path);
-        return 2;
+        return -1;
     }
-    if (b->check_only)
-        return 0;
-    const char *head[] = {"p", "steps", "metric", "family", "a", "b", "b 95% (bootstrap)", "rmse",
-                          "other families (rmse)", "seeds"};
-    bench_table t;
-    bench_table_init(&t, 10, head);
-    int rc = 1;
-    char body[16384], pa[16];
-    int len = snprintf(body, sizeof body,
-                       "set multiplot layout %d,%d title 'Directional Bregman divergence to the own-p "
-                       "SVM (geometric mean over seeds) and the chosen fit'\nset logscale xy\n"
-                       "set format y '10^{%%L}'\nset grid\nset xlabel 'iteration k'\n"
-                       "set ylabel 'D_ψ (geometric mean over seeds)'\nset key bottom left\n",
-                       nv, base.np);
-    int njobs = 0;
-    for (int vi = 0; vi < nv; vi++) {
-        rate_run *R = &runs[vi];
-        R->ck = malloc(sizeof(long) * R->npts);
-        R->ly = malloc(sizeof(double) * R->np * R->nseeds * NMET * R->npts);
-        if (!R->ck || !R->ly)
-            goto out;
-        int m = 0;                          /* log-spaced, distinct integers up to iters */
+    return 0;
+}
+
+/* A variant's iterations (log-spaced, distinct integers up to iters) and
+ * its metric array (NAN until the runs fill it). */
+static int rates_grid(rate_run *R)
+{
+    R->ck = malloc(sizeof(long) * R->npts);
+    R->ly = malloc(sizeof(double) * R->np * R->nseeds * NMET * R->npts);
+    if (!R->ck || !R->ly)
+        return -1;
+    int m = 0;
+    for (int j = 0; j < R->npts; j++) {
+        long k = (long)llround(pow((double)R->iters, (double)(j + 1) / R->npts));
+        if (m == 0 || k > R->ck[m - 1])
+            R->ck[m++] = k;
+    }
+    R->npts = m;
+    for (size_t q = 0; q < (size_t)R->np * R->nseeds * NMET * R->npts; q++)
+        R->ly[q] = NAN;
+    return 0;
+}
+
+/* The figure text being built: one panel per variant and p. */
+typedef struct {
+    char body[16384];
+    int len;
+} rates_plot;
+
+/* curves_<variant>.tsv (per p: the geometric mean and fitted curve of each
+ * metric), given the fits. */
+static void rates_curves(FILE *f, const rate_run *R, const double *curve, const double *mean,
+                         const char (*label)[96], int vi, const char *fname, rates_plot *P)
+{
+    char pa[16];
+    for (int pi = 0; pi < R->np; pi++) {
+        fprintf(f, "# p=%g: k", R->p[pi]);
+        for (int mt = 0; mt < NMET; mt++)
+            fprintf(f, "\t%s\t%s_fit", metric_name[mt], metric_name[mt]);
+        fputc('\n', f);
         for (int j = 0; j < R->npts; j++) {
-            long k = (long)llround(pow((double)R->iters, (double)(j + 1) / R->npts));
-            if (m == 0 || k > R->ck[m - 1])
-                R->ck[m++] = k;
-        }
-        R->npts = m;
-        for (size_t q = 0; q < (size_t)R->np * R->nseeds * NMET * R->npts; q++)
-            R->ly[q] = NAN;
-        njobs += R->np * R->nseeds;
-    }
-    rate_all all = {runs, nv};
-    const bench_jobs jobs = {rate_all_job, rate_slots, rate_cost};
-    if (bench_parallel(b, b->name, njobs, &jobs, &all)) {
-        snprintf(b->err, sizeof b->err, "a run or SVM solve failed");
-        goto out;
-    }
-    for (int vi = 0; vi < nv; vi++) {
-        rate_run *R = &runs[vi];
-        mdatt_outfile o;
-        char fname[64];
-        snprintf(fname, sizeof fname, "curves_%s.tsv", R->normalized ? "normalized" : "plain");
-        FILE *f = bench_open(b, fname, &o);
-        if (!f)
-            goto out;
-        double *curve = malloc(sizeof(double) * R->npts * NMET * R->np);
-        double *mean = malloc(sizeof(double) * R->npts * NMET * R->np);
-        char (*label)[96] = calloc(R->np, sizeof *label);   /* the plotted metric's fit */
-        if (!curve || !mean || !label) {
-            free(curve);
-            free(mean);
-            free(label);
-            goto out;
-        }
-        for (int pi = 0; pi < R->np; pi++)
+            fprintf(f, "%ld", R->ck[j]);
             for (int mt = 0; mt < NMET; mt++)
-                fit_metric(R, pi, mt, &t, curve + ((size_t)pi * NMET + mt) * R->npts,
-                           mean + ((size_t)pi * NMET + mt) * R->npts, mt == 0 ? label[pi] : NULL,
-                           sizeof label[pi]);
-        for (int pi = 0; pi < R->np; pi++) {
-            fprintf(f, "# p=%g: k", R->p[pi]);
-            for (int mt = 0; mt < NMET; mt++)
-                fprintf(f, "\t%s\t%s_fit", metric_name[mt], metric_name[mt]);
+                fprintf(f, "\t%.8g\t%.8g", mean[((size_t)pi * NMET + mt) * R->npts + j],
+                        curve[((size_t)pi * NMET + mt) * R->npts + j]);
             fputc('\n', f);
-            for (int j = 0; j < R->npts; j++) {
-                fprintf(f, "%ld", R->ck[j]);
-                for (int mt = 0; mt < NMET; mt++)
-                    fprintf(f, "\t%.8g\t%.8g", mean[((size_t)pi * NMET + mt) * R->npts + j],
-                            curve[((size_t)pi * NMET + mt) * R->npts + j]);
-                fputc('\n', f);
-            }
-            fprintf(f, "\n\n");
-            len += snprintf(body + len, sizeof body - len,
-                            "set title 'l_{%s}-AttGD, %s steps'\nplot '%s' index %d using 1:2 with points "
-                            "pt 7 title 'measured', '' index %d using 1:3 with lines lw 2 title '%s'\n",
-                            bench_pname(R->p[pi], pa), vname[vi], fname, pi, pi, label[pi]);
         }
-        free(curve);
-        free(mean);
-        free(label);
-        if (bench_close(b, &o))
-            goto out;
+        fprintf(f, "\n\n");
+        P->len += snprintf(P->body + P->len, sizeof P->body - P->len,
+                           "set title 'l_{%s}-AttGD, %s steps'\nplot '%s' index %d using 1:2 with points "
+                           "pt 7 title 'measured', '' index %d using 1:3 with lines lw 2 title '%s'\n",
+                           bench_pname(R->p[pi], pa), vname[vi], fname, pi, pi, label[pi]);
     }
-    snprintf(body + len, sizeof body - len, "unset multiplot");
+}
+
+/* One variant: every (p, metric) fitted into the table, its curves file and
+ * its panels. */
+static int rates_variant(bench_ctx *b, const rate_run *R, int vi, bench_table *t, rates_plot *P)
+{
+    mdatt_outfile o;
+    char fname[64];
+    snprintf(fname, sizeof fname, "curves_%s.tsv", R->normalized ? "normalized" : "plain");
+    FILE *f = bench_open(b, fname, &o);
+    if (!f)
+        return -1;
+    double *curve = malloc(sizeof(double) * R->npts * NMET * R->np);
+    double *mean = malloc(sizeof(double) * R->npts * NMET * R->np);
+    char (*label)[96] = calloc(R->np, sizeof *label);   /* the plotted metric's fit */
+    int rc = curve && mean && label ? 0 : -1;
+    for (int pi = 0; pi < R->np && rc == 0; pi++)
+        for (int mt = 0; mt < NMET && rc == 0; mt++)
+            rc = fit_metric(R, pi, mt, t, curve + ((size_t)pi * NMET + mt) * R->npts,
+                            mean + ((size_t)pi * NMET + mt) * R->npts, mt == 0 ? label[pi] : NULL,
+                            sizeof label[pi]);
+    if (rc == 0)
+        rates_curves(f, R, curve, mean, (const char (*)[96])label, vi, fname, P);
+    free(curve);
+    free(mean);
+    free(label);
+    if (rc != 0) {
+        mdatt_outfile_abort(&o);
+        return -1;
+    }
+    return bench_close(b, &o) ? -1 : 0;
+}
+
+/* The table (with its caption stating the fit rule) and the figure. */
+static int rates_write(bench_ctx *b, const rate_run *base, int nv, const bench_table *t,
+                       rates_plot *P)
+{
+    snprintf(P->body + P->len, sizeof P->body - P->len, "unset multiplot");
     mdatt_fit_rule rule;
     mdatt_fit_default_rule(&rule);
     char cap[1100];
@@ -420,21 +435,64 @@ int bench_rates(bench_ctx *b)
              "rule of mdatt rate: a, b and the RMSE finite, RMSE <= %g, |log10 a| <= %g, |b| <= %g (others "
              "marked inadmissible; none admissible: 'no admissible fit'). b 95%%: bootstrap over seeds "
              "(%ld resamples). excess_loss = L(W_k) - L_inf with L_inf the loss of the one-hot softmax "
-             "on the selected tokens, computed in the log domain without cancellation.", base.n, base.T, base.d,
-             base.fit_from, rule.max_rmse, rule.max_log10_a, rule.max_abs_b, base.boot);
-    if (bench_table_write(b, &t, "table", cap) ||
-        bench_figure(b, "rates", nv > 1 ? "1200,800" : "1200,420", body))
-        goto out;
+             "on the selected tokens, computed in the log domain without cancellation.", base->n, base->T, base->d,
+             base->fit_from, rule.max_rmse, rule.max_log10_a, rule.max_abs_b, base->boot);
+    if (bench_table_write(b, t, "table", cap) ||
+        bench_figure(b, "rates", nv > 1 ? "1200,800" : "1200,420", P->body))
+        return -1;
     bench_index_line(b, "- [table.md](%s/table.md): fitted family, exponent and bootstrap interval per p "
                         "for the directional divergence, 1 - margin ratio, excess loss, -log(excess loss) and ||W_k||_p, "
                         "normalized versus plain steps; [rates.svg](%s/rates.svg): log-log curves with "
                         "their fits.", b->reldir, b->reldir);
+    return 0;
+}
+
+/* rates: the runs of every variant, then per (p, metric) the fitted rate. */
+int bench_rates(bench_ctx *b)
+{
+    rate_run base = {0}, runs[2];
+    int nv = 0;
+    if (rates_config(b, &base, runs, &nv))
+        return 2;
+    if (b->check_only)
+        return 0;
+    const char *head[] = {"p", "steps", "metric", "family", "a", "b", "b 95% (bootstrap)", "rmse",
+                          "other families (rmse)", "seeds"};
+    bench_table t;
+    bench_table_init(&t, 10, head);
+    int rc = 1, njobs = 0;
+    rates_plot *P = malloc(sizeof *P);     /* the variants' ck and ly are NULL (base's) */
+    if (!P)
+        goto out;
+    P->len = snprintf(P->body, sizeof P->body,
+                      "set multiplot layout %d,%d title 'Directional Bregman divergence to the own-p "
+                      "SVM (geometric mean over seeds) and the chosen fit'\nset logscale xy\n"
+                      "set format y '10^{%%L}'\nset grid\nset xlabel 'iteration k'\n"
+                      "set ylabel 'D_ψ (geometric mean over seeds)'\nset key bottom left\n",
+                      nv, base.np);
+    for (int vi = 0; vi < nv; vi++) {
+        if (rates_grid(&runs[vi]))
+            goto out;
+        njobs += runs[vi].np * runs[vi].nseeds;
+    }
+    rate_all all = {runs, nv};
+    const bench_jobs jobs = {rate_all_job, rate_slots, rate_cost};
+    if (bench_parallel(b, b->name, njobs, &jobs, &all)) {
+        snprintf(b->err, sizeof b->err, "a run or SVM solve failed");
+        goto out;
+    }
+    for (int vi = 0; vi < nv; vi++)
+        if (rates_variant(b, &runs[vi], vi, &t, P))
+            goto out;
+    if (rates_write(b, &base, nv, &t, P))
+        goto out;
     rc = 0;
 out:
     for (int vi = 0; vi < nv; vi++) {
         free(runs[vi].ck);
         free(runs[vi].ly);
     }
+    free(P);
     bench_table_free(&t);
     return rc;
 }
