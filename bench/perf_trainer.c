@@ -188,128 +188,168 @@ static void cpu_model(char *buf, size_t len)
     fclose(f);
 }
 
-int main(int argc, char **argv)
-{
-    const double ps[] = {1.75, 2.0, 3.0};
-    const int quick = argc > 2 && strcmp(argv[2], "--quick") == 0;
-    const long small_iters = quick ? 20000 : 200000, big_iters = quick ? 3 : 10;
-    const int reps = quick ? 1 : 3;
+/* Everything measured, for the two reports. */
+typedef struct {
+    int quick, reps;
+    long small_iters, big_iters;
     row rows[8];
-    int nr = 0;
-    char cpu[256], path[4096], err[MDATT_ERRLEN];
-    const char *threads = getenv("OPENBLAS_NUM_THREADS");
-    double bw, load0, load1;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int nr;
+    double bw, load0, load1;        /* read bandwidth (bytes/s), load averages */
+    double ewall, ecpu;             /* the real-data epoch (NAN: skipped) */
+    char eerr[MDATT_ERRLEN];        /* why it was skipped */
+} perf_results;
+
+/* Rows of case `name` ("paper": with the per-iteration targets of the file
+ * header): the trainer timed on in at each p; 0 or -1. */
+static int time_rows(perf_results *P, const mdatt_instance *in, const char *name,
+                     const double *ps, int np, long iters)
+{
+    for (int k = 0; k < np; k++) {
+        row *r = &P->rows[P->nr++];
+        r->name = name;
+        r->n = in->n; r->T = in->T; r->d = in->d;
+        r->p = ps[k];
+        r->iters = iters;
+        r->target_us = strcmp(name, "paper") ? 0 : ps[k] == 1.75 ? 4.0 : 2.0;
+        r->bytes = (double)in->n * in->T * in->d * sizeof(double);
+        if (time_train(in, ps[k], iters, P->reps, r)) return -1;
+    }
+    return 0;
+}
+
+/* The paper size and the large size, the bandwidth and the epoch. */
+static int measure(perf_results *P)
+{
+    const double paper_p[] = {1.75, 2.0, 3.0}, large_p[] = {2.0, 1.75};
     mdatt_instance in;
     mdatt_gen_settings gs;
-    mdatt_outfile of;
-
-    if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-        fprintf(stderr, "usage: perf_trainer OUTDIR [--quick]\n");
-        return argc < 2 ? 2 : 0;
-    }
-    cpu_model(cpu, sizeof cpu);
-    load0 = load_avg();
-
+    P->load0 = load_avg();
     mdatt_gen_default_settings(&gs);
-    if (mdatt_gen(&gs, &in) != MDATT_OK) return 1;
-    for (int k = 0; k < 3; k++) {
-        row *r = &rows[nr++];
-        r->name = "paper";
-        r->n = in.n; r->T = in.T; r->d = in.d;
-        r->p = ps[k];
-        r->iters = small_iters;
-        r->target_us = ps[k] == 1.75 ? 4.0 : 2.0;
-        r->bytes = (double)in.n * in.T * in.d * sizeof(double);
-        if (time_train(&in, ps[k], small_iters, reps, r)) return 1;
-    }
+    if (mdatt_gen(&gs, &in) != MDATT_OK) return -1;
+    int rc = time_rows(P, &in, "paper", paper_p, 3, P->small_iters);
     mdatt_instance_free(&in);
-
+    if (rc) return -1;
     gs.n = 2048; gs.T = 64; gs.d = 64;
-    if (mdatt_gen(&gs, &in) != MDATT_OK) return 1;
-    for (int k = 0; k < 2; k++) {
-        row *r = &rows[nr++];
-        r->name = "large";
-        r->n = in.n; r->T = in.T; r->d = in.d;
-        r->p = k == 0 ? 2.0 : 1.75;
-        r->iters = big_iters;
-        r->target_us = 0;
-        r->bytes = (double)in.n * in.T * in.d * sizeof(double);
-        if (time_train(&in, r->p, big_iters, reps, r)) return 1;
-    }
+    if (mdatt_gen(&gs, &in) != MDATT_OK) return -1;
+    rc = time_rows(P, &in, "large", large_p, 2, P->big_iters);
     mdatt_instance_free(&in);
-    bw = read_bandwidth(quick ? 2 : 5);
-    char eerr[MDATT_ERRLEN] = "";
-    double ecpu = NAN, ewall = time_epoch(&ecpu, eerr);
-    load1 = load_avg();
+    if (rc) return -1;
+    P->bw = read_bandwidth(P->quick ? 2 : 5);
+    P->ecpu = NAN;
+    P->ewall = time_epoch(&P->ecpu, P->eerr);
+    P->load1 = load_avg();
+    return 0;
+}
 
-    snprintf(path, sizeof path, "%s/perf_trainer.csv", argv[1]);
-    if (mdatt_outfile_open(&of, path, err) != MDATT_OK) {
-        fprintf(stderr, "perf_trainer: %s\n", err);
-        return 1;
-    }
-    fprintf(of.f, "case,n,T,d,p,iters,us_per_iter_wall,us_per_iter_cpu,target_us,meets_target,"
-                  "bytes_X_per_step,GB_per_s_cpu,read_bandwidth_GB_per_s,bandwidth_fraction\n");
-    for (int k = 0; k < nr; k++) {
-        const row *r = &rows[k];
+static void write_csv(FILE *f, const perf_results *P)
+{
+    const double bw = P->bw;
+    fprintf(f, "case,n,T,d,p,iters,us_per_iter_wall,us_per_iter_cpu,target_us,meets_target,"
+               "bytes_X_per_step,GB_per_s_cpu,read_bandwidth_GB_per_s,bandwidth_fraction\n");
+    for (int k = 0; k < P->nr; k++) {
+        const row *r = &P->rows[k];
         const double gbs = r->bytes / (r->cpu_us * 1e-6) / 1e9;
-        fprintf(of.f, "%s,%d,%d,%d,%g,%ld,%.4f,%.4f,%g,%s,%.0f,%.3f,%.3f,%.3f\n", r->name, r->n,
+        fprintf(f, "%s,%d,%d,%d,%g,%ld,%.4f,%.4f,%g,%s,%.0f,%.3f,%.3f,%.3f\n", r->name, r->n,
                 r->T, r->d, r->p, r->iters, r->wall_us, r->cpu_us, r->target_us,
                 r->target_us > 0 ? (r->cpu_us <= r->target_us ? "yes" : "no")
                                  : (gbs >= 0.5 * bw / 1e9 ? "yes" : "no"),
                 r->bytes, gbs, bw / 1e9, gbs / (bw / 1e9));
     }
-    if (!isnan(ewall))
-        fprintf(of.f, "fmnist_epoch,60000,49,32,2,600,%.4f,%.4f,%.4f,%s,,,,\n", ewall * 1e6 / 600,
-                ecpu * 1e6 / 600, 5e6 / 600, ecpu <= 5.0 ? "yes" : "no"); /* per step of 100 images */
-    if (mdatt_outfile_commit(&of, err) != MDATT_OK) {
-        fprintf(stderr, "perf_trainer: %s\n", err);
-        return 1;
-    }
+    if (!isnan(P->ewall))
+        fprintf(f, "fmnist_epoch,60000,49,32,2,600,%.4f,%.4f,%.4f,%s,,,,\n", P->ewall * 1e6 / 600,
+                P->ecpu * 1e6 / 600, 5e6 / 600, P->ecpu <= 5.0 ? "yes" : "no"); /* per step of 100 images */
+}
 
-    snprintf(path, sizeof path, "%s/perf_trainer.md", argv[1]);
+/* The report's header: machine, compiler, libraries, load, repetitions. */
+static void md_header(FILE *f, const perf_results *P)
+{
+    char cpu[256];
+    const char *threads = getenv("OPENBLAS_NUM_THREADS");
+    cpu_model(cpu, sizeof cpu);
+    fprintf(f, "# Trainer performance (l_p-AttGD, normalized steps, eta = 0.1)\n\n");
+    fprintf(f, "- machine: %s\n- compiler: %s\n- OpenBLAS: %s\n- OPENBLAS_NUM_THREADS: %s\n",
+            cpu, __VERSION__, openblas_get_config(), threads ? threads : "(unset)");
+    fprintf(f, "- load average (1 min) at start / end: %.2f / %.2f on %ld online CPUs\n",
+            P->load0, P->load1, sysconf(_SC_NPROCESSORS_ONLN));
+    fprintf(f, "- repetitions: best of %d; times per iteration in microseconds; targets are "
+               "judged on thread CPU time%s\n\n", P->reps, P->quick ? " (quick run)" : "");
+}
+
+/* The tables of the two sizes and the epoch's line. */
+static void md_body(FILE *f, const perf_results *P)
+{
+    const row *rows = P->rows;
+    const int nr = P->nr;
+    const double bw = P->bw;
+    fprintf(f, "## Paper size (n=6, T=8, d=10; W_0 ~ N(0,1), seed 1; %ld iterations)\n\n",
+            P->small_iters);
+    fprintf(f, "| p | wall us/it | CPU us/it | target | met |\n|---|---|---|---|---|\n");
+    for (int k = 0; k < nr; k++)
+        if (rows[k].target_us > 0)
+            fprintf(f, "| %g | %.3f | %.3f | <= %g | %s |\n", rows[k].p, rows[k].wall_us,
+                    rows[k].cpu_us, rows[k].target_us,
+                    rows[k].cpu_us <= rows[k].target_us ? "yes" : "**no**");
+    fprintf(f, "\n## Large size (n=2048, T=64, d=64; %ld iterations)\n\n", P->big_iters);
+    fprintf(f, "X is %.1f MiB, read once per step.  Measured read bandwidth: %.2f GB/s.\n\n",
+            rows[nr - 1].bytes / 1048576.0, bw / 1e9);
+    fprintf(f, "| p | wall ms/it | CPU ms/it | X GB/s (CPU time) | fraction of bandwidth | "
+               ">= 1/2 |\n|---|---|---|---|---|---|\n");
+    for (int k = 0; k < nr; k++)
+        if (rows[k].target_us == 0) {
+            const double gbs = rows[k].bytes / (rows[k].cpu_us * 1e-6) / 1e9;
+            fprintf(f, "| %g | %.3f | %.3f | %.2f | %.2f | %s |\n", rows[k].p,
+                    rows[k].wall_us / 1e3, rows[k].cpu_us / 1e3, gbs, gbs / (bw / 1e9),
+                    gbs >= 0.5 * bw / 1e9 ? "yes" : "**no**");
+        }
+    fprintf(f, "\n## Real data: one epoch of the patch model (reports/realdata)\n\n");
+    if (isnan(P->ewall))
+        fprintf(f, "Skipped: %s\n", P->eerr);
+    else
+        fprintf(f, "10 classes, d = 32, T = 49 patches of 4 x 4, batch 100, GD (l2-MD) step 0.3, "
+                   "all 60 000 Fashion-MNIST training images in 600 steps, patch extraction "
+                   "included: **%.2f s** CPU (%.2f s wall); target <= 5 s: %s.\n",
+                P->ecpu, P->ewall, P->ecpu <= 5.0 ? "met" : "**not met**");
+}
+
+/* OUTDIR/NAME written through the output-file contract; 0 or 1. */
+static int write_report(const char *dir, const char *name, const perf_results *P, int md)
+{
+    char path[4096], err[MDATT_ERRLEN];
+    mdatt_outfile of;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
     if (mdatt_outfile_open(&of, path, err) != MDATT_OK) {
         fprintf(stderr, "perf_trainer: %s\n", err);
         return 1;
     }
-    fprintf(of.f, "# Trainer performance (l_p-AttGD, normalized steps, eta = 0.1)\n\n");
-    fprintf(of.f, "- machine: %s\n- compiler: %s\n- OpenBLAS: %s\n- OPENBLAS_NUM_THREADS: %s\n",
-            cpu, __VERSION__, openblas_get_config(), threads ? threads : "(unset)");
-    fprintf(of.f, "- load average (1 min) at start / end: %.2f / %.2f on %ld online CPUs\n",
-            load0, load1, ncpu);
-    fprintf(of.f, "- repetitions: best of %d; times per iteration in microseconds; targets are "
-                  "judged on thread CPU time%s\n\n", reps, quick ? " (quick run)" : "");
-    fprintf(of.f, "## Paper size (n=6, T=8, d=10; W_0 ~ N(0,1), seed 1; %ld iterations)\n\n",
-            small_iters);
-    fprintf(of.f, "| p | wall us/it | CPU us/it | target | met |\n|---|---|---|---|---|\n");
-    for (int k = 0; k < nr; k++)
-        if (rows[k].target_us > 0)
-            fprintf(of.f, "| %g | %.3f | %.3f | <= %g | %s |\n", rows[k].p, rows[k].wall_us,
-                    rows[k].cpu_us, rows[k].target_us,
-                    rows[k].cpu_us <= rows[k].target_us ? "yes" : "**no**");
-    fprintf(of.f, "\n## Large size (n=2048, T=64, d=64; %ld iterations)\n\n", big_iters);
-    fprintf(of.f, "X is %.1f MiB, read once per step.  Measured read bandwidth: %.2f GB/s.\n\n",
-                  rows[nr - 1].bytes / 1048576.0, bw / 1e9);
-    fprintf(of.f, "| p | wall ms/it | CPU ms/it | X GB/s (CPU time) | fraction of bandwidth | "
-                  ">= 1/2 |\n|---|---|---|---|---|---|\n");
-    for (int k = 0; k < nr; k++)
-        if (rows[k].target_us == 0) {
-            const double gbs = rows[k].bytes / (rows[k].cpu_us * 1e-6) / 1e9;
-            fprintf(of.f, "| %g | %.3f | %.3f | %.2f | %.2f | %s |\n", rows[k].p,
-                    rows[k].wall_us / 1e3, rows[k].cpu_us / 1e3, gbs, gbs / (bw / 1e9),
-                    gbs >= 0.5 * bw / 1e9 ? "yes" : "**no**");
-        }
-    fprintf(of.f, "\n## Real data: one epoch of the patch model (reports/realdata)\n\n");
-    if (isnan(ewall))
-        fprintf(of.f, "Skipped: %s\n", eerr);
-    else
-        fprintf(of.f, "10 classes, d = 32, T = 49 patches of 4 x 4, batch 100, GD (l2-MD) step 0.3, "
-                      "all 60 000 Fashion-MNIST training images in 600 steps, patch extraction "
-                      "included: **%.2f s** CPU (%.2f s wall); target <= 5 s: %s.\n",
-                ecpu, ewall, ecpu <= 5.0 ? "met" : "**not met**");
+    if (md) {
+        md_header(of.f, P);
+        md_body(of.f, P);
+    } else {
+        write_csv(of.f, P);
+    }
     if (mdatt_outfile_commit(&of, err) != MDATT_OK) {
         fprintf(stderr, "perf_trainer: %s\n", err);
         return 1;
     }
     return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0) {
+        fprintf(stderr, "usage: perf_trainer OUTDIR [--quick]\n");
+        return argc < 2 ? 2 : 0;
+    }
+    perf_results *P = calloc(1, sizeof *P);
+    if (!P) return 1;
+    P->quick = argc > 2 && strcmp(argv[2], "--quick") == 0;
+    P->small_iters = P->quick ? 20000 : 200000;
+    P->big_iters = P->quick ? 3 : 10;
+    P->reps = P->quick ? 1 : 3;
+    int rc = measure(P) ? 1 : 0;
+    if (rc == 0)
+        rc = write_report(argv[1], "perf_trainer.csv", P, 0) ||
+             write_report(argv[1], "perf_trainer.md", P, 1);
+    free(P);
+    return rc;
 }
