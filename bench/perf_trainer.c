@@ -62,38 +62,38 @@ static double time_epoch(double *cpu, char err[MDATT_ERRLEN])
     mdatt_images tr;
     if (mdatt_fmnist_load(NULL, 0, &tr, err) != MDATT_OK)
         return NAN;
-    pm_model m;
+    mdatt_pm_model m;
     double secs = NAN;
-    if (pm_model_init(&m, T, PD, 32, 10, 1)) {
+    if (mdatt_pm_model_init(&m, T, PD, 32, 10, 1)) {
         mdatt_images_free(&tr);
         snprintf(err, MDATT_ERRLEN, "out of memory");
         return NAN;
     }
-    pm_work *w = pm_work_new(&m, B);
+    mdatt_pm_work *w = mdatt_pm_work_new(&m, B);
     double *U = malloc(sizeof *U * B * T * PD), *g = malloc(sizeof *g * m.np);
-    pm_opt o;
+    mdatt_pm_opt o;
     memset(&o, 0, sizeof o);
     int y[B];
-    if (w && U && g && pm_opt_init(&o, PM_OPT_MD, 2.0, 0.3, &m) == 0) {
+    if (w && U && g && mdatt_pm_opt_init(&o, MDATT_PM_OPT_MD, 2.0, 0.3, &m) == 0) {
         const double t0 = wall_now(), c0 = cpu_now();
         for (int s = 0; s + B <= tr.n; s += B) {
-            pm_stats st;
+            mdatt_pm_stats st;
             for (int i = 0; i < B; i++) {
                 mdatt_image_patches(&tr, s + i, PATCH, U + (size_t)i * T * PD);
                 y[i] = tr.labels[s + i];
             }
-            pm_forward(&m, w, U, y, B, g, NULL, &st);
-            pm_opt_step(&o, &m, g);
+            mdatt_pm_forward(&m, w, U, y, B, g, NULL, &st);
+            mdatt_pm_opt_step(&o, &m, g);
         }
         secs = wall_now() - t0;
         *cpu = cpu_now() - c0;
     } else
         snprintf(err, MDATT_ERRLEN, "out of memory");
-    pm_opt_free(&o);
+    mdatt_pm_opt_free(&o);
     free(U);
     free(g);
-    pm_work_free(w);
-    pm_model_free(&m);
+    mdatt_pm_work_free(w);
+    mdatt_pm_model_free(&m);
     mdatt_images_free(&tr);
     return secs;
 }

@@ -20,34 +20,34 @@ static void random_batch(double *U, int *lab, int B, int T, int Pd, int C, uint6
 static void check_gradient(int C)
 {
     const int T = 5, Pd = 4, d = 3, B = 4;
-    pm_model m;
-    cr_assert_eq(pm_model_init(&m, T, Pd, d, C, 7), 0);
+    mdatt_pm_model m;
+    cr_assert_eq(mdatt_pm_model_init(&m, T, Pd, d, C, 7), 0);
     /* Larger W and z than the default so that the attention is far from
      * uniform and its Jacobian is exercised. */
-    for (size_t k = m.off[PM_W]; k < m.off[PM_Z] + m.len[PM_Z]; k++)
+    for (size_t k = m.off[MDATT_PM_W]; k < m.off[MDATT_PM_Z] + m.len[MDATT_PM_Z]; k++)
         m.w[k] *= 3.0;
-    pm_work *w = pm_work_new(&m, B);
+    mdatt_pm_work *w = mdatt_pm_work_new(&m, B);
     double U[B * T * Pd], *g = malloc(sizeof(double) * m.np);
     int lab[B];
     random_batch(U, lab, B, T, Pd, C, 11);
-    pm_stats st;
-    pm_forward(&m, w, U, lab, B, g, NULL, &st);
+    mdatt_pm_stats st;
+    mdatt_pm_forward(&m, w, U, lab, B, g, NULL, &st);
     cr_assert(st.entropy < B * log(T) - 0.05, "attention should not be uniform");
     for (size_t k = 0; k < m.np; k++) {
         const double w0 = m.w[k], h = 1e-5 * fmax(1.0, fabs(w0));
-        pm_stats sp, sm;
+        mdatt_pm_stats sp, sm;
         m.w[k] = w0 + h;
-        pm_forward(&m, w, U, lab, B, NULL, NULL, &sp);
+        mdatt_pm_forward(&m, w, U, lab, B, NULL, NULL, &sp);
         m.w[k] = w0 - h;
-        pm_forward(&m, w, U, lab, B, NULL, NULL, &sm);
+        mdatt_pm_forward(&m, w, U, lab, B, NULL, NULL, &sm);
         m.w[k] = w0;
         const double fd = (sp.loss - sm.loss) / (2 * h);
         cr_assert(fabs(fd - g[k]) <= 1e-6 * fmax(1e-3, fabs(fd)) + 1e-9,
                   "C=%d entry %zu: gradient %.12g, finite difference %.12g", C, k, g[k], fd);
     }
     free(g);
-    pm_work_free(w);
-    pm_model_free(&m);
+    mdatt_pm_work_free(w);
+    mdatt_pm_model_free(&m);
 }
 
 Test(patchmodel, gradient_matches_finite_differences_softmax) { check_gradient(3); }
@@ -56,9 +56,9 @@ Test(patchmodel, gradient_matches_finite_differences_logistic) { check_gradient(
 Test(patchmodel, loss_and_accuracy_by_hand)
 {
     /* T = 1: s = 1, x = E u + P, o = V^T x; check the cross-entropy directly. */
-    pm_model m;
-    cr_assert_eq(pm_model_init(&m, 1, 2, 2, 2, 3), 0);
-    double *E = m.w + m.off[PM_E], *P = m.w + m.off[PM_P], *V = m.w + m.off[PM_V];
+    mdatt_pm_model m;
+    cr_assert_eq(mdatt_pm_model_init(&m, 1, 2, 2, 2, 3), 0);
+    double *E = m.w + m.off[MDATT_PM_E], *P = m.w + m.off[MDATT_PM_P], *V = m.w + m.off[MDATT_PM_V];
     const double u[2] = {0.5, -1.0};
     double x[2], o[2];
     for (int j = 0; j < 2; j++)
@@ -66,21 +66,21 @@ Test(patchmodel, loss_and_accuracy_by_hand)
     for (int c = 0; c < 2; c++)
         o[c] = x[0] * V[c] + x[1] * V[2 + c];
     const double want = log(exp(o[0]) + exp(o[1])) - o[1];
-    pm_work *w = pm_work_new(&m, 1);
+    mdatt_pm_work *w = mdatt_pm_work_new(&m, 1);
     int lab = 1;
-    pm_stats st;
-    pm_forward(&m, w, u, &lab, 1, NULL, NULL, &st);
+    mdatt_pm_stats st;
+    mdatt_pm_forward(&m, w, u, &lab, 1, NULL, NULL, &st);
     cr_assert(fabs(st.loss - want) < 1e-14, "loss %.17g, by hand %.17g", st.loss, want);
     cr_assert_eq(st.correct, o[1] > o[0]);
     cr_assert(fabs(st.entropy) < 1e-15 && st.topmass == 1.0);
-    pm_work_free(w);
-    pm_model_free(&m);
+    mdatt_pm_work_free(w);
+    mdatt_pm_model_free(&m);
 }
 
 Test(patchmodel, optimizer_steps_follow_their_formulas)
 {
-    pm_model m;
-    cr_assert_eq(pm_model_init(&m, 3, 2, 2, 1, 5), 0);
+    mdatt_pm_model m;
+    cr_assert_eq(mdatt_pm_model_init(&m, 3, 2, 2, 1, 5), 0);
     double *w0 = malloc(sizeof(double) * m.np), *g = malloc(sizeof(double) * m.np);
     memcpy(w0, m.w, sizeof(double) * m.np);
     for (size_t k = 0; k < m.np; k++)
@@ -88,29 +88,29 @@ Test(patchmodel, optimizer_steps_follow_their_formulas)
     const double ps[3] = {1.1, 2.0, 3.0};
     for (int pi = 0; pi < 3; pi++) {
         memcpy(m.w, w0, sizeof(double) * m.np);
-        pm_opt o;
-        cr_assert_eq(pm_opt_init(&o, PM_OPT_MD, ps[pi], 0.05, &m), 0);
-        pm_opt_step(&o, &m, g);
+        mdatt_pm_opt o;
+        cr_assert_eq(mdatt_pm_opt_init(&o, MDATT_PM_OPT_MD, ps[pi], 0.05, &m), 0);
+        mdatt_pm_opt_step(&o, &m, g);
         for (size_t k = 0; k < m.np; k++) {
             const double p = ps[pi], th = copysign(pow(fabs(w0[k]), p - 1), w0[k]) - 0.05 * g[k],
                          want = copysign(pow(fabs(th), 1 / (p - 1)), th);
             cr_assert(fabs(m.w[k] - want) <= 1e-12 * fmax(1e-12, fabs(want)),
                       "p=%g entry %zu: %.17g, formula %.17g", p, k, m.w[k], want);
         }
-        pm_opt_free(&o);
+        mdatt_pm_opt_free(&o);
     }
     memcpy(m.w, w0, sizeof(double) * m.np);
-    pm_opt o;
-    cr_assert_eq(pm_opt_init(&o, PM_OPT_ADAM, 0, 0.01, &m), 0);
-    pm_opt_step(&o, &m, g);
+    mdatt_pm_opt o;
+    cr_assert_eq(mdatt_pm_opt_init(&o, MDATT_PM_OPT_ADAM, 0, 0.01, &m), 0);
+    mdatt_pm_opt_step(&o, &m, g);
     for (size_t k = 0; k < m.np; k++) {    /* first Adam step: lr g / (|g| + eps) */
         const double want = w0[k] - 0.01 * g[k] / (fabs(g[k]) + 1e-8);
         cr_assert(fabs(m.w[k] - want) <= 1e-14, "adam entry %zu", k);
     }
-    pm_opt_free(&o);
+    mdatt_pm_opt_free(&o);
     free(w0);
     free(g);
-    pm_model_free(&m);
+    mdatt_pm_model_free(&m);
 }
 
 /* Inputs whose class is the position of one bright patch among dark ones:
@@ -133,29 +133,29 @@ Test(patchmodel, learns_a_tiny_task_deterministically)
     double U[B * T * Pd], final[2][2];
     int lab[B];
     for (int rep = 0; rep < 2; rep++) {
-        pm_model m;
-        cr_assert_eq(pm_model_init(&m, T, Pd, d, C, 1), 0);
-        pm_work *w = pm_work_new(&m, B);
+        mdatt_pm_model m;
+        cr_assert_eq(mdatt_pm_model_init(&m, T, Pd, d, C, 1), 0);
+        mdatt_pm_work *w = mdatt_pm_work_new(&m, B);
         double *g = malloc(sizeof(double) * m.np);
-        pm_opt o;
-        cr_assert_eq(pm_opt_init(&o, PM_OPT_ADAM, 0, 0.02, &m), 0);
+        mdatt_pm_opt o;
+        cr_assert_eq(mdatt_pm_opt_init(&o, MDATT_PM_OPT_ADAM, 0, 0.02, &m), 0);
         mdatt_rng r;
         mdatt_rng_seed(&r, 9);
-        pm_stats st;
+        mdatt_pm_stats st;
         for (int it = 0; it < 400; it++) {
             bright_task(U, lab, B, T, Pd, C, &r);
-            pm_forward(&m, w, U, lab, B, g, NULL, &st);
-            pm_opt_step(&o, &m, g);
+            mdatt_pm_forward(&m, w, U, lab, B, g, NULL, &st);
+            mdatt_pm_opt_step(&o, &m, g);
         }
         bright_task(U, lab, B, T, Pd, C, &r);
-        pm_forward(&m, w, U, lab, B, NULL, NULL, &st);
+        mdatt_pm_forward(&m, w, U, lab, B, NULL, NULL, &st);
         final[rep][0] = st.loss;
         final[rep][1] = st.correct;
         cr_assert(st.correct >= 27, "accuracy %d/30 after training (loss %g)", st.correct, st.loss);
         free(g);
-        pm_opt_free(&o);
-        pm_work_free(w);
-        pm_model_free(&m);
+        mdatt_pm_opt_free(&o);
+        mdatt_pm_work_free(w);
+        mdatt_pm_model_free(&m);
     }
     cr_assert(final[0][0] == final[1][0] && final[0][1] == final[1][1], "not deterministic");
 }
