@@ -405,7 +405,7 @@ int mdatt_pm_train(mdatt_pm_model *m, int T, int Pd, int d, int C, const int *tr
             r.perm[j] = tmp;
         }
         if (s->order_hook)
-            s->order_hook(ep, r.perm, ntrain, s->hook_ctx);
+            s->order_hook(ep, r.perm, ntrain, m, s->hook_ctx);
         if (!info->diverged) {
             const double mean = pm_epoch(m, &r, &o, ntrain, fill, fill_ctx, s, total, warm);
             info->diverged = !(mean <= info->start_loss) || !pm_finite(m);

@@ -103,8 +103,9 @@ typedef struct {
     /** Called after every epoch (diverged: the run has diverged, no more
      *  steps are taken); a non-zero return ends the run.  May be NULL. */
     int (*epoch_hook)(int epoch, const mdatt_pm_model *m, int diverged, void *ctx);
-    /** Called with each epoch's item order before its steps (may be NULL). */
-    void (*order_hook)(int epoch, const int *order, int n, void *ctx);
+    /** Called with each epoch's item order and the model before the
+     *  epoch's steps (epoch 0: the initialization); may be NULL. */
+    void (*order_hook)(int epoch, const int *order, int n, const mdatt_pm_model *m, void *ctx);
     void *hook_ctx;
 } mdatt_pm_train_settings;
 void mdatt_pm_train_default_settings(mdatt_pm_train_settings *s);

@@ -4,6 +4,8 @@
  * determinism, and a tiny task it must learn. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 #include "mdatt.h"
 #include "patchmodel.h"
 
@@ -158,4 +160,281 @@ Test(patchmodel, learns_a_tiny_task_deterministically)
         mdatt_pm_model_free(&m);
     }
     cr_assert(final[0][0] == final[1][0] && final[0][1] == final[1][1], "not deterministic");
+}
+
+/* ------------------------------------------------ training and the study */
+
+/* A fixed data set of `bright_task` inputs that mdatt_pm_train reads by index. */
+typedef struct {
+    int n, T, Pd;
+    double *U;
+    int *lab;
+} table_t;
+
+static void table_fill(const int *idx, int B, double *U, int *y, void *ctx)
+{
+    const table_t *t = ctx;
+    for (int i = 0; i < B; i++) {
+        memcpy(U + (size_t)i * t->T * t->Pd, t->U + (size_t)idx[i] * t->T * t->Pd,
+               sizeof(double) * t->T * t->Pd);
+        y[i] = t->lab[idx[i]];
+    }
+}
+
+/* What a run showed its order hook: the initialization and every epoch's order. */
+typedef struct {
+    double init[4096];
+    size_t np;
+    int order[8][200];
+} seen_t;
+
+static void record_order(int ep, const int *order, int n, const mdatt_pm_model *m, void *ctx)
+{
+    seen_t *s = ctx;
+    memcpy(s->order[ep], order, sizeof(int) * n);
+    if (ep == 0) {
+        s->np = m->np;
+        memcpy(s->init, m->w, sizeof(double) * m->np);
+    }
+}
+
+static void train_seen(mdatt_pm_opt_kind kind, double p, double lr, uint64_t seed, const table_t *tb,
+                       int *items, seen_t *s, mdatt_pm_train_info *info)
+{
+    mdatt_pm_train_settings st;
+    mdatt_pm_train_default_settings(&st);
+    st.kind = kind;
+    st.p = p;
+    st.lr = lr;
+    st.epochs = 3;
+    st.batch = 20;
+    st.schedule = MDATT_PM_SCHED_COSINE;
+    st.warmup = 0.5;
+    st.seed = seed;
+    st.order_hook = record_order;
+    st.hook_ctx = s;
+    mdatt_pm_model m;
+    cr_assert_eq(mdatt_pm_train(&m, tb->T, tb->Pd, 8, 3, items, tb->n, table_fill, (void *)tb, &st, info), 0);
+    mdatt_pm_model_free(&m);
+}
+
+Test(patchmodel, paired_seeds_share_initialization_and_batch_order)
+{
+    const int n = 200, T = 6, Pd = 3;
+    table_t tb = {n, T, Pd, malloc(sizeof(double) * n * T * Pd), malloc(sizeof(int) * n)};
+    mdatt_rng r;
+    mdatt_rng_seed(&r, 4);
+    bright_task(tb.U, tb.lab, n, T, Pd, 3, &r);
+    int items[200];
+    for (int k = 0; k < n; k++)
+        items[k] = 199 - k;
+    static seen_t s[4];
+    mdatt_pm_train_info info[4];
+    train_seen(MDATT_PM_OPT_MD, 1.1, 0.05, 7, &tb, items, &s[0], &info[0]);
+    train_seen(MDATT_PM_OPT_MD, 2.0, 0.3, 7, &tb, items, &s[1], &info[1]);
+    train_seen(MDATT_PM_OPT_ADAM, 2.0, 0.01, 7, &tb, items, &s[2], &info[2]);
+    train_seen(MDATT_PM_OPT_MD, 1.1, 0.05, 8, &tb, items, &s[3], &info[3]);
+    for (int k = 1; k < 3; k++) {
+        cr_assert_eq(s[k].np, s[0].np);
+        cr_assert(memcmp(s[k].init, s[0].init, sizeof(double) * s[0].np) == 0,
+                  "optimizer %d starts elsewhere", k);
+        cr_assert(memcmp(s[k].order, s[0].order, sizeof s[0].order) == 0,
+                  "optimizer %d sees other batches", k);
+        cr_assert_eq(info[k].steps, 3 * (n / 20));
+    }
+    /* The initialization is mdatt_pm_model_init at mdatt_pm_init_seed(seed). */
+    mdatt_pm_model m;
+    cr_assert_eq(mdatt_pm_model_init(&m, T, Pd, 8, 3, mdatt_pm_init_seed(7)), 0);
+    cr_assert(memcmp(m.w, s[0].init, sizeof(double) * m.np) == 0);
+    mdatt_pm_model_free(&m);
+    /* Every epoch's order is a permutation of the items, the epochs differ,
+     * and another seed gives another order and initialization. */
+    for (int ep = 0; ep < 3; ep++) {
+        int count[200] = {0};
+        for (int k = 0; k < n; k++)
+            count[s[0].order[ep][k]]++;
+        for (int k = 0; k < n; k++)
+            cr_assert_eq(count[k], 1, "epoch %d: item %d appears %d times", ep, k, count[k]);
+    }
+    cr_assert(memcmp(s[0].order[0], s[0].order[1], sizeof(int) * n) != 0);
+    cr_assert(memcmp(s[3].order[0], s[0].order[0], sizeof(int) * n) != 0);
+    cr_assert(memcmp(s[3].init, s[0].init, sizeof(double) * s[0].np) != 0);
+    free(tb.U);
+    free(tb.lab);
+}
+
+Test(patchmodel, training_learns_and_flags_divergence)
+{
+    const int n = 200, T = 6, Pd = 3;
+    table_t tb = {n, T, Pd, malloc(sizeof(double) * n * T * Pd), malloc(sizeof(int) * n)};
+    mdatt_rng r;
+    mdatt_rng_seed(&r, 5);
+    bright_task(tb.U, tb.lab, n, T, Pd, 3, &r);
+    int items[200];
+    for (int k = 0; k < n; k++)
+        items[k] = k;
+    static seen_t s;
+    mdatt_pm_train_info ok, bad;
+    train_seen(MDATT_PM_OPT_ADAM, 2.0, 0.03, 3, &tb, items, &s, &ok);
+    cr_assert(!ok.diverged && ok.epochs == 3 && isfinite(ok.start_loss));
+    train_seen(MDATT_PM_OPT_MD, 2.0, 1e6, 3, &tb, items, &s, &bad);
+    cr_assert(bad.diverged, "a step of 1e6 should diverge");
+    free(tb.U);
+    free(tb.lab);
+}
+
+Test(patchmodel, schedule_factors_in_closed_form)
+{
+    cr_assert_eq(mdatt_pm_lr_factor(MDATT_PM_SCHED_CONSTANT, 37, 100, 10), 1.0);
+    const long total = 110, warm = 10;
+    cr_assert(fabs(mdatt_pm_lr_factor(MDATT_PM_SCHED_COSINE, 0, total, warm) - 0.1) < 1e-15);
+    cr_assert(fabs(mdatt_pm_lr_factor(MDATT_PM_SCHED_COSINE, 4, total, warm) - 0.5) < 1e-15);
+    cr_assert(fabs(mdatt_pm_lr_factor(MDATT_PM_SCHED_COSINE, 10, total, warm) - 1.0) < 1e-15);
+    /* A quarter of the decay: (1 + cos(pi/4)) / 2; half: 1/2; the end: 0. */
+    cr_assert(fabs(mdatt_pm_lr_factor(MDATT_PM_SCHED_COSINE, 35, total, warm) -
+                   (1 + sqrt(0.5)) / 2) < 1e-15);
+    cr_assert(fabs(mdatt_pm_lr_factor(MDATT_PM_SCHED_COSINE, 60, total, warm) - 0.5) < 1e-15);
+    cr_assert(fabs(mdatt_pm_lr_factor(MDATT_PM_SCHED_COSINE, 110, total, warm)) < 1e-15);
+    cr_assert(fabs(mdatt_pm_lr_factor(MDATT_PM_SCHED_COSINE, 5, 100, 0) -
+                   (1 + cos(M_PI * 0.05)) / 2) < 1e-15);
+}
+
+Test(patchmodel, plateau_rule_on_synthetic_curves)
+{
+    /* n = 10: the last 2 epochs against the first 8. */
+    const double rising[10] = {.5, .6, .65, .7, .72, .74, .75, .76, .77, .78};
+    const double flat[10] = {.5, .6, .65, .7, .72, .74, .75, .76, .7609, .755};
+    const double just[10] = {.5, .6, .65, .7, .72, .74, .75, .76, .761, .755};
+    cr_assert(!mdatt_pm_plateaued(rising, 10, 0.2, 0.001));
+    cr_assert(mdatt_pm_plateaued(flat, 10, 0.2, 0.001), "0.09 point over the last 20 %%");
+    cr_assert(!mdatt_pm_plateaued(just, 10, 0.2, 0.0009), "0.1 point is an improvement at tol 0.09");
+    /* A drop at the end is a plateau: nothing beats the best before. */
+    const double drop[5] = {.5, .8, .79, .78, .7};
+    cr_assert(mdatt_pm_plateaued(drop, 5, 0.2, 0.001));
+    /* n = 7, frac 0.2: ceil(1.4) = 2 epochs in the window. */
+    const double seven[7] = {.1, .2, .3, .4, .5, .5, .5015};
+    cr_assert(!mdatt_pm_plateaued(seven, 7, 0.2, 0.001), "the window holds epochs 6 and 7, best .5015 vs .5");
+    cr_assert(mdatt_pm_plateaued(seven, 7, 0.2, 0.01));
+    /* Too short to have both parts, or not finite: no plateau. */
+    cr_assert(!mdatt_pm_plateaued(drop, 1, 0.2, 0.001));
+    const double nan3[3] = {.5, NAN, .5};
+    cr_assert(!mdatt_pm_plateaued(nan3, 3, 0.5, 0.001));
+}
+
+/* Student's t density and its CDF by composite Simpson over [0, x]. */
+static double t_cdf(double x, int v)
+{
+    const double c = exp(lgamma((v + 1) / 2.0) - lgamma(v / 2.0)) / sqrt(v * M_PI);
+    const int n = 20000;
+    const double h = x / n;
+    double s = 0.0;
+    for (int k = 0; k <= n; k++) {
+        const double u = k * h, f = c * pow(1 + u * u / v, -(v + 1) / 2.0);
+        s += (k == 0 || k == n ? 1 : k % 2 ? 4 : 2) * f;
+    }
+    return 0.5 + s * h / 3;
+}
+
+Test(patchmodel, t_quantiles_against_closed_forms_and_integration)
+{
+    /* df = 1 (Cauchy): tan(pi (0.975 - 1/2)); df = 2: (2p-1) sqrt(2 / (4p(1-p))). */
+    cr_assert(fabs(mdatt_pm_t975(1) - tan(M_PI * 0.475)) < 1e-8);
+    cr_assert(fabs(mdatt_pm_t975(2) - 0.95 * sqrt(2 / (4 * 0.975 * 0.025))) < 1e-8);
+    for (int v = 3; v <= 120; v += v < 30 ? 1 : 13) {
+        const double t = mdatt_pm_t975(v), F = t_cdf(t, v);
+        cr_assert(fabs(F - 0.975) < 2e-6, "df %d: t %.8f has CDF %.8f", v, t, F);
+    }
+    cr_assert(isnan(mdatt_pm_t975(0)));
+}
+
+Test(patchmodel, paired_interval_by_hand)
+{
+    /* Differences 1, 2, 3, 4: mean 2.5, sd sqrt(5/3), half-width
+     * t_{0.975,3} sd / 2 with t_{0.975,3} = 3.182446305. */
+    const double a[4] = {11, 12, 13, 14}, b[4] = {10, 10, 10, 10};
+    mdatt_pm_paired c;
+    mdatt_pm_paired_diff(a, b, 4, &c);
+    const double half = 3.182446305 * sqrt(5.0 / 3.0) / 2;
+    cr_assert_eq(c.n, 4);
+    cr_assert(fabs(c.mean - 2.5) < 1e-12 && fabs(c.sd - sqrt(5.0 / 3.0)) < 1e-12);
+    cr_assert(fabs(c.lo - (2.5 - half)) < 1e-8 && fabs(c.hi - (2.5 + half)) < 1e-8,
+              "[%g, %g]", c.lo, c.hi);
+    cr_assert_str_eq(mdatt_pm_verdict(&c), "better");
+    mdatt_pm_paired_diff(b, a, 4, &c);
+    cr_assert_str_eq(mdatt_pm_verdict(&c), "worse");
+    /* Differences 1, -1, 2, -2: the interval holds 0. */
+    const double a2[4] = {1, -1, 2, -2}, z[4] = {0};
+    mdatt_pm_paired_diff(a2, z, 4, &c);
+    cr_assert(c.lo < 0 && c.hi > 0);
+    cr_assert_str_eq(mdatt_pm_verdict(&c), "no difference detected at this resolution");
+    mdatt_pm_paired_diff(a, b, 1, &c);
+    cr_assert_str_eq(mdatt_pm_verdict(&c), "no difference detected at this resolution");
+}
+
+/* Labelled images 0..n-1 with label k % 10 and pixel values from k. */
+static mdatt_images fake_images(int n)
+{
+    mdatt_images im = {n, 28, 28, malloc((size_t)n * 784), malloc(n)};
+    for (int k = 0; k < n; k++) {
+        im.labels[k] = (unsigned char)(k % 10);
+        for (int j = 0; j < 784; j++)
+            im.pixels[(size_t)k * 784 + j] = (unsigned char)((k * 31 + j * 7) % 256);
+    }
+    return im;
+}
+
+Test(patchmodel, token_task_has_one_relevant_item_per_sequence)
+{
+    mdatt_images im = fake_images(500);
+    const int n = 400, T = 7, target[2] = {2, 4};
+    int *items = malloc(sizeof(int) * n * T), pos[400], label[400], seen_pos[7] = {0}, lab1 = 0;
+    cr_assert_eq(mdatt_pm_token_task(&im, target, n, T, 3, items, pos, label), 0);
+    for (int i = 0; i < n; i++) {
+        int relevant = 0;
+        cr_assert(pos[i] >= 0 && pos[i] < T);
+        seen_pos[pos[i]]++;
+        for (int t = 0; t < T; t++) {
+            const int it = items[i * T + t], c = im.labels[it];
+            cr_assert(it >= 0 && it < im.n);
+            if (c == target[0] || c == target[1]) {
+                relevant++;
+                cr_assert_eq(t, pos[i], "sequence %d: a target item off the relevant position", i);
+                cr_assert_eq(label[i], c == target[1], "sequence %d: label %d for class %d", i, label[i], c);
+            }
+        }
+        cr_assert_eq(relevant, 1, "sequence %d has %d label-relevant items", i, relevant);
+        lab1 += label[i];
+    }
+    for (int t = 0; t < T; t++)
+        cr_assert(seen_pos[t] > 20, "position %d used %d times", t, seen_pos[t]);
+    cr_assert(lab1 > 150 && lab1 < 250, "labels unbalanced: %d of 400", lab1);
+    /* A class group without images cannot make sequences. */
+    const int none[2] = {11, 12};
+    cr_assert_eq(mdatt_pm_token_task(&im, none, 3, T, 3, items, pos, label), -1);
+    free(items);
+    free(im.pixels);
+    free(im.labels);
+}
+
+Test(patchmodel, projection_matches_a_direct_sum)
+{
+    mdatt_images im = fake_images(1500);   /* more than one chunk of 1000 */
+    const int Pd = 5;
+    double *out = malloc(sizeof(double) * im.n * Pd), *G = malloc(sizeof(double) * Pd * 784);
+    cr_assert_eq(mdatt_pm_project(&im, Pd, 42, out), 0);
+    mdatt_rng r;
+    mdatt_rng_seed(&r, 42);
+    for (int k = 0; k < Pd * 784; k++)
+        G[k] = mdatt_rng_normal(&r) / 28.0;
+    for (int i = 0; i < im.n; i += 149)
+        for (int k = 0; k < Pd; k++) {
+            double s = 0.0;
+            for (int j = 0; j < 784; j++)
+                s += G[k * 784 + j] * im.pixels[(size_t)i * 784 + j] / 255.0;
+            cr_assert(fabs(out[i * Pd + k] - s) < 1e-12 * (1 + fabs(s)), "image %d feature %d", i, k);
+        }
+    free(out);
+    free(G);
+    free(im.pixels);
+    free(im.labels);
 }
