@@ -134,92 +134,144 @@ static int run_stopped(const expB *X, double p, long iters, double *W, stop_ctx 
     return rc;
 }
 
-static int svm_job(int job, void *ctx)
+/* Growth of the dual iterate: ||theta_k||_q = ||W_k||_p^{p-1} <= eta k,
+ * with equality when every normalized step points the same way; a
+ * least-squares slope of log ||theta_k||_q on log k over the snapshots in
+ * the last 3/4 of the run. */
+static double dual_growth(const bench_snaps *S, long iters, int dd, double p)
 {
-    expB *X = ctx;
-    const int pi = job % X->np, pr = job / X->np, cap = X->cap;
-    const double p = X->p[pi];
-    char err[MDATT_ERRLEN];
-    mdatt_fmnist_settings fs;
-    mdatt_fmnist_default_settings(&fs);
-    fs.neg = X->pair[pr][0];
-    fs.pos = X->pair[pr][1];
-    fs.n = X->ntest_img;
-    fs.seed = (uint64_t)X->seed;
-    mdatt_instance in, tin;
-    if (pair_instance(X, job, &in))
-        return 1;
-    if (mdatt_fmnist_instance(X->te, &fs, &tin, X->test_index + (size_t)job * X->ntest_img, err) != MDATT_OK) {
-        mdatt_instance_free(&in);
-        return 1;
-    }
-    const int d = in.d, dd = d * d, n = in.n;
-    double *W = calloc(dd, sizeof(double));
-    int *alpha = malloc(sizeof(int) * n), *prev = malloc(sizeof(int) * n), rc = 1;
-    long *last_i = calloc(n, sizeof(long));
-    bench_snaps S;
-    memset(&S, 0, sizeof S);
-    if (!W || !alpha || !prev || !last_i || bench_snaps_init(&S, d, cap, NULL, 0))
-        goto out;
-    for (int i = 0; i < n; i++)
-        prev[i] = -1;
-    stop_ctx sc;
-    memset(&sc, 0, sizeof sc);
-    sc.in = &in;
-    sc.alpha = alpha;
-    sc.prev = prev;
-    sc.last_i = last_i;
-    sc.S = &S;
-    sc.changes = X->changes + (size_t)job * cap;
-    X->eta[job] = svm_eta(X, p);
-    mdatt_train_info info;
-    double t0 = bench_now();
-    if (run_stopped(X, p, X->max_iters, W, &sc, &info))
-        goto out;
-    X->train_secs[job] = bench_now() - t0;
-    X->iters[job] = info.iters;
-    X->converged[job] = sc.stable;
-    X->last_change[job] = sc.last;
-    /* Growth of the dual iterate: ||theta_k||_q = ||W_k||_p^{p-1} <= eta k,
-     * with equality when every normalized step points the same way; a
-     * least-squares slope of log ||theta_k||_q on log k over the snapshots in
-     * the last 3/4 of the run. */
-    {
-        double sx = 0, sy = 0, sxx = 0, sxy = 0;
-        int m = 0;
-        for (int k = 0; k < S.count; k++)
-            if (S.k[k] > 0 && 4 * S.k[k] >= info.iters) {
-                const double x = log((double)S.k[k]),
-                             y = (p - 1.0) * log(mdatt_norm_p(S.W + (size_t)k * dd, dd, p));
-                sx += x;
-                sy += y;
-                sxx += x * x;
-                sxy += x * y;
-                m++;
-            }
-        X->growth[job] = m >= 3 && m * sxx - sx * sx > 0 ? (m * sxy - sx * sy) / (m * sxx - sx * sx) : NAN;
-    }
-    X->loss0[job] = sc.loss0;
-    X->loss1[job] = info.ev.loss;
-    X->smax_mean[job] = info.ev.smax_mean;
-    mdatt_selected_tokens(&in, W, alpha, &X->smin[job], NULL);
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    int m = 0;
+    for (int k = 0; k < S->count; k++)
+        if (S->k[k] > 0 && 4 * S->k[k] >= iters) {
+            const double x = log((double)S->k[k]),
+                         y = (p - 1.0) * log(mdatt_norm_p(S->W + (size_t)k * dd, dd, p));
+            sx += x;
+            sy += y;
+            sxx += x * x;
+            sxy += x * y;
+            m++;
+        }
+    return m >= 3 && m * sxx - sx * sx > 0 ? (m * sxy - sx * sy) / (m * sxx - sx * sx) : NAN;
+}
+
+/* Fraction of the samples with sign(v^T x_alpha) = Y. */
+static double probe_accuracy(const mdatt_instance *in, const int *alpha)
+{
     int right = 0;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < in->n; i++) {
         double f = 0.0;
-        for (int j = 0; j < d; j++)
-            f += in.v[j] * in.X[((size_t)i * in.T + alpha[i]) * d + j];
-        right += f * in.Y[i] > 0;
+        for (int j = 0; j < in->d; j++)
+            f += in->v[j] * in->X[((size_t)i * in->T + alpha[i]) * in->d + j];
+        right += f * in->Y[i] > 0;
     }
-    X->train_acc[job] = (double)right / n;
-    mdatt_selected_tokens(&tin, W, X->alpha_test + (size_t)job * X->ntest_img, NULL, NULL);
-    /* The oracle at the selected tokens. */
+    return (double)right / in->n;
+}
+
+/* Samples breaking local optimality: bad[i] = 1 when a support token t
+ * scores gamma_it = Y_i v^T x_it higher than the selected token, 2 when only
+ * tied (equal scores, e.g. two blank patches: v's coordinate entries are 0,
+ * since the mean token's coordinates are 0 in every image). */
+static void breaking_samples(const mdatt_instance *in, const attsvm_data *D, const int *alpha,
+                             const attsvm_result *r, int *bad)
+{
+    const int d = in->d;
+    for (int k = 0; r->status == ATTSVM_OPTIMAL && k < r->nsupport; k++) {
+        int i, t;
+        attsvm_row_pair(D, alpha, ATTSVM_TARGET_W, r->support[k], &i, &t);
+        double ga = 0.0, gt = 0.0;
+        for (int j = 0; j < d; j++) {
+            ga += in->v[j] * in->X[((size_t)i * in->T + alpha[i]) * d + j];
+            gt += in->v[j] * in->X[((size_t)i * in->T + t) * d + j];
+        }
+        ga *= in->Y[i];
+        gt *= in->Y[i];
+        const int tie = fabs(gt - ga) <= 1e-9 * (fabs(ga) + fabs(gt)) + 1e-12;
+        if (!tie && gt > ga)
+            bad[i] = 1;
+        else if (tie && !bad[i])
+            bad[i] = 2;
+    }
+}
+
+/* s_{i, alpha_i}: the attention of sample i on its selected token; q scratch (d). */
+static double selected_attention(const mdatt_instance *in, const double *W, int i, int a, double *q)
+{
+    const int d = in->d;
+    for (int j = 0; j < d; j++) {
+        q[j] = 0.0;
+        for (int k = 0; k < d; k++)
+            q[j] += W[j * d + k] * in->Z[(size_t)i * d + k];
+    }
+    double amax = -INFINITY, sum = 0.0, aa = 0.0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int t = 0; t < in->T; t++) {
+            double s = 0.0;
+            for (int j = 0; j < d; j++)
+                s += in->X[((size_t)i * in->T + t) * d + j] * q[j];
+            if (pass == 0)
+                amax = fmax(amax, s);
+            else
+                sum += exp(s - amax);
+            if (t == a)
+                aa = s;
+        }
+    return exp(aa - amax) / sum;
+}
+
+/* Why not locally optimal, and which samples kept changing: the breaking
+ * samples (and ties), the late changers (token changed after iters/2), the
+ * mean attention on the selected token of each group, selected blank patches. */
+static void token_diagnosis(expB *X, int job, const mdatt_instance *in, const attsvm_data *D,
+                            const double *W, const int *alpha, const long *last_i, long iters,
+                            const attsvm_result *r)
+{
+    const int n = in->n, d = in->d;
+    int *bad = calloc(n, sizeof(int));
+    double sb = 0.0, sg = 0.0, sl = 0.0, ss = 0.0, *q = malloc(sizeof(double) * d);
+    X->lviol[job] = X->lviol_ties[job] = X->blank[job] = X->late[job] = 0;
+    if (bad)
+        breaking_samples(in, D, alpha, r, bad);
+    for (int i = 0; bad && q && i < n; i++) {
+        const double sa = selected_attention(in, W, i, alpha[i], q);
+        if (bad[i])
+            sb += sa;
+        else
+            sg += sa;
+        if (2 * last_i[i] > iters) {
+            X->late[job]++;
+            sl += sa;
+        } else
+            ss += sa;
+        X->lviol[job] += bad[i] != 0;
+        X->lviol_ties[job] += bad[i] == 2;
+        int blank = 1;
+        for (int j = 0; j < d - 2; j++)
+            blank &= in->X[((size_t)i * in->T + alpha[i]) * d + j] == 0.0;
+        X->blank[job] += blank;
+    }
+    X->smax_bad[job] = X->lviol[job] ? sb / X->lviol[job] : NAN;
+    X->smax_good[job] = X->lviol[job] < n ? sg / (n - X->lviol[job]) : NAN;
+    X->s_late[job] = X->late[job] ? sl / X->late[job] : NAN;
+    X->s_settled[job] = X->late[job] < n ? ss / (n - X->late[job]) : NAN;
+    free(q);
+    free(bad);
+}
+
+/* The oracle at the run's selected tokens: status, agreement with the
+ * globally optimal tokens, token verdicts, the diagnosis, the certificate's
+ * figures and the directional divergence at every snapshot. */
+static void svm_oracle(expB *X, int job, const mdatt_instance *in, const double *W, const int *alpha,
+                       const long *last_i, long iters, const bench_snaps *S, double p)
+{
+    const int n = in->n, dd = in->d * in->d, cap = X->cap;
     attsvm_result r;
-    t0 = bench_now();
-    int ok = bench_svm(&in, alpha, p, ATTSVM_TARGET_W, &r) == 0;
+    double t0 = bench_now();
+    int ok = bench_svm(in, alpha, p, ATTSVM_TARGET_W, &r) == 0;
     X->svm_secs[job] = bench_now() - t0;
     X->svm_status[job] = r.status;
     snprintf(X->msg[job], sizeof X->msg[job], "%.199s", r.message);
-    attsvm_data D = bench_svm_data(&in);
+    attsvm_data D = bench_svm_data(in);
     attsvm_tokens tok = {0};
     int *galpha = malloc(sizeof(int) * n);
     attsvm_global_alpha(&D, galpha, &tok);
@@ -230,97 +282,86 @@ static int svm_job(int job, void *ctx)
     free(galpha);
     if (r.status == ATTSVM_OPTIMAL || r.status == ATTSVM_INFEASIBLE)
         attsvm_classify(&D, alpha, &r, &tok);
-    /* Why not locally optimal: samples with a support token t whose score
-     * gamma_it = Y_i v^T x_it is >= that of the selected token (ties: equal
-     * scores, e.g. two blank patches: v's coordinate entries are 0, since the
-     * mean token's coordinates are 0 in every image); selected blank patches. */
-    {
-        int *bad = calloc(n, sizeof(int));
-        X->lviol[job] = X->lviol_ties[job] = X->blank[job] = 0;
-        for (int k = 0; bad && r.status == ATTSVM_OPTIMAL && k < r.nsupport; k++) {
-            int i, t;
-            attsvm_row_pair(&D, alpha, ATTSVM_TARGET_W, r.support[k], &i, &t);
-            double ga = 0.0, gt = 0.0;
-            for (int j = 0; j < d; j++) {
-                ga += in.v[j] * in.X[((size_t)i * in.T + alpha[i]) * d + j];
-                gt += in.v[j] * in.X[((size_t)i * in.T + t) * d + j];
-            }
-            ga *= in.Y[i];
-            gt *= in.Y[i];
-            const int tie = fabs(gt - ga) <= 1e-9 * (fabs(ga) + fabs(gt)) + 1e-12;
-            if (!tie && gt > ga)
-                bad[i] = 1;
-            else if (tie && !bad[i])
-                bad[i] = 2;
-        }
-        double sb = 0.0, sg = 0.0, sl = 0.0, ss = 0.0, *q = malloc(sizeof(double) * d);
-        X->late[job] = 0;
-        for (int i = 0; bad && q && i < n; i++) {
-            /* s_{i, alpha_i}: the attention on the selected token. */
-            for (int j = 0; j < d; j++) {
-                q[j] = 0.0;
-                for (int k = 0; k < d; k++)
-                    q[j] += W[j * d + k] * in.Z[(size_t)i * d + k];
-            }
-            double amax = -INFINITY, sum = 0.0, aa = 0.0;
-            for (int pass = 0; pass < 2; pass++)
-                for (int t = 0; t < in.T; t++) {
-                    double a = 0.0;
-                    for (int j = 0; j < d; j++)
-                        a += in.X[((size_t)i * in.T + t) * d + j] * q[j];
-                    if (pass == 0)
-                        amax = fmax(amax, a);
-                    else
-                        sum += exp(a - amax);
-                    if (t == alpha[i])
-                        aa = a;
-                }
-            const double sa = exp(aa - amax) / sum;
-            if (bad[i])
-                sb += sa;
-            else
-                sg += sa;
-            if (2 * last_i[i] > info.iters) {
-                X->late[job]++;
-                sl += sa;
-            } else
-                ss += sa;
-            X->lviol[job] += bad[i] != 0;
-            X->lviol_ties[job] += bad[i] == 2;
-            int blank = 1;
-            for (int j = 0; j < d - 2; j++)
-                blank &= in.X[((size_t)i * in.T + alpha[i]) * d + j] == 0.0;
-            X->blank[job] += blank;
-        }
-        X->smax_bad[job] = X->lviol[job] ? sb / X->lviol[job] : NAN;
-        X->smax_good[job] = X->lviol[job] < n ? sg / (n - X->lviol[job]) : NAN;
-        X->s_late[job] = X->late[job] ? sl / X->late[job] : NAN;
-        X->s_settled[job] = X->late[job] < n ? ss / (n - X->late[job]) : NAN;
-        free(q);
-        free(bad);
-    }
-    memcpy(X->alpha_end + (size_t)job * n, alpha, sizeof(int) * n);
+    token_diagnosis(X, job, in, &D, W, alpha, last_i, iters, &r);
     X->local[job] = tok.locally_optimal;
     X->global[job] = tok.globally_optimal;
     attsvm_tokens_free(&tok);
-    X->nsnap[job] = S.count;
-    for (int k = 0; k < S.count; k++)
-        X->snap_k[(size_t)job * cap + k] = S.k[k];
+    X->nsnap[job] = S->count;
+    for (int k = 0; k < S->count; k++)
+        X->snap_k[(size_t)job * cap + k] = S->k[k];
     if (ok) {
         X->obj[job] = r.objective;
         X->gap[job] = r.gap;
         X->viol[job] = r.max_violation;
         X->nsupport[job] = r.nsupport;
-        X->rho[job] = mdatt_margin_ratio(&in, alpha, W, p, r.objective);
-        for (int k = 0; k < S.count; k++)
+        X->rho[job] = mdatt_margin_ratio(in, alpha, W, p, r.objective);
+        for (int k = 0; k < S->count; k++)
             X->div[(size_t)job * cap + k] =
-                S.k[k] == 0 ? NAN : mdatt_bregman_dir(r.x, S.W + (size_t)k * dd, dd, p);
+                S->k[k] == 0 ? NAN : mdatt_bregman_dir(r.x, S->W + (size_t)k * dd, dd, p);
     } else {
         X->obj[job] = X->gap[job] = X->viol[job] = X->rho[job] = NAN;
-        for (int k = 0; k < S.count; k++)
+        for (int k = 0; k < S->count; k++)
             X->div[(size_t)job * cap + k] = NAN;
     }
     attsvm_result_free(&r);
+}
+
+/* The pair's n_test test images of job (for the selected-patch figure). */
+static int test_instance(const expB *X, int job, mdatt_instance *tin)
+{
+    char err[MDATT_ERRLEN];
+    mdatt_fmnist_settings fs;
+    mdatt_fmnist_default_settings(&fs);
+    fs.neg = X->pair[job / X->np][0];
+    fs.pos = X->pair[job / X->np][1];
+    fs.n = X->ntest_img;
+    fs.seed = (uint64_t)X->seed;
+    return mdatt_fmnist_instance(X->te, &fs, tin, X->test_index + (size_t)job * X->ntest_img, err) ==
+           MDATT_OK ? 0 : -1;
+}
+
+/* Part B's run (pair, p) from W_0 = 0: train until the tokens are stable or
+ * the cap, then the oracle at the selected tokens. */
+static int svm_job(int job, void *ctx)
+{
+    expB *X = ctx;
+    const int cap = X->cap;
+    const double p = X->p[job % X->np];
+    mdatt_instance in, tin;
+    memset(&tin, 0, sizeof tin);
+    if (pair_instance(X, job, &in))
+        return 1;
+    const int d = in.d, dd = d * d, n = in.n;
+    double *W = calloc(dd, sizeof(double));
+    int *alpha = malloc(sizeof(int) * n), *prev = malloc(sizeof(int) * n), rc = 1;
+    long *last_i = calloc(n, sizeof(long));
+    bench_snaps S;
+    memset(&S, 0, sizeof S);
+    if (test_instance(X, job, &tin) || !W || !alpha || !prev || !last_i ||
+        bench_snaps_init(&S, d, cap, NULL, 0))
+        goto out;
+    for (int i = 0; i < n; i++)
+        prev[i] = -1;
+    stop_ctx sc = {.in = &in, .alpha = alpha, .prev = prev, .last_i = last_i, .S = &S,
+                   .changes = X->changes + (size_t)job * cap};
+    X->eta[job] = svm_eta(X, p);
+    mdatt_train_info info;
+    double t0 = bench_now();
+    if (run_stopped(X, p, X->max_iters, W, &sc, &info))
+        goto out;
+    X->train_secs[job] = bench_now() - t0;
+    X->iters[job] = info.iters;
+    X->converged[job] = sc.stable;
+    X->last_change[job] = sc.last;
+    X->growth[job] = dual_growth(&S, info.iters, dd, p);
+    X->loss0[job] = sc.loss0;
+    X->loss1[job] = info.ev.loss;
+    X->smax_mean[job] = info.ev.smax_mean;
+    mdatt_selected_tokens(&in, W, alpha, &X->smin[job], NULL);
+    X->train_acc[job] = probe_accuracy(&in, alpha);
+    mdatt_selected_tokens(&tin, W, X->alpha_test + (size_t)job * X->ntest_img, NULL, NULL);
+    svm_oracle(X, job, &in, W, alpha, last_i, info.iters, &S, p);
+    memcpy(X->alpha_end + (size_t)job * n, alpha, sizeof(int) * n);
     rc = 0;
 out:
     bench_snaps_free(&S);
