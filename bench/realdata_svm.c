@@ -559,7 +559,8 @@ static void stop_rule(const expB *X, char *out, size_t len)
                  X->max_iters);
 }
 
-static int write_part_b(bench_ctx *b, expB *X)
+/* svm.{md,csv,tex}: one row per (pair, p). */
+static int svm_table(bench_ctx *b, const expB *X)
 {
     const int cap = X->cap, nj = X->npair * X->np;
     const char *h[] = {"pair", "p", "n", "eta", "iters", "tokens_stable", "last_change",
@@ -612,10 +613,16 @@ static int write_part_b(bench_ctx *b, expB *X)
              "has no ink; bregman_dir_final: directional Bregman divergence to W^mm at the last "
              "check; margin_ratio: normalized margin ratio rho (1 at the max-margin direction).",
              etas, X->n, rule);
-    int rc = bench_table_write(b, &t, "svm", cap_s);
+    const int rc = bench_table_write(b, &t, "svm", cap_s);
     bench_table_free(&t);
-    if (rc)
-        return -1;
+    return rc;
+}
+
+/* svm_div_<pair>_p<p>.tsv and svm_divergence.svg: the divergence to W^mm
+ * and the token changes along each run. */
+static int svm_divergence_figure(bench_ctx *b, const expB *X)
+{
+    const int cap = X->cap, nj = X->npair * X->np;
     /* Divergence curves and token changes per pair: one file per (pair, p). */
     char body[32768], name[64], pa[16];
     for (int j = 0; j < nj; j++) {
@@ -659,9 +666,15 @@ static int write_part_b(bench_ctx *b, expB *X)
             }
         }
     len += snprintf(body + len, sizeof body - len, "unset multiplot");
-    if (bench_figure(b, "svm_divergence", "1100,800", body))
-        return -1;
-    /* Selected patch on test images: one row per pair, one box colour per p. */
+    return bench_figure(b, "svm_divergence", "1100,800", body);
+}
+
+/* svm_images.tsv, svm_boxes.tsv and svm_selected_patches.svg: the patch
+ * selected on test images, one row per pair, one box colour per p. */
+static int svm_patches_figure(bench_ctx *b, const expB *X)
+{
+    char body[32768], pa[16];
+    int len;
     {
         mdatt_outfile o;
         FILE *f = bench_open(b, "svm_images.tsv", &o);
@@ -724,6 +737,13 @@ static int write_part_b(bench_ctx *b, expB *X)
         if (bench_figure(b, "svm_selected_patches", size, body))
             return -1;
     }
+    return 0;
+}
+
+static int write_part_b(bench_ctx *b, expB *X)
+{
+    if (svm_table(b, X) || svm_divergence_figure(b, X) || svm_patches_figure(b, X))
+        return -1;
     return 0;
 }
 
