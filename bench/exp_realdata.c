@@ -135,8 +135,11 @@ static int write_summary(bench_ctx *b, const expA *A, const expB *X, long epochs
     return 0;
 }
 
-/* The phases after the data: tasks, step sizes, final runs, part B's runs
- * (all before any output: a shard writes none), then the reports. */
+/* The phases after the data: tasks, step sizes, final runs and part A's
+ * reports (written before part B runs, so that a long study whose part B is
+ * interrupted still leaves them), then part B's runs, its reports and the
+ * summary.  A shard stops at its first incomplete stage and writes nothing
+ * in the reports folder. */
 static int run_phases(bench_ctx *b, expA *A, expB *X, const rd_config *c)
 {
     int full0 = 0;
@@ -145,11 +148,12 @@ static int run_phases(bench_ctx *b, expA *A, expB *X, const rd_config *c)
         snprintf(b->err, sizeof b->err, "out of memory");
         return 1;
     }
-    if (rd_select(b, A) || rd_final(b, A) || rd_svm_run(b, X))
+    if (rd_select(b, A) || rd_final(b, A))
         return 1;
     A->epoch_secs = NAN;
-    if ((c->measure_epoch && rd_measure_epoch(b, A, full0)) || rd_write_a(b, A) ||
-        rd_svm_write(b, X) || write_summary(b, A, X, c->epochs))
+    if ((c->measure_epoch && rd_measure_epoch(b, A, full0)) || rd_write_a(b, A))
+        return 1;
+    if (rd_svm_run(b, X) || rd_svm_write(b, X) || write_summary(b, A, X, c->epochs))
         return 1;
     return 0;
 }
