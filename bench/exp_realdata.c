@@ -116,16 +116,27 @@ static int load_data(bench_ctx *b, mdatt_images *tr, mdatt_images *te)
     return 0;
 }
 
-/* summary.md and the index lines. */
-static int write_summary(bench_ctx *b, const expA *A, const expB *X, long epochs)
+/* summary.md: part A's section, and part B's once its runs are in (X NULL:
+ * not yet). */
+static int write_summary_file(bench_ctx *b, const expA *A, const expB *X, long epochs)
 {
     mdatt_outfile o;
     FILE *f = bench_open(b, "summary.md", &o);
     if (!f)
         return -1;
     rd_summary_a(f, A, epochs);
-    rd_svm_summary(f, X);
-    if (bench_close(b, &o))
+    if (X)
+        rd_svm_summary(f, X);
+    else
+        fprintf(f, "## B. The l_p-AttSVM on real tokens\n\nPart B's runs were not complete when "
+                "this file was written (svm.md holds its last complete run).\n");
+    return bench_close(b, &o);
+}
+
+/* summary.md and the index lines. */
+static int write_summary(bench_ctx *b, const expA *A, const expB *X, long epochs)
+{
+    if (write_summary_file(b, A, X, epochs))
         return -1;
     char v[4096];
     rd_verdict_text(A, v, sizeof v);
@@ -151,7 +162,8 @@ static int run_phases(bench_ctx *b, expA *A, expB *X, const rd_config *c)
     if (rd_select(b, A) || rd_final(b, A))
         return 1;
     A->epoch_secs = NAN;
-    if ((c->measure_epoch && rd_measure_epoch(b, A, full0)) || rd_write_a(b, A))
+    if ((c->measure_epoch && rd_measure_epoch(b, A, full0)) || rd_write_a(b, A) ||
+        write_summary_file(b, A, NULL, c->epochs))
         return 1;
     if (rd_svm_run(b, X) || rd_svm_write(b, X) || write_summary(b, A, X, c->epochs))
         return 1;

@@ -124,7 +124,10 @@ static int write_selection(bench_ctx *b, const expA *A)
              "validation ones, the task's epochs), validation accuracy after the last epoch, mean "
              "over seeds %ld..%ld (diverged if any seed diverged). Diverged: a non-finite loss or "
              "parameter, or an epoch whose mean training loss is above the starting loss; excluded. "
-             "Chosen: the best finalist that did not diverge (ties: the smaller step).", A->sel_val,
+             "Chosen: the best finalist that did not diverge and is not the largest one that did not "
+             "diverge (a margin of one grid step below the edge of stability: the next larger "
+             "finalist trained stably too; ties: the smaller step), or the only one that did not "
+             "diverge.", A->sel_val,
              A->sel_epochs, A->sel_train, A->seed0, A->sel_final - 1, A->seed0,
              A->seed0 + A->sel_seeds - 1);
     const int rc = bench_table_write(b, &ts, "selection", cap);
@@ -528,8 +531,8 @@ void rd_summary_a(FILE *f, const expA *A, long epochs)
     fprintf(f, "Step sizes: each optimizer's log-spaced grid was run with the same budget "
             "(%ld epoch(s) on %ld training images, seed %ld) and scored on %ld held-out training "
             "images; the best step and the next %ld smaller ones were then trained exactly as a "
-            "final run with %ld seed(s) and the best of those chosen; diverged settings excluded "
-            "(selection.md).\n\n", A->sel_epochs, A->sel_train, A->seed0, A->sel_val,
+            "final run with %ld seed(s); chosen: the best of those that did not diverge, keeping a "
+            "margin of one grid step below the largest step that trained stably (selection.md).\n\n", A->sel_epochs, A->sel_train, A->seed0, A->sel_val,
             A->sel_final > 0 ? A->sel_final - 1 : 0, A->sel_seeds);
     const int tk = token_index(A);
     if (tk >= 0) {

@@ -291,9 +291,35 @@ static void mark_finalists(expA *A)
         }
 }
 
+/* The chosen step among the finalists (v: their scores, -1 diverged, NAN
+ * not a finalist): the best that did not diverge and is not the largest that
+ * did not diverge, i.e. whose next larger finalist also trained stably at
+ * full length (a margin of one grid step: the best short run sits at the
+ * edge of stability, and another seed's edge may lie lower); when only one
+ * finalist did not diverge, that one; -1 if none. */
+static int margin_step(const opt_spec *o, const double *v)
+{
+    int largest = -1, n = 0;
+    for (int li = 0; li < o->nlr; li++)
+        if (v[li] >= 0) {
+            n++;
+            if (largest < 0 || o->lr[li] > o->lr[largest])
+                largest = li;
+        }
+    if (n < 2)
+        return largest;
+    int at = -1;
+    for (int li = 0; li < o->nlr; li++)
+        if (v[li] >= 0 && li != largest &&
+            (at < 0 || v[li] > v[at] || (v[li] == v[at] && o->lr[li] < o->lr[at])))
+            at = li;
+    return at;
+}
+
 /* Stage 2 -> choice: a finalist's score is its mean validation accuracy over
- * the selection seeds (-1 if any diverged); the best is chosen (if every
- * setting diverged: the smallest step). */
+ * the selection seeds (-1 if any diverged); the choice is margin_step's (if
+ * every setting diverged: the smallest step; without finalists: the best
+ * short run). */
 static void choose_steps(expA *A)
 {
     for (size_t k = 0; k < (size_t)A->ntask * MAXOPT * MAXLR; k++)
@@ -310,7 +336,8 @@ static void choose_steps(expA *A)
     for (int ti = 0; ti < A->ntask; ti++)
         for (int oi = 0; oi < A->nopt; oi++) {
             const opt_spec *o = &A->opt[oi];
-            const int at = best_step(o, (A->sel_final > 0 ? A->val2 : A->val) + sel_at(ti, oi, 0));
+            const int at = A->sel_final > 0 ? margin_step(o, A->val2 + sel_at(ti, oi, 0))
+                                            : best_step(o, A->val + sel_at(ti, oi, 0));
             double lo = o->lr[0], hi = o->lr[0];
             for (int li = 0; li < o->nlr; li++) {
                 lo = fmin(lo, o->lr[li]);
