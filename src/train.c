@@ -144,20 +144,118 @@ static int all_finite(const double *x, size_t m)
     return z == 0.0;
 }
 
+/* The trainer's workspace, allocated once per run (train_setup). */
+typedef struct {
+    size_t d, dd;
+    double q;                       /* dual exponent */
+    mdatt_work *w;
+    double *buf;                    /* the blocks below */
+    double *thW, *tlW, *G, *stepW;  /* dual iterate (high, low), gradient, last step: W */
+    double *thv, *tlv, *gvb, *stepv;/* the same for v (JointGD) */
+    double *Hfix;                   /* X v, fixed when v is (AttGD) */
+} train_state;
+
+static void train_free(train_state *t)
+{
+    mdatt_work_free(t->w);
+    free(t->buf);
+    free(t->Hfix);
+}
+
+/* Workspace, the dual iterates grad psi(W_0) (and grad psi(v_0)), and for
+ * AttGD the fixed X v. */
+static mdatt_status train_setup(const mdatt_instance *in, const mdatt_train_settings *s,
+                                const double *W, const double *v, unsigned faults,
+                                train_state *t)
+{
+    const size_t d = t->d, dd = t->dd;
+    t->w = mdatt_work_new(in);
+#ifdef MDATT_FAULTS
+    if (t->w) t->w->faults = faults;
+#else
+    (void)faults;
+#endif
+    if (t->w) mdatt__pack(in, t->w);     /* X and Z are fixed during training */
+    t->buf = malloc((4 * dd + 5 * d) * sizeof *t->buf);
+    if (!s->joint && t->w) t->Hfix = malloc(t->w->hlen * sizeof *t->Hfix);
+    if (!t->w || !t->buf || (!s->joint && !t->Hfix))
+        return MDATT_ENOMEM;
+    t->thW = t->buf; t->tlW = t->thW + dd; t->G = t->tlW + dd; t->stepW = t->G + dd;
+    t->thv = t->stepW + dd; t->tlv = t->thv + d; t->gvb = t->tlv + d; t->stepv = t->gvb + d;
+    mdatt_mirror_map(W, t->thW, dd, s->p);
+    memset(t->tlW, 0, dd * sizeof *t->tlW);
+    if (s->joint) {
+        mdatt_mirror_map(v, t->thv, d, s->p);
+        memset(t->tlv, 0, d * sizeof *t->tlv);
+        return MDATT_OK;
+    }
+    /* v is fixed in AttGD: X v once (same kernel as the evaluation) */
+    t->w->Hfix = NULL;
+    mdatt_status st = mdatt__eval(in, W, v, s->loss, t->w, 0, NULL, NULL, NULL, NULL);
+    if (st != MDATT_OK) return st;
+    memcpy(t->Hfix, t->w->H, t->w->hlen * sizeof *t->Hfix);
+    t->w->Hfix = t->Hfix;
+    return MDATT_OK;
+}
+
+/* The hook at a logged point; non-zero stops training. */
+static int train_report(const mdatt_train_settings *s, const train_state *t, long k,
+                        const mdatt_eval *ev, const double *W, const double *v, double sdW,
+                        double sdv)
+{
+    mdatt_train_point pt;
+    memset(&pt, 0, sizeof pt);
+    pt.k = k;
+    pt.ev = *ev;
+    pt.norm_p = mdatt_norm_p(W, t->dd, s->p);
+    pt.step_dual = sdW;
+    pt.step_dual_v = sdv;
+    pt.W = W;
+    pt.v = v;
+    pt.theta = t->thW;
+    pt.theta_lo = t->tlW;
+    return s->hook(&pt, s->hook_ctx);
+}
+
+/* One mirror step (7) of W (and v) from the gradients in t; the dual norms
+ * of the steps into sdW, sdv when lognext.  Returns whether a dual iterate
+ * changed. */
+static int train_step(const mdatt_train_settings *s, train_state *t, const mdatt_grad *gW,
+                      const mdatt_grad *gv, double *W, double *v, int lognext, unsigned faults,
+                      double *sdW, double *sdv)
+{
+    const size_t d = t->d, dd = t->dd;
+    int changed = block_step(s, t->q, t->thW, t->tlW, t->G, gW->log_scale, dd,
+                             lognext ? t->stepW : NULL, faults);
+    if (MDATT_FAULT_ON(faults, MDATT_FI_INVERSE_EXPONENT))
+        mdatt__mirror_inverse_faulty(t->thW, W, dd, s->p);
+    else
+        mdatt_mirror_inverse(t->thW, W, dd, s->p);
+    if (s->joint) {
+        changed |= block_step(s, t->q, t->thv, t->tlv, t->gvb, gv->log_scale, d,
+                              lognext ? t->stepv : NULL, faults);
+        if (MDATT_FAULT_ON(faults, MDATT_FI_INVERSE_EXPONENT))
+            mdatt__mirror_inverse_faulty(t->thv, v, d, s->p);
+        else
+            mdatt_mirror_inverse(t->thv, v, d, s->p);
+    }
+    if (lognext) {
+        *sdW = mdatt_norm_p(t->stepW, dd, t->q);
+        *sdv = s->joint ? mdatt_norm_p(t->stepv, d, t->q) : 0.0;
+    }
+    return changed;
+}
+
 mdatt_status mdatt_train(const mdatt_instance *in, const mdatt_train_settings *s,
                          double *W, double *v, int *alpha, mdatt_train_info *info)
 {
     const int naive = s && s->grad_mode == MDATT_GRAD_NAIVE_EPS;
-    size_t dd, d;
-    double q, *buf = NULL, *thW, *tlW, *G, *stepW, *thv = NULL, *tlv = NULL, *gvb = NULL,
-              *stepv = NULL, *Hfix = NULL;
-    mdatt_work *w = NULL;
+    train_state t = {0};
     mdatt_status st = MDATT_OK;
     mdatt_train_info inf;
     mdatt_eval ev;
     const unsigned faults = MDATT_FAULT_BITS();
     struct timespec t0, t1;
-    long k;
     double sdW = 0, sdv = 0;
 
     memset(&inf, 0, sizeof inf);
@@ -165,95 +263,37 @@ mdatt_status mdatt_train(const mdatt_instance *in, const mdatt_train_settings *s
     if (!in || !s || !W || !v || mdatt_train_check_settings(s)) return MDATT_EINVAL;
     if (in->n <= 0 || in->T <= 0 || in->d <= 0 || !in->X || !in->Y || !in->Z)
         return MDATT_EINVAL;
-    d = (size_t)in->d;
-    dd = d * d;
-    q = mdatt_dual_exponent(s->p);
-    if (!all_finite(W, dd) || !all_finite(v, d)) return MDATT_EINVAL;
-
-    w = mdatt_work_new(in);
-#ifdef MDATT_FAULTS
-    if (w) w->faults = faults;
-#endif
-    if (w) mdatt__pack(in, w);     /* X and Z are fixed during training */
-    buf = malloc((4 * dd + 5 * d) * sizeof *buf);
-    if (!s->joint && w) Hfix = malloc(w->hlen * sizeof *Hfix);
-    if (!w || !buf || (!s->joint && !Hfix)) {
-        st = MDATT_ENOMEM;
+    t.d = (size_t)in->d;
+    t.dd = t.d * t.d;
+    t.q = mdatt_dual_exponent(s->p);
+    if (!all_finite(W, t.dd) || !all_finite(v, t.d)) return MDATT_EINVAL;
+    if ((st = train_setup(in, s, W, v, faults, &t)) != MDATT_OK)
         goto done;
-    }
-    thW = buf; tlW = thW + dd; G = tlW + dd; stepW = G + dd;
-    thv = stepW + dd; tlv = thv + d; gvb = tlv + d; stepv = gvb + d;
-    mdatt_mirror_map(W, thW, dd, s->p);
-    memset(tlW, 0, dd * sizeof *tlW);
-    if (s->joint) {
-        mdatt_mirror_map(v, thv, d, s->p);
-        memset(tlv, 0, d * sizeof *tlv);
-    } else {
-        /* v is fixed in AttGD: X v once (same kernel as the evaluation) */
-        w->Hfix = NULL;
-        st = mdatt__eval(in, W, v, s->loss, w, 0, NULL, NULL, NULL, NULL);
-        if (st != MDATT_OK) goto done;
-        memcpy(Hfix, w->H, w->hlen * sizeof *Hfix);
-        w->Hfix = Hfix;
-    }
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (k = 0;; k++) {
+    for (long k = 0;; k++) {
         const int last = k == s->iters;
         const int logp = k == 0 || last || (s->log_every > 0 && k % s->log_every == 0);
         const int lognext = !last && (k + 1 == s->iters
                                       || (s->log_every > 0 && (k + 1) % s->log_every == 0));
-        mdatt_grad gW = {G, 0}, gv = {gvb, 0};
-        int changed;
+        mdatt_grad gW = {t.G, 0}, gv = {t.gvb, 0};
 
         if (naive && !last) {
-            st = mdatt_eval_grad_naive(in, W, v, s->loss, NULL, G, s->joint ? gvb : NULL);
+            st = mdatt_eval_grad_naive(in, W, v, s->loss, NULL, t.G, s->joint ? t.gvb : NULL);
             if (st == MDATT_OK && logp)
-                st = mdatt__eval(in, W, v, s->loss, w, 1, &ev, NULL, NULL, alpha);
+                st = mdatt__eval(in, W, v, s->loss, t.w, 1, &ev, NULL, NULL, alpha);
         } else {
-            st = mdatt__eval(in, W, v, s->loss, w, logp, &ev, (last || naive) ? NULL : &gW,
+            st = mdatt__eval(in, W, v, s->loss, t.w, logp, &ev, (last || naive) ? NULL : &gW,
                              (last || naive || !s->joint) ? NULL : &gv, logp ? alpha : NULL);
         }
         if (st != MDATT_OK) break;
         if (logp) {
             inf.ev = ev;
             inf.iters = k;
-            if (s->hook) {
-                mdatt_train_point pt;
-                memset(&pt, 0, sizeof pt);
-                pt.k = k;
-                pt.ev = ev;
-                pt.norm_p = mdatt_norm_p(W, dd, s->p);
-                pt.step_dual = sdW;
-                pt.step_dual_v = sdv;
-                pt.W = W;
-                pt.v = v;
-                pt.theta = thW;
-                pt.theta_lo = tlW;
-                if (s->hook(&pt, s->hook_ctx)) break;
-            }
+            if (s->hook && train_report(s, &t, k, &ev, W, v, sdW, sdv)) break;
         }
         if (last) break;
-
-        changed = block_step(s, q, thW, tlW, G, gW.log_scale, dd, lognext ? stepW : NULL,
-                             faults);
-        if (MDATT_FAULT_ON(faults, MDATT_FI_INVERSE_EXPONENT))
-            mdatt__mirror_inverse_faulty(thW, W, dd, s->p);
-        else
-            mdatt_mirror_inverse(thW, W, dd, s->p);
-        if (s->joint) {
-            changed |= block_step(s, q, thv, tlv, gvb, gv.log_scale, d,
-                                  lognext ? stepv : NULL, faults);
-            if (MDATT_FAULT_ON(faults, MDATT_FI_INVERSE_EXPONENT))
-                mdatt__mirror_inverse_faulty(thv, v, d, s->p);
-            else
-                mdatt_mirror_inverse(thv, v, d, s->p);
-        }
-        if (!changed) inf.stalled++;
-        if (lognext) {
-            sdW = mdatt_norm_p(stepW, dd, q);
-            sdv = s->joint ? mdatt_norm_p(stepv, d, q) : 0.0;
-        }
+        if (!train_step(s, &t, &gW, &gv, W, v, lognext, faults, &sdW, &sdv)) inf.stalled++;
         /* a non-finite W or v makes the next evaluation fail with ENUMERIC */
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -261,8 +301,6 @@ mdatt_status mdatt_train(const mdatt_instance *in, const mdatt_train_settings *s
 
 done:
     if (info) *info = inf;
-    mdatt_work_free(w);
-    free(buf);
-    free(Hfix);
+    train_free(&t);
     return st;
 }
