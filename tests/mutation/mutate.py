@@ -23,6 +23,8 @@ c -> 2c / c/2, 0.0 -> 1.0), neg (an if/while condition negated), del (a
 """
 import argparse
 import csv
+import fnmatch
+import hashlib
 import os
 import re
 import shutil
@@ -30,58 +32,70 @@ import subprocess
 import sys
 import time
 
-# module -> {file: the test programs that exercise it, fastest first}.
-# Programs whose coverage of a file duplicates a faster one's are left out
-# (the slow proofs-check programs and test_faults, whose library copies would
-# double every compilation); the report lists the programs run per file.
+# The modules, by file globs relative to the source tree (git-tracked .c
+# files), so that a file split into several or renamed stays in its module:
+# (name, globs, [(glob, test programs fastest first)]).  A file runs the
+# programs of the first pattern it matches; "*" covers the files of the
+# module that no earlier pattern names.  Programs whose coverage of a file
+# duplicates a faster one's are left out (the slow proofs-check programs and
+# test_faults, whose library copies would double every compilation); the
+# report lists the programs run per file.
 ORACLE_TESTS = ["tests/test_oracle", "proofs-check/claim_duality"]
-MODULES = [
-    ("trainer", {"src/model.c": ["tests/test_model", "tests/test_train",
-                                 "proofs-check/claim_md_identities"],
-                 "src/mirror.c": ["tests/test_mirror", "proofs-check/claim_norms",
-                                  "tests/test_train", "proofs-check/claim_bregman_lower",
-                                  "tests/test_check"],
-                 "src/train.c": ["tests/test_train", "proofs-check/claim_md_identities",
-                                 "proofs-check/claim_token_selection"]}),
-    ("metrics", {"src/metrics.c": ["tests/test_check", "tests/test_rate"]}),
-    ("check", {"src/cli/cmd_check.c": ["tests/test_check"],
-               "src/svmio.c": ["tests/test_check"]}),
-    ("oracle", {f: ORACLE_TESTS for f in ("oracle/attsvm.c", "oracle/cert.c", "oracle/lp.c",
-                                          "oracle/ipm.c", "oracle/pnorm.c")}),
+MODULE_SPEC = [
+    ("trainer", ["src/model*.c", "src/mirror*.c", "src/train*.c", "src/eval*.c",
+                 "src/grad*.c", "src/step*.c"],
+     [("src/mirror*.c", ["tests/test_mirror", "proofs-check/claim_norms", "tests/test_train",
+                         "proofs-check/claim_bregman_lower", "tests/test_check"]),
+      ("src/train*.c", ["tests/test_train", "proofs-check/claim_md_identities",
+                        "proofs-check/claim_token_selection"]),
+      ("*", ["tests/test_model", "tests/test_train", "proofs-check/claim_md_identities"])]),
+    ("metrics", ["src/metrics*.c", "src/rate*.c"],
+     [("*", ["tests/test_check", "tests/test_rate"])]),
+    ("check", ["src/check*.c", "src/cli/cmd_check*.c", "src/svmio*.c"],
+     [("*", ["tests/test_check"])]),
+    ("oracle", ["oracle/*.c"], [("*", ORACLE_TESTS)]),
 ]
+MODULES = []    # [(name, {file: programs})], resolved from MODULE_SPEC by resolve_modules
+
+
+def tracked_files(srcdir):
+    rc, out = run(["git", "ls-files", "-z"], srcdir)
+    if rc != 0:
+        sys.exit("mutate.py: %s is not a git checkout" % srcdir)
+    return [f for f in out.split("\0") if f and os.path.isfile(os.path.join(srcdir, f))]
+
+
+def module_of(path):
+    """The module whose globs match path (None if none does)."""
+    for name, globs, _ in MODULE_SPEC:
+        if any(fnmatch.fnmatchcase(path, g) for g in globs):
+            return name
+    return None
+
+
+def resolve_modules(srcdir):
+    """MODULES from MODULE_SPEC: every tracked .c file a module's globs match
+    (in the order of the globs, then of the names), with its programs."""
+    files = sorted(f for f in tracked_files(srcdir) if f.endswith(".c"))
+    out = []
+    for name, globs, tests in MODULE_SPEC:
+        mine = {}
+        for g in globs:
+            for f in files:
+                if fnmatch.fnmatchcase(f, g) and f not in mine and module_of(f) == name:
+                    mine[f] = next(ts for pat, ts in tests if pat == "*"
+                                   or fnmatch.fnmatchcase(f, pat))
+        if not mine:
+            sys.exit("mutate.py: no file matches the module %s (%s)" % (name, " ".join(globs)))
+        out.append((name, mine))
+    return out
+
+
 # -O1: the same IEEE arithmetic as -O2 (no FMA contraction under -std=c11),
 # compiled in a third of the time
 PLAIN_CONFIGURE = ["CFLAGS=-O1", "--disable-shared"]
 SAN_CONFIGURE = ["CFLAGS=-O1 -g", "--disable-shared", "--enable-sanitizers"]
 NEEDS_MDATT = {"tests/test_check", "tests/test_rate"}   # these run the mdatt program
-
-# ------------------------------------------------------------------ RNG
-MASK = (1 << 64) - 1
-
-
-class SplitMix64:
-    """A portable seeded generator (the same stream on every platform)."""
-
-    def __init__(self, seed):
-        self.s = seed & MASK
-
-    def next(self):
-        self.s = (self.s + 0x9E3779B97F4A7C15) & MASK
-        z = self.s
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
-        return z ^ (z >> 31)
-
-    def below(self, n):
-        return self.next() % n
-
-    def sample(self, items, k):
-        items = list(items)
-        for i in range(min(k, len(items))):     # partial Fisher-Yates
-            j = i + self.below(len(items) - i)
-            items[i], items[j] = items[j], items[i]
-        return items[:k]
-
 
 # ------------------------------------------------------------ tokenizer
 TOKEN_RE = re.compile(r"""
@@ -412,8 +426,53 @@ def build_and_run(tree, tests, limits, log, sanitizers):
 
 
 # ------------------------------------------------------------ the driver
+class KeyTable:
+    """Values by mutant key (file, line text, column, change[, #k]), found
+    again after a file was renamed or split.  A key that is not in the table
+    is looked up by (module, line text, column, change) among the entries that
+    are orphaned (their key is no candidate site of the current tree any
+    more), provided that one current site of the module only has that line
+    text and change, and that those entries agree (first element)."""
+
+    def __init__(self):
+        self.exact, self.loose = {}, {}
+        self.current, self.count = None, {}
+
+    @staticmethod
+    def loose_key(key, module):
+        return "\t".join([module or "?"] + key.split("\t")[1:4])
+
+    def add(self, key, module, value):
+        self.exact[key] = value
+        self.loose.setdefault(self.loose_key(key, module), []).append((key, value))
+
+    def bind(self, sites):
+        """sites: (key, module) of every candidate site of the current tree."""
+        self.current = {k for k, _ in sites}
+        self.count = {}
+        for k, mod in sites:
+            lk = self.loose_key(k, mod)
+            self.count[lk] = self.count.get(lk, 0) + 1
+
+    def get(self, key, module, default=None):
+        if key in self.exact:
+            return self.exact[key]
+        lk = self.loose_key(key, module)
+        if self.current is None or self.count.get(lk) != 1:
+            return default
+        vals = [v for k, v in self.loose.get(lk, []) if k not in self.current]
+        if vals and all(v[0] == vals[0][0] for v in vals):
+            return vals[0]
+        return default
+
+    def __len__(self):
+        return len(self.exact)
+
+
 def load_classified(path):
-    out = {}
+    """tests/mutation/classified.tsv as a KeyTable of (classification, reason);
+    the module of an entry is the one whose globs match its file name."""
+    out = KeyTable()
     if not os.path.exists(path):
         return out
     with open(path) as f:
@@ -424,7 +483,7 @@ def load_classified(path):
             nk = 5 if len(parts) > 4 and parts[4].startswith("#") else 4
             if len(parts) < nk + 2:
                 continue
-            out["\t".join(parts[:nk])] = (parts[nk], parts[nk + 1])
+            out.add("\t".join(parts[:nk]), module_of(parts[0]), (parts[nk], parts[nk + 1]))
     return out
 
 
@@ -432,11 +491,25 @@ SHARES = {"trainer": 2, "metrics": 1, "check": 1, "oracle": 2}
 OPS = ["aor", "ror", "bound", "const", "neg", "del", "minmax", "logic"]
 
 
-def sample_module(rng, cand, q):
+def site_rank(seed, module, key, nth):
+    """A site's seeded rank: a hash of the seed and of what identifies the
+    site independently of its file and line number (module, line text,
+    column, change, and its occurrence nth among the module's sites with the
+    same text), so that renaming or splitting a file keeps the sample."""
+    ident = "\t".join([str(seed), module] + key.split("\t")[1:4] + [str(nth)])
+    return hashlib.sha256(ident.encode()).hexdigest()
+
+
+def sample_module(seed, name, cand, q):
     """q sites of one module, spread evenly over the operators: rounds that
-    take one seeded random site of each operator in turn."""
-    pools = {op: [m for m in cand if m["op"] == op] for op in OPS}
-    pools = {op: rng.sample(p, len(p)) for op, p in pools.items() if p}
+    take, for each operator in turn, its site of lowest seeded rank."""
+    seen, ranked = {}, []
+    for m in cand:
+        lk = KeyTable.loose_key(m["key"], name)
+        seen[lk] = seen.get(lk, 0) + 1
+        ranked.append((site_rank(seed, name, m["key"], seen[lk]), m))
+    ranked.sort(key=lambda rm: rm[0], reverse=True)
+    pools = {op: [m for _, m in ranked if m["op"] == op] for op in OPS}
     out = []
     while len(out) < q and any(pools.values()):
         for op in OPS:
@@ -448,10 +521,8 @@ def sample_module(rng, cand, q):
 CHUNK = 4
 
 
-def choose(srcdir, total, seed, rotate=False):
-    """Sample the mutants: every candidate site of every file, then per
-    module (shares SHARES of the total) a seeded sample spread over the
-    operators."""
+def candidates(srcdir):
+    """Every candidate site of every module's files: [(module, [mutant])]."""
     per_module = []
     for name, files in MODULES:
         cand = []
@@ -465,13 +536,18 @@ def choose(srcdir, total, seed, rotate=False):
                 m["tests"] = tests
                 cand.append(m)
         per_module.append((name, cand))
+    return per_module
+
+
+def choose(per_module, total, seed, rotate=False):
+    """Sample the mutants: per module (shares SHARES of the total) a seeded
+    sample of its candidate sites spread over the operators."""
     wsum = sum(SHARES.values())
     quotas = [total * SHARES[name] // wsum for name, _ in per_module]
     quotas[0] += total - sum(quotas)
     chosen = []
-    for k, ((name, cand), q) in enumerate(zip(per_module, quotas)):
-        rng = SplitMix64(seed * 1000003 + k)    # one stream per module
-        chosen.extend(sample_module(rng, cand, q))
+    for (name, cand), q in zip(per_module, quotas):
+        chosen.extend(sample_module(seed, name, cand, q))
     # grouped by file (one restoring rebuild per file), then by position;
     # with rotate, chunks of CHUNK mutants of each module in turn, so that a
     # run stopped early has measured every module
@@ -503,10 +579,12 @@ def restore(tree, f, original):
     os.utime(path, (now, now))
 
 
-def baseline(tree, log, sanitizers, skip=False):
-    """Build everything once, check that the unmutated tests pass and time
-    them: the limit of a program is 5x its time plus 20 s."""
-    alltests = sorted({t for _, files in MODULES for ts in files.values() for t in ts})
+def baseline(tree, log, sanitizers, skip=False, selected=None):
+    """Build the programs of the selected modules once, check that the
+    unmutated tests pass and time them: the limit of a program is 5x its
+    time plus 20 s."""
+    alltests = sorted({t for n, files in MODULES for ts in files.values() for t in ts
+                       if selected is None or n in selected})
     if skip:
         return dict.fromkeys(alltests, 600)
     ok, out = build(tree, alltests, log)
@@ -532,15 +610,16 @@ def mutate_all(tree, chosen, limits, log, sanitizers, progress, revision, reuse=
     current = None
     for k, m in enumerate(chosen):
         f = m["file"]
-        if stop and time.time() > stop and not (reuse and m["key"] in reuse):
+        old = reuse.get(m["key"], m["module"]) if reuse else None
+        if stop and time.time() > stop and not old:
             results[m["key"]] = ("not run", "", 0.0, "")
             continue
-        if reuse and m["key"] in reuse:
-            results[m["key"]] = reuse[m["key"]]
+        if old:
+            results[m["key"]] = old
             if progress:
                 print("[%d/%d] %-8s %s:%d %s: %s %s at %s (reused)" % (
                     k + 1, len(chosen), m["module"], f, m["line"], m["desc"],
-                    reuse[m["key"]][0], reuse[m["key"]][1], reuse[m["key"]][3]), flush=True)
+                    old[0], old[1], old[3]), flush=True)
             continue
         if f not in originals:
             with open(os.path.join(tree, f)) as fh:
@@ -578,7 +657,7 @@ def summarize(chosen, plain, san, classified):
             verdict, by = "killed", by + " (time limit)"
         cls, reason = "", ""
         if verdict == "survived":
-            cls, reason = classified.get(m["key"], ("unclassified", ""))
+            cls, reason = classified.get(m["key"], m["module"], ("unclassified", ""))
             survivors.append(m)
         m.update(verdict=verdict, by=by, stage=stage, cls=cls, reason=reason, secs=secs,
                  measured=measured)
@@ -615,17 +694,21 @@ def revision(srcdir):
     return rev.strip() if rc == 0 else "unknown"
 
 
-def load_reuse(path):
-    """Verdicts of a previous run (its mutation-mutants.csv), by key: killed
-    ones, and survivors of the plain pass (which the sanitizer pass reruns)."""
-    out = {}
+def load_reuse(path, everything=False):
+    """The killed verdicts of a previous run (its mutation-mutants.csv) as a
+    KeyTable of (verdict, program, seconds, revision); survivors are run
+    again (a test added since may kill them) unless everything is set, which
+    keeps survivors and mutants that did not compile too."""
+    out = KeyTable()
     with open(path, newline="") as f:
         for r in csv.DictReader(f):
-            if r["verdict"] == "killed":
-                v = "killed (sanitizers)" if r["stage"] == "sanitizers" else "killed"
-                out[r["key"]] = (v, r["killed_by"], float(r["seconds"]), r["revision"])
-            elif r["verdict"] == "survived":
-                out[r["key"]] = ("survived", "", float(r["seconds"]), r["revision"])
+            v = r["verdict"]
+            if v == "killed" and r["stage"] == "sanitizers":
+                v = "killed (sanitizers)"
+            elif v == "not run" or (v != "killed" and not everything):
+                continue
+            out.add(r["key"], r["module"], (v, r["killed_by"], float(r["seconds"]),
+                                            r["revision"]))
     return out
 
 
@@ -662,6 +745,14 @@ def write_reports(outdir, chosen, rows, survivors, args, meta):
     md.append("- revision: %s\n- compiler: %s\n- started: %s UTC, wall time %s\n"
               "- per-mutant time limit: 5x the program's unmutated time + 20 s\n"
               % (meta["rev"], meta["cc"], meta["start"], meta["wall"]))
+    timed = [m["secs"] for m in chosen if m["verdict"] != "not run" and m["secs"] > 0]
+    if timed:
+        mean = sum(timed) / len(timed)
+        md.append("- time per mutant (build and run of its programs, niceness 15, on the "
+                  "machine as loaded as it was): mean %.0f s, median %.0f s over %d mutants; the "
+                  "whole sample of %d takes about %.0f min plus the two builds of the tree "
+                  "(about 10 min)\n" % (mean, sorted(timed)[len(timed) // 2], len(timed),
+                                        len(chosen), len(chosen) * mean / 60))
     revs = {}
     for m in chosen:
         revs[m["measured"]] = revs.get(m["measured"], 0) + 1
@@ -778,14 +869,30 @@ def main():
                     help="rewrite the reports from the outdir's mutation-mutants.csv and "
                     "mutation.md with the current classifications; run nothing")
     ap.add_argument("--reuse", help="a previous mutation-mutants.csv: its killed mutants that "
-                    "are in this sample unchanged keep their verdict (and revision)")
+                    "are in this sample (same module, line text and change) keep their "
+                    "verdict (and revision)")
+    ap.add_argument("--modules", help="comma-separated modules to run (default: all); the "
+                    "sample is the same, the other modules' mutants take their verdicts from "
+                    "--keep or are not run")
+    ap.add_argument("--keep", help="a previous mutation-mutants.csv whose verdicts (killed, "
+                    "survived, not compiled) the modules outside --modules keep")
     args = ap.parse_args()
     srcdir = os.path.abspath(args.srcdir)
     work = os.path.abspath(args.work)
+    global MODULES
+    MODULES = resolve_modules(srcdir)
     classified = load_classified(os.path.join(srcdir, "tests/mutation/classified.tsv"))
+    per_module = candidates(srcdir)
+    allsites = [(m["key"], name) for name, cand in per_module for m in cand]
+    classified.bind(allsites)
     if args.report_only:
         return report_only(args, classified)
-    chosen, nsites = choose(srcdir, args.mutants, args.seed, args.rotate)
+    chosen, nsites = choose(per_module, args.mutants, args.seed, args.rotate)
+    names = [n for n, _ in MODULES]
+    selected = args.modules.split(",") if args.modules else names
+    for n in selected:
+        if n not in names:
+            sys.exit("mutate.py: --modules: no module %s (modules: %s)" % (n, ", ".join(names)))
     if args.list:
         for m in chosen:
             print("%s\t%s:%d\t%s\t%s" % (m["module"], m["file"], m["line"], m["op"], m["desc"]))
@@ -799,18 +906,25 @@ def main():
     plain_tree = os.path.join(work, "plain")
     print("mutate.py: %d mutants (seed %d) in %s" % (len(chosen), args.seed, work), flush=True)
     prepare_tree(srcdir, plain_tree, PLAIN_CONFIGURE, log)
-    limits = baseline(plain_tree, log, False, args.skip_baseline)
+    torun = [m for m in chosen if m["module"] in selected]
+    limits = baseline(plain_tree, log, False, args.skip_baseline, selected)
     reuse = load_reuse(args.reuse) if args.reuse else None
-    plain = mutate_all(plain_tree, chosen, limits, log, False, True, revision(srcdir), reuse,
-                       utc_today(args.stop_plain))
+    if reuse:
+        reuse.bind(allsites)
+    keep = load_reuse(args.keep, everything=True) if args.keep else KeyTable()
+    keep.bind(allsites)
+    plain = {m["key"]: keep.get(m["key"], m["module"], ("not run", "", 0.0, ""))
+             for m in chosen if m["module"] not in selected}
+    plain.update(mutate_all(plain_tree, torun, limits, log, False, True, revision(srcdir), reuse,
+                            utc_today(args.stop_plain)))
     san = {}
-    surv = [m for m in chosen if plain[m["key"]][0] == "survived"]
+    surv = [m for m in torun if plain[m["key"]][0] == "survived"]
     surv.sort(key=lambda m: m["op"] != "bound")     # possible overruns first
     if surv and not args.no_sanitizers:
         print("mutate.py: %d survivors, rerun with the sanitizers" % len(surv), flush=True)
         san_tree = os.path.join(work, "sanitizers")
         prepare_tree(srcdir, san_tree, SAN_CONFIGURE, log)
-        slimits = baseline(san_tree, log, True, args.skip_baseline)
+        slimits = baseline(san_tree, log, True, args.skip_baseline, selected)
         san = mutate_all(san_tree, surv, slimits, log, True, True, revision(srcdir),
                          stop=utc_today(args.stop))
     rows, survivors = summarize(chosen, plain, san, classified)
