@@ -164,6 +164,57 @@ Test(metrics, selected_tokens_saturation)
     mdatt_instance_free(&in);
 }
 
+/* mdatt_selected_tokens on several samples of several tokens against the
+ * softmax written out in long double: alpha_i = argmax_t x_it^T W z_i,
+ * smax_min = min_i s_{i,alpha_i}, log1m_smax = max_i log(1 - s_{i,alpha_i}).
+ * Entries k/7 - 1/2 with the sample's index mixed in: every sample has its
+ * own scores, none tied. */
+Test(metrics, selected_tokens_many_samples)
+{
+    const int n = 3, T = 4, d = 3;
+    mdatt_instance in;
+    cr_assert_eq(mdatt_instance_alloc(&in, n, T, d), MDATT_OK);
+    for (int k = 0; k < n * T * d; k++)
+        in.X[k] = (double)((k * 5 + k / (T * d)) % 7) / 7.0 - 0.5;
+    for (int k = 0; k < n * d; k++)
+        in.Z[k] = (double)((k * 3) % 5) / 5.0 - 0.3;
+    const double W[9] = {2.0, -1.0, 0.5, 1.5, 3.0, -2.0, -0.5, 1.0, 2.5};
+    int alpha[3];
+    double smin, l1m;
+    long double want_smin = 1.0L, want_l1m = -INFINITY;
+    mdatt_selected_tokens(&in, W, alpha, &smin, &l1m);
+    for (int i = 0; i < n; i++) {
+        long double sc[4], mx = -INFINITY, S = 0;
+        int a = 0;
+        for (int t = 0; t < T; t++) {
+            sc[t] = 0;
+            for (int j = 0; j < d; j++)
+                for (int k = 0; k < d; k++)
+                    sc[t] += (long double)in.X[(i * T + t) * d + j] * W[j * d + k] *
+                             in.Z[i * d + k];
+            if (sc[t] > mx) {
+                mx = sc[t];
+                a = t;
+            }
+        }
+        for (int t = 0; t < T; t++)
+            if (t != a)
+                S += expl(sc[t] - mx);
+        cr_expect_eq(alpha[i], a, "sample %d", i);
+        want_smin = fminl(want_smin, 1.0L / (1.0L + S));
+        want_l1m = fmaxl(want_l1m, logl(S / (1.0L + S)));
+    }
+    cr_expect(fabsl(smin - want_smin) <= 1e-14L, "smax_min %.17g, want %.17Lg", smin, want_smin);
+    cr_expect(fabsl(l1m - want_l1m) <= 1e-13L, "log1m_smax %.17g, want %.17Lg", l1m, want_l1m);
+    /* a tie for the maximum goes to the lower index: sample 0's best token
+     * copied to another position */
+    const int a0 = alpha[0], other = a0 == T - 1 ? 0 : T - 1;
+    memcpy(in.X + other * d, in.X + a0 * d, sizeof(double) * d);
+    mdatt_selected_tokens(&in, W, alpha, NULL, NULL);
+    cr_expect_eq(alpha[0], a0 < other ? a0 : other, "tie between tokens %d and %d", a0, other);
+    mdatt_instance_free(&in);
+}
+
 Test(metrics, token_check)
 {
     mdatt_instance in;
@@ -592,6 +643,45 @@ Test(cli_check, inactive_support_pair_is_named)
     cr_expect(c && strstr(c, "svm support[0] = [0,1] is not an active constraint with a "
                              "positive multiplier"), "%s", c ? c : "(no file)");
     free(c);
+    tmpdir_free(dir);
+}
+
+/* The thresholds are inclusive (doc/mdatt.1): a run that meets each one with
+ * equality passes, and one step beyond any of them fails naming it.  The
+ * values are the %.17g numbers of a first check's JSON (exact round trip). */
+Test(cli_check, thresholds_are_inclusive)
+{
+    char *dir = tmpdir_new(), err[4096], p[600], args[600];
+    solved_files(dir, err, sizeof err);
+    cr_assert_eq(run_mdatt(dir, err, sizeof err, "check i.json m.json s.json --max-bregman 1 "
+                                                 "-o c.json"), 0, "%s", err);
+    snprintf(p, sizeof p, "%s/c.json", dir);
+    char *c = read_text(p);
+    cr_assert_not_null(c);
+    const double v[4] = {json_num(c, "bregman_dir"), json_num(c, "cosine"),
+                         json_num(c, "margin_ratio"), json_num(c, "gap")};
+    free(c);
+    const char *flag[4] = {"--max-bregman", "--min-cosine", "--min-margin", "--max-gap"};
+    const char *name[4] = {"bregman_dir", "cosine", "margin_ratio", "svm gap"};
+    const int upper[4] = {1, 0, 0, 1};
+    for (int beyond = -1; beyond < 4; beyond++) {
+        int len = snprintf(args, sizeof args, "check i.json m.json s.json -o c.json");
+        for (int k = 0; k < 4; k++) {
+            const double t = k != beyond ? v[k] : nextafter(v[k], upper[k] ? 0.0 : 2.0);
+            len += snprintf(args + len, sizeof args - len, " %s %.17g", flag[k], t);
+        }
+        const int rc = run_mdatt(dir, err, sizeof err, "%s", args);
+        c = read_text(p);
+        if (beyond < 0) {
+            cr_expect_eq(rc, 0, "every threshold met with equality: %s", c ? c : err);
+        } else {
+            char want[64];
+            snprintf(want, sizeof want, "\"%s ", name[beyond]);
+            cr_expect(rc == 1 && c && strstr(c, want), "%s one step beyond: rc %d, %s",
+                      flag[beyond], rc, c ? c : err);
+        }
+        free(c);
+    }
     tmpdir_free(dir);
 }
 

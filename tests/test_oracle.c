@@ -5,6 +5,7 @@
  * x and lambda) and by a second, even smaller checker written here.
  */
 #include <criterion/criterion.h>
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -892,5 +893,54 @@ Test(oracle_cert, finish_rescales_a_row_a_hair_short)
         cr_expect(r.x == NULL && strstr(r.message, "violation"), "x0 = %.17g: %s", far[k],
                   r.message);
         attsvm_result_free(&r);
+    }
+}
+
+/* attsvm_check_settings at the edges of every field's range (attsvm.h): the
+ * defaults as documented, each bound accepted on its side and refused one
+ * step beyond it, with a message naming the field. */
+typedef struct {
+    const char *field;
+    double p, gap, feas;
+    int rounds, itlim;
+} settings_case;
+
+Test(oracle_settings, defaults_and_edges)
+{
+    attsvm_settings d;
+    attsvm_default_settings(&d);
+    cr_expect(d.p == 2.0 && d.exact == 0 && d.gap_tol == 1e-10 && d.feas_tol == 1e-12 &&
+              d.max_rounds == 200 && d.lp_it_lim == 0 && d.verbose == 0 &&
+              d.row_generation == 1 && d.lp_phase == 0);
+    cr_expect_null(attsvm_check_settings(&d));
+    cr_expect_str_eq(attsvm_check_settings(NULL), "settings: NULL");
+    const settings_case ok[] = {
+        {"p", 1.0, 1e-10, 1e-12, 200, 0},           {"p", INFINITY, 1e-10, 1e-12, 200, 0},
+        {"gap_tol", 2, 0x1p-1074, 1e-12, 200, 0},   {"gap_tol", 2, DBL_MAX, 1e-12, 200, 0},
+        {"feas_tol", 2, 1e-10, 0x1p-1074, 200, 0},  {"feas_tol", 2, 1e-10, DBL_MAX, 200, 0},
+        {"max_rounds", 2, 1e-10, 1e-12, 1, 0},      {"lp_it_lim", 2, 1e-10, 1e-12, 200, 1},
+    }, bad[] = {
+        {"p", nextafter(1.0, 0.0), 1e-10, 1e-12, 200, 0}, {"p", NAN, 1e-10, 1e-12, 200, 0},
+        {"gap_tol", 2, 0.0, 1e-12, 200, 0},         {"gap_tol", 2, INFINITY, 1e-12, 200, 0},
+        {"gap_tol", 2, NAN, 1e-12, 200, 0},         {"feas_tol", 2, 1e-10, 0.0, 200, 0},
+        {"feas_tol", 2, 1e-10, INFINITY, 200, 0},   {"feas_tol", 2, 1e-10, NAN, 200, 0},
+        {"feas_tol", 2, 1e-10, -1e-12, 200, 0},     {"max_rounds", 2, 1e-10, 1e-12, 0, 0},
+        {"lp_it_lim", 2, 1e-10, 1e-12, 200, -1},
+    };
+    for (size_t k = 0; k < sizeof ok / sizeof ok[0] + sizeof bad / sizeof bad[0]; k++) {
+        const int good = k < sizeof ok / sizeof ok[0];
+        const settings_case *c = good ? &ok[k] : &bad[k - sizeof ok / sizeof ok[0]];
+        attsvm_settings s = d;
+        s.p = c->p;
+        s.gap_tol = c->gap;
+        s.feas_tol = c->feas;
+        s.max_rounds = c->rounds;
+        s.lp_it_lim = c->itlim;
+        const char *msg = attsvm_check_settings(&s);
+        if (good)
+            cr_expect_null(msg, "%s edge refused: %s", c->field, msg);
+        else
+            cr_expect(msg && strncmp(msg, c->field, strlen(c->field)) == 0 &&
+                      msg[strlen(c->field)] == ':', "%s: %s", c->field, msg ? msg : "(accepted)");
     }
 }
