@@ -601,8 +601,32 @@ def baseline(tree, log, sanitizers, skip=False, selected=None):
     return limits
 
 
+MUTANT_COLS = ["module", "file", "line", "operator", "change", "verdict", "killed_by", "stage",
+               "classification", "reason", "seconds", "revision", "key"]
+
+
+def journal_add(path, m, result, sanitizers):
+    """Append one verdict to a journal in the format of mutation-mutants.csv,
+    so that an interrupted run's verdicts can be passed to --reuse."""
+    verdict, by, secs, rev = result
+    stage = "sanitizers" if sanitizers or verdict == "killed (sanitizers)" else "plain"
+    if verdict == "timeout":
+        by += " (time limit)"
+    if verdict in ("killed (sanitizers)", "timeout"):
+        verdict = "killed"
+    if sanitizers and verdict != "killed":
+        return
+    new = not os.path.exists(path)
+    with open(path, "a", newline="") as f:
+        w = csv.writer(f)
+        if new:
+            w.writerow(MUTANT_COLS)
+        w.writerow([m["module"], m["file"], m["line"], m["op"], m["desc"], verdict, by, stage,
+                    "", "", "%.1f" % secs, rev, m["key"]])
+
+
 def mutate_all(tree, chosen, limits, log, sanitizers, progress, revision, reuse=None,
-               stop=None):
+               stop=None, journal=None):
     """Every mutant of chosen, built and run in tree; after the time stop
     (epoch seconds) the remaining ones are 'not run'."""
     results = {}
@@ -633,6 +657,8 @@ def mutate_all(tree, chosen, limits, log, sanitizers, progress, revision, reuse=
         apply(tree, m, originals[f])
         verdict, by = build_and_run(tree, m["tests"], limits, log, sanitizers)
         results[m["key"]] = (verdict, by, time.time() - t0, revision)
+        if journal:
+            journal_add(journal, m, results[m["key"]], sanitizers)
         if progress:
             print("[%d/%d] %-8s %s:%d %s: %s %s (%.0f s)" % (
                 k + 1, len(chosen), m["module"], f, m["line"], m["desc"], verdict, by,
@@ -694,14 +720,16 @@ def revision(srcdir):
     return rev.strip() if rc == 0 else "unknown"
 
 
-def load_reuse(path, everything=False):
+def load_reuse(paths, everything=False):
     """The killed verdicts of a previous run (its mutation-mutants.csv) as a
     KeyTable of (verdict, program, seconds, revision); survivors are run
     again (a test added since may kill them) unless everything is set, which
     keeps survivors and mutants that did not compile too."""
     out = KeyTable()
-    with open(path, newline="") as f:
-        for r in csv.DictReader(f):
+    for path in [paths] if isinstance(paths, str) else paths:
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+        for r in rows:
             v = r["verdict"]
             if v == "killed" and r["stage"] == "sanitizers":
                 v = "killed (sanitizers)"
@@ -732,8 +760,7 @@ def write_reports(outdir, chosen, rows, survivors, args, meta):
             w.writerow([n] + [r[c] if c != "score" else "%.4f" % score(r) for c in cols[1:]])
     with open(os.path.join(outdir, "mutation-mutants.csv"), "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["module", "file", "line", "operator", "change", "verdict", "killed_by",
-                    "stage", "classification", "reason", "seconds", "revision", "key"])
+        w.writerow(MUTANT_COLS)
         for m in chosen:
             w.writerow([m["module"], m["file"], m["line"], m["op"], m["desc"], m["verdict"],
                         m["by"], m["stage"], m["cls"], m["reason"], "%.1f" % m["secs"],
@@ -868,7 +895,9 @@ def main():
     ap.add_argument("--report-only", action="store_true",
                     help="rewrite the reports from the outdir's mutation-mutants.csv and "
                     "mutation.md with the current classifications; run nothing")
-    ap.add_argument("--reuse", help="a previous mutation-mutants.csv: its killed mutants that "
+    ap.add_argument("--reuse", action="append", help="a previous mutation-mutants.csv (or a "
+                    "journal.csv of the work folder; may be given more than once): its killed "
+                    "mutants that "
                     "are in this sample (same module, line text and change) keep their "
                     "verdict (and revision)")
     ap.add_argument("--modules", help="comma-separated modules to run (default: all); the "
@@ -915,8 +944,11 @@ def main():
     keep.bind(allsites)
     plain = {m["key"]: keep.get(m["key"], m["module"], ("not run", "", 0.0, ""))
              for m in chosen if m["module"] not in selected}
+    journal = os.path.join(work, "journal.csv")
+    print("mutate.py: verdicts are also appended to %s (for --reuse after an interruption)"
+          % journal, flush=True)
     plain.update(mutate_all(plain_tree, torun, limits, log, False, True, revision(srcdir), reuse,
-                            utc_today(args.stop_plain)))
+                            utc_today(args.stop_plain), journal))
     san = {}
     surv = [m for m in torun if plain[m["key"]][0] == "survived"]
     surv.sort(key=lambda m: m["op"] != "bound")     # possible overruns first
@@ -926,7 +958,7 @@ def main():
         prepare_tree(srcdir, san_tree, SAN_CONFIGURE, log)
         slimits = baseline(san_tree, log, True, args.skip_baseline, selected)
         san = mutate_all(san_tree, surv, slimits, log, True, True, revision(srcdir),
-                         stop=utc_today(args.stop))
+                         stop=utc_today(args.stop), journal=journal)
     rows, survivors = summarize(chosen, plain, san, classified)
     rev = revision(srcdir)
     rc, cc = run(["cc", "--version"], srcdir)
