@@ -164,9 +164,10 @@ Test(metrics, selected_tokens_saturation)
     mdatt_instance_free(&in);
 }
 
-/* mdatt_selected_tokens on several samples of several tokens against the
- * softmax written out in long double: alpha_i = argmax_t x_it^T W z_i,
- * smax_min = min_i s_{i,alpha_i}, log1m_smax = max_i log(1 - s_{i,alpha_i}).
+/* mdatt_selected_tokens and mdatt_margin_ratio on several samples of several
+ * tokens against the softmax and the margins written out in long double:
+ * alpha_i = argmax_t x_it^T W z_i, smax_min = min_i s_{i,alpha_i},
+ * log1m_smax = max_i log(1 - s_{i,alpha_i}).
  * Entries k/7 - 1/2 with the sample's index mixed in: every sample has its
  * own scores, none tied. */
 Test(metrics, selected_tokens_many_samples)
@@ -181,7 +182,7 @@ Test(metrics, selected_tokens_many_samples)
     const double W[9] = {2.0, -1.0, 0.5, 1.5, 3.0, -2.0, -0.5, 1.0, 2.5};
     int alpha[3];
     double smin, l1m;
-    long double want_smin = 1.0L, want_l1m = -INFINITY;
+    long double want_smin = 1.0L, want_l1m = -INFINITY, want_mn = INFINITY;
     mdatt_selected_tokens(&in, W, alpha, &smin, &l1m);
     for (int i = 0; i < n; i++) {
         long double sc[4], mx = -INFINITY, S = 0;
@@ -203,9 +204,27 @@ Test(metrics, selected_tokens_many_samples)
         cr_expect_eq(alpha[i], a, "sample %d", i);
         want_smin = fminl(want_smin, 1.0L / (1.0L + S));
         want_l1m = fmaxl(want_l1m, logl(S / (1.0L + S)));
+        for (int t = 0; t < T; t++)   /* the margins (x_a - x_t)^T W z_i */
+            if (t != a)
+                want_mn = fminl(want_mn, sc[a] - sc[t]);
     }
     cr_expect(fabsl(smin - want_smin) <= 1e-14L, "smax_min %.17g, want %.17Lg", smin, want_smin);
     cr_expect(fabsl(l1m - want_l1m) <= 1e-13L, "log1m_smax %.17g, want %.17Lg", l1m, want_l1m);
+    /* margin ratio min_{i, t != alpha_i} (x_ia - x_it)^T W z_i / ||W||_2 * ref,
+     * ref = 3; NaN for W = 0 and for an infinite or overflowing norm */
+    long double nw = 0;
+    for (int k = 0; k < d * d; k++)
+        nw += (long double)W[k] * W[k];
+    const long double want_rho = want_mn / sqrtl(nw) * 3.0L;
+    const double rho = mdatt_margin_ratio(&in, alpha, W, 2.0, 3.0);
+    cr_expect(fabsl(rho - want_rho) <= 1e-14L, "margin ratio %.17g, want %.17Lg", rho, want_rho);
+    double Wbad[9] = {0};
+    cr_expect(isnan(mdatt_margin_ratio(&in, alpha, Wbad, 2.0, 3.0)), "W = 0");
+    Wbad[4] = INFINITY;
+    cr_expect(isnan(mdatt_margin_ratio(&in, alpha, Wbad, 2.0, 3.0)), "W with an infinite entry");
+    /* finite entries whose 2-norm overflows (the margins do not): NaN too */
+    const double Wbig[9] = {1.1e308, 0, 0, 0, 1.1e308, 0, 0, 0, 1.1e308};
+    cr_expect(isnan(mdatt_margin_ratio(&in, alpha, Wbig, 2.0, 3.0)), "||W||_2 overflows");
     /* a tie for the maximum goes to the lower index: sample 0's best token
      * copied to another position */
     const int a0 = alpha[0], other = a0 == T - 1 ? 0 : T - 1;
@@ -642,6 +661,35 @@ Test(cli_check, inactive_support_pair_is_named)
     char *c = read_text(path);
     cr_expect(c && strstr(c, "svm support[0] = [0,1] is not an active constraint with a "
                              "positive multiplier"), "%s", c ? c : "(no file)");
+    free(c);
+    tmpdir_free(dir);
+}
+
+/* What check recomputes about the files: the SVM's own minimum margin,
+ * min_r a_r.x / ||x||_p * ||x||_p = 1 at the hand W^mm, and whether the
+ * model file's alpha is the argmax of its W (sample 0 edited to disagree). */
+Test(cli_check, svm_margin_and_model_alpha_recomputed)
+{
+    char *dir = tmpdir_new(), err[1024], path[512];
+    write_hand_files(dir, 25.0, 0, "optimal", 0);
+    cr_assert_eq(run_mdatt(dir, err, sizeof err, "check inst.json model.json svm.json -o c.json"),
+                 0, "%s", err);
+    snprintf(path, sizeof path, "%s/c.json", dir);
+    char *c = read_text(path);
+    cr_assert_not_null(c);
+    cr_expect(fabs(json_num(c, "svm_min_margin") - 1.0) <= 1e-12, "%s", c);
+    cr_expect(strstr(c, "\"model_alpha_agrees\": true"), "%s", c);
+    free(c);
+    snprintf(path, sizeof path, "%s/model.json", dir);
+    char *m = read_text(path), *a = m ? strstr(m, "\"alpha\":[0]") : NULL;
+    cr_assert_not_null(a);
+    a[9] = '1';
+    write_text(path, m);
+    free(m);
+    run_mdatt(dir, err, sizeof err, "check inst.json model.json svm.json -o c.json");
+    snprintf(path, sizeof path, "%s/c.json", dir);
+    c = read_text(path);
+    cr_expect(c && strstr(c, "\"model_alpha_agrees\": false"), "%s", c ? c : err);
     free(c);
     tmpdir_free(dir);
 }
