@@ -9,7 +9,7 @@ x_j z_k.  Errors of the libraries raise MdattError with the library's
 message.  The numbers are those of the command line (`mdatt gen`, `svm`,
 `train`, `check`) on the same inputs, bit for bit.
 
-Functions: gen, svm, train, check, bregman_dir, selected_tokens.
+Functions: gen, svm, train, check, rate, bregman_dir, selected_tokens.
 """
 import ctypes
 import math
@@ -18,7 +18,7 @@ import numpy as np
 
 from . import _lib
 
-__all__ = ["MdattError", "SvmResult", "gen", "svm", "train", "check", "bregman_dir",
+__all__ = ["MdattError", "SvmResult", "gen", "svm", "train", "check", "rate", "bregman_dir",
            "selected_tokens"]
 __version__ = "0.1.0"
 
@@ -533,6 +533,112 @@ def _check_fields(D, m, s, th, r):
 
 
 # ------------------------------------------------------------------ metrics
+# --------------------------------------------------------------------- rate
+_FAMILIES = ("power", "logpower", "loglog", "linear", "log", "exp")
+_RATE_FAILURES = {1: "empty window", 2: "too few points", 3: "no fit", 4: "claim without points"}
+
+
+def _rate_curves(curves):
+    """The C view of [(k, y), ...] (the arrays are kept alive by the caller)."""
+    if isinstance(curves, (str, bytes)) or not len(curves):
+        raise ValueError("curves: expected a non-empty list of (k, y) pairs")
+    keep, c = [], (_lib.RateCurve * len(curves))()
+    for s, pair in enumerate(curves):
+        if len(pair) != 2:
+            raise ValueError("curves[%d]: expected a (k, y) pair" % s)
+        k = _f64("curves[%d] k" % s, pair[0], (None,))
+        y = _f64("curves[%d] y" % s, pair[1], (len(k),))
+        keep += [k, y]
+        c[s] = _lib.RateCurve(n=len(k), k=_ptr(k), y=_ptr(y))
+    return c, keep
+
+
+def _rate_settings(families, k0, k1, negate, boot, seed):
+    st = _lib.RateSettings()
+    _lib.mdatt.mdatt_rate_default_settings(ctypes.byref(st))
+    if families is not None:
+        if isinstance(families, str):
+            families = families.split(",")
+        fam = sorted({_FAMILIES.index(f) if f in _FAMILIES else -1 for f in families})
+        if not fam or fam[0] < 0 or len(fam) != len(list(families)):
+            raise ValueError("families: distinct names among %s" % ", ".join(_FAMILIES))
+        st.nfam = len(fam)
+        for j, f in enumerate(fam):
+            st.fam[j] = f
+    st.k0 = float("nan") if k0 is None else float(k0)
+    st.k1 = float("nan") if k1 is None else float(k1)
+    st.negate, st.boot, st.seed = int(bool(negate)), int(boot), int(seed)
+    return st
+
+
+def _rate_fields(r, paths):
+    nan_none = lambda x: None if math.isnan(x) else x
+    out = {"seeds": r.ncurves,
+           "window": {"from": r.K0, "to": r.K1, "last_common_k": r.kend,
+                      "k_min_fit": r.kmin_fit, "points": r.m, "dropped": r.dropped},
+           "families": []}
+    for j in range(r.nfam):
+        f, ci = r.fit[j], [nan_none(x) for x in r.ci[j]]
+        out["families"].append({
+            "family": _FAMILIES[r.fam[j]], "nparam": 2 if r.fam[j] in (0, 1, 5) else 1,
+            "a": nan_none(f.a), "b": nan_none(f.b), "a_ci": ci[:2], "b_ci": ci[2:],
+            "rmse": nan_none(f.rmse), "fitted": bool(r.fitted[j]),
+            "admissible": bool(r.fitted[j]) and r.why[j] is None,
+            "why_not": r.why[j].decode() if r.fitted[j] and r.why[j] else None})
+    out["chosen"] = None if r.best < 0 else _FAMILIES[r.fam[r.best]]
+    if r.best >= 0:
+        per = ctypes.cast(r.per, ctypes.POINTER(_lib.Fit))
+        out["per_seed"] = [{"file": paths[s], "a": per[s].a, "b": nan_none(per[s].b),
+                            "rmse": per[s].rmse} for s in range(r.ncurves)]
+    if r.claim:
+        cl = ctypes.cast(r.claim, ctypes.POINTER(_lib.ClaimCurve))
+        nh = ctypes.c_int()
+        K = _lib.mdatt.mdatt_rate_holds_from(ctypes.byref(r), ctypes.byref(nh))
+        out["claim"] = {"holds": r.seeds_ok == r.ncurves, "seeds_ok": r.seeds_ok,
+                        "holds_from": K if nh.value else None, "seeds_holding_from": nh.value,
+                        "per_seed": [{"points": cl[s].checked, "violating": cl[s].violations,
+                                      "first_k": nan_none(cl[s].first_k),
+                                      "last_k": nan_none(cl[s].last_k),
+                                      "holds_from": nan_none(cl[s].holds_from)}
+                                     for s in range(r.ncurves)]}
+    return out
+
+
+def rate(curves, families=None, k0=None, k1=None, negate=False, boot=1000, seed=1,
+         claim=None, names=None):
+    """The analysis of `mdatt rate` (doc/design.md section 7) on the seeds'
+    curves [(k, y), ...]: k the logged iterations (strictly increasing
+    integers), y the metric.  families: names (or "a,b") among power,
+    logpower, loglog, linear, log, exp (default all); k0, k1: the window
+    (default K1/10 and the last k logged in every curve); negate: fit -y
+    (log_loss); boot, seed: the bootstrap; claim: a bound expression in k
+    checked on every curve; names: labels of the curves (default their
+    indices).  Returns a dict with the fields of mdatt-rate/1: seeds,
+    window, families (a, b, a_ci, b_ci, rmse, fitted, admissible, why_not),
+    chosen, per_seed and claim.  Raises ValueError when there is no answer
+    (the library's message)."""
+    c, keep = _rate_curves(curves)
+    st = _rate_settings(families, k0, k1, negate, boot, seed)
+    err, bound = _lib.ERRBUF(), None
+    if claim is not None:
+        bound = _lib.mdatt.mdatt_expr_parse(str(claim).encode(), err)
+        if not bound:
+            raise ValueError("claim: %s in '%s'" % (err.value.decode(), claim))
+    st.bound = bound
+    r = _lib.RateResult()
+    try:
+        rc = _lib.mdatt.mdatt_rate(c, len(curves), ctypes.byref(st), ctypes.byref(r), err)
+        if rc == 4:     # MDATT_ENOMEM
+            raise MemoryError(err.value.decode())
+        if rc:
+            raise ValueError(err.value.decode())
+        return _rate_fields(r, list(names) if names is not None else list(range(len(curves))))
+    finally:
+        _lib.mdatt.mdatt_rate_result_free(ctypes.byref(r))
+        _lib.mdatt.mdatt_expr_free(bound)
+        del keep
+
+
 def bregman_dir(A, B, p):
     """Directional Bregman divergence D_psi(A/||A||_p, B/||B||_p) in [0, 2],
     psi = ||.||_p^p / p (p > 1): 0 when B points where A does.  A and B are

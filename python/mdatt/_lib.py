@@ -152,6 +152,42 @@ class CheckResult(ctypes.Structure):
                 ("reasons", (ctypes.c_char * 200) * CHECK_MAX_REASONS)]
 
 
+# ------------------------------------------------------------- mdatt_rate.h
+NFAM = 6  # MDATT_NFAM
+
+
+class Fit(ctypes.Structure):
+    _fields_ = [("family", c_int), ("a", c_double), ("b", c_double), ("rmse", c_double),
+                ("m", c_int)]
+
+
+class ClaimCurve(ctypes.Structure):
+    _fields_ = [("checked", c_long), ("violations", c_long), ("first_k", c_double),
+                ("first_value", c_double), ("first_bound", c_double), ("last_k", c_double),
+                ("last_value", c_double), ("last_bound", c_double), ("holds_from", c_double)]
+
+
+class RateCurve(ctypes.Structure):
+    _fields_ = [("n", c_long), ("k", c_void_p), ("y", c_void_p)]
+
+
+class RateSettings(ctypes.Structure):
+    _fields_ = [("k0", c_double), ("k1", c_double), ("negate", c_int), ("nfam", c_int),
+                ("fam", c_int * NFAM), ("boot", c_long), ("seed", c_uint64),
+                ("bound", c_void_p)]
+
+
+class RateResult(ctypes.Structure):
+    _fields_ = [("ncurves", c_int), ("K0", c_double), ("K1", c_double), ("kend", c_double),
+                ("k1_clamped", c_int), ("kmin_fit", c_long), ("m", c_int), ("dropped", c_long),
+                ("kfit", c_void_p), ("logy", c_void_p), ("mean", c_void_p), ("nfam", c_int),
+                ("fam", c_int * NFAM), ("fit", Fit * NFAM), ("fitted", c_int * NFAM),
+                ("why", c_char_p * NFAM), ("boot_ok", c_int * NFAM),
+                ("ci", (c_double * 4) * NFAM), ("best", c_int), ("per", c_void_p),
+                ("claim", c_void_p), ("seeds_ok", c_int), ("failure", c_int),
+                ("failed_curve", c_int)]
+
+
 def _fn(lib, name, restype, *argtypes):
     f = getattr(lib, name)
     f.restype = restype
@@ -181,6 +217,14 @@ _fn(mdatt, "mdatt_check_default_settings", None, P(CheckSettings))
 _fn(mdatt, "mdatt_check", c_int, P(Instance), P(Model), P(Svm), P(CheckSettings),
     P(CheckResult), ERRBUF)
 _fn(mdatt, "mdatt_check_result_free", None, P(CheckResult))
+_fn(mdatt, "mdatt_family_name", c_char_p, c_int)
+_fn(mdatt, "mdatt_family_parse", c_int, c_char_p, c_void_p)
+_fn(mdatt, "mdatt_expr_parse", c_void_p, c_char_p, ERRBUF)
+_fn(mdatt, "mdatt_expr_free", None, c_void_p)
+_fn(mdatt, "mdatt_rate_default_settings", None, P(RateSettings))
+_fn(mdatt, "mdatt_rate", c_int, P(RateCurve), c_int, P(RateSettings), P(RateResult), ERRBUF)
+_fn(mdatt, "mdatt_rate_holds_from", c_double, P(RateResult), P(c_int))
+_fn(mdatt, "mdatt_rate_result_free", None, P(RateResult))
 
 
 # ---------------------------------------------------------------- attsvm.h
