@@ -33,20 +33,6 @@ static void kron_free(kron *K)
     free(K->pjj);
 }
 
-static int all_allocated(double *const *p, size_t n)
-{
-    for (size_t k = 0; k < n; k++)
-        if (!p[k])
-            return 0;
-    return 1;
-}
-
-static void free_all(double *const *p, size_t n)
-{
-    for (size_t k = 0; k < n; k++)
-        free(p[k]);
-}
-
 /* The products the normal matrix needs, from the rows' structure R:
  * z_i z_i^T and the pairs j >= j'.  0, or -1 when they cannot be allocated
  * (the method is then not used). */
@@ -145,297 +131,428 @@ static double step_to_boundary(int n, const double *v, const double *dv, double 
     return a;
 }
 
+/* A workspace is a list of arrays of doubles, allocated (zeroed) together. */
+typedef struct {
+    double **p;
+    size_t n;
+} ws_array;
+
+static void arrays_free(const ws_array *a, size_t k)
+{
+    for (size_t t = 0; t < k; t++) {
+        free(*a[t].p);
+        *a[t].p = NULL;
+    }
+}
+
+/* 0, or -1 (nothing left allocated) when one cannot be had. */
+static int arrays_new(const ws_array *a, size_t k)
+{
+    for (size_t t = 0; t < k; t++)
+        *a[t].p = NULL;
+    for (size_t t = 0; t < k; t++)
+        if (!(*a[t].p = calloc(a[t].n ? a[t].n : 1, sizeof **a[t].p))) {
+            arrays_free(a, k);
+            return -1;
+        }
+    return 0;
+}
+
+/* ------------------------------------------------------------ p = inf */
+
 /* max gamma s.t. A w - gamma e - s = 0, s >= 0, -1 <= w <= 1 (L = w + 1,
  * U = 1 - w), with duals y >= 0 (sum 1), zl, zu >= 0:
  *     A^T y + zl - zu = 0,   e^T y = 1,   y s = zl L = zu U = mu,
  * Mehrotra's predictor-corrector.  The Newton system reduces to the bordered
  * [M, -g; -g^T, h] [dw; dgamma] = [f1; f2] with M = A^T Dy A + Db,
  * Dy = y/s, Db = zl/L + zu/U, g = A^T Dy e, h = e^T Dy e. */
-static int ipm_inf(const attsvm__prob *P, const kron *Kp, double *rrow, double *cl, double *cu, int *iters)
+typedef struct {
+    const attsvm__prob *P;
+    const kron *K;
+    int m, nx;
+    double *w, *L, *U, *zl, *zu, *s, *y, gam;           /* the iterate */
+    double *rp, *rd, rg, mu, umax;                      /* residuals */
+    double *Dy, *Db, *gv, *v1, *v2, *M, *F, *sc, *C, *Cp, h, gv2; /* Newton system */
+    double *dw, *ds, *dy, *dzl, *dzu, *rs, *rl, *ru, dg, ap, ad;  /* direction */
+    double *tm, *tn;                                    /* scratch, m and nx */
+} inf_ws;
+
+static size_t inf_arrays(inf_ws *W, ws_array *a)
 {
-    const kron K = *Kp;
-    const int m = P->m, nx = P->nx;
-    int rc = -1;
-    double *w = calloc((size_t)nx, sizeof *w), *L = malloc(sizeof *L * nx), *U = malloc(sizeof *U * nx),
-           *zl = malloc(sizeof *zl * nx), *zu = malloc(sizeof *zu * nx), *s = malloc(sizeof *s * m),
-           *y = malloc(sizeof *y * m), *rp = malloc(sizeof *rp * m), *rd = malloc(sizeof *rd * nx),
-           *Dy = malloc(sizeof *Dy * m), *Db = malloc(sizeof *Db * nx), *gv = malloc(sizeof *gv * nx),
-           *v1 = malloc(sizeof *v1 * nx), *v2 = malloc(sizeof *v2 * nx), *dw = malloc(sizeof *dw * nx),
-           *ds = malloc(sizeof *ds * m), *dy = malloc(sizeof *dy * m), *dzl = malloc(sizeof *dzl * nx),
-           *dzu = malloc(sizeof *dzu * nx), *rs = malloc(sizeof *rs * m), *rl = malloc(sizeof *rl * nx),
-           *ru = malloc(sizeof *ru * nx), *tm = malloc(sizeof *tm * m), *tn = malloc(sizeof *tn * nx),
-           *M = malloc(sizeof *M * (size_t)nx * nx), *F = malloc(sizeof *F * (size_t)nx * nx),
-           *sc = malloc(sizeof *sc * nx), *C = malloc(sizeof *C * (size_t)K.d * K.d),
-           *Cp = malloc(sizeof *Cp * (size_t)nx * K.n);
-    double *fr[] = {w, L, U, zl, zu, s, y, rp, rd, Dy, Db, gv, v1, v2, dw, ds, dy, dzl, dzu,
-                    rs, rl, ru, tm, tn, M, F, sc, C, Cp};
-    if (!all_allocated(fr, sizeof fr / sizeof *fr)) {   /* the simplex takes over */
-        free_all(fr, sizeof fr / sizeof *fr);
-        *iters = 0;
-        return -1;
-    }
-    double gam = 0.0;
+    const size_t m = (size_t)W->m, nx = (size_t)W->nx, d = (size_t)W->K->d;
+    const ws_array t[] = {
+        {&W->w, nx}, {&W->L, nx}, {&W->U, nx}, {&W->zl, nx}, {&W->zu, nx}, {&W->s, m},
+        {&W->y, m}, {&W->rp, m}, {&W->rd, nx}, {&W->Dy, m}, {&W->Db, nx}, {&W->gv, nx},
+        {&W->v1, nx}, {&W->v2, nx}, {&W->dw, nx}, {&W->ds, m}, {&W->dy, m}, {&W->dzl, nx},
+        {&W->dzu, nx}, {&W->rs, m}, {&W->rl, nx}, {&W->ru, nx}, {&W->tm, m}, {&W->tn, nx},
+        {&W->M, nx * nx}, {&W->F, nx * nx}, {&W->sc, nx}, {&W->C, d * d},
+        {&W->Cp, nx * (size_t)W->K->n}};
+    memcpy(a, t, sizeof t);
+    return sizeof t / sizeof *t;
+}
+
+/* Start: y uniform, s = 1, w = 0, zl and zu from A^T y. */
+static void inf_start(inf_ws *W)
+{
+    const int m = W->m, nx = W->nx;
+    W->gam = 0.0;
     for (int r = 0; r < m; r++) {
-        y[r] = 1.0 / m;
-        s[r] = 1.0;
+        W->y[r] = 1.0 / m;
+        W->s[r] = 1.0;
     }
-    attsvm__rows_atlam_d(P, y, tn);
-    double umax = 0.0;
+    attsvm__rows_atlam_d(W->P, W->y, W->tn);
+    W->umax = 0.0;
     for (int j = 0; j < nx; j++)
-        umax = fmax(umax, fabs(tn[j]));
+        W->umax = fmax(W->umax, fabs(W->tn[j]));
     for (int j = 0; j < nx; j++) {
-        L[j] = U[j] = 1.0;
-        zl[j] = umax + fmax(0.0, -tn[j]);
-        zu[j] = umax + fmax(0.0, tn[j]);
+        W->L[j] = W->U[j] = 1.0;
+        W->zl[j] = W->umax + fmax(0.0, -W->tn[j]);
+        W->zu[j] = W->umax + fmax(0.0, W->tn[j]);
     }
-    const int N = m + 2 * nx;
-    int it;
+}
+
+/* Residuals and the stopping test (relative gap and feasibility): 1 when
+ * converged. */
+static int inf_residuals(inf_ws *W)
+{
+    const int m = W->m, nx = W->nx;
+    attsvm__rows_ax_d(W->P, W->w, W->tm);
+    double rpmax = 0.0, rdmax = 0.0, sy = 0.0, mu = 0.0, dual = 0.0;
+    for (int r = 0; r < m; r++) {
+        W->rp[r] = W->tm[r] - W->gam - W->s[r];
+        rpmax = fmax(rpmax, fabs(W->rp[r]));
+        sy += W->y[r];
+        mu += W->y[r] * W->s[r];
+    }
+    attsvm__rows_atlam_d(W->P, W->y, W->tn);
+    for (int j = 0; j < nx; j++) {
+        W->rd[j] = W->tn[j] + W->zl[j] - W->zu[j];
+        rdmax = fmax(rdmax, fabs(W->rd[j]));
+        mu += W->zl[j] * W->L[j] + W->zu[j] * W->U[j];
+        dual += W->zl[j] + W->zu[j];
+    }
+    W->mu = mu / (m + 2 * nx);
+    W->rg = sy - 1.0;
+    const double gam = W->gam;
+    return gam > 0.0 && dual - gam <= 1e-9 * gam && rpmax <= 1e-9 * gam &&
+           rdmax <= 1e-9 * W->umax && fabs(W->rg) <= 1e-9;
+}
+
+/* The normal matrix, its factor and the bordered solve's fixed half
+ * (v2 = M^-1 g, gv2 = g.v2).  0, or -1 when M cannot be factored. */
+static int inf_newton(inf_ws *W)
+{
+    const int m = W->m, nx = W->nx;
+    W->h = 0.0;
+    for (int r = 0; r < m; r++) {
+        W->Dy[r] = W->y[r] / W->s[r];
+        W->h += W->Dy[r];
+    }
+    for (int j = 0; j < nx; j++)
+        W->Db[j] = W->zl[j] / W->L[j] + W->zu[j] / W->U[j];
+    kron_normal(W->K, W->Dy, W->Db, W->M, W->C, W->Cp);
+    if (attsvm__chol_factor_scaled(nx, W->M, W->F, W->sc))
+        return -1;
+    attsvm__rows_atlam_d(W->P, W->Dy, W->gv);
+    memcpy(W->v2, W->gv, sizeof *W->v2 * nx);
+    attsvm__chol_subst_scaled(nx, W->F, W->sc, W->v2);
+    W->gv2 = 0.0;
+    for (int j = 0; j < nx; j++)
+        W->gv2 += W->gv[j] * W->v2[j];
+    return 0;
+}
+
+/* One solve for the complementarity targets (pass 0: the predictor; pass 1:
+ * the corrector with centring sig): the direction and the step lengths
+ * ap, ad to the boundary. */
+static void inf_direction(inf_ws *W, int pass, double sig)
+{
+    const int m = W->m, nx = W->nx;
+    const double mu = W->mu;
+    for (int r = 0; r < m; r++)
+        W->rs[r] = W->y[r] * W->s[r] + (pass ? W->ds[r] * W->dy[r] - sig * mu : 0.0);
+    for (int j = 0; j < nx; j++) {
+        W->rl[j] = W->zl[j] * W->L[j] + (pass ? W->dw[j] * W->dzl[j] - sig * mu : 0.0);
+        W->ru[j] = W->zu[j] * W->U[j] + (pass ? -W->dw[j] * W->dzu[j] - sig * mu : 0.0);
+    }
+    double f2 = -W->rg;
+    for (int r = 0; r < m; r++) {
+        W->tm[r] = W->rs[r] / W->s[r] + W->Dy[r] * W->rp[r];
+        f2 += W->tm[r];
+    }
+    attsvm__rows_atlam_d(W->P, W->tm, W->v1);
+    for (int j = 0; j < nx; j++)
+        W->v1[j] = W->rd[j] - W->v1[j] - W->rl[j] / W->L[j] + W->ru[j] / W->U[j];
+    attsvm__chol_subst_scaled(nx, W->F, W->sc, W->v1);
+    double gv1 = 0.0;
+    for (int j = 0; j < nx; j++)
+        gv1 += W->gv[j] * W->v1[j];
+    W->dg = (f2 + gv1) / (W->h - W->gv2);
+    for (int j = 0; j < nx; j++)
+        W->dw[j] = W->v1[j] + W->v2[j] * W->dg;
+    attsvm__rows_ax_d(W->P, W->dw, W->ds);
+    for (int r = 0; r < m; r++) {
+        W->ds[r] += W->rp[r] - W->dg;
+        W->dy[r] = -(W->rs[r] + W->y[r] * W->ds[r]) / W->s[r];
+    }
+    for (int j = 0; j < nx; j++) {
+        W->dzl[j] = -(W->rl[j] + W->zl[j] * W->dw[j]) / W->L[j];
+        W->dzu[j] = -(W->ru[j] - W->zu[j] * W->dw[j]) / W->U[j];
+    }
+    W->ap = fmin(step_to_boundary(m, W->s, W->ds, 1.0),
+                 fmin(step_to_boundary(nx, W->L, W->dw, 1.0), step_to_boundary(nx, W->U, W->dw, -1.0)));
+    W->ad = fmin(step_to_boundary(m, W->y, W->dy, 1.0),
+                 fmin(step_to_boundary(nx, W->zl, W->dzl, 1.0), step_to_boundary(nx, W->zu, W->dzu, 1.0)));
+}
+
+/* Mehrotra's centring sigma = (mu_aff / mu)^3 from the predictor. */
+static double inf_sigma(const inf_ws *W)
+{
+    const int m = W->m, nx = W->nx;
+    const double ap = W->ap, ad = W->ad;
+    double ma = 0.0;
+    for (int r = 0; r < m; r++)
+        ma += (W->s[r] + ap * W->ds[r]) * (W->y[r] + ad * W->dy[r]);
+    for (int j = 0; j < nx; j++)
+        ma += (W->L[j] + ap * W->dw[j]) * (W->zl[j] + ad * W->dzl[j]) +
+              (W->U[j] - ap * W->dw[j]) * (W->zu[j] + ad * W->dzu[j]);
+    ma /= m + 2 * nx;
+    return fmin(1.0, pow(ma / W->mu, 3.0));
+}
+
+/* 0.99 of the way to the boundary. */
+static void inf_step(inf_ws *W)
+{
+    const double ap = fmin(1.0, 0.99 * W->ap), ad = fmin(1.0, 0.99 * W->ad);
+    for (int j = 0; j < W->nx; j++) {
+        W->w[j] += ap * W->dw[j];
+        W->L[j] = fmax(W->L[j] + ap * W->dw[j], 1e-300);
+        W->U[j] = fmax(W->U[j] - ap * W->dw[j], 1e-300);
+        W->zl[j] += ad * W->dzl[j];
+        W->zu[j] += ad * W->dzu[j];
+    }
+    W->gam += ap * W->dg;
+    for (int r = 0; r < W->m; r++) {
+        W->s[r] += ap * W->ds[r];
+        W->y[r] += ad * W->dy[r];
+    }
+}
+
+static int ipm_inf(const attsvm__prob *P, const kron *K, double *rrow, double *cl, double *cu,
+                   int *iters)
+{
+    inf_ws W = {.P = P, .K = K, .m = P->m, .nx = P->nx};
+    ws_array arr[32];
+    const size_t na = inf_arrays(&W, arr);
+    *iters = 0;
+    if (arrays_new(arr, na)) /* the simplex takes over */
+        return -1;
+    int rc = -1, it;
+    inf_start(&W);
     for (it = 0; it < 80; it++) {
-        /* Residuals and the stopping test (relative gap and feasibility). */
-        attsvm__rows_ax_d(P, w, tm);
-        double rpmax = 0.0, rdmax = 0.0, sy = 0.0, mu = 0.0, dual = 0.0;
-        for (int r = 0; r < m; r++) {
-            rp[r] = tm[r] - gam - s[r];
-            rpmax = fmax(rpmax, fabs(rp[r]));
-            sy += y[r];
-            mu += y[r] * s[r];
-        }
-        attsvm__rows_atlam_d(P, y, tn);
-        for (int j = 0; j < nx; j++) {
-            rd[j] = tn[j] + zl[j] - zu[j];
-            rdmax = fmax(rdmax, fabs(rd[j]));
-            mu += zl[j] * L[j] + zu[j] * U[j];
-            dual += zl[j] + zu[j];
-        }
-        mu /= N;
-        const double rg = sy - 1.0;
-        if (gam > 0.0 && dual - gam <= 1e-9 * gam && rpmax <= 1e-9 * gam && rdmax <= 1e-9 * umax &&
-            fabs(rg) <= 1e-9) {
+        if (inf_residuals(&W)) {
             rc = 0;
             break;
         }
-        /* Normal matrix and the bordered solve's fixed half. */
-        double h = 0.0;
-        for (int r = 0; r < m; r++) {
-            Dy[r] = y[r] / s[r];
-            h += Dy[r];
-        }
-        for (int j = 0; j < nx; j++)
-            Db[j] = zl[j] / L[j] + zu[j] / U[j];
-        kron_normal(&K, Dy, Db, M, C, Cp);
-        if (attsvm__chol_factor_scaled(nx, M, F, sc))
+        if (inf_newton(&W))
             break;
-        attsvm__rows_atlam_d(P, Dy, gv);
-        memcpy(v2, gv, sizeof *v2 * nx);
-        attsvm__chol_subst_scaled(nx, F, sc, v2);
-        double gv2 = 0.0;
-        for (int j = 0; j < nx; j++)
-            gv2 += gv[j] * v2[j];
-        double sig = 0.0, ap = 1.0, ad = 1.0, dg = 0.0;
-        for (int pass = 0; pass < 2; pass++) {
-            for (int r = 0; r < m; r++)
-                rs[r] = y[r] * s[r] + (pass ? ds[r] * dy[r] - sig * mu : 0.0);
-            for (int j = 0; j < nx; j++) {
-                rl[j] = zl[j] * L[j] + (pass ? dw[j] * dzl[j] - sig * mu : 0.0);
-                ru[j] = zu[j] * U[j] + (pass ? -dw[j] * dzu[j] - sig * mu : 0.0);
-            }
-            double f2 = -rg;
-            for (int r = 0; r < m; r++) {
-                tm[r] = rs[r] / s[r] + Dy[r] * rp[r];
-                f2 += tm[r];
-            }
-            attsvm__rows_atlam_d(P, tm, v1);
-            for (int j = 0; j < nx; j++)
-                v1[j] = rd[j] - v1[j] - rl[j] / L[j] + ru[j] / U[j];
-            attsvm__chol_subst_scaled(nx, F, sc, v1);
-            double gv1 = 0.0;
-            for (int j = 0; j < nx; j++)
-                gv1 += gv[j] * v1[j];
-            dg = (f2 + gv1) / (h - gv2);
-            for (int j = 0; j < nx; j++)
-                dw[j] = v1[j] + v2[j] * dg;
-            attsvm__rows_ax_d(P, dw, ds);
-            for (int r = 0; r < m; r++) {
-                ds[r] += rp[r] - dg;
-                dy[r] = -(rs[r] + y[r] * ds[r]) / s[r];
-            }
-            for (int j = 0; j < nx; j++) {
-                dzl[j] = -(rl[j] + zl[j] * dw[j]) / L[j];
-                dzu[j] = -(ru[j] - zu[j] * dw[j]) / U[j];
-            }
-            ap = fmin(step_to_boundary(m, s, ds, 1.0),
-                      fmin(step_to_boundary(nx, L, dw, 1.0), step_to_boundary(nx, U, dw, -1.0)));
-            ad = fmin(step_to_boundary(m, y, dy, 1.0),
-                      fmin(step_to_boundary(nx, zl, dzl, 1.0), step_to_boundary(nx, zu, dzu, 1.0)));
-            if (pass == 0) {
-                double ma = 0.0;
-                for (int r = 0; r < m; r++)
-                    ma += (s[r] + ap * ds[r]) * (y[r] + ad * dy[r]);
-                for (int j = 0; j < nx; j++)
-                    ma += (L[j] + ap * dw[j]) * (zl[j] + ad * dzl[j]) +
-                          (U[j] - ap * dw[j]) * (zu[j] + ad * dzu[j]);
-                ma /= N;
-                sig = fmin(1.0, pow(ma / mu, 3.0));
-            }
-        }
-        ap = fmin(1.0, 0.99 * ap);
-        ad = fmin(1.0, 0.99 * ad);
-        for (int j = 0; j < nx; j++) {
-            w[j] += ap * dw[j];
-            L[j] = fmax(L[j] + ap * dw[j], 1e-300);
-            U[j] = fmax(U[j] - ap * dw[j], 1e-300);
-            zl[j] += ad * dzl[j];
-            zu[j] += ad * dzu[j];
-        }
-        gam += ap * dg;
-        for (int r = 0; r < m; r++) {
-            s[r] += ap * ds[r];
-            y[r] += ad * dy[r];
-        }
+        inf_direction(&W, 0, 0.0);
+        inf_direction(&W, 1, inf_sigma(&W));
+        inf_step(&W);
     }
     *iters = it;
     if (rc == 0) {
-        ratios(m, y, s, rrow);
-        ratios(nx, zl, L, cl);
-        ratios(nx, zu, U, cu);
+        ratios(W.m, W.y, W.s, rrow);
+        ratios(W.nx, W.zl, W.L, cl);
+        ratios(W.nx, W.zu, W.U, cu);
     }
-    free_all(fr, sizeof fr / sizeof *fr);
+    arrays_free(arr, na);
     return rc;
 }
+
+/* ------------------------------------------------------------ p = 1 */
 
 /* p = 1: min sum(w+ + w-) s.t. A (w+ - w-) - s = 1, w+-, s >= 0, with duals
  * y >= 0, z+- >= 0:  A^T y + z+ = 1,  -A^T y + z- = 1,  y s = w+ z+ = w- z- = mu.
  * With Theta = w+/z+ + w-/z- the Newton system reduces to dx = dw+ - dw-:
  *     (A^T Dy A + Theta^-1) dx = Theta^-1 q - A^T (rs/s + Dy rp),
  * q = (w+ r+ - rc+)/z+ - (w- r- - rc-)/z-, and the rest follows. */
-static int ipm_one(const attsvm__prob *P, const kron *Kp, double *rrow, double *cp, double *cn, int *iters)
+typedef struct {
+    const attsvm__prob *P;
+    const kron *K;
+    int m, nx;
+    double *wp, *wn, *zp, *zn, *s, *y;                  /* the iterate */
+    double *rp, *rpl, *rmi, mu;                         /* residuals */
+    double *Dy, *Ti, *M, *F, *sc, *C, *Cp;              /* Newton system */
+    double *q, *dx, *dwp, *dwn, *dzp, *dzn, *ds, *dy, *rs, *rcp, *rcn, ap, ad; /* direction */
+    double *tm, *tn, *x;                                /* scratch, m, nx, nx */
+} one_ws;
+
+static size_t one_arrays(one_ws *W, ws_array *a)
 {
-    const kron K = *Kp;
-    const int m = P->m, nx = P->nx;
-    int rc = -1;
-    double *wp = malloc(sizeof *wp * nx), *wn = malloc(sizeof *wn * nx), *zp = malloc(sizeof *zp * nx),
-           *zn = malloc(sizeof *zn * nx), *s = malloc(sizeof *s * m), *y = malloc(sizeof *y * m),
-           *rp = malloc(sizeof *rp * m), *rpl = malloc(sizeof *rpl * nx), *rmi = malloc(sizeof *rmi * nx),
-           *Dy = malloc(sizeof *Dy * m), *Ti = malloc(sizeof *Ti * nx), *q = malloc(sizeof *q * nx),
-           *dx = malloc(sizeof *dx * nx), *dwp = malloc(sizeof *dwp * nx), *dwn = malloc(sizeof *dwn * nx),
-           *dzp = malloc(sizeof *dzp * nx), *dzn = malloc(sizeof *dzn * nx), *ds = malloc(sizeof *ds * m),
-           *dy = malloc(sizeof *dy * m), *rs = malloc(sizeof *rs * m), *rcp = malloc(sizeof *rcp * nx),
-           *rcn = malloc(sizeof *rcn * nx), *tm = malloc(sizeof *tm * m), *tn = malloc(sizeof *tn * nx),
-           *x = malloc(sizeof *x * nx), *M = malloc(sizeof *M * (size_t)nx * nx),
-           *F = malloc(sizeof *F * (size_t)nx * nx), *sc = malloc(sizeof *sc * nx),
-           *C = malloc(sizeof *C * (size_t)K.d * K.d), *Cp = malloc(sizeof *Cp * (size_t)nx * K.n);
-    double *fr[] = {wp, wn, zp, zn, s, y, rp, rpl, rmi, Dy, Ti, q, dx, dwp, dwn, dzp, dzn,
-                    ds, dy, rs, rcp, rcn, tm, tn, x, M, F, sc, C, Cp};
-    if (!all_allocated(fr, sizeof fr / sizeof *fr)) {   /* the simplex takes over */
-        free_all(fr, sizeof fr / sizeof *fr);
-        *iters = 0;
-        return -1;
+    const size_t m = (size_t)W->m, nx = (size_t)W->nx, d = (size_t)W->K->d;
+    const ws_array t[] = {
+        {&W->wp, nx}, {&W->wn, nx}, {&W->zp, nx}, {&W->zn, nx}, {&W->s, m}, {&W->y, m},
+        {&W->rp, m}, {&W->rpl, nx}, {&W->rmi, nx}, {&W->Dy, m}, {&W->Ti, nx}, {&W->q, nx},
+        {&W->dx, nx}, {&W->dwp, nx}, {&W->dwn, nx}, {&W->dzp, nx}, {&W->dzn, nx}, {&W->ds, m},
+        {&W->dy, m}, {&W->rs, m}, {&W->rcp, nx}, {&W->rcn, nx}, {&W->tm, m}, {&W->tn, nx},
+        {&W->x, nx}, {&W->M, nx * nx}, {&W->F, nx * nx}, {&W->sc, nx}, {&W->C, d * d},
+        {&W->Cp, nx * (size_t)W->K->n}};
+    memcpy(a, t, sizeof t);
+    return sizeof t / sizeof *t;
+}
+
+/* Start: y uniform, s = 1, w+- = 1, z+- from A^T y. */
+static void one_start(one_ws *W)
+{
+    for (int r = 0; r < W->m; r++) {
+        W->y[r] = 1.0 / W->m;
+        W->s[r] = 1.0;
     }
+    attsvm__rows_atlam_d(W->P, W->y, W->tn);
+    for (int j = 0; j < W->nx; j++) {
+        W->wp[j] = W->wn[j] = 1.0;
+        W->zp[j] = 1.0 + fmax(0.0, W->tn[j]);
+        W->zn[j] = 1.0 + fmax(0.0, -W->tn[j]);
+    }
+}
+
+/* Residuals and the stopping test (relative gap and feasibility): 1 when
+ * converged. */
+static int one_residuals(one_ws *W)
+{
+    const int m = W->m, nx = W->nx;
+    for (int j = 0; j < nx; j++)
+        W->x[j] = W->wp[j] - W->wn[j];
+    attsvm__rows_ax_d(W->P, W->x, W->tm);
+    double rpmax = 0.0, rdmax = 0.0, mu = 0.0, pobj = 0.0, dobj = 0.0;
     for (int r = 0; r < m; r++) {
-        y[r] = 1.0 / m;
-        s[r] = 1.0;
+        W->rp[r] = W->tm[r] - W->s[r] - 1.0;
+        rpmax = fmax(rpmax, fabs(W->rp[r]));
+        mu += W->y[r] * W->s[r];
+        dobj += W->y[r];
     }
-    attsvm__rows_atlam_d(P, y, tn);
+    attsvm__rows_atlam_d(W->P, W->y, W->tn);
     for (int j = 0; j < nx; j++) {
-        wp[j] = wn[j] = 1.0;
-        zp[j] = 1.0 + fmax(0.0, tn[j]);
-        zn[j] = 1.0 + fmax(0.0, -tn[j]);
+        W->rpl[j] = W->tn[j] + W->zp[j] - 1.0;
+        W->rmi[j] = -W->tn[j] + W->zn[j] - 1.0;
+        rdmax = fmax(rdmax, fmax(fabs(W->rpl[j]), fabs(W->rmi[j])));
+        mu += W->wp[j] * W->zp[j] + W->wn[j] * W->zn[j];
+        pobj += W->wp[j] + W->wn[j];
     }
-    const int N = m + 2 * nx;
-    int it;
+    W->mu = mu / (m + 2 * nx);
+    return pobj - dobj <= 1e-9 * pobj && rpmax <= 1e-9 && rdmax <= 1e-9;
+}
+
+/* The normal matrix A^T Dy A + Theta^-1 and its factor: 0, or -1. */
+static int one_newton(one_ws *W)
+{
+    for (int r = 0; r < W->m; r++)
+        W->Dy[r] = W->y[r] / W->s[r];
+    for (int j = 0; j < W->nx; j++)
+        W->Ti[j] = 1.0 / (W->wp[j] / W->zp[j] + W->wn[j] / W->zn[j]);
+    kron_normal(W->K, W->Dy, W->Ti, W->M, W->C, W->Cp);
+    return attsvm__chol_factor_scaled(W->nx, W->M, W->F, W->sc);
+}
+
+/* One solve (pass 0: the predictor; 1: the corrector with centring sig):
+ * the direction and the step lengths ap, ad to the boundary. */
+static void one_direction(one_ws *W, int pass, double sig)
+{
+    const int m = W->m, nx = W->nx;
+    const double mu = W->mu;
+    for (int r = 0; r < m; r++) {
+        W->rs[r] = W->y[r] * W->s[r] + (pass ? W->ds[r] * W->dy[r] - sig * mu : 0.0);
+        W->tm[r] = W->rs[r] / W->s[r] + W->Dy[r] * W->rp[r];
+    }
+    for (int j = 0; j < nx; j++) {
+        W->rcp[j] = W->wp[j] * W->zp[j] + (pass ? W->dwp[j] * W->dzp[j] - sig * mu : 0.0);
+        W->rcn[j] = W->wn[j] * W->zn[j] + (pass ? W->dwn[j] * W->dzn[j] - sig * mu : 0.0);
+        W->q[j] = (W->wp[j] * W->rpl[j] - W->rcp[j]) / W->zp[j] -
+                  (W->wn[j] * W->rmi[j] - W->rcn[j]) / W->zn[j];
+    }
+    attsvm__rows_atlam_d(W->P, W->tm, W->dx);
+    for (int j = 0; j < nx; j++)
+        W->dx[j] = W->Ti[j] * W->q[j] - W->dx[j];
+    attsvm__chol_subst_scaled(nx, W->F, W->sc, W->dx);
+    attsvm__rows_ax_d(W->P, W->dx, W->ds);
+    for (int r = 0; r < m; r++) {
+        W->ds[r] += W->rp[r];
+        W->dy[r] = -(W->rs[r] + W->y[r] * W->ds[r]) / W->s[r];
+    }
+    for (int j = 0; j < nx; j++) { /* A^T dy, taken so that dw+ - dw- = dx exactly */
+        W->tn[j] = W->Ti[j] * (W->dx[j] - W->q[j]);
+        W->dzp[j] = -W->rpl[j] - W->tn[j];
+        W->dzn[j] = -W->rmi[j] + W->tn[j];
+        W->dwp[j] = -(W->rcp[j] + W->wp[j] * W->dzp[j]) / W->zp[j];
+        W->dwn[j] = -(W->rcn[j] + W->wn[j] * W->dzn[j]) / W->zn[j];
+    }
+    W->ap = fmin(step_to_boundary(m, W->s, W->ds, 1.0),
+                 fmin(step_to_boundary(nx, W->wp, W->dwp, 1.0), step_to_boundary(nx, W->wn, W->dwn, 1.0)));
+    W->ad = fmin(step_to_boundary(m, W->y, W->dy, 1.0),
+                 fmin(step_to_boundary(nx, W->zp, W->dzp, 1.0), step_to_boundary(nx, W->zn, W->dzn, 1.0)));
+}
+
+/* Mehrotra's centring sigma = (mu_aff / mu)^3 from the predictor. */
+static double one_sigma(const one_ws *W)
+{
+    const int m = W->m, nx = W->nx;
+    const double ap = W->ap, ad = W->ad;
+    double ma = 0.0;
+    for (int r = 0; r < m; r++)
+        ma += (W->s[r] + ap * W->ds[r]) * (W->y[r] + ad * W->dy[r]);
+    for (int j = 0; j < nx; j++)
+        ma += (W->wp[j] + ap * W->dwp[j]) * (W->zp[j] + ad * W->dzp[j]) +
+              (W->wn[j] + ap * W->dwn[j]) * (W->zn[j] + ad * W->dzn[j]);
+    ma /= m + 2 * nx;
+    return fmin(1.0, pow(ma / W->mu, 3.0));
+}
+
+/* 0.99 of the way to the boundary. */
+static void one_step(one_ws *W)
+{
+    const double ap = fmin(1.0, 0.99 * W->ap), ad = fmin(1.0, 0.99 * W->ad);
+    for (int j = 0; j < W->nx; j++) {
+        W->wp[j] += ap * W->dwp[j];
+        W->wn[j] += ap * W->dwn[j];
+        W->zp[j] += ad * W->dzp[j];
+        W->zn[j] += ad * W->dzn[j];
+    }
+    for (int r = 0; r < W->m; r++) {
+        W->s[r] += ap * W->ds[r];
+        W->y[r] += ad * W->dy[r];
+    }
+}
+
+static int ipm_one(const attsvm__prob *P, const kron *K, double *rrow, double *cp, double *cn,
+                   int *iters)
+{
+    one_ws W = {.P = P, .K = K, .m = P->m, .nx = P->nx};
+    ws_array arr[32];
+    const size_t na = one_arrays(&W, arr);
+    *iters = 0;
+    if (arrays_new(arr, na)) /* the simplex takes over */
+        return -1;
+    int rc = -1, it;
+    one_start(&W);
     for (it = 0; it < 80; it++) {
-        for (int j = 0; j < nx; j++)
-            x[j] = wp[j] - wn[j];
-        attsvm__rows_ax_d(P, x, tm);
-        double rpmax = 0.0, rdmax = 0.0, mu = 0.0, pobj = 0.0, dobj = 0.0;
-        for (int r = 0; r < m; r++) {
-            rp[r] = tm[r] - s[r] - 1.0;
-            rpmax = fmax(rpmax, fabs(rp[r]));
-            mu += y[r] * s[r];
-            dobj += y[r];
-        }
-        attsvm__rows_atlam_d(P, y, tn);
-        for (int j = 0; j < nx; j++) {
-            rpl[j] = tn[j] + zp[j] - 1.0;
-            rmi[j] = -tn[j] + zn[j] - 1.0;
-            rdmax = fmax(rdmax, fmax(fabs(rpl[j]), fabs(rmi[j])));
-            mu += wp[j] * zp[j] + wn[j] * zn[j];
-            pobj += wp[j] + wn[j];
-        }
-        mu /= N;
-        if (pobj - dobj <= 1e-9 * pobj && rpmax <= 1e-9 && rdmax <= 1e-9) {
+        if (one_residuals(&W)) {
             rc = 0;
             break;
         }
-        for (int r = 0; r < m; r++)
-            Dy[r] = y[r] / s[r];
-        for (int j = 0; j < nx; j++)
-            Ti[j] = 1.0 / (wp[j] / zp[j] + wn[j] / zn[j]);
-        kron_normal(&K, Dy, Ti, M, C, Cp);
-        if (attsvm__chol_factor_scaled(nx, M, F, sc))
+        if (one_newton(&W))
             break;
-        double sig = 0.0, ap = 1.0, ad = 1.0;
-        for (int pass = 0; pass < 2; pass++) {
-            for (int r = 0; r < m; r++) {
-                rs[r] = y[r] * s[r] + (pass ? ds[r] * dy[r] - sig * mu : 0.0);
-                tm[r] = rs[r] / s[r] + Dy[r] * rp[r];
-            }
-            for (int j = 0; j < nx; j++) {
-                rcp[j] = wp[j] * zp[j] + (pass ? dwp[j] * dzp[j] - sig * mu : 0.0);
-                rcn[j] = wn[j] * zn[j] + (pass ? dwn[j] * dzn[j] - sig * mu : 0.0);
-                q[j] = (wp[j] * rpl[j] - rcp[j]) / zp[j] - (wn[j] * rmi[j] - rcn[j]) / zn[j];
-            }
-            attsvm__rows_atlam_d(P, tm, dx);
-            for (int j = 0; j < nx; j++)
-                dx[j] = Ti[j] * q[j] - dx[j];
-            attsvm__chol_subst_scaled(nx, F, sc, dx);
-            attsvm__rows_ax_d(P, dx, ds);
-            for (int r = 0; r < m; r++) {
-                ds[r] += rp[r];
-                dy[r] = -(rs[r] + y[r] * ds[r]) / s[r];
-            }
-            for (int j = 0; j < nx; j++) { /* A^T dy, taken so that dw+ - dw- = dx exactly */
-                tn[j] = Ti[j] * (dx[j] - q[j]);
-                dzp[j] = -rpl[j] - tn[j];
-                dzn[j] = -rmi[j] + tn[j];
-                dwp[j] = -(rcp[j] + wp[j] * dzp[j]) / zp[j];
-                dwn[j] = -(rcn[j] + wn[j] * dzn[j]) / zn[j];
-            }
-            ap = fmin(step_to_boundary(m, s, ds, 1.0),
-                      fmin(step_to_boundary(nx, wp, dwp, 1.0), step_to_boundary(nx, wn, dwn, 1.0)));
-            ad = fmin(step_to_boundary(m, y, dy, 1.0),
-                      fmin(step_to_boundary(nx, zp, dzp, 1.0), step_to_boundary(nx, zn, dzn, 1.0)));
-            if (pass == 0) {
-                double ma = 0.0;
-                for (int r = 0; r < m; r++)
-                    ma += (s[r] + ap * ds[r]) * (y[r] + ad * dy[r]);
-                for (int j = 0; j < nx; j++)
-                    ma += (wp[j] + ap * dwp[j]) * (zp[j] + ad * dzp[j]) +
-                          (wn[j] + ap * dwn[j]) * (zn[j] + ad * dzn[j]);
-                ma /= N;
-                sig = fmin(1.0, pow(ma / mu, 3.0));
-            }
-        }
-        ap = fmin(1.0, 0.99 * ap);
-        ad = fmin(1.0, 0.99 * ad);
-        for (int j = 0; j < nx; j++) {
-            wp[j] += ap * dwp[j];
-            wn[j] += ap * dwn[j];
-            zp[j] += ad * dzp[j];
-            zn[j] += ad * dzn[j];
-        }
-        for (int r = 0; r < m; r++) {
-            s[r] += ap * ds[r];
-            y[r] += ad * dy[r];
-        }
+        one_direction(&W, 0, 0.0);
+        one_direction(&W, 1, one_sigma(&W));
+        one_step(&W);
     }
     *iters = it;
     if (rc == 0) {
-        ratios(m, y, s, rrow);
-        ratios(nx, wp, zp, cp);
-        ratios(nx, wn, zn, cn);
+        ratios(W.m, W.y, W.s, rrow);
+        ratios(W.nx, W.wp, W.zp, cp);
+        ratios(W.nx, W.wn, W.zn, cn);
     }
-    free_all(fr, sizeof fr / sizeof *fr);
+    arrays_free(arr, na);
     return rc;
 }
 
