@@ -52,6 +52,7 @@ static int pn_grow(attsvm__dn *c, int cap)
     pn_realloc(c, &c->g2, sizeof *c->g2 * n);
     pn_realloc(c, &c->d, sizeof *c->d * n);
     pn_realloc(c, &c->F, sizeof *c->F * n);
+    pn_realloc(c, &c->fr, n);
     if ((double)n * n * sizeof *c->H > (double)SIZE_MAX / 2)
         c->nomem = 1;
     else
@@ -430,6 +431,137 @@ static void pn_floors(const attsvm__dn *c, double *tol, double *noise)
     *noise = fmin(1e-9, dmax(1e-11, 2.2e-16 * scn * sqrt((double)nx)));
 }
 
+/* The Newton direction on the face of free rows: rows at 0 the step would
+ * push negative leave the face, and the direction is recomputed.  Returns
+ * the face's size, or -1 (no direction). */
+static int face_direction(attsvm__dn *c)
+{
+    int nF = 0, again = 1;
+    while (again) {
+        nF = 0;
+        for (int k = 0; k < c->nR; k++)
+            if (c->fr[k])
+                c->F[nF++] = k;
+        if (pn_direction(c, nF))
+            return -1;
+        again = 0;
+        for (int b = 0; b < nF; b++)
+            if (c->mu[c->F[b]] == 0.0 && c->d[b] < 0.0) {
+                c->fr[c->F[b]] = 0;
+                again = 1;
+            }
+    }
+    return nF;
+}
+
+/* A step along the face direction d, into (mu2, u2, x2, g2). */
+typedef struct {
+    int accepted, proj, hit, block;
+    double f2;
+} dn_step;
+
+/* Projected full step (Bertsekas): every multiplier the step drives below 0
+ * stops at 0 at once, instead of one face change per Newton step; kept only
+ * if it decreases f by a fraction of its linear model along the projected
+ * arc. */
+static int projected_step(attsvm__dn *c, int nF, double pg, double *f2)
+{
+    double lin = 0.0;
+    memcpy(c->mu2, c->mu, sizeof *c->mu2 * (size_t)c->nR);
+    for (int b = 0; b < nF; b++) {
+        int k = c->F[b];
+        const long double t = c->mu[k] + c->d[b];
+        c->mu2[k] = t > 0.0L ? t : 0.0L;
+        lin += c->g[k] * (double)(c->mu2[k] - c->mu[k]);
+    }
+    return lin < 0.0 && pn_eval(c, c->mu2, c->u2, c->x2, c->g2, f2) == 0 &&
+           pn_decrease(c, *f2, lin, pg);
+}
+
+/* The ratio test (the first multiplier that reaches 0 blocks), the
+ * projected step when one does, else Armijo backtracking on f = -D. */
+static dn_step try_step(attsvm__dn *c, int nF, double pg)
+{
+    double amax = INFINITY, slope = 0.0;
+    dn_step st = {0, 0, 0, -1, 0.0};
+    for (int b = 0; b < nF; b++) {
+        int k = c->F[b];
+        slope += c->g[k] * c->d[b];
+        if (c->d[b] < 0.0 && (double)(-c->mu[k] / c->d[b]) < amax) {
+            amax = (double)(-c->mu[k] / c->d[b]);
+            st.block = b;
+        }
+    }
+    double a = fmin(1.0, amax);
+    st.hit = amax <= 1.0;
+    if (st.hit && projected_step(c, nF, pg, &st.f2))
+        st.accepted = st.proj = 1;
+    for (int ls = 0; ls < 60 && !st.accepted; ls++) {
+        memcpy(c->mu2, c->mu, sizeof *c->mu2 * (size_t)c->nR);
+        for (int b = 0; b < nF; b++) {
+            int k = c->F[b];
+            const long double t = c->mu[k] + (long double)a * c->d[b];
+            c->mu2[k] = t > 0.0L ? t : 0.0L;
+        }
+        if (st.hit && st.block >= 0)
+            c->mu2[c->F[st.block]] = 0.0;
+        if (pn_eval(c, c->mu2, c->u2, c->x2, c->g2, &st.f2) == 0 &&
+            pn_decrease(c, st.f2, a * slope, pg))
+            st.accepted = 1;
+        if (!st.accepted) {
+            a *= 0.5;
+            st.hit = 0;
+        }
+    }
+    return st;
+}
+
+/* Take the accepted step: rows it stopped at 0 leave the face, sign flips
+ * of u are remembered (pn_weights), the trial point becomes the point. */
+static void accept_step(attsvm__dn *c, int nF, const dn_step *st)
+{
+    if (st->proj) {
+        for (int b = 0; b < nF; b++)
+            if (c->mu2[c->F[b]] == 0.0)
+                c->fr[c->F[b]] = 0;
+    } else if (st->hit && st->block >= 0)
+        c->fr[c->F[st->block]] = 0;
+    for (int j = 0; j < c->P->nx; j++) {
+        if (c->u[j] * c->u2[j] < 0.0)
+            c->flip[j] = (char)c->flipmem;
+        else if (c->flip[j] > 0)
+            c->flip[j]--;
+    }
+    long double *tm = c->mu;
+    c->mu = c->mu2, c->mu2 = tm;
+    double *t;
+    t = c->u, c->u = c->u2, c->u2 = t;
+    t = c->x, c->x = c->x2, c->x2 = t;
+    t = c->g, c->g = c->g2, c->g2 = t;
+    c->f = st->f2;
+}
+
+/* The projected gradient's parts on the free face (pgF) and at the bound
+ * (pg0, rows at 0 whose gradient asks them to grow). */
+static void pg_parts(const attsvm__dn *c, double *pgF, double *pg0)
+{
+    *pgF = *pg0 = 0.0;
+    for (int k = 0; k < c->nR; k++) {
+        if (c->fr[k])
+            *pgF = dmax(*pgF, fabs(c->g[k]));
+        else
+            *pg0 = dmax(*pg0, -c->g[k]);
+    }
+}
+
+static double sum_mu(const attsvm__dn *c)
+{
+    double smu = 0.0;
+    for (int k = 0; k < c->nR; k++)
+        smu += (double)c->mu[k];
+    return smu;
+}
+
 /* Active-set Newton on the working set (a face method for the bound
  * constraints mu >= 0): Newton steps on the free face F = {mu_k > 0} with a
  * ratio test that stops at the first multiplier reaching 0 (which then
@@ -440,37 +572,25 @@ static void pn_floors(const attsvm__dn *c, double *tol, double *noise)
 int attsvm__dn_solve(attsvm__dn *c, int maxit, attsvm__out *o)
 {
     double tol = 1e-14, noise = 1e-11, best = INFINITY;
-    int stale = 0;
-    double mu0 = 0.0;
-    for (int k = 0; k < c->nR; k++)
-        mu0 += (double)c->mu[k];
+    int stale = 0, rc = -1;
+    const double mu0 = sum_mu(c);
     if (pn_eval(c, c->mu, c->u, c->x, c->g, &c->f))
         return -1;
-    char *free_ = malloc((size_t)c->nR + 1);
-    if (!free_) {
-        c->nomem = 1;
-        return -1;
-    }
     for (int k = 0; k < c->nR; k++)
-        free_[k] = c->mu[k] > 0.0 || c->g[k] < 0.0;
-    int rc = -1;
+        c->fr[k] = c->mu[k] > 0.0 || c->g[k] < 0.0;
     for (int it = 0; it < maxit; it++) {
-        double pgF = 0.0, pg0 = 0.0;
-        for (int k = 0; k < c->nR; k++) {
-            if (free_[k])
-                pgF = dmax(pgF, fabs(c->g[k]));
-            else
-                pg0 = dmax(pg0, -c->g[k]);
-        }
-        if (dmax(pgF, pg0) <= 1e-6)
+        double pgF, pg0;
+        pg_parts(c, &pgF, &pg0);
+        const double pg = dmax(pgF, pg0);
+        if (pg <= 1e-6)
             pn_floors(c, &tol, &noise);
         if (pgF <= tol && pg0 <= tol) {
             rc = 0;
             break;
         }
         /* Stagnation (no halving in 4 steps) below noise counts as converged. */
-        if (dmax(pgF, pg0) < 0.5 * best) {
-            best = dmax(pgF, pg0);
+        if (pg < 0.5 * best) {
+            best = pg;
             stale = 0;
         } else if (++stale >= 4 && best <= noise) {
             rc = 0;
@@ -478,105 +598,24 @@ int attsvm__dn_solve(attsvm__dn *c, int maxit, attsvm__out *o)
         }
         if (pg0 > tol && pgF <= dmax(tol, 0.1 * pg0)) {
             for (int k = 0; k < c->nR; k++)
-                if (!free_[k] && c->g[k] < -tol)
-                    free_[k] = 1;
+                if (!c->fr[k] && c->g[k] < -tol)
+                    c->fr[k] = 1;
             continue;
         }
         pn_weights(c);
         for (int j = 0; j < c->P->nx; j++)
             c->sw[j] = sqrt(c->wt[j]);
-        int nF = 0, again = 1;
-        while (again) {
-            nF = 0;
-            for (int k = 0; k < c->nR; k++)
-                if (free_[k])
-                    c->F[nF++] = k;
-            if (pn_direction(c, nF)) {
-                free(free_);
-                return -1;
-            }
-            /* Rows at 0 the step would push negative leave the face. */
-            again = 0;
-            for (int b = 0; b < nF; b++)
-                if (c->mu[c->F[b]] == 0.0 && c->d[b] < 0.0) {
-                    free_[c->F[b]] = 0;
-                    again = 1;
-                }
-        }
-        double amax = INFINITY, slope = 0.0;
-        int block = -1;
-        for (int b = 0; b < nF; b++) {
-            int k = c->F[b];
-            slope += c->g[k] * c->d[b];
-            if (c->d[b] < 0.0 && (double)(-c->mu[k] / c->d[b]) < amax) {
-                amax = (double)(-c->mu[k] / c->d[b]);
-                block = b;
-            }
-        }
-        double a = fmin(1.0, amax), f2 = 0.0;
-        int accepted = 0, hit = amax <= 1.0, proj = 0;
-        double pg = dmax(pgF, pg0);
-        if (hit) {
-            /* Projected full step (Bertsekas): every multiplier the step
-             * drives below 0 stops at 0 at once, instead of one face change
-             * per Newton step; kept only if it decreases f by a fraction of
-             * its linear model along the projected arc. */
-            double lin = 0.0;
-            memcpy(c->mu2, c->mu, sizeof *c->mu2 * (size_t)c->nR);
-            for (int b = 0; b < nF; b++) {
-                int k = c->F[b];
-                const long double t = c->mu[k] + c->d[b];
-                c->mu2[k] = t > 0.0L ? t : 0.0L;
-                lin += c->g[k] * (double)(c->mu2[k] - c->mu[k]);
-            }
-            if (lin < 0.0 && pn_eval(c, c->mu2, c->u2, c->x2, c->g2, &f2) == 0 &&
-                pn_decrease(c, f2, lin, pg))
-                accepted = proj = 1;
-        }
-        for (int ls = 0; ls < 60 && !accepted; ls++) {
-            memcpy(c->mu2, c->mu, sizeof *c->mu2 * (size_t)c->nR);
-            for (int b = 0; b < nF; b++) {
-                int k = c->F[b];
-                const long double t = c->mu[k] + (long double)a * c->d[b];
-                c->mu2[k] = t > 0.0L ? t : 0.0L;
-            }
-            if (hit && block >= 0)
-                c->mu2[c->F[block]] = 0.0;
-            if (pn_eval(c, c->mu2, c->u2, c->x2, c->g2, &f2) == 0 &&
-                pn_decrease(c, f2, a * slope, pg))
-                accepted = 1;
-            if (!accepted) {
-                a *= 0.5;
-                hit = 0;
-            }
-        }
+        const int nF = face_direction(c);
+        if (nF < 0)
+            return -1;
+        const dn_step st = try_step(c, nF, pg);
         o->newton_iterations++;
-        if (!accepted) {
+        if (!st.accepted) {
             rc = pg <= noise ? 0 : -1;
             break;
         }
-        if (proj) {
-            for (int b = 0; b < nF; b++)
-                if (c->mu2[c->F[b]] == 0.0)
-                    free_[c->F[b]] = 0;
-        } else if (hit && block >= 0)
-            free_[c->F[block]] = 0;
-        for (int j = 0; j < c->P->nx; j++) {
-            if (c->u[j] * c->u2[j] < 0.0)
-                c->flip[j] = (char)c->flipmem;
-            else if (c->flip[j] > 0)
-                c->flip[j]--;
-        }
-        long double *tm = c->mu;
-        c->mu = c->mu2, c->mu2 = tm;
-        double *t;
-        t = c->u, c->u = c->u2, c->u2 = t;
-        t = c->x, c->x = c->x2, c->x2 = t;
-        t = c->g, c->g = c->g2, c->g2 = t;
-        c->f = f2;
-        double smu = 0.0;
-        for (int k = 0; k < c->nR; k++)
-            smu += (double)c->mu[k];
+        accept_step(c, nF, &st);
+        const double smu = sum_mu(c);
         if (!isfinite(smu) || smu > c->divlim * dmax(mu0, 1e-300)) {
             rc = 1;
             break;
@@ -584,7 +623,6 @@ int attsvm__dn_solve(attsvm__dn *c, int maxit, attsvm__out *o)
         if (it + 1 == maxit)
             rc = pn_pgnorm(c, c->mu, c->g) <= noise ? 0 : -1;
     }
-    free(free_);
     return rc;
 }
 
@@ -702,5 +740,6 @@ void attsvm__dn_free(attsvm__dn *c)
     free(c->H);
     free(c->d);
     free(c->F);
+    free(c->fr);
     memset(c, 0, sizeof *c);
 }

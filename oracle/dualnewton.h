@@ -26,6 +26,7 @@ typedef struct {
     long double *mu2;
     double *u2, *x2, *g2, *wt, *H, *d, *sw;
     int *F;
+    char *fr;           /* fr[k]: working row k is free (on the face) */
     char *flip;         /* steps left on majorizing curvature after u_j changed sign (q < 2) */
     int flipmem;        /* FLIP_MEMORY, or FLIP_STICKY after a stall */
     double *G;          /* p = 2: Gram matrix of the working rows (ld ldG) */
