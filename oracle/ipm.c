@@ -158,6 +158,37 @@ static int arrays_new(const ws_array *a, size_t k)
     return 0;
 }
 
+/* The phases of a primal-dual interior-point method with Mehrotra's
+ * predictor-corrector, on its workspace. */
+typedef struct {
+    void (*start)(void *ws);
+    int (*residuals)(void *ws);         /* 1: converged */
+    int (*newton)(void *ws);            /* factor the Newton system: 0, or -1 */
+    void (*direction)(void *ws, int pass, double sig); /* 0: predictor, 1: corrector */
+    double (*sigma)(const void *ws);    /* centring from the predictor */
+    void (*step)(void *ws);
+} ipm_steps;
+
+/* At most 80 iterations: 0 converged, -1 not; *iters: iterations taken. */
+static int ipm_loop(const ipm_steps *S, void *ws, int *iters)
+{
+    int it, rc = -1;
+    S->start(ws);
+    for (it = 0; it < 80; it++) {
+        if (S->residuals(ws)) {
+            rc = 0;
+            break;
+        }
+        if (S->newton(ws))
+            break;
+        S->direction(ws, 0, 0.0);
+        S->direction(ws, 1, S->sigma(ws));
+        S->step(ws);
+    }
+    *iters = it;
+    return rc;
+}
+
 /* ------------------------------------------------------------ p = inf */
 
 /* max gamma s.t. A w - gamma e - s = 0, s >= 0, -1 <= w <= 1 (L = w + 1,
@@ -192,8 +223,9 @@ static size_t inf_arrays(inf_ws *W, ws_array *a)
 }
 
 /* Start: y uniform, s = 1, w = 0, zl and zu from A^T y. */
-static void inf_start(inf_ws *W)
+static void inf_start(void *ws)
 {
+    inf_ws *W = ws;
     const int m = W->m, nx = W->nx;
     W->gam = 0.0;
     for (int r = 0; r < m; r++) {
@@ -213,8 +245,9 @@ static void inf_start(inf_ws *W)
 
 /* Residuals and the stopping test (relative gap and feasibility): 1 when
  * converged. */
-static int inf_residuals(inf_ws *W)
+static int inf_residuals(void *ws)
 {
+    inf_ws *W = ws;
     const int m = W->m, nx = W->nx;
     attsvm__rows_ax_d(W->P, W->w, W->tm);
     double rpmax = 0.0, rdmax = 0.0, sy = 0.0, mu = 0.0, dual = 0.0;
@@ -240,8 +273,9 @@ static int inf_residuals(inf_ws *W)
 
 /* The normal matrix, its factor and the bordered solve's fixed half
  * (v2 = M^-1 g, gv2 = g.v2).  0, or -1 when M cannot be factored. */
-static int inf_newton(inf_ws *W)
+static int inf_newton(void *ws)
 {
+    inf_ws *W = ws;
     const int m = W->m, nx = W->nx;
     W->h = 0.0;
     for (int r = 0; r < m; r++) {
@@ -265,8 +299,9 @@ static int inf_newton(inf_ws *W)
 /* One solve for the complementarity targets (pass 0: the predictor; pass 1:
  * the corrector with centring sig): the direction and the step lengths
  * ap, ad to the boundary. */
-static void inf_direction(inf_ws *W, int pass, double sig)
+static void inf_direction(void *ws, int pass, double sig)
 {
+    inf_ws *W = ws;
     const int m = W->m, nx = W->nx;
     const double mu = W->mu;
     for (int r = 0; r < m; r++)
@@ -306,8 +341,9 @@ static void inf_direction(inf_ws *W, int pass, double sig)
 }
 
 /* Mehrotra's centring sigma = (mu_aff / mu)^3 from the predictor. */
-static double inf_sigma(const inf_ws *W)
+static double inf_sigma(const void *ws)
 {
+    const inf_ws *W = ws;
     const int m = W->m, nx = W->nx;
     const double ap = W->ap, ad = W->ad;
     double ma = 0.0;
@@ -321,8 +357,9 @@ static double inf_sigma(const inf_ws *W)
 }
 
 /* 0.99 of the way to the boundary. */
-static void inf_step(inf_ws *W)
+static void inf_step(void *ws)
 {
+    inf_ws *W = ws;
     const double ap = fmin(1.0, 0.99 * W->ap), ad = fmin(1.0, 0.99 * W->ad);
     for (int j = 0; j < W->nx; j++) {
         W->w[j] += ap * W->dw[j];
@@ -338,7 +375,7 @@ static void inf_step(inf_ws *W)
     }
 }
 
-static int ipm_inf(const attsvm__prob *P, const kron *K, double *rrow, double *cl, double *cu,
+static int ipm_inf(const attsvm__prob *P, const kron *K, double *rrow, double *c1, double *c2,
                    int *iters)
 {
     inf_ws W = {.P = P, .K = K, .m = P->m, .nx = P->nx};
@@ -347,24 +384,13 @@ static int ipm_inf(const attsvm__prob *P, const kron *K, double *rrow, double *c
     *iters = 0;
     if (arrays_new(arr, na)) /* the simplex takes over */
         return -1;
-    int rc = -1, it;
-    inf_start(&W);
-    for (it = 0; it < 80; it++) {
-        if (inf_residuals(&W)) {
-            rc = 0;
-            break;
-        }
-        if (inf_newton(&W))
-            break;
-        inf_direction(&W, 0, 0.0);
-        inf_direction(&W, 1, inf_sigma(&W));
-        inf_step(&W);
-    }
-    *iters = it;
+    static const ipm_steps steps = {inf_start, inf_residuals, inf_newton, inf_direction, inf_sigma,
+                                    inf_step};
+    const int rc = ipm_loop(&steps, &W, iters);
     if (rc == 0) {
         ratios(W.m, W.y, W.s, rrow);
-        ratios(W.nx, W.zl, W.L, cl);
-        ratios(W.nx, W.zu, W.U, cu);
+        ratios(W.nx, W.zl, W.L, c1);
+        ratios(W.nx, W.zu, W.U, c2);
     }
     arrays_free(arr, na);
     return rc;
@@ -403,8 +429,9 @@ static size_t one_arrays(one_ws *W, ws_array *a)
 }
 
 /* Start: y uniform, s = 1, w+- = 1, z+- from A^T y. */
-static void one_start(one_ws *W)
+static void one_start(void *ws)
 {
+    one_ws *W = ws;
     for (int r = 0; r < W->m; r++) {
         W->y[r] = 1.0 / W->m;
         W->s[r] = 1.0;
@@ -419,8 +446,9 @@ static void one_start(one_ws *W)
 
 /* Residuals and the stopping test (relative gap and feasibility): 1 when
  * converged. */
-static int one_residuals(one_ws *W)
+static int one_residuals(void *ws)
 {
+    one_ws *W = ws;
     const int m = W->m, nx = W->nx;
     for (int j = 0; j < nx; j++)
         W->x[j] = W->wp[j] - W->wn[j];
@@ -445,8 +473,9 @@ static int one_residuals(one_ws *W)
 }
 
 /* The normal matrix A^T Dy A + Theta^-1 and its factor: 0, or -1. */
-static int one_newton(one_ws *W)
+static int one_newton(void *ws)
 {
+    one_ws *W = ws;
     for (int r = 0; r < W->m; r++)
         W->Dy[r] = W->y[r] / W->s[r];
     for (int j = 0; j < W->nx; j++)
@@ -457,8 +486,9 @@ static int one_newton(one_ws *W)
 
 /* One solve (pass 0: the predictor; 1: the corrector with centring sig):
  * the direction and the step lengths ap, ad to the boundary. */
-static void one_direction(one_ws *W, int pass, double sig)
+static void one_direction(void *ws, int pass, double sig)
 {
+    one_ws *W = ws;
     const int m = W->m, nx = W->nx;
     const double mu = W->mu;
     for (int r = 0; r < m; r++) {
@@ -494,8 +524,9 @@ static void one_direction(one_ws *W, int pass, double sig)
 }
 
 /* Mehrotra's centring sigma = (mu_aff / mu)^3 from the predictor. */
-static double one_sigma(const one_ws *W)
+static double one_sigma(const void *ws)
 {
+    const one_ws *W = ws;
     const int m = W->m, nx = W->nx;
     const double ap = W->ap, ad = W->ad;
     double ma = 0.0;
@@ -509,8 +540,9 @@ static double one_sigma(const one_ws *W)
 }
 
 /* 0.99 of the way to the boundary. */
-static void one_step(one_ws *W)
+static void one_step(void *ws)
 {
+    one_ws *W = ws;
     const double ap = fmin(1.0, 0.99 * W->ap), ad = fmin(1.0, 0.99 * W->ad);
     for (int j = 0; j < W->nx; j++) {
         W->wp[j] += ap * W->dwp[j];
@@ -524,7 +556,7 @@ static void one_step(one_ws *W)
     }
 }
 
-static int ipm_one(const attsvm__prob *P, const kron *K, double *rrow, double *cp, double *cn,
+static int ipm_one(const attsvm__prob *P, const kron *K, double *rrow, double *c1, double *c2,
                    int *iters)
 {
     one_ws W = {.P = P, .K = K, .m = P->m, .nx = P->nx};
@@ -533,24 +565,13 @@ static int ipm_one(const attsvm__prob *P, const kron *K, double *rrow, double *c
     *iters = 0;
     if (arrays_new(arr, na)) /* the simplex takes over */
         return -1;
-    int rc = -1, it;
-    one_start(&W);
-    for (it = 0; it < 80; it++) {
-        if (one_residuals(&W)) {
-            rc = 0;
-            break;
-        }
-        if (one_newton(&W))
-            break;
-        one_direction(&W, 0, 0.0);
-        one_direction(&W, 1, one_sigma(&W));
-        one_step(&W);
-    }
-    *iters = it;
+    static const ipm_steps steps = {one_start, one_residuals, one_newton, one_direction, one_sigma,
+                                    one_step};
+    const int rc = ipm_loop(&steps, &W, iters);
     if (rc == 0) {
         ratios(W.m, W.y, W.s, rrow);
-        ratios(W.nx, W.wp, W.zp, cp);
-        ratios(W.nx, W.wn, W.zn, cn);
+        ratios(W.nx, W.wp, W.zp, c1);
+        ratios(W.nx, W.wn, W.zn, c2);
     }
     arrays_free(arr, na);
     return rc;
