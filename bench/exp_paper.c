@@ -82,6 +82,15 @@ static void train_settings(const exp_cfg *c, int pi, mdatt_train_settings *ts)
     ts->loss = c->loss;
 }
 
+/* The same with a snapshot into S every iters/points iterations. */
+static void snap_settings(const exp_cfg *c, int pi, bench_snaps *S, mdatt_train_settings *ts)
+{
+    train_settings(c, pi, ts);
+    ts->log_every = c->iters[pi] / c->points > 0 ? c->iters[pi] / c->points : 1;
+    ts->hook = bench_snap_hook;
+    ts->hook_ctx = S;
+}
+
 /* ================================================================ paper_fig4 */
 
 typedef struct {
@@ -122,10 +131,7 @@ static int fig4_job(int job, void *vctx)
     bench_init_w(W, d, c->init_std, seed);
     memcpy(v, in.v, sizeof(double) * d);
     mdatt_train_settings ts;
-    train_settings(c, pi, &ts);
-    ts.log_every = c->iters[pi] / c->points > 0 ? c->iters[pi] / c->points : 1;
-    ts.hook = bench_snap_hook;
-    ts.hook_ctx = &S;
+    snap_settings(c, pi, &S, &ts);
     mdatt_train_info info;
     if (mdatt_train(&in, &ts, W, v, alpha, &info) != MDATT_OK)
         goto out;
@@ -914,10 +920,7 @@ static int paths_one_p(bench_ctx *b, paths_run *P)
     }
     memcpy(v, in->v, sizeof(double) * d);
     mdatt_train_settings ts;
-    train_settings(c, pi, &ts);
-    ts.log_every = c->iters[pi] / c->points > 0 ? c->iters[pi] / c->points : 1;
-    ts.hook = bench_snap_hook;
-    ts.hook_ctx = &S;
+    snap_settings(c, pi, &S, &ts);
     mdatt_train_info info;
     if (mdatt_train(in, &ts, W, v, alpha, &info) == MDATT_OK &&
         bench_svm(in, alpha, c->p[pi], ATTSVM_TARGET_W, &r) == 0) {
