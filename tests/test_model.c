@@ -593,3 +593,25 @@ Test(model, loss_names)
     cr_expect_eq(mdatt_loss_parse("hinge", &l), MDATT_EINVAL);
     cr_expect_eq(mdatt_loss_parse(NULL, &l), MDATT_EINVAL);
 }
+
+/* mdatt_work_new refuses an instance with no sample, no token or no feature
+ * (each alone; the others valid) instead of sizing a workspace for it. */
+Test(model, work_new_refuses_empty_shapes)
+{
+    mdatt_instance in;
+    make_instance(&in, 3, 4, 3, 2);
+    mdatt_work *w = mdatt_work_new(&in);
+    cr_expect_not_null(w);
+    mdatt_work_free(w);
+    int *dims[3] = {&in.n, &in.T, &in.d};
+    for (int k = 0; k < 3; k++)
+        for (int bad = 0; bad >= -1; bad--) {
+            const int keep = *dims[k];
+            *dims[k] = bad;
+            w = mdatt_work_new(&in);
+            cr_expect_null(w, "dimension %d = %d accepted", k, bad);
+            mdatt_work_free(w);
+            *dims[k] = keep;
+        }
+    mdatt_instance_free(&in);
+}

@@ -730,6 +730,32 @@ Test(oracle_failure, invalid_input)
 
 /* ------------------------------------------------------------------ tokens */
 
+/* Local optimality needs gamma_ia > gamma_it on every support row by more
+ * than the tie tolerance 1e-12 max(1, |gamma_ia|): one sample, two tokens,
+ * v = e1, z = e2; the scores are 1 and 1 - delta, and the tokens differ in
+ * their second entry, so W^mm exists and the only row is in the support. */
+Test(oracle_tokens, local_optimality_needs_more_than_a_tie)
+{
+    const double delta[3] = {5e-13, 2e-12, 1e-6};
+    const int want[3] = {0, 1, 1};
+    for (int k = 0; k < 3; k++) {
+        double X[4] = {1.0, 1.0, 1.0 - delta[k], -1.0}, Z[2] = {0.0, 1.0}, Y = 1.0;
+        double v[2] = {1.0, 0.0};
+        attsvm_data D = {1, 2, 2, X, Z, &Y, v};
+        int alpha = 0;
+        attsvm_tokens tok = {0};
+        attsvm_settings s = sett(2.0);
+        attsvm_result r;
+        cr_assert_eq(attsvm_solve(&D, &alpha, ATTSVM_TARGET_W, &s, &r), ATTSVM_OPTIMAL);
+        cr_assert_eq(r.nsupport, 1);
+        attsvm_global_alpha(&D, &alpha, &tok);
+        attsvm_classify(&D, &alpha, &r, &tok);
+        cr_expect_eq(tok.locally_optimal, want[k], "gamma gap %g", delta[k]);
+        attsvm_result_free(&r);
+        attsvm_tokens_free(&tok);
+    }
+}
+
 Test(oracle_tokens, global_local_nonoptimal)
 {
     /* One sample, d = 2, v = e1, Y = +1, z = e1: scores gamma = (1, 0.5, -1).
