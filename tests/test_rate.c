@@ -541,3 +541,26 @@ Test(cli_rate, plot_writes_data_and_script)
     free(err);
     tmpdir_free(dir);
 }
+
+/* mdatt_family_kmin is the smallest k >= 1 at which the family's curve
+ * (mdatt_fit_eval with a = 1, b = +-1) is finite and positive: log k needs
+ * k >= 2 (log 1 = 0), log log k / log k needs k >= 3 (log log 2 < 0). */
+Test(rate, family_kmin_is_where_the_curve_starts)
+{
+    const long want[MDATT_NFAM] = {1, 2, 3, 1, 2, 1};
+    for (int f = 0; f < MDATT_NFAM; f++) {
+        cr_expect_eq(mdatt_family_kmin((mdatt_family)f), want[f], "%s",
+                     mdatt_family_name((mdatt_family)f));
+        for (double b = -1; b <= 1; b += 2) {
+            const mdatt_fit fit = {(mdatt_family)f, 1.0, b, 0.0, 0};
+            long first = 0;
+            for (long k = 1; k <= 10 && !first; k++) {
+                const double y = mdatt_fit_eval(&fit, (double)k);
+                if (isfinite(y) && y > 0)
+                    first = k;
+            }
+            cr_expect_eq(first, mdatt_family_kmin((mdatt_family)f), "%s, b = %g: first k %ld",
+                         mdatt_family_name((mdatt_family)f), b, first);
+        }
+    }
+}
