@@ -1,10 +1,15 @@
 /* perf_oracle.c - time libattsvm against cvxopt on the same instances.
  *
- *   bench/perf_oracle OUTDIR [--sizes paper,mid,large] [--reps N] [--no-cvxopt]
+ *   bench/perf_oracle OUTDIR [--sizes paper,mid,large|none] [--reps N] [--no-cvxopt]
+ *                     [--ladder 1,2,3|none] [--full] [--ladder-p 1,1.5,2,3,inf]
+ *                     [--no-infeasible] [--timeout CPU_SECONDS] [--mem-gb GB]
  *
- * Default: all three sizes (what `make bench` runs; the large size once per p,
- * about four minutes for both solvers together).  The "with LP phase" column
- * (lp_phase = 1) is measured where a size is repeated (paper, mid).
+ * Default (what `make bench` runs): the paper and mid sizes, then rung 1 of
+ * the size ladder (bench/perf_ladder.c: planted feasible and infeasible
+ * instances, each solve in a forked child with its peak memory; rung 2 with
+ * --ladder 1,2, the largest rung, 129 024 x 4 096, only with --full).  The
+ * "with LP phase" column (lp_phase = 1) is measured where a size is repeated
+ * (paper, mid).
  *
  * For each size (paper n=6,T=8,d=10; mid n=50,T=20,d=20; large n=200,T=16,d=32)
  * a synthetic instance is drawn with the generator below (unit-sphere tokens,
@@ -16,7 +21,8 @@
  * problems with cvxopt, timing the solver calls in-process and certifying
  * them with the same formula; in the same process it times the Python package
  * mdatt (mdatt.svm over libattsvm.so, from this source and build tree).
- * Writes OUTDIR/perf_oracle.md and OUTDIR/perf_oracle.csv (temp + rename).
+ * Writes OUTDIR/perf_oracle.md and OUTDIR/perf_oracle.csv, and the ladder's
+ * rows into OUTDIR/perf_oracle_ladder.csv (temp + rename).
  *
  * Links libattsvm, GLPK and libm only (no trainer code).
  */
@@ -30,6 +36,7 @@
 #include <unistd.h>
 
 #include "attsvm.h"
+#include "perf_ladder.h"
 
 #ifndef MDATT_SRCDIR
 #define MDATT_SRCDIR "."
@@ -39,7 +46,7 @@
 #endif
 
 /* splitmix64 + Box-Muller: the same instances on every machine. */
-static double unif(uint64_t *s)
+double perf_unif(uint64_t *s)
 {
     uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -48,11 +55,11 @@ static double unif(uint64_t *s)
     return ((double)(z >> 11) + 0.5) / 9007199254740992.0;
 }
 
-static void unit(uint64_t *s, double *x, int d)
+void perf_unit(uint64_t *s, double *x, int d)
 {
     double n2 = 0.0;
     for (int j = 0; j < d; j++) {
-        x[j] = sqrt(-2.0 * log(unif(s))) * cos(2.0 * M_PI * unif(s));
+        x[j] = sqrt(-2.0 * log(perf_unif(s))) * cos(2.0 * M_PI * perf_unif(s));
         n2 += x[j] * x[j];
     }
     for (int j = 0; j < d; j++)
@@ -264,20 +271,45 @@ static void fmt(char *b, size_t n, double v, const char *f)
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-        fprintf(stderr, "usage: perf_oracle OUTDIR [--sizes paper,mid,large] [--reps N] "
-                        "[--no-cvxopt]\n");
+        fprintf(stderr, "usage: perf_oracle OUTDIR [--sizes paper,mid,large|none] [--reps N] "
+                        "[--no-cvxopt] [--ladder 1,2,3|none] [--full] [--ladder-p 1,1.5,2,3,inf] "
+                        "[--no-infeasible] [--timeout CPU_SECONDS] [--mem-gb GB]\n"
+                        "  --full: the ladder's three rungs (the largest, 129 024 x 4 096, "
+                        "only with it)\n");
         return argc < 2 ? 2 : 0;
     }
-    const char *outdir = argv[1], *sizes = "paper,mid,large";
+    const char *outdir = argv[1], *sizes = "paper,mid";
     int reps_override = 0, use_cv = 1;
+    static double lps[16] = {1.0, 1.5, 2.0, 3.0, INFINITY};
+    perf_ladder_opts lo = {"1", lps, 5, 1, 1, 600.0, 8.0};
     for (int a = 2; a < argc; a++) {
         if (strcmp(argv[a], "--sizes") == 0 && a + 1 < argc)
             sizes = argv[++a];
         else if (strcmp(argv[a], "--reps") == 0 && a + 1 < argc)
             reps_override = atoi(argv[++a]);
         else if (strcmp(argv[a], "--no-cvxopt") == 0)
-            use_cv = 0;
-        else {
+            use_cv = lo.cvxopt = 0;
+        else if (strcmp(argv[a], "--ladder") == 0 && a + 1 < argc)
+            lo.rungs = argv[++a];
+        else if (strcmp(argv[a], "--full") == 0)
+            lo.rungs = "1,2,3";
+        else if (strcmp(argv[a], "--no-infeasible") == 0)
+            lo.infeasible = 0;
+        else if (strcmp(argv[a], "--timeout") == 0 && a + 1 < argc && atof(argv[a + 1]) > 0)
+            lo.timeout = atof(argv[++a]);
+        else if (strcmp(argv[a], "--mem-gb") == 0 && a + 1 < argc && atof(argv[a + 1]) > 0)
+            lo.mem_gb = atof(argv[++a]);
+        else if (strcmp(argv[a], "--ladder-p") == 0 && a + 1 < argc) {
+            char *e, *c = argv[++a];
+            for (lo.nps = 0; *c && lo.nps < 16; lo.nps++) {
+                lps[lo.nps] = strncmp(c, "inf", 3) == 0 ? (e = c + 3, INFINITY) : strtod(c, &e);
+                if (e == c || !(lps[lo.nps] >= 1.0) || (*e && *e != ',')) {
+                    fprintf(stderr, "perf_oracle: --ladder-p: '%s' is not a list of p >= 1\n", argv[a]);
+                    return 2;
+                }
+                c = *e ? e + 1 : e;
+            }
+        } else {
             fprintf(stderr, "perf_oracle: unknown argument '%s'\n", argv[a]);
             return 2;
         }
@@ -315,12 +347,12 @@ int main(int argc, char **argv)
         double *X = malloc(sizeof *X * (size_t)n * T * d), *Z = malloc(sizeof *Z * (size_t)n * d);
         double *Y = malloc(sizeof *Y * (size_t)n), *v = malloc(sizeof *v * (size_t)d);
         int *alpha = malloc(sizeof *alpha * (size_t)n);
-        unit(&seed, v, d);
+        perf_unit(&seed, v, d);
         for (int i = 0; i < n; i++) {
             for (int t = 0; t < T; t++)
-                unit(&seed, X + ((size_t)i * T + t) * d, d);
-            unit(&seed, Z + (size_t)i * d, d);
-            Y[i] = unif(&seed) < 0.5 ? -1.0 : 1.0;
+                perf_unit(&seed, X + ((size_t)i * T + t) * d, d);
+            perf_unit(&seed, Z + (size_t)i * d, d);
+            Y[i] = perf_unif(&seed) < 0.5 ? -1.0 : 1.0;
         }
         attsvm_data D = {n, T, d, X, Z, Y, v};
         attsvm_global_alpha(&D, alpha, NULL);
@@ -470,8 +502,27 @@ int main(int argc, char **argv)
                 "with CPU times); its answer is "
                 "certified with the same formula (marked when not optimal).\n");
     fputs(body, md);
+    char lcp[1024], lct[1100];
+    snprintf(lcp, sizeof lcp, "%s/perf_oracle_ladder.csv", outdir);
+    snprintf(lct, sizeof lct, "%s.tmp", lcp);
+    int lfail = 0;
+    if (strcmp(lo.rungs, "none") != 0) {
+        FILE *lcsv = fopen(lct, "w");
+        if (!lcsv) {
+            fprintf(stderr, "perf_oracle: cannot write %s\n", lct);
+            return 1;
+        }
+        lfail = perf_ladder_run(&lo, md, lcsv);
+        fclose(lcsv);
+        if (rename(lct, lcp)) {
+            fprintf(stderr, "perf_oracle: cannot rename into %s\n", outdir);
+            return 1;
+        }
+    }
     fclose(md);
     fclose(csv);
+    if (lfail)
+        fprintf(stderr, "perf_oracle: a ladder solve ended without an answer (see the table)\n");
     if (rename(mdt, mdp) || rename(csvt, csvp)) {
         fprintf(stderr, "perf_oracle: cannot rename into %s\n", outdir);
         return 1;

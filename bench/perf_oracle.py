@@ -21,6 +21,7 @@ Prints one JSON object: {"cvxopt": version, "mdatt": version or null,
 "results": [{p, seconds, cpu_seconds, objective, gap, max_violation, status,
 mdatt_seconds, mdatt_cpu_seconds, mdatt_gap, mdatt_status}]}.  Without cvxopt
 it prints {"cvxopt": null}.
+With --ladder FILE P it solves one rung of the size ladder (see ladder()).
 """
 import json
 import math
@@ -149,7 +150,36 @@ def mdatt_column(res, A, p, data, reps):
     return mdatt.__version__
 
 
+def ladder(path, p):
+    """--ladder FILE P: one rung of bench/perf_ladder.c (raw int32 n, T, d, then
+    float64 X (n x T x d), Z (n x d), int32 alpha), rows built here with numpy;
+    prints the solve's time, certificate and this process's peak memory."""
+    import resource
+    with open(path, "rb") as f:
+        n, T, d = (int(v) for v in np.fromfile(f, dtype=np.int32, count=3))
+        X = np.fromfile(f, dtype=np.float64, count=n * T * d).reshape(n, T, d)
+        Z = np.fromfile(f, dtype=np.float64, count=n * d).reshape(n, d)
+        alpha = np.fromfile(f, dtype=np.int32, count=n)
+    keep = np.ones((n, T), dtype=bool)
+    keep[np.arange(n), alpha] = False
+    B = (X[np.arange(n), alpha][:, None, :] - X)[keep].reshape(n, T - 1, d)
+    A = np.einsum("itj,ik->itjk", B, Z).reshape(n * (T - 1), d * d)
+    res = {"p": p}
+    try:
+        t, ct, x, lam, st = solve(A, p)
+        ub, lb, gap, viol = certify(A, p, x, lam)
+        res.update(seconds=t, cpu_seconds=ct, status=st, objective=ub, gap=gap,
+                   max_violation=viol)
+    except Exception as e:  # cvxopt raises on singular KKT systems
+        res["status"] = "error: %s" % e
+    res["maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps(res, default=lambda v: None if v != v else v))
+
+
 def main():
+    if sys.argv[1] == "--ladder":
+        ladder(sys.argv[2], float(sys.argv[3]))
+        return
     with open(sys.argv[1]) as f:
         tok = f.read().split()
     m, nx, reps, nps, n, T, d = (int(t) for t in tok[:7])
