@@ -107,8 +107,11 @@ static int all_finite(const double *v, size_t n, size_t *bad)
     return 1;
 }
 
+/* The rows come from A (dense, m x nx) or, when gen is given, from the W
+ * rows' generator (A is NULL then). */
 static attsvm_status solve_rows_g(const double *A, int m, int nx, int group,
-                                  const attsvm_settings *s, attsvm_result *r)
+                                  attsvm__wcache *gen, const attsvm_settings *s,
+                                  attsvm_result *r)
 {
     double t0 = now();
     memset(r, 0, sizeof *r);
@@ -121,16 +124,16 @@ static attsvm_status solve_rows_g(const double *A, int m, int nx, int group,
         r->objective = r->lower_bound = r->gap = r->max_violation = NAN;
         return r->status;
     }
-    if (!A)
+    if (!A && !gen)
         return einval(r, "A: NULL");
     if (m <= 0)
         return einval(r, "m: need at least one constraint row (m = %d)", m);
     if (nx <= 0)
         return einval(r, "nx: need at least one variable (nx = %d)", nx);
-    if (!all_finite(A, (size_t)m * nx, &at))
+    if (A && !all_finite(A, (size_t)m * nx, &at))
         return einval(r, "A: entry (%zu, %zu) is not finite", at / (size_t)nx, at % (size_t)nx);
 
-    attsvm__prob P = {A, m, nx, group, s->p, attsvm__dual_exp(s->p), NULL, s, 0};
+    attsvm__prob P = {A, m, nx, group, s->p, attsvm__dual_exp(s->p), NULL, s, 0, gen};
 #ifdef MDATT_FAULTS
     /* Test builds only (tests/test_faults): the planted fault "oracle_p"
      * solves for p + 0.5 instead of the p asked for. */
@@ -171,6 +174,15 @@ static attsvm_status solve_rows_g(const double *A, int m, int nx, int group,
         attsvm__pnorm_solve(&P, &o);
     }
     attsvm__finish(&P, &o, r);
+    if (gen && gen->nomem) {
+        /* Rows handed out after memory ran out were scratch copies. */
+        attsvm_result_free(r);
+        r->status = ATTSVM_NOMEM;
+        snprintf(r->message, sizeof r->message,
+                 "out of memory: copies of the working rows (%d rows of %d)",
+                 attsvm__wcache_count(gen), nx);
+        r->objective = r->lower_bound = r->gap = r->max_violation = NAN;
+    }
     if (s->verbose)
         fprintf(stderr, "attsvm: p=%g m=%d nx=%d: %s, obj %.17g gap %.3g viol %.3g, "
                         "%d rounds, %d LPs (%d it), %d Newton, %d working rows\n",
@@ -188,7 +200,7 @@ static attsvm_status solve_rows_g(const double *A, int m, int nx, int group,
 attsvm_status attsvm_solve_rows(const double *A, int m, int nx, const attsvm_settings *s,
                                 attsvm_result *r)
 {
-    return solve_rows_g(A, m, nx, 0, s, r);
+    return solve_rows_g(A, m, nx, 0, NULL, s, r);
 }
 
 /* ------------------------------------------------------------ attention */
@@ -304,6 +316,23 @@ attsvm_status attsvm_solve(const attsvm_data *D, const int *alpha, attsvm_target
         r->objective = r->lower_bound = r->gap = r->max_violation = NAN;
         return r->status;
     }
+    if (target == ATTSVM_TARGET_W) {
+        /* Rows generated on demand (wrows.c): only the working rows are
+         * ever written out. */
+        attsvm__wrows K;
+        attsvm__wcache C;
+        if (attsvm__wrows_init(&K, D, alpha) != 0 || attsvm__wcache_init(&C, &K) != 0) {
+            memset(r, 0, sizeof *r);
+            r->status = ATTSVM_NOMEM;
+            snprintf(r->message, sizeof r->message, "out of memory: the W-SVM's row table "
+                     "(%.0f rows)", (double)D->n * (D->T - 1));
+            r->objective = r->lower_bound = r->gap = r->max_violation = NAN;
+            return r->status;
+        }
+        attsvm_status st = solve_rows_g(NULL, K.m, K.nx, K.g, &C, s, r);
+        attsvm__wcache_free(&C);
+        return st;
+    }
     int m, nx;
     double *A = attsvm_build_rows(D, alpha, target, &m, &nx);
     if (!A) {
@@ -315,8 +344,7 @@ attsvm_status attsvm_solve(const attsvm_data *D, const int *alpha, attsvm_target
         r->objective = r->lower_bound = r->gap = r->max_violation = NAN;
         return r->status;
     }
-    attsvm_status st =
-        solve_rows_g(A, m, nx, target == ATTSVM_TARGET_W ? D->T - 1 : 0, s, r);
+    attsvm_status st = solve_rows_g(A, m, nx, 0, NULL, s, r);
     free(A);
     return st;
 }

@@ -75,21 +75,14 @@ static int pn_eval(const attsvm__dn *c, const long double *mu, double *u, double
      * (10 at p = 1.1), and g = A x - 1 inherits it; measured on real tokens,
      * certified gaps 7e-11 -> 7e-14 at p = 1.1 and 1e-11 -> 3e-12 at p = 3. */
     long double smu = 0.0L, sq = 0.0L;
-    if (q != 2.0) {
-        long double *ul = c->ul;
+    if (q != 2.0 || P->gen) {
+        /* (generated rows: the factored product, cheaper in long double
+         * than the dense one in double) */
+        attsvm__rows_sub_atmu(P, c->R, c->nR, mu, c->ul);
+        for (int k = 0; k < c->nR; k++)
+            smu += mu[k];
         for (int j = 0; j < nx; j++)
-            ul[j] = 0.0L;
-        for (int k = 0; k < c->nR; k++) {
-            if (mu[k] == 0.0)
-                continue;
-            const double *a = attsvm__row(P, c->R[k]);
-            const long double mk = mu[k];
-            smu += mk;
-            for (int j = 0; j < nx; j++)
-                ul[j] += mk * a[j];
-        }
-        for (int j = 0; j < nx; j++)
-            u[j] = (double)ul[j];
+            u[j] = (double)c->ul[j];
     } else {
         for (int j = 0; j < nx; j++)
             u[j] = 0.0;
@@ -108,8 +101,7 @@ static int pn_eval(const attsvm__dn *c, const long double *mu, double *u, double
         x[j] = u[j] < 0 ? -ax : ax;
         sq += (long double)au * ax;
     }
-    for (int k = 0; k < c->nR; k++)
-        g[k] = (double)(attsvm__dotl(attsvm__row(P, c->R[k]), x, nx) - 1.0L);
+    attsvm__rows_sub_ax(P, c->R, c->nR, x, 1.0L, g);
     *f = (double)(sq / q - smu);
     return isfinite(*f) ? 0 : -1;
 }
@@ -170,7 +162,6 @@ static void pn_weights(const attsvm__dn *c)
  * that never leave 0 cost nothing. */
 static void pn_gram_face(attsvm__dn *c, int nF)
 {
-    const int nx = c->P->nx;
     if (c->ldG < c->capR) {
         double *G = malloc(sizeof *G * (size_t)c->capR * c->capR);
         pn_realloc(c, &c->gh, (size_t)c->capR);
@@ -195,10 +186,9 @@ static void pn_gram_face(attsvm__dn *c, int nF)
             continue;
         c->gh[a] = 1;
         c->gl[c->ngl++] = a;
-        const double *ra = attsvm__row(c->P, c->R[a]);
         for (int t = 0; t < c->ngl; t++) {
             const int b = c->gl[t];
-            const double v = attsvm__dot(ra, attsvm__row(c->P, c->R[b]), nx);
+            const double v = attsvm__rows_dot(c->P, c->R[a], c->R[b]);
             c->G[(size_t)a * c->ldG + b] = c->G[(size_t)b * c->ldG + a] = v;
         }
     }
@@ -336,12 +326,28 @@ static int p2_cache_direction(attsvm__dn *c, int nF)
 }
 
 /* Newton step on the face F: H_FF d = -g_F, H = A_F diag(wt) A_F^T.  0 or -1. */
+/* H_FF for generated W rows from their factors (wrows.c): 1 done, 0 not
+ * (dense rows, or no memory for its scratch: the caller forms it). */
+static int face_wgram(attsvm__dn *c, int nF)
+{
+    if (!c->P->gen)
+        return 0;
+    int *rows = malloc(sizeof *rows * ((size_t)nF + 1));
+    if (!rows)
+        return 0;
+    for (int a = 0; a < nF; a++)
+        rows[a] = c->R[c->F[a]];
+    const int rc = attsvm__rows_wgram(c->P, rows, nF, c->wt, c->H);
+    free(rows);
+    return rc == 0;
+}
+
 static int pn_direction(attsvm__dn *c, int nF)
 {
     const attsvm__prob *P = c->P;
     const int nx = P->nx;
     double *B = NULL;
-    if (c->P->q != 2.0) {
+    if (c->P->q != 2.0 && !face_wgram(c, nF)) {
         if (!(B = malloc(sizeof *B * ((size_t)nF * nx + 1)))) {
             c->nomem = 1;
             return -1;
@@ -365,7 +371,7 @@ static int pn_direction(attsvm__dn *c, int nF)
             for (int b = 0; b <= a; b++)
                 c->H[(size_t)a * nF + b] = c->H[(size_t)b * nF + a] =
                     c->G[(size_t)c->F[a] * c->ldG + c->F[b]];
-    } else {
+    } else if (B) {
         attsvm__gram_lower(nF, nx, B, c->H);
     }
     double hmax = 0.0;
@@ -403,21 +409,50 @@ static int pn_direction(attsvm__dn *c, int nF)
  * sum_j |a_kj x_j| (1 + (q-1) U_j / |u_j|); kept within [1e-11, 1e-9] so that
  * multipliers running off to infinity on infeasible rows never pass for
  * converged. */
+/* The same scales from the generated rows' factored products (no row
+ * copies); 0, or -1 when its scratch cannot be allocated. */
+static int pn_floors_gen(const attsvm__dn *c, const double *U, double *sc, double *scn)
+{
+    const int nx = c->P->nx, n = c->nR;
+    double *v = malloc(sizeof *v * ((size_t)2 * nx + 1)), *s = malloc(sizeof *s * ((size_t)2 * n + 1));
+    if (!v || !s) {
+        free(v);
+        free(s);
+        return -1;
+    }
+    for (int j = 0; j < nx; j++) {
+        v[j] = fabs(c->x[j]);
+        v[nx + j] = fabs(c->x[j]) * U[j];
+    }
+    attsvm__rows_sub_absax(c->P, c->R, n, v, s);
+    attsvm__rows_sub_absax(c->P, c->R, n, v + nx, s + n);
+    for (int k = 0; k < n; k++) {
+        *sc = dmax(*sc, s[k]);
+        *scn = dmax(*scn, s[n + k]);
+    }
+    free(v);
+    free(s);
+    return 0;
+}
+
 static void pn_floors(const attsvm__dn *c, double *tol, double *noise)
 {
     const int nx = c->P->nx;
     double *U = c->wt; /* scratch: the Newton weights are recomputed after */
-    for (int j = 0; j < nx; j++)
-        U[j] = 0.0;
-    for (int k = 0; k < c->nR; k++) {
-        const double *a = attsvm__row(c->P, c->R[k]);
-        for (int j = 0; j < nx && c->mu[k] != 0.0; j++)
-            U[j] += fabs((double)c->mu[k] * a[j]);
+    if (attsvm__rows_sub_abs(c->P, c->R, c->nR, c->mu, U) != 0) {
+        for (int j = 0; j < nx; j++)
+            U[j] = 0.0;
+        for (int k = 0; k < c->nR; k++) {
+            const double *a = attsvm__row(c->P, c->R[k]);
+            for (int j = 0; j < nx && c->mu[k] != 0.0; j++)
+                U[j] += fabs((double)c->mu[k] * a[j]);
+        }
     }
     for (int j = 0; j < nx; j++)
         U[j] = c->u[j] != 0.0 ? 1.0 + fabs(c->P->q - 1.0) * U[j] / fabs(c->u[j]) : 1.0;
     double sc = 0.0, scn = 0.0;
-    for (int k = 0; k < c->nR; k++) {
+    const int factored = c->P->gen && pn_floors_gen(c, U, &sc, &scn) == 0;
+    for (int k = 0; k < c->nR && !factored; k++) {
         const double *a = attsvm__row(c->P, c->R[k]);
         double s1 = 0.0, s2 = 0.0;
         for (int j = 0; j < nx; j++) {
@@ -657,6 +692,15 @@ void attsvm__dn_add(attsvm__dn *c, const int *rows, int k, const double *mu)
     }
 }
 
+/* a . b summed in order (the dense rows' Gram entries of the start). */
+static double plain_dot(const double *a, const double *b, int n)
+{
+    double s = 0.0;
+    for (int j = 0; j < n; j++)
+        s += a[j] * b[j];
+    return s;
+}
+
 /* Start from the p = 2 multipliers on R: mu = (A_R A_R^T)^{-1} 1, clipped. */
 void attsvm__dn_start_p2(attsvm__dn *c)
 {
@@ -673,10 +717,8 @@ void attsvm__dn_start_p2(attsvm__dn *c)
     }
     for (int a = 0; a < n; a++)
         for (int b = 0; b <= a; b++) {
-            const double *ra = attsvm__row(P, c->R[a]), *rb = attsvm__row(P, c->R[b]);
-            double s = 0.0;
-            for (int j = 0; j < nx; j++)
-                s += ra[j] * rb[j];
+            const double s = P->gen ? attsvm__rows_dot(P, c->R[a], c->R[b])
+                                    : plain_dot(attsvm__row(P, c->R[a]), attsvm__row(P, c->R[b]), nx);
             G[(size_t)a * n + b] = G[(size_t)b * n + a] = s + (a == b ? 1e-12 * s : 0.0);
         }
     for (int k = 0; k < n; k++)

@@ -5,6 +5,8 @@
  * Module map (doc/design.md, "Module map"; each .c has its own .h, and the
  * objects' "uses a symbol of" graph has no cycle, tests/oracle_layers.sh):
  *     linalg     dense kernels: LU, Cholesky (and its updates), dots, norms
+ *     wrows      the W rows from (X, Z, alpha) without forming them: products,
+ *                norms, rows generated on demand (wrows.h)
  *     rows       the only access to the constraint rows a_r (rows.h)
  *     workset    seed rows, violated rows (pricing), extending a working set
  *     cert       certificate and result assembly, attsvm_certify
@@ -35,6 +37,8 @@ typedef struct {
     int no_farkas;      /**< 1: a Newton failure is reported as FAILED without
                              running the Farkas LP (the p = 2 seeding solve
                              inside the LPs, which must not recurse) */
+    struct attsvm__wcache *gen; /**< W rows generated from (X, Z, alpha)
+                             (wrows.h; A is then NULL), or NULL */
 } attsvm__prob;
 
 /** What a solver hands back before certification (attsvm__finish). */

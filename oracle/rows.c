@@ -1,6 +1,8 @@
 /* rows.c - the constraint rows of a problem: products with A and A^T, row
  * norms and the Kronecker structure of the W rows (rows.h says why every
- * method goes through here).
+ * method goes through here).  Rows come from the dense matrix P->A or, for
+ * attsvm_solve's W-SVM, from the generator P->gen (wrows.c), whose products
+ * cost O(n (T d + d^2)) and never form A.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -11,12 +13,20 @@
 
 void attsvm__rows_ax(const attsvm__prob *P, const double *x, double *ax)
 {
+    if (P->gen) {
+        attsvm__wrows_ax(&P->gen->K, x, ax);
+        return;
+    }
     for (int r = 0; r < P->m; r++)
         ax[r] = (double)attsvm__dotl(attsvm__row(P, r), x, P->nx);
 }
 
 void attsvm__rows_ax_d(const attsvm__prob *P, const double *x, double *ax)
 {
+    if (P->gen) {
+        attsvm__wrows_ax(&P->gen->K, x, ax);
+        return;
+    }
     for (int r = 0; r < P->m; r++) {
         const double *a = attsvm__row(P, r);
         double s = 0.0;
@@ -28,6 +38,10 @@ void attsvm__rows_ax_d(const attsvm__prob *P, const double *x, double *ax)
 
 void attsvm__rows_atlam(const attsvm__prob *P, const double *lam, double *u)
 {
+    if (P->gen) {
+        attsvm__wrows_atlam(&P->gen->K, lam, u);
+        return;
+    }
     long double *acc = calloc((size_t)P->nx, sizeof *acc);
     for (int r = 0; r < P->m; r++) {
         if (lam[r] == 0.0)
@@ -43,6 +57,10 @@ void attsvm__rows_atlam(const attsvm__prob *P, const double *lam, double *u)
 
 void attsvm__rows_atlam_d(const attsvm__prob *P, const double *lam, double *u)
 {
+    if (P->gen) {
+        attsvm__wrows_atlam(&P->gen->K, lam, u);
+        return;
+    }
     memset(u, 0, sizeof *u * (size_t)P->nx);
     for (int r = 0; r < P->m; r++) {
         const double *a = attsvm__row(P, r), v = lam[r];
@@ -54,12 +72,18 @@ void attsvm__rows_atlam_d(const attsvm__prob *P, const double *lam, double *u)
 
 void attsvm__rows_norms(const attsvm__prob *P, double p, double *out)
 {
+    if (P->gen) {
+        attsvm__wrows_norms(&P->gen->K, p, out);
+        return;
+    }
     for (int r = 0; r < P->m; r++)
         out[r] = attsvm__norm(attsvm__row(P, r), P->nx, p);
 }
 
 double attsvm__rows_absmax(const attsvm__prob *P)
 {
+    if (P->gen)
+        return attsvm__wrows_absmax(&P->gen->K);
     double amax = 0.0;
     for (size_t k = 0; k < (size_t)P->m * P->nx; k++)
         amax = fmax(amax, fabs(P->A[k]));
@@ -119,8 +143,72 @@ int attsvm__rows_kron(const attsvm__prob *P, attsvm__kron *K)
     K->b = malloc(sizeof *K->b * (size_t)m * d);
     if (!K->z || !K->b)
         return -1;
+    if (P->gen) {
+        attsvm__wrows_factors(&P->gen->K, K->z, K->b);
+        return 0;
+    }
     for (int i = 0; i < K->n; i++)
         if (kron_block(P, K, i))
             return -1;
+    return 0;
+}
+
+double attsvm__rows_dot(const attsvm__prob *P, int r, int s)
+{
+    if (P->gen)
+        return attsvm__wrows_dot(&P->gen->K, r, s);
+    return attsvm__dot(attsvm__row(P, r), attsvm__row(P, s), P->nx);
+}
+
+void attsvm__rows_sub_atmu(const attsvm__prob *P, const int *R, int nr, const long double *mu,
+                           long double *ul)
+{
+    if (P->gen) {
+        attsvm__wcache_atmu(P->gen, R, nr, mu, ul);
+        return;
+    }
+    for (int j = 0; j < P->nx; j++)
+        ul[j] = 0.0L;
+    for (int k = 0; k < nr; k++) {
+        if (mu[k] == 0.0L)
+            continue;
+        const double *a = attsvm__row(P, R[k]);
+        const long double mk = mu[k];
+        for (int j = 0; j < P->nx; j++)
+            ul[j] += mk * a[j];
+    }
+}
+
+void attsvm__rows_sub_ax(const attsvm__prob *P, const int *R, int nr, const double *x,
+                         long double shift, double *ax)
+{
+    if (P->gen) {
+        attsvm__wcache_ax(P->gen, R, nr, x, shift, ax);
+        return;
+    }
+    for (int k = 0; k < nr; k++)
+        ax[k] = (double)(attsvm__dotl(attsvm__row(P, R[k]), x, P->nx) - shift);
+}
+
+int attsvm__rows_wgram(const attsvm__prob *P, const int *R, int nr, const double *w, double *H)
+{
+    return P->gen ? attsvm__wcache_wgram(P->gen, R, nr, w, H) : -1;
+}
+
+int attsvm__rows_sub_abs(const attsvm__prob *P, const int *R, int nr, const long double *mu,
+                         double *out)
+{
+    if (!P->gen)
+        return -1;
+    attsvm__wcache_abs_atmu(P->gen, R, nr, mu, out);
+    return 0;
+}
+
+int attsvm__rows_sub_absax(const attsvm__prob *P, const int *R, int nr, const double *v,
+                           double *outr)
+{
+    if (!P->gen)
+        return -1;
+    attsvm__wcache_abs_ax(P->gen, R, nr, v, outr);
     return 0;
 }

@@ -9,8 +9,8 @@
  * (X, Z, alpha) can stand behind this interface without touching the
  * methods: A x and A^T lambda then cost O(n (T d + d^2)) without forming A,
  * and attsvm__row materializes only the rows a method asks for (its working
- * rows).  That provider is not implemented here; whoever adds it changes
- * rows.c, attsvm__row below and the problem's constructor (attsvm.c) only.
+ * rows).  attsvm_solve's W rows come from that provider (P->gen, wrows.h),
+ * so memory grows with the working set, not with m x nx.
  */
 #ifndef ATTSVM_ROWS_H
 #define ATTSVM_ROWS_H
@@ -18,12 +18,35 @@
 #include <stddef.h>
 
 #include "prob.h"
+#include "wrows.h"
 
 /** Row r (nx entries).  The pointer stays valid while the problem lives. */
 static inline const double *attsvm__row(const attsvm__prob *P, int r)
 {
-    return P->A + (size_t)r * P->nx;
+    return P->gen ? attsvm__wcache_get(P->gen, r) : P->A + (size_t)r * P->nx;
 }
+
+/** Products with the working rows R[0..nr-1]: ul = sum_k mu_k a_{R[k]}
+ *  (nx entries; rows with mu_k = 0 skipped) and ax[k] = a_{R[k]} . x - shift,
+ *  both summed in long double.  Generated W rows: O(nr d + n_R d^2) for the
+ *  n_R samples of R, no row copies. */
+void attsvm__rows_sub_atmu(const attsvm__prob *P, const int *R, int nr, const long double *mu,
+                           long double *ul);
+void attsvm__rows_sub_ax(const attsvm__prob *P, const int *R, int nr, const double *x,
+                         long double shift, double *ax);
+/** Generated W rows only: H = A_R diag(w) A_R^T (nr x nr, both triangles)
+ *  in O(n_R^2 d^2 + nr^2 d) instead of O(nr^2 nx).  0; -1 when memory is
+ *  short or the rows are dense (the caller then forms it from the rows). */
+int attsvm__rows_wgram(const attsvm__prob *P, const int *R, int nr, const double *w, double *H);
+/** Generated W rows only (0; -1 for dense rows): out_j = sum_k |mu_k a_{R[k] j}|
+ *  and outr[k] = sum_j |a_{R[k] j}| v_j, v >= 0. */
+int attsvm__rows_sub_abs(const attsvm__prob *P, const int *R, int nr, const long double *mu,
+                         double *out);
+int attsvm__rows_sub_absax(const attsvm__prob *P, const int *R, int nr, const double *v,
+                           double *outr);
+/** a_r . a_s (the Gram entries of the dual Newton method): O(d) for
+ *  generated W rows. */
+double attsvm__rows_dot(const attsvm__prob *P, int r, int s);
 
 /** ax[r] = a_r . x for all m rows, accumulated in long double. */
 void attsvm__rows_ax(const attsvm__prob *P, const double *x, double *ax);

@@ -887,7 +887,7 @@ static attsvm_status finish_at(double x0, attsvm_result *r)
     double nq[2] = {1, 1}, lam[2] = {1, 1};
     attsvm_settings s;
     attsvm_default_settings(&s);
-    const attsvm__prob P = {A, 2, 2, 0, 2.0, 2.0, nq, &s, 0};
+    const attsvm__prob P = {A, 2, 2, 0, 2.0, 2.0, nq, &s, 0, NULL};
     attsvm__out o = {.status = ATTSVM_OPTIMAL, .lam = lam};
     o.x = malloc(2 * sizeof *o.x);
     cr_assert_not_null(o.x);
