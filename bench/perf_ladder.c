@@ -509,7 +509,7 @@ int perf_ladder_run(const perf_ladder_opts *o, FILE *md, FILE *csv)
         char id[2] = {(char)('1' + rung), 0};
         if (!strstr(o->rungs, id))
             continue;
-        for (int inf = 0; inf <= o->infeasible; inf++)
+        for (int inf = o->infeasible == 2; inf <= (o->infeasible > 0); inf++)
             for (int k = 0; k < o->nps; k++) {
                 outcome out;
                 cv_outcome cv = {0};

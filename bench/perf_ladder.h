@@ -17,7 +17,7 @@ typedef struct {
     const char *rungs;      /**< e.g. "1,2" */
     const double *ps;       /**< exponents (INFINITY for p = inf) */
     int nps;
-    int infeasible;         /**< also the planted infeasible instances */
+    int infeasible;         /**< 0 feasible instances only, 1 both, 2 infeasible only */
     int cvxopt;             /**< cvxopt beside attsvm where it fits (rung 1) */
     double timeout;         /**< CPU seconds per solve (child killed after) */
     double mem_gb;          /**< address-space limit per child */

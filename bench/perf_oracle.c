@@ -2,7 +2,8 @@
  *
  *   bench/perf_oracle OUTDIR [--sizes paper,mid,large|none] [--reps N] [--no-cvxopt]
  *                     [--ladder 1,2,3|none] [--full] [--ladder-p 1,1.5,2,3,inf]
- *                     [--no-infeasible] [--timeout CPU_SECONDS] [--mem-gb GB]
+ *                     [--no-infeasible | --infeasible-only] [--timeout CPU_SECONDS]
+ *                     [--mem-gb GB]
  *
  * Default (what `make bench` runs): the paper and mid sizes, then rung 1 of
  * the size ladder (bench/perf_ladder.c: planted feasible and infeasible
@@ -273,7 +274,8 @@ int main(int argc, char **argv)
     if (argc < 2 || strcmp(argv[1], "--help") == 0) {
         fprintf(stderr, "usage: perf_oracle OUTDIR [--sizes paper,mid,large|none] [--reps N] "
                         "[--no-cvxopt] [--ladder 1,2,3|none] [--full] [--ladder-p 1,1.5,2,3,inf] "
-                        "[--no-infeasible] [--timeout CPU_SECONDS] [--mem-gb GB]\n"
+                        "[--no-infeasible | --infeasible-only] [--timeout CPU_SECONDS] "
+                        "[--mem-gb GB]\n"
                         "  --full: the ladder's three rungs (the largest, 129 024 x 4 096, "
                         "only with it)\n");
         return argc < 2 ? 2 : 0;
@@ -295,6 +297,8 @@ int main(int argc, char **argv)
             lo.rungs = "1,2,3";
         else if (strcmp(argv[a], "--no-infeasible") == 0)
             lo.infeasible = 0;
+        else if (strcmp(argv[a], "--infeasible-only") == 0)
+            lo.infeasible = 2;
         else if (strcmp(argv[a], "--timeout") == 0 && a + 1 < argc && atof(argv[a + 1]) > 0)
             lo.timeout = atof(argv[++a]);
         else if (strcmp(argv[a], "--mem-gb") == 0 && a + 1 < argc && atof(argv[a + 1]) > 0)
