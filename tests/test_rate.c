@@ -564,3 +564,23 @@ Test(rate, family_kmin_is_where_the_curve_starts)
         }
     }
 }
+
+/* mdatt_fit_select's tie rule (mdatt_rate.h): fits within 1e-6 relative of
+ * the lowest rmse tie; fewer parameters win, then the earlier family. */
+Test(rate, fit_select_resolves_ties_in_the_documented_order)
+{
+    const double r = 0.25, tie = 0.25 * (1 + 5e-7), apart = 0.25 * (1 + 2e-6);
+    const struct { mdatt_family f[3]; double rmse[3]; int want; } cases[] = {
+        {{MDATT_FAM_POWER, MDATT_FAM_LOGPOWER, MDATT_FAM_EXP}, {r, r, r}, 0},
+        {{MDATT_FAM_EXP, MDATT_FAM_LOGPOWER, MDATT_FAM_POWER}, {tie, r, tie}, 0},
+        {{MDATT_FAM_POWER, MDATT_FAM_LOG, MDATT_FAM_LINEAR}, {r, tie, tie}, 1},
+        {{MDATT_FAM_POWER, MDATT_FAM_LOG, MDATT_FAM_LINEAR}, {r, apart, apart}, 0},
+        {{MDATT_FAM_LOGLOG, MDATT_FAM_POWER, MDATT_FAM_LOG}, {apart, r, tie}, 2},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        mdatt_fit fits[3];
+        for (int j = 0; j < 3; j++)
+            fits[j] = (mdatt_fit){cases[c].f[j], 1.0, 1.0, cases[c].rmse[j], 10};
+        cr_expect_eq(mdatt_fit_select(fits, 3), cases[c].want, "case %zu", c);
+    }
+}
