@@ -584,3 +584,20 @@ Test(rate, fit_select_resolves_ties_in_the_documented_order)
         cr_expect_eq(mdatt_fit_select(fits, 3), cases[c].want, "case %zu", c);
     }
 }
+
+/* The bootstrap's smallest valid sizes: one seed (every resample is that
+ * seed: the interval is the seed's own fit, a point), one replicate, three
+ * points for a two-parameter family; zero of any is refused. */
+Test(rate, bootstrap_smallest_sizes)
+{
+    const double k[3] = {1, 2, 4}, ly[3] = {log(3.0), log(3.0 / 4), log(3.0 / 16)};
+    double alo, ahi, blo, bhi;
+    cr_assert_eq(mdatt_fit_bootstrap(MDATT_FAM_POWER, k, ly, 1, 3, 1, 7, &alo, &ahi, &blo, &bhi),
+                 MDATT_OK);
+    cr_expect(fabs(alo - 3) <= 1e-12 && fabs(ahi - 3) <= 1e-12, "a in [%g, %g]", alo, ahi);
+    cr_expect(fabs(blo - 2) <= 1e-12 && fabs(bhi - 2) <= 1e-12, "b in [%g, %g]", blo, bhi);
+    const int bad[3][3] = {{0, 3, 1}, {1, 0, 1}, {1, 3, 0}};   /* S, m, B */
+    for (int c = 0; c < 3; c++)
+        cr_expect_eq(mdatt_fit_bootstrap(MDATT_FAM_POWER, k, ly, bad[c][0], bad[c][1], bad[c][2],
+                                         7, &alo, &ahi, &blo, &bhi), MDATT_EINVAL, "case %d", c);
+}
