@@ -713,6 +713,8 @@ Test(cli_check, thresholds_are_inclusive)
     const char *name[4] = {"bregman_dir", "cosine", "margin_ratio", "svm gap"};
     const int upper[4] = {1, 0, 0, 1};
     for (int beyond = -1; beyond < 4; beyond++) {
+        if (beyond == 3 && v[3] == 0.0)
+            continue;   /* a gap of 0 has no step below it (--max-gap >= 0) */
         int len = snprintf(args, sizeof args, "check i.json m.json s.json -o c.json");
         for (int k = 0; k < 4; k++) {
             const double t = k != beyond ? v[k] : nextafter(v[k], upper[k] ? 0.0 : 2.0);
