@@ -21,16 +21,14 @@ flags="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
  -I$src/bench ${OPENBLAS_CFLAGS:-} -DMDATT_CONFIGDIR=\"/nonexistent\"
  -DMDATT_SOURCE_CONFIGDIR=\"$src/bench/configs\""
 libs=${FUZZ_LIBS:-"-lopenblas -ljansson -lglpk -lz -lpthread -lm"}
-lib="$src/src/rng.c $src/src/instance.c $src/src/gen.c $src/src/io.c $src/src/model.c
- $src/src/mirror.c $src/src/train.c $src/src/metrics.c $src/src/svmio.c $src/src/expr.c
- $src/src/fmnist.c $src/src/patchmodel.c"
+# Every library source (src/, and oracle/ for the bench target) and every
+# bench/ source of the mdatt program (perf_* are the benchmark programs'):
+# the lists follow the tree, not a copy of it.
+lib=$(ls "$src"/src/*.c)
 for t in $targets; do
     extra=""
     if [ "$t" = bench ]; then
-        extra="$src/bench/bench.c $src/bench/figure.c $src/bench/runs.c $src/bench/exp_paper.c
- $src/bench/exp_saturation.c $src/bench/exp_rates.c $src/bench/exp_realdata.c
- $src/bench/records.c $src/bench/stage.c $src/bench/mpi.c $src/bench/exp_scale.c
- $src/oracle/attsvm.c $src/oracle/lp.c $src/oracle/ipm.c $src/oracle/pnorm.c $src/oracle/cert.c"
+        extra="$(ls "$src"/bench/*.c | grep -v '/perf_') $(ls "$src"/oracle/*.c)"
     fi
     echo "fuzz.sh: building $t"
     # shellcheck disable=SC2086
