@@ -380,7 +380,12 @@ static double tie_tol(double g)
 /* Samples whose maximal score is attained more than once (within tie_tol). */
 static void find_ties(const attsvm_data *D, attsvm_tokens *tok)
 {
-    tok->ties = realloc(tok->ties, sizeof *tok->ties * (size_t)D->n);
+    int *ties = realloc(tok->ties, sizeof *tok->ties * (size_t)D->n);
+    if (!ties) {
+        tok->nties = -1;    /* out of memory: no list (attsvm.h) */
+        return;
+    }
+    tok->ties = ties;
     tok->nties = 0;
     for (int i = 0; i < D->n; i++) {
         double g = -INFINITY;

@@ -120,7 +120,8 @@ void attsvm_row_pair(const attsvm_data *D, const int *alpha, attsvm_target targe
 typedef struct {
     int globally_optimal;   /**< alpha_i = argmax_t gamma_it for every i */
     int locally_optimal;    /**< W^mm exists and gamma_ia > gamma_it on support */
-    int nties;              /**< samples whose argmax of gamma is not unique */
+    int nties;              /**< samples whose argmax of gamma is not unique
+                                 (-1: their list could not be allocated) */
     int *ties;              /**< their indices (n entries allocated) */
 } attsvm_tokens;
 
@@ -135,7 +136,8 @@ void attsvm_tokens_free(attsvm_tokens *tok);
 
 /** Independent certificate check: from A, x and lambda alone recompute
  *  UB = ||x||_p / min(1, min_r a_r.x) (x rescaled to feasibility),
- *  LB = sum(lambda) / ||A^T lambda||_q, gap and relative violation. */
+ *  LB = sum(lambda) / ||A^T lambda||_q, gap and relative violation (all NaN
+ *  when its nx doubles of scratch cannot be allocated). */
 typedef struct {
     double upper, lower, gap, max_violation;
 } attsvm_cert;

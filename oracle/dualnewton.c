@@ -53,6 +53,8 @@ static int pn_grow(attsvm__dn *c, int cap)
     pn_realloc(c, &c->d, sizeof *c->d * n);
     pn_realloc(c, &c->F, sizeof *c->F * n);
     pn_realloc(c, &c->fr, n);
+    pn_realloc(c, &c->in, n + 1);
+    pn_realloc(c, &c->rhs, sizeof *c->rhs * (n + 1));
     if ((double)n * n * sizeof *c->H > (double)SIZE_MAX / 2)
         c->nomem = 1;
     else
@@ -60,6 +62,22 @@ static int pn_grow(attsvm__dn *c, int cap)
     if (c->nomem)
         return -1;
     c->capR = cap;
+    return 0;
+}
+
+/* *pp holds at least n doubles (*cap of them); 0, or -1 with c->nomem set.
+ * The scratch of the Newton systems, kept between steps. */
+static int pn_reserve(attsvm__dn *c, double **pp, size_t *cap, size_t n)
+{
+    if (n <= *cap)
+        return c->nomem ? -1 : 0;
+    free(*pp);
+    if (!(*pp = malloc(sizeof **pp * n))) {
+        *cap = 0;
+        c->nomem = 1;
+        return -1;
+    }
+    *cap = n;
     return 0;
 }
 
@@ -255,7 +273,8 @@ static int p2_cache_direction(attsvm__dn *c, int nF)
         c->posF[k] = -1;
     for (int i = 0; i < c->nFc; i++)
         c->posF[c->Fc[i]] = i;
-    char *in = calloc((size_t)c->nR + 1, 1);
+    char *in = c->in;
+    memset(in, 0, (size_t)c->nR + 1);
     for (int a = 0; a < nF; a++)
         in[c->F[a]] = 1;
     int nrem = 0, nadd = 0;
@@ -263,10 +282,8 @@ static int p2_cache_direction(attsvm__dn *c, int nF)
         nrem += !in[c->Fc[i]];
     for (int a = 0; a < nF; a++)
         nadd += c->posF[c->F[a]] < 0;
-    if (nrem + nadd > nF / 4 + 8) {
-        free(in);
+    if (nrem + nadd > nF / 4 + 8)
         return -1;
-    }
     double *v = c->g2 /* scratch of capR entries, free here */;
     for (int i = c->nFc - 1; i >= 0; i--)
         if (!in[c->Fc[i]]) {
@@ -274,7 +291,6 @@ static int p2_cache_direction(attsvm__dn *c, int nF)
             memmove(c->Fc + i, c->Fc + i + 1, sizeof *c->Fc * (size_t)(c->nFc - i - 1));
             c->nFc--;
         }
-    free(in);
     for (int k = 0; k < c->nR; k++)
         c->posF[k] = -1;
     for (int i = 0; i < c->nFc; i++)
@@ -325,7 +341,6 @@ static int p2_cache_direction(attsvm__dn *c, int nF)
     return 0;
 }
 
-/* Newton step on the face F: H_FF d = -g_F, H = A_F diag(wt) A_F^T.  0 or -1. */
 /* H_FF for generated W rows from their factors (wrows.c): 1 done, 0 not
  * (dense rows, or no memory for its scratch: the caller forms it). */
 static int face_wgram(attsvm__dn *c, int nF)
@@ -342,16 +357,16 @@ static int face_wgram(attsvm__dn *c, int nF)
     return rc == 0;
 }
 
+/* Newton step on the face F: H_FF d = -g_F, H = A_F diag(wt) A_F^T.  0 or -1. */
 static int pn_direction(attsvm__dn *c, int nF)
 {
     const attsvm__prob *P = c->P;
     const int nx = P->nx;
     double *B = NULL;
     if (c->P->q != 2.0 && !face_wgram(c, nF)) {
-        if (!(B = malloc(sizeof *B * ((size_t)nF * nx + 1)))) {
-            c->nomem = 1;
+        if (pn_reserve(c, &c->B, &c->capB, (size_t)nF * nx + 1))
             return -1;
-        }
+        B = c->B;
         for (int a = 0; a < nF; a++) {
             const double *ar = attsvm__row(P, c->R[c->F[a]]);
             for (int j = 0; j < nx; j++)
@@ -377,12 +392,9 @@ static int pn_direction(attsvm__dn *c, int nF)
     double hmax = 0.0;
     for (int a = 0; a < nF; a++)
         hmax = dmax(hmax, c->H[(size_t)a * nF + a]);
-    free(B);
-    double *Hc = malloc(sizeof *Hc * ((size_t)nF * nF + 1));
-    if (!Hc) {
-        c->nomem = 1;
+    if (pn_reserve(c, &c->Hc, &c->capHc, (size_t)nF * nF + 1))
         return -1;
-    }
+    double *Hc = c->Hc;
     int ok = -1;
     static const double ridges[] = {0.0, 1e-14, 1e-12, 1e-10, 1e-8, 1e-6};
     for (int t = 0; t < 6 && hmax > 0.0 && isfinite(hmax); t++) {
@@ -398,7 +410,6 @@ static int pn_direction(attsvm__dn *c, int nF)
             break;
         }
     }
-    free(Hc);
     return nF == 0 ? 0 : ok;
 }
 
@@ -708,13 +719,9 @@ void attsvm__dn_start_p2(attsvm__dn *c)
     const int n = c->nR, nx = P->nx;
     if (c->nomem)
         return;
-    double *G = malloc(sizeof *G * ((size_t)n * n + 1)), *rhs = malloc(sizeof *rhs * ((size_t)n + 1));
-    if (!G || !rhs) {
-        free(G);
-        free(rhs);
-        c->nomem = 1;
+    if (pn_reserve(c, &c->Hc, &c->capHc, (size_t)n * n + 1))
         return;
-    }
+    double *G = c->Hc, *rhs = c->rhs;
     for (int a = 0; a < n; a++)
         for (int b = 0; b <= a; b++) {
             const double s = P->gen ? attsvm__rows_dot(P, c->R[a], c->R[b])
@@ -729,11 +736,9 @@ void attsvm__dn_start_p2(attsvm__dn *c)
     int pos = 0;
     for (int k = 0; k < n; k++)
         pos += (c->mu[k] = dmax(0.0, rhs[k])) > 0.0;
-    free(rhs);
     if (!pos)
         for (int k = 0; k < n; k++)
             c->mu[k] = 1.0;
-    free(G);
 }
 
 
@@ -783,5 +788,9 @@ void attsvm__dn_free(attsvm__dn *c)
     free(c->d);
     free(c->F);
     free(c->fr);
+    free(c->in);
+    free(c->rhs);
+    free(c->B);
+    free(c->Hc);
     memset(c, 0, sizeof *c);
 }

@@ -27,6 +27,10 @@ typedef struct {
     double *u2, *x2, *g2, *wt, *H, *d, *sw;
     int *F;
     char *fr;           /* fr[k]: working row k is free (on the face) */
+    char *in;           /* scratch of capR + 1 flags (the p = 2 cache) */
+    double *rhs;        /* scratch of capR + 1 entries (the p = 2 start) */
+    double *B, *Hc;     /* scratch: the face's weighted rows and factor */
+    size_t capB, capHc;
     char *flip;         /* steps left on majorizing curvature after u_j changed sign (q < 2) */
     int flipmem;        /* FLIP_MEMORY, or FLIP_STICKY after a stall */
     double *G;          /* p = 2: Gram matrix of the working rows (ld ldG) */

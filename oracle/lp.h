@@ -8,7 +8,7 @@
 #include "prob.h"
 
 /** Rows to start an answering LP from, written into rows (room for m);
- *  returns their count.  The dispatcher passes the seed rows plus the
+ *  returns their count, or -1 when memory is short.  The dispatcher passes the seed rows plus the
  *  support of the p = 2 optimum (pnorm.h); NULL: attsvm__seed_rows alone. */
 typedef int attsvm__lp_seeder(const attsvm__prob *P, int *rows);
 
@@ -24,8 +24,8 @@ void attsvm__lp_pwl(const attsvm__prob *P, int K, const double *bp, const double
                     int polish, int max_rounds, attsvm__lp_seeder *seed, attsvm__out *o);
 /** The Farkas fallback: run the feasibility LP after another method reported
  *  trouble; o becomes INFEASIBLE (with certificate), or FAILED with why (if
- *  why is NULL, o is left as it was).  Returns 1 infeasible, 0 the rows are
- *  feasible, -1 the LP failed. */
+ *  why is NULL, o is left as it was), or NOMEM when memory ran out.  Returns
+ *  1 infeasible, 0 the rows are feasible, -1 the LP failed, -2 out of memory. */
 int attsvm__farkas_or_fail(const attsvm__prob *P, attsvm__out *o, const char *why);
 
 #endif

@@ -138,7 +138,7 @@ static double rounding_level(const attsvm__kkt *K, const double *x, const double
 /* Stationary on S: negative multipliers leave (all at once, but only beyond
  * rounding, 1e-12 of the largest: rows dropped for a -1e-18 come back
  * violated by 1e-13 and cycle), else violated rows join.  1: S changed,
- * 0: optimal (no row left, none violated). */
+ * 0: optimal (no row left, none violated), -1: out of memory. */
 static int update_rows(attsvm__kkt *K, kkt_work *w, const double *x, double *nu, attsvm__out *o)
 {
     double numax = 0.0;
@@ -157,8 +157,8 @@ static int update_rows(attsvm__kkt *K, kkt_work *w, const double *x, double *nu,
         return 1;
     }
     const int k = attsvm__price(K->P, x, w->ax, K->inws, 1e-13, w->add);
-    if (k == 0)
-        return 0;
+    if (k <= 0)
+        return k;
     attsvm__workset_extend(K->S, &K->nS, K->inws, nu, w->add, k);
     o->rounds++;
     return 1;
@@ -296,9 +296,11 @@ int attsvm__kkt_solve(attsvm__kkt *K, double *x, double *nu, attsvm__out *o)
         const double lvl = rounding_level(K, x, nu, r1, r2, gx);
         if (lvl <= 8.0 || (stuck && lvl <= 8e3)) {
             stuck = 0;
-            if (update_rows(K, w, x, nu, o))
+            const int u = update_rows(K, w, x, nu, o);
+            if (u > 0)
                 continue;
-            rc = 0;
+            K->nomem = u < 0;
+            rc = u == 0 ? 0 : -1;
             break;
         }
         const int dir = newton_direction(K, w, x);

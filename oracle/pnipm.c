@@ -102,6 +102,8 @@ static int start_point(attsvm__kkt *K, pnipm_work *w, const double *x, double *n
     const attsvm__prob *P = K->P;
     const int nx = P->nx;
     const int k0 = attsvm__price(P, x, w->ax, K->inws, 1e-13, w->add);
+    if (k0 < 0)
+        return -1;
     attsvm__workset_extend(K->S, &w->nW, K->inws, nu, w->add, k0);
     const int nW = w->nW;
     double *AW = malloc(sizeof *AW * ((size_t)nW * nx + 1)),
@@ -211,12 +213,12 @@ static void residuals(const attsvm__kkt *K, pnipm_work *w, const double *x, cons
 }
 
 /* Converged on W: rows violated elsewhere join (returns 1), or there are
- * none (0). */
+ * none (0); -1: out of memory. */
 static int extend(attsvm__kkt *K, pnipm_work *w, const double *x, double *nu, attsvm__out *o)
 {
     const int k = attsvm__price(K->P, x, w->ax, K->inws, 1e-13, w->add);
-    if (k == 0)
-        return 0;
+    if (k <= 0)
+        return k;
     for (int t = 0; t < k; t++)
         w->s[w->nW + t] = 0.0;
     attsvm__workset_extend(K->S, &w->nW, K->inws, nu, w->add, k);
@@ -381,9 +383,11 @@ int attsvm__pnipm_solve(attsvm__kkt *K, double *x, double *nu, attsvm__out *o)
         /* Accurate enough to tell the active rows (nu_k s_k <= 1e-8 max nu);
          * beyond, nu/s spans too many orders for the reduced system. */
         if (w->rdmax <= 1e-6 * w->gmax && w->rpmax <= 1e-9 && w->cmax <= 1e-8 * w->numax) {
-            if (extend(K, w, x, nu, o))
+            const int e = extend(K, w, x, nu, o);
+            if (e > 0)
                 continue;
-            rc = 0;
+            K->nomem = e < 0;
+            rc = e == 0 ? 0 : -1;
             break;
         }
         if (newton_matrix(K, w, nu))

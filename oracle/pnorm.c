@@ -79,6 +79,8 @@ static int driver_init(pn_driver *D, const attsvm__prob *P, attsvm__out *o)
     if (D->c.nomem || !D->add || !D->ax || !D->madd || !o->lam || !o->x)
         return -1;
     const int k = attsvm__seed_rows(P, D->add);
+    if (k < 0)
+        return -1;
     attsvm__dn_add(&D->c, D->add, k, NULL);
     attsvm__dn_start_p2(&D->c);
     return D->c.nomem ? -1 : 0;
@@ -111,7 +113,7 @@ static int lp_phase(pn_driver *D, attsvm__out *o)
 {
     const attsvm__prob *P = D->P;
     attsvm__dn *c = &D->c;
-    const int m = P->m, nx = P->nx;
+    const int nx = P->nx;
     attsvm__dn_rescale(c);
     attsvm__dn_solve(c, 30, o);
     double s = 0.0;
@@ -122,8 +124,6 @@ static int lp_phase(pn_driver *D, attsvm__out *o)
     double bp[PWL_K], slope[PWL_K];
     pwl_model(s, fmin(P->p, 4.0) /* large p: the first stage */, bp, slope);
     attsvm__out lo = {0};
-    lo.x = calloc((size_t)nx, sizeof *lo.x);
-    lo.lam = calloc((size_t)m, sizeof *lo.lam);
     attsvm__lp_pwl(P, PWL_K, bp, slope, 0, 1, NULL, &lo);
     o->lp_solves += lo.lp_solves;
     o->lp_iterations += lo.lp_iterations;
@@ -181,7 +181,8 @@ static int dual_rounds(pn_driver *D, attsvm__out *o)
         if (c->nomem)
             return DRV_NOMEM;
         if (rc != 0 && !D->lpchecked && !P->no_farkas) {
-            if (attsvm__farkas_or_fail(P, o, NULL) == 1)
+            const int f = attsvm__farkas_or_fail(P, o, NULL);
+            if (f == 1 || f == -2) /* infeasible, or out of memory */
                 return DRV_END;
             D->lpchecked = 1;
             c->divlim = 1e15;
@@ -213,6 +214,8 @@ static int dual_rounds(pn_driver *D, attsvm__out *o)
             break;
         }
         const int k = attsvm__price(P, c->x, D->ax, c->inws, 1e-13, D->add);
+        if (k < 0)
+            return DRV_NOMEM;
         if (k > 0)
             attsvm__dn_add(c, D->add, k, NULL);
         else
@@ -387,11 +390,12 @@ void attsvm__pnorm_solve(const attsvm__prob *P, attsvm__out *o)
  * largely the p = 2 support, so the dual simplex starts near its final
  * working set: at 950 x 400, 45% fewer pivots for p = 1 and 35% for
  * p = inf than growing from one row per sample.  Any trouble in the p = 2
- * solve just leaves the default seed.  Returns the count written into rows. */
+ * solve (memory included) just leaves the default seed.  Returns the count
+ * written into rows, or -1 when not even the default seed has memory. */
 int attsvm__pnorm_seed_p2(const attsvm__prob *P, int *rows)
 {
     int k = attsvm__seed_rows(P, rows);
-    if (!P->s->row_generation)
+    if (k < 0 || !P->s->row_generation)
         return k;
     attsvm__prob P2 = *P;
     attsvm_settings s2 = *P->s;
@@ -401,7 +405,8 @@ int attsvm__pnorm_seed_p2(const attsvm__prob *P, int *rows)
     P2.p = P2.q = 2.0;
     P2.s = &s2;
     P2.no_farkas = 1;
-    P2.nq = malloc(sizeof *P2.nq * (size_t)P->m);
+    if (!(P2.nq = malloc(sizeof *P2.nq * (size_t)P->m)))
+        return k;
     attsvm__rows_norms(P, 2.0, P2.nq);
     attsvm__out o2 = {0};
     attsvm__pnorm_solve(&P2, &o2);

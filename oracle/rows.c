@@ -36,13 +36,15 @@ void attsvm__rows_ax_d(const attsvm__prob *P, const double *x, double *ax)
     }
 }
 
-void attsvm__rows_atlam(const attsvm__prob *P, const double *lam, double *u)
+int attsvm__rows_atlam(const attsvm__prob *P, const double *lam, double *u)
 {
     if (P->gen) {
         attsvm__wrows_atlam(&P->gen->K, lam, u);
-        return;
+        return 0;
     }
     long double *acc = calloc((size_t)P->nx, sizeof *acc);
+    if (!acc)
+        return -1;
     for (int r = 0; r < P->m; r++) {
         if (lam[r] == 0.0)
             continue;
@@ -53,6 +55,7 @@ void attsvm__rows_atlam(const attsvm__prob *P, const double *lam, double *u)
     for (int j = 0; j < P->nx; j++)
         u[j] = (double)acc[j];
     free(acc);
+    return 0;
 }
 
 void attsvm__rows_atlam_d(const attsvm__prob *P, const double *lam, double *u)

@@ -52,8 +52,9 @@ double attsvm__rows_dot(const attsvm__prob *P, int r, int s);
 void attsvm__rows_ax(const attsvm__prob *P, const double *x, double *ax);
 /** The same in double (the interior-point method's products). */
 void attsvm__rows_ax_d(const attsvm__prob *P, const double *x, double *ax);
-/** u = A^T lam over all rows, accumulated in long double. */
-void attsvm__rows_atlam(const attsvm__prob *P, const double *lam, double *u);
+/** u = A^T lam over all rows, accumulated in long double: 0, or -1 when
+ *  memory is short. */
+int attsvm__rows_atlam(const attsvm__prob *P, const double *lam, double *u);
 /** The same in double, skipping rows with lam_r = 0. */
 void attsvm__rows_atlam_d(const attsvm__prob *P, const double *lam, double *u);
 /** out[r] = ||a_r||_p for every row. */

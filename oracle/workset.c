@@ -26,6 +26,8 @@ int attsvm__seed_rows(const attsvm__prob *P, int *rows)
     }
     int want = P->m < 16 ? P->m : 16;
     char *used = calloc((size_t)P->m, 1);
+    if (!used)
+        return -1;
     for (; k < want; k++) {
         int best = -1;
         for (int r = 0; r < P->m; r++)
@@ -69,6 +71,8 @@ int attsvm__violated_rows(const attsvm__prob *P, const double *ax, const char *i
     const int m = P->m;
     vrow *c = malloc(sizeof *c * (size_t)(m + 1));
     int k = 0;
+    if (!c)
+        return -1;
     for (int r = 0; r < m; r++) {
         double v = (1.0 - ax[r]) / P->nq[r];
         if (!inws[r] && v > tol)
@@ -81,6 +85,10 @@ int attsvm__violated_rows(const attsvm__prob *P, const double *ax, const char *i
         const int nb = (m + P->group - 1) / P->group;
         int *cnt = calloc((size_t)nb, sizeof *cnt);
         const int per_block = 2;
+        if (!cnt) {
+            free(c);
+            return -1;
+        }
         for (int i = 0; i < k; i++)
             if (cnt[c[i].r / P->group]++ < per_block)
                 add[out++] = c[i].r;

@@ -10,7 +10,7 @@
 
 /** Initial working set: per block the row of smallest ||a_r||_q (or the k
  *  smallest rows without blocks; all rows without row generation).  Returns
- *  the count written into rows (room for m). */
+ *  the count written into rows (room for m), or -1 when memory is short. */
 int attsvm__seed_rows(const attsvm__prob *P, int *rows);
 /** Append to rows[0..k) the rows with lam_r > 0 that are not among them
  *  (the p = 2 seeding: the support of the p = 2 optimum); returns the new
@@ -18,10 +18,12 @@ int attsvm__seed_rows(const attsvm__prob *P, int *rows);
 int attsvm__seed_add_support(const attsvm__prob *P, int *rows, int k, const double *lam);
 /** Rows outside the working set (inws[r] == 0) whose scaled violation
  *  (1 - ax_r) / ||a_r||_q exceeds tol, most violated first, per block at most
- *  two, capped; returns the count written into add. */
+ *  two, capped; returns the count written into add, or -1 when memory is
+ *  short. */
 int attsvm__violated_rows(const attsvm__prob *P, const double *ax, const char *inws,
                           double tol, int *add);
-/** Pricing at x: ax = A x (all rows), then attsvm__violated_rows. */
+/** Pricing at x: ax = A x (all rows), then attsvm__violated_rows (-1: no
+ *  memory). */
 int attsvm__price(const attsvm__prob *P, const double *x, double *ax, const char *inws,
                   double tol, int *add);
 /** Extend the working set S (*nS rows, room for m) by add[0..k), marking
