@@ -37,57 +37,32 @@
 
 /* ---------------------------------------------------------------- instances */
 
-static double unif(uint64_t *s) /* splitmix64 -> (0, 1) */
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return ((double)(z >> 11) + 0.5) / 9007199254740992.0;
-}
-
-static void unit(uint64_t *s, double *x, int d)
-{
-    double n = 0.0;
-    for (int j = 0; j < d; j++) {
-        x[j] = sqrt(-2.0 * log(unif(s))) * cos(2.0 * M_PI * unif(s));
-        n += x[j] * x[j];
-    }
-    for (int j = 0; j < d; j++)
-        x[j] /= sqrt(n);
-}
-
-/* The paper's synthetic instance (unit-sphere tokens and queries) with the
- * globally optimal tokens. */
+/* The paper's synthetic instance (mdatt_gen) with the globally optimal
+ * tokens. */
 typedef struct {
-    int n, T, d;
-    double *X, *Z, *Y, *v;
+    mdatt_instance in;
     int *alpha;
 } inst;
 
 static inst make_inst(int n, int T, int d, uint64_t seed)
 {
-    inst I = {n, T, d, malloc(sizeof(double) * n * T * d), malloc(sizeof(double) * n * d),
-              malloc(sizeof(double) * n), malloc(sizeof(double) * d), malloc(sizeof(int) * n)};
-    unit(&seed, I.v, d);
-    for (int i = 0; i < n; i++) {
-        for (int t = 0; t < T; t++)
-            unit(&seed, I.X + ((size_t)i * T + t) * d, d);
-        unit(&seed, I.Z + (size_t)i * d, d);
-        I.Y[i] = unif(&seed) < 0.5 ? -1.0 : 1.0;
-    }
-    attsvm_data D = {n, T, d, I.X, I.Z, I.Y, I.v};
+    mdatt_gen_settings gs = {n, T, d, seed};
+    inst I = {{0}, malloc(sizeof(int) * (size_t)n)};
+    cr_assert_eq(mdatt_gen(&gs, &I.in), MDATT_OK);
+    attsvm_data D = {n, T, d, I.in.X, I.in.Z, I.in.Y, I.in.v};
     attsvm_global_alpha(&D, I.alpha, NULL);
     return I;
 }
 
 static void free_inst(inst *I)
 {
-    free(I->X);
-    free(I->Z);
-    free(I->Y);
-    free(I->v);
+    mdatt_instance_free(&I->in);
     free(I->alpha);
+}
+
+static attsvm_data view(const inst *I)
+{
+    return (attsvm_data){I->in.n, I->in.T, I->in.d, I->in.X, I->in.Z, I->in.Y, I->in.v};
 }
 
 /* Rows that admit no x (a_0 = -a_1 among others): the dual diverges and the
@@ -110,7 +85,7 @@ static attsvm_status solve(const oracle_case *C, attsvm_result *r)
     s.lp_phase = C->lp_phase;
     if (!C->I)
         return attsvm_solve_rows(conflict_rows, 6, 3, &s, r);
-    attsvm_data D = {C->I->n, C->I->T, C->I->d, C->I->X, C->I->Z, C->I->Y, C->I->v};
+    const attsvm_data D = view(C->I);
     return attsvm_solve(&D, C->I->alpha, ATTSVM_TARGET_W, &s, r);
 }
 
@@ -139,7 +114,7 @@ static void exhaust_oracle(const oracle_case *C)
     double *A = NULL;
     const double *rows = conflict_rows;
     if (C->I) {
-        attsvm_data D = {C->I->n, C->I->T, C->I->d, C->I->X, C->I->Z, C->I->Y, C->I->v};
+        const attsvm_data D = view(C->I);
         rows = A = attsvm_build_rows(&D, C->I->alpha, ATTSVM_TARGET_W, &m, &nx);
         cr_assert_not_null(A);
     }
@@ -202,7 +177,7 @@ Test(alloc, oracle_infeasible)
  * simplex answers alone. */
 Test(alloc, oracle_interior_point)
 {
-    inst I = make_inst(25, 17, 16, 3); /* 400 x 256 */
+    inst I = make_inst(25, 17, 16, 1); /* 400 x 256 */
     oracle_case C = {&I, INFINITY, 0};
     exhaust_oracle(&C);
     free_inst(&I);
@@ -213,8 +188,8 @@ Test(alloc, oracle_interior_point)
  * thread works. */
 Test(alloc, glpk_out_of_memory)
 {
-    inst I = make_inst(25, 17, 16, 3);
-    attsvm_data D = {I.n, I.T, I.d, I.X, I.Z, I.Y, I.v};
+    inst I = make_inst(25, 17, 16, 1);
+    const attsvm_data D = view(&I);
     attsvm_settings s;
     attsvm_default_settings(&s);
     s.p = 1.0;
