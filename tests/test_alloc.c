@@ -75,6 +75,7 @@ typedef struct {
     const inst *I;          /* NULL: the conflicting rows */
     double p;
     int lp_phase;
+    const double *A;        /* not NULL: I's W rows, solved as dense rows */
 } oracle_case;
 
 static attsvm_status solve(const oracle_case *C, attsvm_result *r)
@@ -85,6 +86,9 @@ static attsvm_status solve(const oracle_case *C, attsvm_result *r)
     s.lp_phase = C->lp_phase;
     if (!C->I)
         return attsvm_solve_rows(conflict_rows, 6, 3, &s, r);
+    if (C->A)
+        return attsvm_solve_rows(C->A, C->I->in.n * (C->I->in.T - 1), C->I->in.d * C->I->in.d, &s,
+                                 r);
     const attsvm_data D = view(C->I);
     return attsvm_solve(&D, C->I->alpha, ATTSVM_TARGET_W, &s, r);
 }
@@ -151,7 +155,7 @@ static void exhaust_oracle(const oracle_case *C)
 static void exhaust_paper(double p, int lp_phase)
 {
     inst I = make_inst(6, 8, 10, 1);
-    oracle_case C = {&I, p, lp_phase};
+    oracle_case C = {&I, p, lp_phase, NULL};
     exhaust_oracle(&C);
     free_inst(&I);
 }
@@ -164,9 +168,27 @@ Test(alloc, oracle_p3) { exhaust_paper(3.0, 0); }
 Test(alloc, oracle_p8) { exhaust_paper(8.0, 0); }
 Test(alloc, oracle_pinf) { exhaust_paper(INFINITY, 0); }
 
+/* The dense-row provider (attsvm_solve_rows) instead of the generated W
+ * rows of attsvm_solve. */
+Test(alloc, oracle_dense_rows)
+{
+    inst I = make_inst(6, 8, 10, 1);
+    const attsvm_data D = view(&I);
+    int m, nx;
+    double *A = attsvm_build_rows(&D, I.alpha, ATTSVM_TARGET_W, &m, &nx);
+    cr_assert_not_null(A);
+    const double ps[] = {1.0, 1.75, 8.0, INFINITY};
+    for (int k = 0; k < 4; k++) {
+        oracle_case C = {&I, ps[k], 0, A};
+        exhaust_oracle(&C);
+    }
+    free(A);
+    free_inst(&I);
+}
+
 Test(alloc, oracle_infeasible)
 {
-    oracle_case C = {NULL, 1.75, 0};
+    oracle_case C = {NULL, 1.75, 0, NULL};
     exhaust_oracle(&C);
     C.p = 1.0;
     exhaust_oracle(&C);
@@ -178,7 +200,7 @@ Test(alloc, oracle_infeasible)
 Test(alloc, oracle_interior_point)
 {
     inst I = make_inst(25, 17, 16, 1); /* 400 x 256 */
-    oracle_case C = {&I, INFINITY, 0};
+    oracle_case C = {&I, INFINITY, 0, NULL};
     exhaust_oracle(&C);
     free_inst(&I);
 }
