@@ -87,18 +87,22 @@ static int stop_hook(const mdatt_train_point *pt, void *vctx)
     return c->stable;
 }
 
-/* The training instance of job (pair, p): n images of the pair (the same
- * images for every p). */
-static int pair_instance(const expB *X, int job, mdatt_instance *in)
+/* An instance of job (pair, p)'s pair from the training file (test 0: the
+ * X->n training images, the same for every p) or the test file (test 1: the
+ * X->ntest_img images of the selected-patch figure, their indices into
+ * X->test_index). */
+static int pair_instance(const expB *X, int job, int test, mdatt_instance *in)
 {
     char err[MDATT_ERRLEN];
     mdatt_fmnist_settings fs;
     mdatt_fmnist_default_settings(&fs);
     fs.neg = X->pair[job / X->np][0];
     fs.pos = X->pair[job / X->np][1];
-    fs.n = X->n;
+    fs.n = test ? X->ntest_img : X->n;
     fs.seed = (uint64_t)X->seed;
-    return mdatt_fmnist_instance(X->tr, &fs, in, NULL, err) == MDATT_OK ? 0 : -1;
+    return mdatt_fmnist_instance(test ? X->te : X->tr, &fs, in,
+                                 test ? X->test_index + (size_t)job * X->ntest_img : NULL, err) ==
+           MDATT_OK ? 0 : -1;
 }
 
 /* Normalized l_p-AttGD from W (in place, v = the probe) at the step of p, at
@@ -306,20 +310,6 @@ static void svm_oracle(expB *X, int job, const mdatt_instance *in, const double 
     attsvm_result_free(&r);
 }
 
-/* The pair's n_test test images of job (for the selected-patch figure). */
-static int test_instance(const expB *X, int job, mdatt_instance *tin)
-{
-    char err[MDATT_ERRLEN];
-    mdatt_fmnist_settings fs;
-    mdatt_fmnist_default_settings(&fs);
-    fs.neg = X->pair[job / X->np][0];
-    fs.pos = X->pair[job / X->np][1];
-    fs.n = X->ntest_img;
-    fs.seed = (uint64_t)X->seed;
-    return mdatt_fmnist_instance(X->te, &fs, tin, X->test_index + (size_t)job * X->ntest_img, err) ==
-           MDATT_OK ? 0 : -1;
-}
-
 /* Part B's run (pair, p) from W_0 = 0: train until the tokens are stable or
  * the cap, then the oracle at the selected tokens. */
 static int svm_job(int job, void *ctx)
@@ -329,7 +319,7 @@ static int svm_job(int job, void *ctx)
     const double p = X->p[job % X->np];
     mdatt_instance in, tin;
     memset(&tin, 0, sizeof tin);
-    if (pair_instance(X, job, &in))
+    if (pair_instance(X, job, 0, &in))
         return 1;
     const int d = in.d, dd = d * d, n = in.n;
     double *W = calloc(dd, sizeof(double));
@@ -337,7 +327,7 @@ static int svm_job(int job, void *ctx)
     long *last_i = calloc(n, sizeof(long));
     bench_snaps S;
     memset(&S, 0, sizeof S);
-    if (test_instance(X, job, &tin) || !W || !alpha || !prev || !last_i ||
+    if (pair_instance(X, job, 1, &tin) || !W || !alpha || !prev || !last_i ||
         bench_snaps_init(&S, d, cap, NULL, 0))
         goto out;
     for (int i = 0; i < n; i++)
@@ -435,7 +425,7 @@ static int cone_job(int job, void *ctx)
     const int cap = X->cap;
     const double p = X->p[job % X->np];
     mdatt_instance in;
-    if (pair_instance(X, job, &in))
+    if (pair_instance(X, job, 0, &in))
         return 1;
     const int d = in.d, dd = d * d, n = in.n;
     double *W = malloc(sizeof(double) * dd);
@@ -988,6 +978,37 @@ int rd_svm_write(bench_ctx *b, expB *X)
 }
 
 /* Part B's section of summary.md. */
+/* Part B's summary line of run j. */
+static void svm_summary_run(FILE *f, const expB *X, int j)
+{
+    const int pr = j / X->np, pi = j % X->np;
+    double last = NAN;
+    for (int k = X->nsnap[j] - 1; k >= 0 && !isfinite(last); k--)
+        last = X->div[(size_t)j * X->cap + k];
+    fprintf(f, "- %s vs %s, p = %g: %ld iterations (%s; last change at k = %ld, %d "
+            "samples changed their token after k = %ld), ||theta_k||_q ~ k^%.2f, loss "
+            "%.4f -> %.4f, mean top attention %.3f; oracle %s",
+            mdatt_fmnist_class_name(X->pair[pr][0]), mdatt_fmnist_class_name(X->pair[pr][1]),
+            X->p[pi], X->iters[j], X->converged[j] ? "selected tokens stable"
+            : "cap reached, tokens still changing", X->last_change[j], X->late[j],
+            X->iters[j] / 2, X->growth[j], X->loss0[j], X->loss1[j], X->smax_mean[j],
+            attsvm_strerror((attsvm_status)X->svm_status[j]));
+    if (X->svm_status[j] == ATTSVM_OPTIMAL) {
+        fprintf(f, ", ||W^mm||_p = %.4g, certified gap %.2g; directional Bregman divergence "
+                "at the last check %.3g; tokens %s optimal (%d samples with a support "
+                "token scoring at least as high as the selected one, %d of them ties; "
+                "mean attention on their selected token %.3f vs %.3f for the other "
+                "samples), %s optimal; %.1f %% of the samples select the argmax of "
+                "Y v^T x_t, %d select a blank patch", X->obj[j], X->gap[j], last,
+                X->local[j] ? "locally" : "not locally", X->lviol[j], X->lviol_ties[j],
+                X->smax_bad[j], X->smax_good[j],
+                X->global[j] ? "globally" : "not globally", 100.0 * X->agree[j] / X->n,
+                X->blank[j]);
+    } else if (X->msg[j][0])
+        fprintf(f, " (%s)", X->msg[j]);
+    fprintf(f, ".\n");
+}
+
 void rd_svm_summary(FILE *f, const expB *X)
 {
     const int nj = X->npair * X->np;
@@ -1003,35 +1024,10 @@ void rd_svm_summary(FILE *f, const expB *X)
                 "l_p-AttGD (%s), %s (svm.md):\n\n", X->n, etas, rule);
         int ncap = 0, nopt = 0, nloc = 0;
         for (int j = 0; j < nj; j++) {
-            const int pr = j / X->np, pi = j % X->np;
-            double last = NAN;
-            for (int k = X->nsnap[j] - 1; k >= 0 && !isfinite(last); k--)
-                last = X->div[(size_t)j * X->cap + k];
             ncap += !X->converged[j];
-            fprintf(f, "- %s vs %s, p = %g: %ld iterations (%s; last change at k = %ld, %d "
-                    "samples changed their token after k = %ld), ||theta_k||_q ~ k^%.2f, loss "
-                    "%.4f -> %.4f, mean top attention %.3f; oracle %s",
-                    mdatt_fmnist_class_name(X->pair[pr][0]), mdatt_fmnist_class_name(X->pair[pr][1]),
-                    X->p[pi], X->iters[j], X->converged[j] ? "selected tokens stable"
-                    : "cap reached, tokens still changing", X->last_change[j], X->late[j],
-                    X->iters[j] / 2, X->growth[j], X->loss0[j], X->loss1[j], X->smax_mean[j],
-                    attsvm_strerror((attsvm_status)X->svm_status[j]));
-            if (X->svm_status[j] == ATTSVM_OPTIMAL) {
-                nopt++;
-                nloc += X->local[j];
-                fprintf(f, ", ||W^mm||_p = %.4g, certified gap %.2g; directional Bregman divergence "
-                        "at the last check %.3g; tokens %s optimal (%d samples with a support "
-                        "token scoring at least as high as the selected one, %d of them ties; "
-                        "mean attention on their selected token %.3f vs %.3f for the other "
-                        "samples), %s optimal; %.1f %% of the samples select the argmax of "
-                        "Y v^T x_t, %d select a blank patch", X->obj[j], X->gap[j], last,
-                        X->local[j] ? "locally" : "not locally", X->lviol[j], X->lviol_ties[j],
-                        X->smax_bad[j], X->smax_good[j],
-                        X->global[j] ? "globally" : "not globally", 100.0 * X->agree[j] / X->n,
-                        X->blank[j]);
-            } else if (X->msg[j][0])
-                fprintf(f, " (%s)", X->msg[j]);
-            fprintf(f, ".\n");
+            nopt += X->svm_status[j] == ATTSVM_OPTIMAL;
+            nloc += X->svm_status[j] == ATTSVM_OPTIMAL && X->local[j];
+            svm_summary_run(f, X, j);
         }
         double nb = 0, sbad = 0, sgood = 0, smean = 0, late = 0, sl = 0, ss = 0, gr = 0;
         int nsb = 0, nsl = 0, ngr = 0;

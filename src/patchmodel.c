@@ -1,5 +1,7 @@
-/* patchmodel.c - forward, backward and optimizers of the patch attention
- * classifier (patchmodel.h).  The batched products (embeddings and the
+/* patchmodel.c - forward, backward, optimizers and the training loop of the
+ * patch attention classifier (patchmodel.h, doc/design.md §10), with the
+ * study's statistics (plateau rule, paired t-interval) and the
+ * token-selection task's data.  The batched products (embeddings and the
  * gradient of E) are OpenBLAS dgemm calls; the per-input attention is small. */
 #include <math.h>
 #include <stdlib.h>
@@ -270,6 +272,7 @@ void mdatt_pm_opt_step(mdatt_pm_opt *o, mdatt_pm_model *m, const double *grad)
 
 /* ============================================================== training */
 
+/* The schedule's factor f(k), doc/design.md (25). */
 double mdatt_pm_lr_factor(mdatt_pm_schedule s, long step, long total, long warm)
 {
     if (s != MDATT_PM_SCHED_COSINE)
@@ -295,6 +298,7 @@ void mdatt_pm_train_default_settings(mdatt_pm_train_settings *s)
     s->start_batches = 20;
 }
 
+/* Paired seeds (doc/design.md §10): functions of the run seed only. */
 uint64_t mdatt_pm_init_seed(uint64_t seed)
 {
     return seed * 7919 + 17;
@@ -426,6 +430,7 @@ out:
 
 /* ============================================================= the study */
 
+/* The plateau rule, doc/design.md (26). */
 int mdatt_pm_plateaued(const double *acc, int n, double frac, double tol)
 {
     const int win = (int)ceil(frac * n), head = n - win;
@@ -462,6 +467,7 @@ double mdatt_pm_t975(int df)
            z * (((3 * z2 + 19) * z2 + 17) * z2 - 15) / (384 * v * v * v);
 }
 
+/* The paired interval, doc/design.md (27). */
 void mdatt_pm_paired_diff(const double *a, const double *b, int n, mdatt_pm_paired *out)
 {
     double mean = 0.0, ss = 0.0;
