@@ -127,7 +127,8 @@ static int write_selection(bench_ctx *b, const expA *A)
              "Chosen: the best finalist that did not diverge and is not the largest one that did not "
              "diverge (a margin of one grid step below the edge of stability: the next larger "
              "finalist trained stably too; ties: the smaller step), or the only one that did not "
-             "diverge.", A->sel_val,
+             "diverge; when every finalist diverged, the largest step at most a quarter of the "
+             "smallest finalist (two grid steps below it).", A->sel_val,
              A->sel_epochs, A->sel_train, A->seed0, A->sel_final - 1, A->seed0,
              A->seed0 + A->sel_seeds - 1);
     const int rc = bench_table_write(b, &ts, "selection", cap);

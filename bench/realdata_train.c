@@ -316,10 +316,28 @@ static int margin_step(const opt_spec *o, const double *v)
     return at;
 }
 
+/* When every finalist diverged at full length: the largest step of the grid
+ * at most a quarter of the smallest finalist that did not diverge in the
+ * short runs (the margin of margin_step below the next smaller step, whose
+ * stability is then assumed), or -1. */
+static int below_finalists(const opt_spec *o, const double *v1, const double *v2)
+{
+    double smallest = INFINITY;
+    for (int li = 0; li < o->nlr; li++)
+        if (!isnan(v2[li]))
+            smallest = fmin(smallest, o->lr[li]);
+    int at = -1;
+    for (int li = 0; li < o->nlr; li++)
+        if (v1[li] >= 0 && o->lr[li] <= 0.25 * smallest * (1 + 1e-9) &&
+            (at < 0 || o->lr[li] > o->lr[at]))
+            at = li;
+    return at;
+}
+
 /* Stage 2 -> choice: a finalist's score is its mean validation accuracy over
- * the selection seeds (-1 if any diverged); the choice is margin_step's (if
- * every setting diverged: the smallest step; without finalists: the best
- * short run). */
+ * the selection seeds (-1 if any diverged); the choice is margin_step's, or
+ * below_finalists' when every finalist diverged (if nothing qualifies: the
+ * smallest step; without finalists: the best short run). */
 static void choose_steps(expA *A)
 {
     for (size_t k = 0; k < (size_t)A->ntask * MAXOPT * MAXLR; k++)
@@ -336,8 +354,10 @@ static void choose_steps(expA *A)
     for (int ti = 0; ti < A->ntask; ti++)
         for (int oi = 0; oi < A->nopt; oi++) {
             const opt_spec *o = &A->opt[oi];
-            const int at = A->sel_final > 0 ? margin_step(o, A->val2 + sel_at(ti, oi, 0))
-                                            : best_step(o, A->val + sel_at(ti, oi, 0));
+            const double *v1 = A->val + sel_at(ti, oi, 0), *v2 = A->val2 + sel_at(ti, oi, 0);
+            int at = A->sel_final > 0 ? margin_step(o, v2) : best_step(o, v1);
+            if (at < 0 && A->sel_final > 0)
+                at = below_finalists(o, v1, v2);
             double lo = o->lr[0], hi = o->lr[0];
             for (int li = 0; li < o->nlr; li++) {
                 lo = fmin(lo, o->lr[li]);
