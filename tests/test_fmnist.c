@@ -428,7 +428,9 @@ Test(fmnist, realdata_bench_excludes_diverged_steps)
                " \"train_limit\": 400, \"measure_epoch\": false,"
                " \"svm_pairs\": [[0, 1]], \"svm_n\": 20, \"svm_p\": [2], \"svm_lr_norm\": 100,"
                " \"svm_lr_ramp\": 10, \"svm_check_every\": 10, \"svm_max_iters\": 40,"
-               " \"svm_stable_checks\": 2, \"svm_test_images\": 2}");
+               " \"svm_stable_checks\": 2, \"svm_test_images\": 2, \"schedule\": \"cosine\","
+               " \"warmup_epochs\": 0.5, \"token_train\": 200, \"token_val\": 100,"
+               " \"token_test\": 100, \"token_epochs\": 2, \"token_svm_n\": 20}");
     cr_assert_eq(run_mdatt(dir, cerr, sizeof cerr, "bench rd.json -o out --threads 2 --quiet"), 0,
                  "%s", cerr);
     snprintf(path, sizeof path, "%s/out/realdata/selection.csv", dir);
@@ -439,8 +441,26 @@ Test(fmnist, realdata_bench_excludes_diverged_steps)
     int chosen = 0;
     for (const char *c = sel; (c = strstr(c, ",yes")); c++)
         chosen++;
-    cr_assert_eq(chosen, 2, "one chosen step per optimizer:\n%s", sel);
+    cr_assert_eq(chosen, 4, "one chosen step per optimizer and task:\n%s", sel);
     free(sel);
+    /* The paired verdict and the token-selection table: their columns, one
+     * row per comparison (l1.1-MD - GD: final, best-validation epoch; token
+     * accuracy on the token task) and per optimizer. */
+    snprintf(path, sizeof path, "%s/out/realdata/verdict.csv", dir);
+    char *ver = read_text(path);
+    cr_assert(ver && strncmp(ver, "task,comparison,mean_diff,ci_low,ci_high,seeds,verdict\n", 55) == 0,
+              "%s", ver ? ver : "(no verdict.csv)");
+    int rows = 0;
+    for (const char *c = ver; (c = strchr(c, '\n')); c++)
+        rows++;
+    cr_assert_eq(rows, 1 + 2 + 3, "%s", ver);
+    free(ver);
+    snprintf(path, sizeof path, "%s/out/realdata/token_selection.csv", dir);
+    char *tok = read_text(path);
+    cr_assert(tok && strncmp(tok, "optimizer,lr,token_acc_mean,token_acc_std,test_acc_mean,test_acc_std,seeds", 74) == 0,
+              "%s", tok ? tok : "(no token_selection.csv)");
+    cr_assert(strstr(tok, "\nGD,") && strstr(tok, "\nl1.1-MD,"), "%s", tok);
+    free(tok);
     snprintf(path, sizeof path, "%s/out/realdata/summary.md", dir);
     char *sum = read_text(path);
     cr_assert(sum && strstr(sum, "l1.1-MD") && strstr(sum, "GD") &&
