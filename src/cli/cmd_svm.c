@@ -264,8 +264,13 @@ static int solve_and_write(const svm_args *a, const mdatt_instance *in, const at
         code = cli_error(sub, as == ATTSVM_EINVAL ? CLI_BAD : CLI_FAIL, "%s", res.message);
         goto done;
     }
-    if (a->tg == ATTSVM_TARGET_W)
+    if (a->tg == ATTSVM_TARGET_W) {
         attsvm_classify(D, alpha, &res, tok);
+        if (tok->nties < 0) {   /* the list of ties could not be allocated (attsvm.h) */
+            code = cli_error(sub, CLI_FAIL, "out of memory (the list of tied samples)");
+            goto done;
+        }
+    }
     write_svm(o.f, D, alpha, a->tg, a->p, &res, a->tg == ATTSVM_TARGET_W ? tok : NULL,
               mdatt_instance_hash(in));
     if ((st = mdatt_outfile_commit(&o, err)) != MDATT_OK) {
