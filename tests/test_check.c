@@ -694,6 +694,34 @@ Test(cli_check, svm_margin_and_model_alpha_recomputed)
     tmpdir_free(dir);
 }
 
+/* The recomputed upper bound of an infeasible point is that of the point
+ * scaled onto the feasible set: ||x||_p / min(1, min_r a_r.x).  The hand
+ * W^mm halved has its only row at 0.5: UB = ||W^mm||_2, not half of it. */
+Test(cli_check, recomputed_upper_bound_rescales_an_infeasible_svm)
+{
+    char *dir = tmpdir_new(), err[MDATT_ERRLEN], path[512];
+    write_hand_files(dir, 25.0, 0, "optimal", 0);
+    mdatt_instance in;
+    mdatt_svm s;
+    snprintf(path, sizeof path, "%s/inst.json", dir);
+    cr_assert_eq(mdatt_instance_read(path, &in, err), MDATT_OK, "%s", err);
+    snprintf(path, sizeof path, "%s/svm.json", dir);
+    cr_assert_eq(mdatt_svm_read(path, &s, err), MDATT_OK, "%s", err);
+    double W[4];
+    const double obj = hand_wmm(2.0, W);
+    mdatt_svm_figures f;
+    mdatt_svm_recompute(&in, &s, &f);
+    cr_expect(fabs(f.upper - obj) <= 1e-13 * obj && f.max_violation == 0, "UB %.17g", f.upper);
+    for (int j = 0; j < 4; j++)
+        s.x[j] *= 0.5;
+    mdatt_svm_recompute(&in, &s, &f);
+    cr_expect(fabs(f.upper - obj) <= 1e-13 * obj, "halved: UB %.17g, want %.17g", f.upper, obj);
+    cr_expect(f.max_violation > 0, "violation %g", f.max_violation);
+    mdatt_svm_free(&s);
+    mdatt_instance_free(&in);
+    tmpdir_free(dir);
+}
+
 /* The thresholds are inclusive (doc/mdatt.1): a run that meets each one with
  * equality passes, and one step beyond any of them fails naming it.  The
  * values are the %.17g numbers of a first check's JSON (exact round trip). */

@@ -601,3 +601,26 @@ Test(rate, bootstrap_smallest_sizes)
         cr_expect_eq(mdatt_fit_bootstrap(MDATT_FAM_POWER, k, ly, bad[c][0], bad[c][1], bad[c][2],
                                          7, &alo, &ahi, &blo, &bhi), MDATT_EINVAL, "case %d", c);
 }
+
+/* mdatt_rate_check_settings at the edges of the window's range [0, 9e15]
+ * (NAN: not given): each edge accepted, one step beyond refused naming the
+ * field, for k0 and k1 alike. */
+Test(rate, window_settings_edges)
+{
+    mdatt_rate_settings s;
+    const double ok[4] = {NAN, 0.0, 9e15, 1.0}, bad[3] = {-1e-300, nextafter(9e15, 1e16), -INFINITY};
+    for (int which = 0; which < 2; which++) {
+        for (int c = 0; c < 4; c++) {
+            mdatt_rate_default_settings(&s);
+            *(which ? &s.k1 : &s.k0) = ok[c];
+            cr_expect_null(mdatt_rate_check_settings(&s), "k%d = %g", which, ok[c]);
+        }
+        for (int c = 0; c < 3; c++) {
+            mdatt_rate_default_settings(&s);
+            *(which ? &s.k1 : &s.k0) = bad[c];
+            const char *msg = mdatt_rate_check_settings(&s);
+            cr_expect(msg && strncmp(msg, which ? "k1:" : "k0:", 3) == 0, "k%d = %g: %s", which,
+                      bad[c], msg ? msg : "(accepted)");
+        }
+    }
+}
