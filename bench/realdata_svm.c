@@ -264,9 +264,10 @@ static void token_diagnosis(expB *X, int job, const mdatt_instance *in, const at
 
 /* The oracle at the run's selected tokens: status, agreement with the
  * globally optimal tokens, token verdicts, the diagnosis, the certificate's
- * figures and the directional divergence at every snapshot. */
-static void svm_oracle(expB *X, int job, const mdatt_instance *in, const double *W, const int *alpha,
-                       const long *last_i, long iters, const bench_snaps *S, double p)
+ * figures and the directional divergence at every snapshot.  0, or -1 when
+ * out of memory. */
+static int svm_oracle(expB *X, int job, const mdatt_instance *in, const double *W, const int *alpha,
+                      const long *last_i, long iters, const bench_snaps *S, double p)
 {
     const int n = in->n, dd = in->d * in->d, cap = X->cap;
     attsvm_result r;
@@ -278,7 +279,14 @@ static void svm_oracle(expB *X, int job, const mdatt_instance *in, const double 
     attsvm_data D = bench_svm_data(in);
     attsvm_tokens tok = {0};
     int *galpha = malloc(sizeof(int) * n);
-    attsvm_global_alpha(&D, galpha, &tok);
+    if (galpha)
+        attsvm_global_alpha(&D, galpha, &tok);
+    if (!galpha || tok.nties < 0) {     /* out of memory: the run fails */
+        free(galpha);
+        attsvm_tokens_free(&tok);
+        attsvm_result_free(&r);
+        return -1;
+    }
     X->ties[job] = tok.nties;
     X->agree[job] = 0;
     for (int i = 0; i < n; i++)
@@ -308,6 +316,7 @@ static void svm_oracle(expB *X, int job, const mdatt_instance *in, const double 
             X->div[(size_t)job * cap + k] = NAN;
     }
     attsvm_result_free(&r);
+    return 0;
 }
 
 /* Part B's run (pair, p) from W_0 = 0: train until the tokens are stable or
@@ -350,7 +359,8 @@ static int svm_job(int job, void *ctx)
     mdatt_selected_tokens(&in, W, alpha, &X->smin[job], NULL);
     X->train_acc[job] = probe_accuracy(&in, alpha);
     mdatt_selected_tokens(&tin, W, X->alpha_test + (size_t)job * X->ntest_img, NULL, NULL);
-    svm_oracle(X, job, &in, W, alpha, last_i, info.iters, &S, p);
+    if (svm_oracle(X, job, &in, W, alpha, last_i, info.iters, &S, p))
+        goto out;
     memcpy(X->alpha_end + (size_t)job * n, alpha, sizeof(int) * n);
     rc = 0;
 out:
