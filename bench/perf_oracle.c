@@ -269,45 +269,42 @@ static void fmt(char *b, size_t n, double v, const char *f)
         snprintf(b, n, f, v);
 }
 
-int main(int argc, char **argv)
+/* The command line. */
+typedef struct {
+    const char *outdir, *sizes;
+    int reps_override, use_cv;
+    double lps[16];
+    perf_ladder_opts lo;
+} perf_args;
+
+/* Parse the options after OUTDIR into A: 0, or 2 after a message. */
+static int parse_args(int argc, char **argv, perf_args *A)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-        fprintf(stderr, "usage: perf_oracle OUTDIR [--sizes paper,mid,large|none] [--reps N] "
-                        "[--no-cvxopt] [--ladder 1,2,3|none] [--full] [--ladder-p 1,1.5,2,3,inf] "
-                        "[--no-infeasible | --infeasible-only] [--timeout CPU_SECONDS] "
-                        "[--mem-gb GB]\n"
-                        "  --full: the ladder's three rungs (the largest, 129 024 x 4 096, "
-                        "only with it)\n");
-        return argc < 2 ? 2 : 0;
-    }
-    const char *outdir = argv[1], *sizes = "paper,mid";
-    int reps_override = 0, use_cv = 1;
-    static double lps[16] = {1.0, 1.5, 2.0, 3.0, INFINITY};
-    perf_ladder_opts lo = {"1", lps, 5, 1, 1, 600.0, 8.0};
     for (int a = 2; a < argc; a++) {
         if (strcmp(argv[a], "--sizes") == 0 && a + 1 < argc)
-            sizes = argv[++a];
+            A->sizes = argv[++a];
         else if (strcmp(argv[a], "--reps") == 0 && a + 1 < argc)
-            reps_override = atoi(argv[++a]);
+            A->reps_override = atoi(argv[++a]);
         else if (strcmp(argv[a], "--no-cvxopt") == 0)
-            use_cv = lo.cvxopt = 0;
+            A->use_cv = A->lo.cvxopt = 0;
         else if (strcmp(argv[a], "--ladder") == 0 && a + 1 < argc)
-            lo.rungs = argv[++a];
+            A->lo.rungs = argv[++a];
         else if (strcmp(argv[a], "--full") == 0)
-            lo.rungs = "1,2,3";
+            A->lo.rungs = "1,2,3";
         else if (strcmp(argv[a], "--no-infeasible") == 0)
-            lo.infeasible = 0;
+            A->lo.infeasible = 0;
         else if (strcmp(argv[a], "--infeasible-only") == 0)
-            lo.infeasible = 2;
+            A->lo.infeasible = 2;
         else if (strcmp(argv[a], "--timeout") == 0 && a + 1 < argc && atof(argv[a + 1]) > 0)
-            lo.timeout = atof(argv[++a]);
+            A->lo.timeout = atof(argv[++a]);
         else if (strcmp(argv[a], "--mem-gb") == 0 && a + 1 < argc && atof(argv[a + 1]) > 0)
-            lo.mem_gb = atof(argv[++a]);
+            A->lo.mem_gb = atof(argv[++a]);
         else if (strcmp(argv[a], "--ladder-p") == 0 && a + 1 < argc) {
             char *e, *c = argv[++a];
-            for (lo.nps = 0; *c && lo.nps < 16; lo.nps++) {
-                lps[lo.nps] = strncmp(c, "inf", 3) == 0 ? (e = c + 3, INFINITY) : strtod(c, &e);
-                if (e == c || !(lps[lo.nps] >= 1.0) || (*e && *e != ',')) {
+            for (A->lo.nps = 0; *c && A->lo.nps < 16; A->lo.nps++) {
+                double *lp = &A->lps[A->lo.nps];
+                *lp = strncmp(c, "inf", 3) == 0 ? (e = c + 3, INFINITY) : strtod(c, &e);
+                if (e == c || !(*lp >= 1.0) || (*e && *e != ',')) {
                     fprintf(stderr, "perf_oracle: --ladder-p: '%s' is not a list of p >= 1\n", argv[a]);
                     return 2;
                 }
@@ -318,164 +315,210 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    const size_spec all[] = {{"paper", 6, 8, 10, 9}, {"mid", 50, 20, 20, 3},
-                             {"large", 200, 16, 32, 1}};
-    char cpu[256], cvver[64] = "";
-    cpu_model(cpu, sizeof cpu);
-    char mdp[1024], csvp[1024], mdt[1100], csvt[1100];
-    snprintf(mdp, sizeof mdp, "%s/perf_oracle.md", outdir);
-    snprintf(csvp, sizeof csvp, "%s/perf_oracle.csv", outdir);
-    snprintf(mdt, sizeof mdt, "%s.tmp", mdp);
-    snprintf(csvt, sizeof csvt, "%s.tmp", csvp);
-    FILE *md = fopen(mdt, "w"), *csv = fopen(csvt, "w");
-    if (!md || !csv) {
-        fprintf(stderr, "perf_oracle: cannot write into %s\n", outdir);
-        return 1;
+    return 0;
+}
+
+/* One size's synthetic instance (unit-sphere tokens, queries and decoder,
+ * labels +-1) at the global token choice, and its dense rows for the
+ * certificate and cvxopt. */
+typedef struct {
+    double *X, *Z, *Y, *v, *A;
+    int *alpha, m, nx;
+    attsvm_data D;
+} size_inst;
+
+static void size_inst_free(size_inst *I)
+{
+    free(I->A);
+    free(I->X);
+    free(I->Z);
+    free(I->Y);
+    free(I->v);
+    free(I->alpha);
+}
+
+/* 0, or -1 when out of memory. */
+static int size_inst_draw(const size_spec *S, uint64_t seed, size_inst *I)
+{
+    const int n = S->n, T = S->T, d = S->d;
+    memset(I, 0, sizeof *I);
+    I->X = malloc(sizeof *I->X * (size_t)n * T * d);
+    I->Z = malloc(sizeof *I->Z * (size_t)n * d);
+    I->Y = malloc(sizeof *I->Y * (size_t)n);
+    I->v = malloc(sizeof *I->v * (size_t)d);
+    I->alpha = malloc(sizeof *I->alpha * (size_t)n);
+    if (!I->X || !I->Z || !I->Y || !I->v || !I->alpha)
+        return -1;
+    perf_unit(&seed, I->v, d);
+    for (int i = 0; i < n; i++) {
+        for (int t = 0; t < T; t++)
+            perf_unit(&seed, I->X + ((size_t)i * T + t) * d, d);
+        perf_unit(&seed, I->Z + (size_t)i * d, d);
+        I->Y[i] = perf_unif(&seed) < 0.5 ? -1.0 : 1.0;
     }
-    fprintf(csv, "size,n,T,d,m,nx,p,attsvm_ms,attsvm_lp_phase_ms,attsvm_status,attsvm_objective,"
-                 "attsvm_gap,attsvm_violation,cvxopt_ms,cvxopt_status,cvxopt_objective,cvxopt_gap,"
-                 "cvxopt_violation,speedup,gap_ratio,attsvm_cpu_ms,cvxopt_cpu_ms,cpu_speedup,"
-                 "mdatt_py_ms,mdatt_py_cpu_ms,mdatt_py_status,mdatt_py_gap,mdatt_py_speedup,"
-                 "mdatt_py_cpu_speedup\n");
-    char body[65536];
-    size_t bl = 0;
-    body[0] = 0;
-    int any_cv = 0;
-    for (size_t si = 0; si < sizeof all / sizeof *all; si++) {
-        const size_spec *S = &all[si];
-        if (!strstr(sizes, S->name))
-            continue;
-        int reps = reps_override > 0 ? reps_override : S->reps;
-        uint64_t seed = 20241018 + si;
-        int n = S->n, T = S->T, d = S->d;
-        double *X = malloc(sizeof *X * (size_t)n * T * d), *Z = malloc(sizeof *Z * (size_t)n * d);
-        double *Y = malloc(sizeof *Y * (size_t)n), *v = malloc(sizeof *v * (size_t)d);
-        int *alpha = malloc(sizeof *alpha * (size_t)n);
-        perf_unit(&seed, v, d);
-        for (int i = 0; i < n; i++) {
-            for (int t = 0; t < T; t++)
-                perf_unit(&seed, X + ((size_t)i * T + t) * d, d);
-            perf_unit(&seed, Z + (size_t)i * d, d);
-            Y[i] = perf_unif(&seed) < 0.5 ? -1.0 : 1.0;
+    I->D = (attsvm_data){n, T, d, I->X, I->Z, I->Y, I->v};
+    attsvm_global_alpha(&I->D, I->alpha, NULL);
+    I->A = attsvm_build_rows(&I->D, I->alpha, ATTSVM_TARGET_W, &I->m, &I->nx);
+    return I->A ? 0 : -1;
+}
+
+/* Time attsvm_solve at p = PS[k] (median of reps; with lp_phase = 1 beside
+ * it where the size is repeated and 1 < p < inf, p != 2) and certify the
+ * answer over the dense rows.  0, or -1 when out of memory. */
+static int time_p(const size_spec *S, const size_inst *I, int reps, int k, row *out)
+{
+    double *t = malloc(sizeof *t * (size_t)reps), *t2 = malloc(sizeof *t2 * (size_t)reps);
+    double *tc = malloc(sizeof *tc * (size_t)reps);
+    attsvm_result r = {0};
+    if (!t || !t2 || !tc) {
+        free(t);
+        free(t2);
+        free(tc);
+        return -1;
+    }
+    for (int rep = 0; rep < reps; rep++) {
+        attsvm_settings s;
+        attsvm_default_settings(&s);
+        s.p = PS[k];
+        attsvm_result_free(&r);
+        double t0 = now(), c0 = cpu_now();
+        attsvm_solve(&I->D, I->alpha, ATTSVM_TARGET_W, &s, &r);
+        t[rep] = 1e3 * (now() - t0);
+        tc[rep] = 1e3 * (cpu_now() - c0);
+        t2[rep] = NAN;
+        if (PS[k] > 1.0 && PS[k] != 2.0 && !isinf(PS[k]) && S->reps > 1) {
+            attsvm_result r2;
+            s.lp_phase = 1;
+            t0 = now();
+            attsvm_solve(&I->D, I->alpha, ATTSVM_TARGET_W, &s, &r2);
+            t2[rep] = 1e3 * (now() - t0);
+            attsvm_result_free(&r2);
         }
-        attsvm_data D = {n, T, d, X, Z, Y, v};
-        attsvm_global_alpha(&D, alpha, NULL);
-        int m, nx;
-        double *A = attsvm_build_rows(&D, alpha, ATTSVM_TARGET_W, &m, &nx);
-        row rows[NP];
-        memset(rows, 0, sizeof rows);
-        for (int k = 0; k < NP; k++) {
-            double *t = malloc(sizeof *t * (size_t)reps), *t2 = malloc(sizeof *t2 * (size_t)reps);
-            double *tc = malloc(sizeof *tc * (size_t)reps);
-            attsvm_result r = {0};
-            for (int rep = 0; rep < reps; rep++) {
-                attsvm_settings s;
-                attsvm_default_settings(&s);
-                s.p = PS[k];
-                attsvm_result_free(&r);
-                double t0 = now(), c0 = cpu_now();
-                attsvm_solve(&D, alpha, ATTSVM_TARGET_W, &s, &r);
-                t[rep] = 1e3 * (now() - t0);
-                tc[rep] = 1e3 * (cpu_now() - c0);
-                t2[rep] = NAN;
-                if (PS[k] > 1.0 && PS[k] != 2.0 && !isinf(PS[k]) && S->reps > 1) {
-                    attsvm_result r2;
-                    s.lp_phase = 1;
-                    t0 = now();
-                    attsvm_solve(&D, alpha, ATTSVM_TARGET_W, &s, &r2);
-                    t2[rep] = 1e3 * (now() - t0);
-                    attsvm_result_free(&r2);
-                }
-            }
-            qsort(t, (size_t)reps, sizeof *t, cmp_d);
-            qsort(t2, (size_t)reps, sizeof *t2, cmp_d);
-            qsort(tc, (size_t)reps, sizeof *tc, cmp_d);
-            attsvm_cert c;
-            attsvm_certify(A, m, nx, PS[k], r.x, r.dual, r.ndual, &c);
-            rows[k].ms = t[reps / 2];
-            rows[k].ms_lp = t2[reps / 2];
-            rows[k].cpu = tc[reps / 2];
-            rows[k].status = attsvm_strerror(r.status);
-            rows[k].obj = r.status == ATTSVM_OPTIMAL ? c.upper : NAN;
-            rows[k].gap = r.status == ATTSVM_OPTIMAL ? c.gap : NAN;
-            rows[k].viol = r.status == ATTSVM_OPTIMAL ? c.max_violation : NAN;
-            rows[k].cv_ms = rows[k].cv_cpu = rows[k].cv_gap = rows[k].cv_viol = rows[k].cv_obj = NAN;
-            attsvm_result_free(&r);
-            free(t);
-            free(t2);
-            free(tc);
-            fprintf(stderr, "perf_oracle: %s p=%g: %.3f ms, cpu %.3f ms (%s, gap %.2g)\n", S->name,
-                    PS[k], rows[k].ms, rows[k].cpu, rows[k].status, rows[k].gap);
-        }
-        if (use_cv) {
-            char *ver = run_cvxopt(A, m, nx, reps, &D, alpha, rows);
-            if (ver) {
-                snprintf(cvver, sizeof cvver, "%s", ver);
-                any_cv = 1;
-                free(ver);
-            }
-        }
-        bl += (size_t)snprintf(body + bl, sizeof body - bl,
+    }
+    qsort(t, (size_t)reps, sizeof *t, cmp_d);
+    qsort(t2, (size_t)reps, sizeof *t2, cmp_d);
+    qsort(tc, (size_t)reps, sizeof *tc, cmp_d);
+    attsvm_cert c;
+    attsvm_certify(I->A, I->m, I->nx, PS[k], r.x, r.dual, r.ndual, &c);
+    out->ms = t[reps / 2];
+    out->ms_lp = t2[reps / 2];
+    out->cpu = tc[reps / 2];
+    out->status = attsvm_strerror(r.status);
+    out->obj = r.status == ATTSVM_OPTIMAL ? c.upper : NAN;
+    out->gap = r.status == ATTSVM_OPTIMAL ? c.gap : NAN;
+    out->viol = r.status == ATTSVM_OPTIMAL ? c.max_violation : NAN;
+    out->cv_ms = out->cv_cpu = out->cv_gap = out->cv_viol = out->cv_obj = NAN;
+    attsvm_result_free(&r);
+    free(t);
+    free(t2);
+    free(tc);
+    fprintf(stderr, "perf_oracle: %s p=%g: %.3f ms, cpu %.3f ms (%s, gap %.2g)\n", S->name, PS[k],
+            out->ms, out->cpu, out->status, out->gap);
+    return 0;
+}
+
+/* A growing text: the report's per-size tables, written after its header. */
+typedef struct {
+    char text[65536];
+    size_t len;
+} body_buf;
+
+/* The table heading of one size. */
+static void size_heading(body_buf *B, const size_spec *S, const size_inst *I, int reps)
+{
+    B->len += (size_t)snprintf(B->text + B->len, sizeof B->text - B->len,
                                "\n### %s: n=%d, T=%d, d=%d (%d rows x %d variables), %d rep%s\n\n"
                                "| p | attsvm ms | attsvm cpu ms | with LP phase ms | attsvm gap | attsvm viol | "
                                "cvxopt ms | cvxopt cpu ms | cvxopt gap | cvxopt viol | speedup | "
                                "cpu speedup | gap ratio | mdatt.svm ms | mdatt.svm speedup | "
                                "mdatt.svm cpu speedup |\n"
                                "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
-                               S->name, n, T, d, m, nx, reps, reps > 1 ? "s (median)" : "");
-        for (int k = 0; k < NP; k++) {
-            row *r = &rows[k];
-            double sp = r->have_cv ? r->cv_ms / r->ms : NAN;
-            double spc = r->have_cv ? r->cv_cpu / r->cpu : NAN;
-            double gr = r->have_cv ? r->cv_gap / fmax(fabs(r->gap), 1e-16) : NAN;
-            double spy = r->have_cv && r->have_py ? r->cv_ms / r->py_ms : NAN;
-            double spyc = r->have_cv && r->have_py ? r->cv_cpu / r->py_cpu : NAN;
-            char c[15][48];
-            fmt(c[0], 48, r->ms, "%.3f");
-            fmt(c[1], 48, r->ms_lp, "%.3f");
-            fmt(c[2], 48, r->gap, "%.1e");
-            fmt(c[3], 48, r->viol, "%.1e");
-            fmt(c[4], 48, r->have_cv ? r->cv_ms : NAN, "%.3f");
-            fmt(c[5], 48, r->have_cv ? r->cv_gap : NAN, "%.1e");
-            fmt(c[6], 48, r->have_cv ? r->cv_viol : NAN, "%.1e");
-            fmt(c[7], 48, sp, "%.1fx");
-            fmt(c[8], 48, gr, "%.0fx");
-            fmt(c[9], 48, r->cpu, "%.3f");
-            fmt(c[10], 48, r->have_cv ? r->cv_cpu : NAN, "%.3f");
-            fmt(c[11], 48, spc, "%.1fx");
-            fmt(c[12], 48, r->have_py ? r->py_ms : NAN, "%.3f");
-            fmt(c[13], 48, spy, "%.1fx");
-            fmt(c[14], 48, spyc, "%.1fx");
-            char pn[16];
-            snprintf(pn, sizeof pn, isinf(PS[k]) ? "inf" : "%g", PS[k]);
-            bl += (size_t)snprintf(body + bl, sizeof body - bl,
-                                   "| %s | %s%s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s%s | %s | %s |\n",
-                                   pn, c[0], strcmp(r->status, "optimal") ? " (not optimal)" : "",
-                                   c[9], c[1], c[2], c[3], c[4], c[10], c[5], c[6], c[7], c[11],
-                                   c[8], c[12],
-                                   r->have_py && strcmp(r->py_status, "optimal") ? " (not optimal)" : "",
-                                   c[13], c[14]);
-            fprintf(csv, "%s,%d,%d,%d,%d,%d,%s,%.6g,%.6g,%s,%.17g,%.3g,%.3g,", S->name, n, T, d, m,
-                    nx, pn, r->ms, r->ms_lp, r->status, r->obj, r->gap, r->viol);
-            if (r->have_cv)
-                fprintf(csv, "%.6g,%s,%.17g,%.3g,%.3g,%.4g,%.4g,%.6g,%.6g,%.4g,", r->cv_ms,
-                        r->cv_status, r->cv_obj, r->cv_gap, r->cv_viol, sp, gr, r->cpu, r->cv_cpu,
-                        spc);
-            else
-                fprintf(csv, ",,,,,,,%.6g,,,", r->cpu);
-            if (r->have_py)
-                fprintf(csv, "%.6g,%.6g,%s,%.3g,%.4g,%.4g\n", r->py_ms, r->py_cpu, r->py_status,
-                        r->py_gap, spy, spyc);
-            else
-                fprintf(csv, ",,,,,\n");
-        }
-        free(A);
-        free(X);
-        free(Z);
-        free(Y);
-        free(v);
-        free(alpha);
+                               S->name, S->n, S->T, S->d, I->m, I->nx, reps, reps > 1 ? "s (median)" : "");
+}
+
+/* One p's row of the table (B) and of the csv. */
+static void size_row(body_buf *B, FILE *csv, const size_spec *S, const size_inst *I, int k,
+                     const row *r)
+{
+    double sp = r->have_cv ? r->cv_ms / r->ms : NAN;
+    double spc = r->have_cv ? r->cv_cpu / r->cpu : NAN;
+    double gr = r->have_cv ? r->cv_gap / fmax(fabs(r->gap), 1e-16) : NAN;
+    double spy = r->have_cv && r->have_py ? r->cv_ms / r->py_ms : NAN;
+    double spyc = r->have_cv && r->have_py ? r->cv_cpu / r->py_cpu : NAN;
+    char c[15][48];
+    fmt(c[0], 48, r->ms, "%.3f");
+    fmt(c[1], 48, r->ms_lp, "%.3f");
+    fmt(c[2], 48, r->gap, "%.1e");
+    fmt(c[3], 48, r->viol, "%.1e");
+    fmt(c[4], 48, r->have_cv ? r->cv_ms : NAN, "%.3f");
+    fmt(c[5], 48, r->have_cv ? r->cv_gap : NAN, "%.1e");
+    fmt(c[6], 48, r->have_cv ? r->cv_viol : NAN, "%.1e");
+    fmt(c[7], 48, sp, "%.1fx");
+    fmt(c[8], 48, gr, "%.0fx");
+    fmt(c[9], 48, r->cpu, "%.3f");
+    fmt(c[10], 48, r->have_cv ? r->cv_cpu : NAN, "%.3f");
+    fmt(c[11], 48, spc, "%.1fx");
+    fmt(c[12], 48, r->have_py ? r->py_ms : NAN, "%.3f");
+    fmt(c[13], 48, spy, "%.1fx");
+    fmt(c[14], 48, spyc, "%.1fx");
+    char pn[16];
+    snprintf(pn, sizeof pn, isinf(PS[k]) ? "inf" : "%g", PS[k]);
+    B->len += (size_t)snprintf(B->text + B->len, sizeof B->text - B->len,
+                               "| %s | %s%s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s%s | %s | %s |\n",
+                               pn, c[0], strcmp(r->status, "optimal") ? " (not optimal)" : "",
+                               c[9], c[1], c[2], c[3], c[4], c[10], c[5], c[6], c[7], c[11],
+                               c[8], c[12],
+                               r->have_py && strcmp(r->py_status, "optimal") ? " (not optimal)" : "",
+                               c[13], c[14]);
+    fprintf(csv, "%s,%d,%d,%d,%d,%d,%s,%.6g,%.6g,%s,%.17g,%.3g,%.3g,", S->name, S->n, S->T, S->d,
+            I->m, I->nx, pn, r->ms, r->ms_lp, r->status, r->obj, r->gap, r->viol);
+    if (r->have_cv)
+        fprintf(csv, "%.6g,%s,%.17g,%.3g,%.3g,%.4g,%.4g,%.6g,%.6g,%.4g,", r->cv_ms, r->cv_status,
+                r->cv_obj, r->cv_gap, r->cv_viol, sp, gr, r->cpu, r->cv_cpu, spc);
+    else
+        fprintf(csv, ",,,,,,,%.6g,,,", r->cpu);
+    if (r->have_py)
+        fprintf(csv, "%.6g,%.6g,%s,%.3g,%.4g,%.4g\n", r->py_ms, r->py_cpu, r->py_status, r->py_gap,
+                spy, spyc);
+    else
+        fprintf(csv, ",,,,,\n");
+}
+
+/* One size: draw, time every p, cvxopt beside it, its table and csv rows.
+ * 0, or 1 after a message (out of memory). */
+static int run_size(const perf_args *A, size_t si, const size_spec *S, body_buf *B, FILE *csv,
+                    char cvver[64], int *any_cv)
+{
+    int reps = A->reps_override > 0 ? A->reps_override : S->reps;
+    size_inst I;
+    row rows[NP];
+    memset(rows, 0, sizeof rows);
+    int bad = size_inst_draw(S, 20241018 + si, &I);
+    for (int k = 0; k < NP && !bad; k++)
+        bad = time_p(S, &I, reps, k, &rows[k]);
+    if (bad) {
+        fprintf(stderr, "perf_oracle: %s: out of memory\n", S->name);
+        size_inst_free(&I);
+        return 1;
     }
+    if (A->use_cv) {
+        char *ver = run_cvxopt(I.A, I.m, I.nx, reps, &I.D, I.alpha, rows);
+        if (ver) {
+            snprintf(cvver, 64, "%s", ver);
+            *any_cv = 1;
+            free(ver);
+        }
+    }
+    size_heading(B, S, &I, reps);
+    for (int k = 0; k < NP; k++)
+        size_row(B, csv, S, &I, k, &rows[k]);
+    size_inst_free(&I);
+    return 0;
+}
+
+/* The report's header: the machine, the versions and what the columns mean. */
+static void report_header(FILE *md, const char *cpu, const char *cvver, int any_cv, int use_cv)
+{
     fprintf(md, "# Oracle performance: libattsvm vs cvxopt\n\n"
                 "- machine: %s\n- compiler: %s\n- GLPK: %s\n- cvxopt: %s\n\n",
             cpu,
@@ -505,30 +548,83 @@ int main(int argc, char **argv)
                 "mdatt.svm speedup = cvxopt ms / mdatt.svm ms, both in-process (cpu: the same "
                 "with CPU times); its answer is "
                 "certified with the same formula (marked when not optimal).\n");
-    fputs(body, md);
+}
+
+/* The size ladder into OUTDIR/perf_oracle_ladder.csv (temp + rename) and
+ * its section of the report.  0, 1 when a file cannot be written; *lfail: a
+ * ladder solve ended without an answer. */
+static int run_ladder(const perf_args *A, FILE *md, int *lfail)
+{
     char lcp[1024], lct[1100];
-    snprintf(lcp, sizeof lcp, "%s/perf_oracle_ladder.csv", outdir);
+    snprintf(lcp, sizeof lcp, "%s/perf_oracle_ladder.csv", A->outdir);
     snprintf(lct, sizeof lct, "%s.tmp", lcp);
-    int lfail = 0;
-    if (strcmp(lo.rungs, "none") != 0) {
-        FILE *lcsv = fopen(lct, "w");
-        if (!lcsv) {
-            fprintf(stderr, "perf_oracle: cannot write %s\n", lct);
-            return 1;
-        }
-        lfail = perf_ladder_run(&lo, md, lcsv);
-        fclose(lcsv);
-        if (rename(lct, lcp)) {
-            fprintf(stderr, "perf_oracle: cannot rename into %s\n", outdir);
-            return 1;
-        }
+    if (strcmp(A->lo.rungs, "none") == 0)
+        return 0;
+    FILE *lcsv = fopen(lct, "w");
+    if (!lcsv) {
+        fprintf(stderr, "perf_oracle: cannot write %s\n", lct);
+        return 1;
     }
+    *lfail = perf_ladder_run(&A->lo, md, lcsv);
+    fclose(lcsv);
+    if (rename(lct, lcp)) {
+        fprintf(stderr, "perf_oracle: cannot rename into %s\n", A->outdir);
+        return 1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0) {
+        fprintf(stderr, "usage: perf_oracle OUTDIR [--sizes paper,mid,large|none] [--reps N] "
+                        "[--no-cvxopt] [--ladder 1,2,3|none] [--full] [--ladder-p 1,1.5,2,3,inf] "
+                        "[--no-infeasible | --infeasible-only] [--timeout CPU_SECONDS] "
+                        "[--mem-gb GB]\n"
+                        "  --full: the ladder's three rungs (the largest, 129 024 x 4 096, "
+                        "only with it)\n");
+        return argc < 2 ? 2 : 0;
+    }
+    static perf_args A = {.sizes = "paper,mid", .use_cv = 1,
+                          .lps = {1.0, 1.5, 2.0, 3.0, INFINITY}};
+    A.outdir = argv[1];
+    A.lo = (perf_ladder_opts){"1", A.lps, 5, 1, 1, 600.0, 8.0};
+    if (parse_args(argc, argv, &A))
+        return 2;
+    const size_spec all[] = {{"paper", 6, 8, 10, 9}, {"mid", 50, 20, 20, 3},
+                             {"large", 200, 16, 32, 1}};
+    char cpu[256], cvver[64] = "";
+    cpu_model(cpu, sizeof cpu);
+    char mdp[1024], csvp[1024], mdt[1100], csvt[1100];
+    snprintf(mdp, sizeof mdp, "%s/perf_oracle.md", A.outdir);
+    snprintf(csvp, sizeof csvp, "%s/perf_oracle.csv", A.outdir);
+    snprintf(mdt, sizeof mdt, "%s.tmp", mdp);
+    snprintf(csvt, sizeof csvt, "%s.tmp", csvp);
+    FILE *md = fopen(mdt, "w"), *csv = fopen(csvt, "w");
+    if (!md || !csv) {
+        fprintf(stderr, "perf_oracle: cannot write into %s\n", A.outdir);
+        return 1;
+    }
+    fprintf(csv, "size,n,T,d,m,nx,p,attsvm_ms,attsvm_lp_phase_ms,attsvm_status,attsvm_objective,"
+                 "attsvm_gap,attsvm_violation,cvxopt_ms,cvxopt_status,cvxopt_objective,cvxopt_gap,"
+                 "cvxopt_violation,speedup,gap_ratio,attsvm_cpu_ms,cvxopt_cpu_ms,cpu_speedup,"
+                 "mdatt_py_ms,mdatt_py_cpu_ms,mdatt_py_status,mdatt_py_gap,mdatt_py_speedup,"
+                 "mdatt_py_cpu_speedup\n");
+    static body_buf body;
+    int any_cv = 0, lfail = 0;
+    for (size_t si = 0; si < sizeof all / sizeof *all; si++)
+        if (strstr(A.sizes, all[si].name) && run_size(&A, si, &all[si], &body, csv, cvver, &any_cv))
+            return 1;
+    report_header(md, cpu, cvver, any_cv, A.use_cv);
+    fputs(body.text, md);
+    if (run_ladder(&A, md, &lfail))
+        return 1;
     fclose(md);
     fclose(csv);
     if (lfail)
         fprintf(stderr, "perf_oracle: a ladder solve ended without an answer (see the table)\n");
     if (rename(mdt, mdp) || rename(csvt, csvp)) {
-        fprintf(stderr, "perf_oracle: cannot rename into %s\n", outdir);
+        fprintf(stderr, "perf_oracle: cannot rename into %s\n", A.outdir);
         return 1;
     }
     return 0;
