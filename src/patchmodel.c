@@ -98,15 +98,14 @@ static double log1pexp(double x)
     return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
 }
 
-void mdatt_pm_forward(const mdatt_pm_model *m, mdatt_pm_work *w, const double *U, const int *labels, int B,
-                double *grad, double *attn, mdatt_pm_stats *st)
+/* The embedding: X = U E^T + P (per token) and q = W z, so that the scores
+ * are a_t = x_t^T q (design.md §10). */
+static void pm_embed(const mdatt_pm_model *m, mdatt_pm_work *w, const double *U, int B)
 {
-    const int T = m->T, Pd = m->Pd, d = m->d, C = m->C, BT = B * T;
-    const double *E = m->w + m->off[MDATT_PM_E], *P = m->w + m->off[MDATT_PM_P], *W = m->w + m->off[MDATT_PM_W],
-                 *z = m->w + m->off[MDATT_PM_Z], *V = m->w + m->off[MDATT_PM_V];
-    double *X = w->X, *S = w->S, *R = w->R, *O = w->O, *q = w->tmp, *gq = w->tmp + d;
-    memset(st, 0, sizeof *st);
-    /* X = U E^T + P (per token). */
+    const int T = m->T, Pd = m->Pd, d = m->d, BT = B * T;
+    const double *E = m->w + m->off[MDATT_PM_E], *P = m->w + m->off[MDATT_PM_P],
+                 *W = m->w + m->off[MDATT_PM_W], *z = m->w + m->off[MDATT_PM_Z];
+    double *X = w->X, *q = w->tmp;
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, BT, d, Pd, 1.0, U, Pd, E, Pd, 0.0, X, d);
     for (int i = 0; i < B; i++)
         for (int t = 0; t < T; t++) {
@@ -114,115 +113,144 @@ void mdatt_pm_forward(const mdatt_pm_model *m, mdatt_pm_work *w, const double *U
             for (int j = 0; j < d; j++)
                 x[j] += P[t * d + j];
         }
-    /* q = W z: the scores are a_t = x_t^T q. */
     for (int j = 0; j < d; j++) {
         double s = 0.0;
         for (int k = 0; k < d; k++)
             s += W[j * d + k] * z[k];
         q[j] = s;
     }
-    double loss = 0.0;
-    for (int i = 0; i < B; i++) {
-        const double *Xi = X + (size_t)i * T * d;
-        double *s = S + (size_t)i * T, *r = R + (size_t)i * d, *o = O + (size_t)i * C, amax = -INFINITY;
-        for (int t = 0; t < T; t++) {
-            double a = 0.0;
-            for (int j = 0; j < d; j++)
-                a += Xi[t * d + j] * q[j];
-            s[t] = a;
-            amax = fmax(amax, a);
+}
+
+/* Sample i: its attention s (softmax of the scores), the attended token r,
+ * the outputs o, and in o the loss's gradient divided by B; returns its loss
+ * and adds its entropy, top mass and correctness to st. */
+static double pm_sample(const mdatt_pm_model *m, mdatt_pm_work *w, int i, int y, int B,
+                        mdatt_pm_stats *st)
+{
+    const int T = m->T, d = m->d, C = m->C;
+    const double *V = m->w + m->off[MDATT_PM_V], *q = w->tmp;
+    const double *Xi = w->X + (size_t)i * T * d;
+    double *s = w->S + (size_t)i * T, *r = w->R + (size_t)i * d, *o = w->O + (size_t)i * C;
+    double amax = -INFINITY;
+    for (int t = 0; t < T; t++) {
+        double a = 0.0;
+        for (int j = 0; j < d; j++)
+            a += Xi[t * d + j] * q[j];
+        s[t] = a;
+        amax = fmax(amax, a);
+    }
+    double sum = 0.0, ent = 0.0, top = 0.0;
+    for (int t = 0; t < T; t++) {
+        s[t] = exp(s[t] - amax);
+        sum += s[t];
+    }
+    memset(r, 0, sizeof(double) * d);
+    for (int t = 0; t < T; t++) {
+        s[t] /= sum;
+        if (s[t] > 0)
+            ent -= s[t] * log(s[t]);
+        top = fmax(top, s[t]);
+        for (int j = 0; j < d; j++)
+            r[j] += s[t] * Xi[t * d + j];
+    }
+    st->entropy += ent;
+    st->topmass += top;
+    for (int c = 0; c < C; c++) {
+        double v = 0.0;
+        for (int j = 0; j < d; j++)
+            v += r[j] * V[j * C + c];
+        o[c] = v;
+    }
+    /* Loss and its gradient in o (overwriting o), divided by B. */
+    if (C == 1) {
+        const double sy = y ? 1.0 : -1.0, u = sy * o[0];
+        st->correct += (o[0] > 0) == (y != 0);
+        o[0] = -sy / (1.0 + exp(u)) / B;
+        return log1pexp(-u);
+    }
+    double omax = -INFINITY, se = 0.0;
+    int arg = 0;
+    for (int c = 0; c < C; c++)
+        if (o[c] > omax) {
+            omax = o[c];
+            arg = c;
         }
-        double sum = 0.0, ent = 0.0, top = 0.0;
-        for (int t = 0; t < T; t++) {
-            s[t] = exp(s[t] - amax);
-            sum += s[t];
-        }
-        memset(r, 0, sizeof(double) * d);
-        for (int t = 0; t < T; t++) {
-            s[t] /= sum;
-            if (s[t] > 0)
-                ent -= s[t] * log(s[t]);
-            top = fmax(top, s[t]);
-            for (int j = 0; j < d; j++)
-                r[j] += s[t] * Xi[t * d + j];
-        }
-        st->entropy += ent;
-        st->topmass += top;
+    for (int c = 0; c < C; c++)
+        se += exp(o[c] - omax);
+    const double loss = omax + log(se) - o[y];
+    st->correct += arg == y;
+    for (int c = 0; c < C; c++)
+        o[c] = (exp(o[c] - omax) / se - (c == y)) / B;
+    return loss;
+}
+
+/* The backward pass through sample i: gV, gP and the token gradients GX_i
+ * accumulated, gq (dL/dq) too. */
+static void pm_sample_backward(const mdatt_pm_model *m, mdatt_pm_work *w, int i, double *grad,
+                               double *gq)
+{
+    const int T = m->T, d = m->d, C = m->C;
+    const double *V = m->w + m->off[MDATT_PM_V], *q = w->tmp;
+    double *gP = grad + m->off[MDATT_PM_P], *gV = grad + m->off[MDATT_PM_V];
+    const double *Xi = w->X + (size_t)i * T * d, *s = w->S + (size_t)i * T,
+                 *r = w->R + (size_t)i * d, *go = w->O + (size_t)i * C;
+    double *GXi = w->GX + (size_t)i * T * d;
+    double *g = w->tmp + 2 * d;     /* dL/dr of the current input */
+    for (int j = 0; j < d; j++) {
+        double v = 0.0;
         for (int c = 0; c < C; c++) {
-            double v = 0.0;
-            for (int j = 0; j < d; j++)
-                v += r[j] * V[j * C + c];
-            o[c] = v;
+            v += V[j * C + c] * go[c];
+            gV[j * C + c] += r[j] * go[c];
         }
-        /* Loss and its gradient in o (overwriting o), divided by B. */
-        const int y = labels[i];
-        if (C == 1) {
-            const double sy = y ? 1.0 : -1.0, u = sy * o[0];
-            loss += log1pexp(-u);
-            st->correct += (o[0] > 0) == (y != 0);
-            o[0] = -sy / (1.0 + exp(u)) / B;
-        } else {
-            double omax = -INFINITY, se = 0.0;
-            int arg = 0;
-            for (int c = 0; c < C; c++)
-                if (o[c] > omax) {
-                    omax = o[c];
-                    arg = c;
-                }
-            for (int c = 0; c < C; c++)
-                se += exp(o[c] - omax);
-            loss += omax + log(se) - o[y];
-            st->correct += arg == y;
-            for (int c = 0; c < C; c++)
-                o[c] = (exp(o[c] - omax) / se - (c == y)) / B;
+        g[j] = v;
+    }
+    double ebar = 0.0;
+    for (int j = 0; j < d; j++)
+        ebar += g[j] * r[j];
+    for (int t = 0; t < T; t++) {
+        const double *x = Xi + t * d;
+        double e = 0.0;
+        for (int j = 0; j < d; j++)
+            e += g[j] * x[j];
+        const double da = s[t] * (e - ebar);
+        double *gx = GXi + t * d, *gp = gP + t * d;
+        for (int j = 0; j < d; j++) {
+            gx[j] = s[t] * g[j] + da * q[j];
+            gp[j] += gx[j];
+            gq[j] += da * x[j];
         }
     }
+}
+
+void mdatt_pm_forward(const mdatt_pm_model *m, mdatt_pm_work *w, const double *U, const int *labels, int B,
+                double *grad, double *attn, mdatt_pm_stats *st)
+{
+    const int T = m->T, Pd = m->Pd, d = m->d, BT = B * T;
+    const double *W = m->w + m->off[MDATT_PM_W], *z = m->w + m->off[MDATT_PM_Z];
+    double *gq = w->tmp + d;
+    memset(st, 0, sizeof *st);
+    pm_embed(m, w, U, B);
+    double loss = 0.0;
+    for (int i = 0; i < B; i++)
+        loss += pm_sample(m, w, i, labels[i], B, st);
     st->loss = loss / B;
     if (attn)
-        memcpy(attn, S, sizeof(double) * BT);
+        memcpy(attn, w->S, sizeof(double) * BT);
     if (!grad)
         return;
-    double *gE = grad + m->off[MDATT_PM_E], *gP = grad + m->off[MDATT_PM_P], *gW = grad + m->off[MDATT_PM_W],
-           *gz = grad + m->off[MDATT_PM_Z], *gV = grad + m->off[MDATT_PM_V], *GX = w->GX;
+    double *gE = grad + m->off[MDATT_PM_E], *gW = grad + m->off[MDATT_PM_W],
+           *gz = grad + m->off[MDATT_PM_Z];
     memset(grad, 0, sizeof(double) * m->np);
     memset(gq, 0, sizeof(double) * d);
-    double *g = w->tmp + 2 * d;     /* dL/dr of the current input */
-    for (int i = 0; i < B; i++) {
-        const double *Xi = X + (size_t)i * T * d, *s = S + (size_t)i * T, *r = R + (size_t)i * d,
-                     *go = O + (size_t)i * C;
-        double *GXi = GX + (size_t)i * T * d;
-        for (int j = 0; j < d; j++) {
-            double v = 0.0;
-            for (int c = 0; c < C; c++) {
-                v += V[j * C + c] * go[c];
-                gV[j * C + c] += r[j] * go[c];
-            }
-            g[j] = v;
-        }
-        double ebar = 0.0;
-        for (int j = 0; j < d; j++)
-            ebar += g[j] * r[j];
-        for (int t = 0; t < T; t++) {
-            const double *x = Xi + t * d;
-            double e = 0.0;
-            for (int j = 0; j < d; j++)
-                e += g[j] * x[j];
-            const double da = s[t] * (e - ebar);
-            double *gx = GXi + t * d, *gp = gP + t * d;
-            for (int j = 0; j < d; j++) {
-                gx[j] = s[t] * g[j] + da * q[j];
-                gp[j] += gx[j];
-                gq[j] += da * x[j];
-            }
-        }
-    }
+    for (int i = 0; i < B; i++)
+        pm_sample_backward(m, w, i, grad, gq);
     for (int j = 0; j < d; j++)
         for (int k = 0; k < d; k++) {
             gW[j * d + k] = gq[j] * z[k];
             gz[k] += W[j * d + k] * gq[j];
         }
     /* gE = GX^T U. */
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d, Pd, BT, 1.0, GX, d, U, Pd, 0.0, gE, Pd);
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d, Pd, BT, 1.0, w->GX, d, U, Pd, 0.0, gE, Pd);
 }
 
 int mdatt_pm_opt_init(mdatt_pm_opt *o, mdatt_pm_opt_kind kind, double p, double lr, const mdatt_pm_model *m)
