@@ -970,3 +970,19 @@ Test(oracle_settings, defaults_and_edges)
                       msg[strlen(c->field)] == ':', "%s: %s", c->field, msg ? msg : "(accepted)");
     }
 }
+
+/* Row counts or widths beyond int are refused before anything is allocated
+ * or read (attsvm.h): the data pointers are NULL here, so reading them or
+ * going on to allocate the 16-17 GB the rows would take fails the test. */
+Test(oracle_rows, oversized_shapes_are_refused_before_reading_the_data)
+{
+    const int shapes[][3] = {{1 << 30, 3, 1},      /* n (T - 1) = 2^31 rows, 16 GB */
+                             {1, 2, 46341}};       /* d^2 > INT_MAX columns, 17 GB */
+    for (int k = 0; k < 2; k++) {
+        attsvm_data D = {shapes[k][0], shapes[k][1], shapes[k][2], NULL, NULL, NULL, NULL};
+        int m = -1, nx = -1;
+        cr_expect_null(attsvm_build_rows(&D, NULL, ATTSVM_TARGET_W, &m, &nx),
+                       "n=%d T=%d d=%d", shapes[k][0], shapes[k][1], shapes[k][2]);
+        cr_expect(m == -1 && nx == -1);
+    }
+}
