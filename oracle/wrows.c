@@ -226,48 +226,6 @@ double attsvm__wrows_absmax(const attsvm__wrows *K)
     return mx;
 }
 
-typedef struct {
-    double v;
-    int r;
-} vrow;
-
-static int vrow_cmp(const void *a, const void *b)
-{
-    const vrow *x = a, *y = b;
-    return x->v > y->v ? -1 : x->v < y->v ? 1 : (x->r > y->r) - (x->r < y->r);
-}
-
-int attsvm__wrows_price(const attsvm__wrows *K, const double *w, const double *nq,
-                       const char *skip, double tol, int *add)
-{
-    vrow *c = malloc(sizeof *c * (size_t)K->n);
-    long double u[K->d];
-    if (!c)
-        return -1;
-    int k = 0;
-    for (int i = 0; i < K->n; i++) {
-        w_times_z(K, w, i, u);
-        vrow best = {tol, -1};
-        for (int s = 0; s < K->g; s++) {
-            const int r = i * K->g + s;
-            if (skip && skip[r])
-                continue;
-            int ii, t;
-            attsvm__wrows_pair(K, r, &ii, &t);
-            const double v = (1.0 - row_dot(K, i, t, u)) / nq[r];
-            if (v > best.v)
-                best = (vrow){v, r};
-        }
-        if (best.r >= 0)
-            c[k++] = best;
-    }
-    qsort(c, (size_t)k, sizeof *c, vrow_cmp);
-    for (int j = 0; j < k; j++)
-        add[j] = c[j].r;
-    free(c);
-    return k;
-}
-
 /* ---------------------------------------------------------------- row copies */
 
 enum { WCACHE_CHUNK = 32 };

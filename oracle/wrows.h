@@ -37,12 +37,6 @@ void attsvm__wrows_ax(const attsvm__wrows *K, const double *w, double *ax);
 void attsvm__wrows_atlam(const attsvm__wrows *K, const double *lam, double *u);
 /** nq[r] = ||a_r||_q = ||b_r||_q ||z_i||_q, q in [1, inf]. */
 void attsvm__wrows_norms(const attsvm__wrows *K, double q, double *nq);
-/** Pricing: per sample the row of largest scaled violation
- *  (1 - a_r . w) / nq[r] among rows with skip[r] == 0, if it exceeds tol:
- *  writes those rows into add (at most n), most violated first; returns
- *  their count.  O(n (d^2 + T d)), no m-vector. */
-int attsvm__wrows_price(const attsvm__wrows *K, const double *w, const double *nq,
-                       const char *skip, double tol, int *add);
 
 /** z (n x d: z_i) and b (m x d: b_r), the factors of every row. */
 void attsvm__wrows_factors(const attsvm__wrows *K, double *z, double *b);

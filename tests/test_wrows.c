@@ -163,66 +163,6 @@ Test(wrows, row_norms_factor_for_every_q)
     }
 }
 
-/* Pricing: per sample the most violated row outside the skip set, scanned
- * here from the dense A w. */
-Test(wrows, pricing_matches_a_scan_of_dense_rows)
-{
-    uint64_t seed = 5;
-    for (int s = 0; s < NSHAPES; s++) {
-        inst I = make(SHAPES[s][0], SHAPES[s][1], SHAPES[s][2], 400 + s);
-        int m, nx;
-        double *A = attsvm_build_rows(&I.D, I.alpha, ATTSVM_TARGET_W, &m, &nx);
-        attsvm__wrows K;
-        attsvm__wrows_init(&K, &I.D, I.alpha);
-        double *w = malloc(sizeof *w * nx), *nq = malloc(sizeof *nq * m);
-        char *skip = malloc(m);
-        int *add = malloc(sizeof *add * I.n), want_n = 0;
-        for (int j = 0; j < nx; j++)
-            w[j] = 0.05 * (2.0 * unif(&seed) - 1.0);
-        for (int r = 0; r < m; r++)
-            skip[r] = unif(&seed) < 0.3;
-        attsvm__wrows_norms(&K, 2.0, nq);
-        int got = attsvm__wrows_price(&K, w, nq, skip, 1e-3, add);
-        double prev = INFINITY;
-        for (int i = 0; i < I.n; i++) {
-            int best = -1;
-            double bv = 1e-3;
-            for (int r = i * K.g; r < (i + 1) * K.g; r++) {
-                long double e = 0.0L;
-                for (int j = 0; j < nx; j++)
-                    e += (long double)A[(size_t)r * nx + j] * w[j];
-                double v = (1.0 - (double)e) / nq[r];
-                if (!skip[r] && v > bv) {
-                    bv = v;
-                    best = r;
-                }
-            }
-            if (best < 0)
-                continue;
-            want_n++;
-            int found = 0;
-            for (int k = 0; k < got; k++)
-                found += add[k] == best;
-            cr_assert_eq(found, 1, "shape %d sample %d: row %d not priced", s, i, best);
-        }
-        cr_assert_eq(got, want_n);
-        for (int k = 0; k < got; k++) {  /* most violated first */
-            long double e = 0.0L;
-            for (int j = 0; j < nx; j++)
-                e += (long double)A[(size_t)add[k] * nx + j] * w[j];
-            double v = (1.0 - (double)e) / nq[add[k]];
-            cr_assert_leq(v, prev * (1 + 1e-12));
-            prev = v;
-        }
-        free(w);
-        free(nq);
-        free(skip);
-        free(add);
-        free(A);
-        unmake(&I);
-    }
-}
-
 /* Row copies: the rows asked for, equal to the dense rows, at addresses that
  * stay fixed while more rows are generated; memory only for those rows. */
 Test(wrows, row_copies_stay_put)
