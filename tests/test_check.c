@@ -722,6 +722,41 @@ Test(cli_check, recomputed_upper_bound_rescales_an_infeasible_svm)
     tmpdir_free(dir);
 }
 
+/* Multipliers that name no constraint (sample or token out of range, a
+ * negative or NaN lambda) are left out of the recomputed lower bound, which
+ * stays the weak-duality bound of the valid ones: the figures equal those of
+ * the file without them.  Token T, one past the last, of the first and the
+ * last sample would read the next sample's first token or past the end. */
+Test(cli_check, recomputed_bound_ignores_multipliers_that_name_no_constraint)
+{
+    char *dir = tmpdir_new(), err[MDATT_ERRLEN], path[512];
+    solved_files(dir, err, sizeof err);
+    mdatt_instance in;
+    mdatt_svm s;
+    snprintf(path, sizeof path, "%s/i.json", dir);
+    cr_assert_eq(mdatt_instance_read(path, &in, err), MDATT_OK, "%s", err);
+    snprintf(path, sizeof path, "%s/s.json", dir);
+    cr_assert_eq(mdatt_svm_read(path, &s, err), MDATT_OK, "%s", err);
+    cr_assert(s.ndual > 0 && in.n > 1);
+    mdatt_svm_figures f0, f1;
+    mdatt_svm_recompute(&in, &s, &f0);
+    cr_assert(isfinite(f0.lower) && f0.lower > 0, "lower %g", f0.lower);
+    const mdatt_svm_mult bad[] = {{0, in.T, 1.0}, {in.n - 1, in.T, 1.0}, {0, -1, 1.0},
+                                  {-1, 0, 1.0}, {in.n, 0, 1.0}, {0, 0, -1.0}, {0, 0, NAN}};
+    const int nbad = (int)(sizeof bad / sizeof *bad);
+    mdatt_svm_mult *d = realloc(s.dual, sizeof *d * (size_t)(s.ndual + nbad));
+    cr_assert_not_null(d);
+    s.dual = d;
+    memcpy(d + s.ndual, bad, sizeof bad);
+    s.ndual += nbad;
+    mdatt_svm_recompute(&in, &s, &f1);
+    cr_expect(f1.lower == f0.lower && f1.upper == f0.upper && f1.gap == f0.gap,
+              "lower %.17g vs %.17g", f1.lower, f0.lower);
+    mdatt_svm_free(&s);
+    mdatt_instance_free(&in);
+    tmpdir_free(dir);
+}
+
 /* The thresholds are inclusive (doc/mdatt.1): a run that meets each one with
  * equality passes, and one step beyond any of them fails naming it.  The
  * values are the %.17g numbers of a first check's JSON (exact round trip). */
