@@ -38,9 +38,10 @@ import time
 # programs of the first pattern it matches; "*" covers the files of the
 # module that no earlier pattern names.  Programs whose coverage of a file
 # duplicates a faster one's are left out (the slow proofs-check programs and
-# test_faults, whose library copies would double every compilation); the
-# report lists the programs run per file.
-ORACLE_TESTS = ["tests/test_oracle", "proofs-check/claim_duality"]
+# test_faults, whose library copies would double every compilation); test_alloc,
+# which fails every allocation in turn, comes last for the files whose
+# out-of-memory branches it reaches.  The report lists the programs run per file.
+ORACLE_TESTS = ["tests/test_oracle", "proofs-check/claim_duality", "tests/test_alloc"]
 MODULE_SPEC = [
     ("trainer", ["src/model*.c", "src/mirror*.c", "src/train*.c", "src/eval*.c",
                  "src/grad*.c", "src/step*.c"],
@@ -48,7 +49,8 @@ MODULE_SPEC = [
                          "proofs-check/claim_bregman_lower", "tests/test_check"]),
       ("src/train*.c", ["tests/test_train", "proofs-check/claim_md_identities",
                         "proofs-check/claim_token_selection"]),
-      ("*", ["tests/test_model", "tests/test_train", "proofs-check/claim_md_identities"])]),
+      ("*", ["tests/test_model", "tests/test_train", "proofs-check/claim_md_identities",
+             "tests/test_alloc"])]),
     ("metrics", ["src/metrics*.c", "src/rate*.c"],
      [("*", ["tests/test_check", "tests/test_rate"])]),
     ("check", ["src/check*.c", "src/cli/cmd_check*.c", "src/svmio*.c"],
