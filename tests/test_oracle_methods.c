@@ -229,7 +229,7 @@ static void check_dn(double p, int dup, uint64_t seed, int maxnt)
     unmake(&I);
 }
 
-Test(dualnewton, p2_converges_in_a_few_steps)
+Test(dualnewton, p2_converges_within_the_step_bound)
 {
     for (uint64_t seed = 1; seed <= 3; seed++)
         check_dn(2.0, 0, seed, 70);
