@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "mdatt.h"
+#include "internal.h" /* MDATT_PACK_MAX: which evaluation path a size takes */
 
 typedef __float128 quad;
 
@@ -170,7 +171,8 @@ static void quad_grad(const mdatt_instance *in, const double *W, const double *v
                       quad *gW, quad *gv)
 {
     const int n = in->n, T = in->T, d = in->d;
-    quad a[64], s[64], h[64], g[64];
+    quad a[512], s[512], h[512], g[64];
+    cr_assert(T <= 512 && d <= 64);
     for (int j = 0; j < d * d; j++) gW[j] = 0;
     for (int j = 0; j < d; j++) gv[j] = 0;
     for (int i = 0; i < n; i++) {
@@ -220,8 +222,9 @@ static void compare_quad(const double *G, double ls, const quad *g, int m, doubl
                          double *lerr)
 {
     quad gmax = 0;
-    double y[64], sy = 0, sG = 0, s = 0, ng, nG, logng;
+    double y[256], sy = 0, sG = 0, s = 0, ng, nG, logng;
     int e;
+    cr_assert(m <= 256);
     for (int j = 0; j < m; j++) if (fabsq(g[j]) > gmax) gmax = fabsq(g[j]);
     frexpq(gmax, &e);
     for (int j = 0; j < m; j++) { y[j] = (double)ldexpq(g[j], -e); sy += y[j] * y[j]; }
@@ -401,9 +404,9 @@ static void set_margins(mdatt_instance *in, const double *W, const double *c)
 {
     const int n = in->n, T = in->T, d = in->d;
     double A[4][16], M[4][5];
-    cr_assert(n <= 4 && d <= 16 && T <= 64);
+    cr_assert(n <= 4 && d <= 16 && T <= 512);
     for (int i = 0; i < n; i++) {
-        double sc[64], u[16], amax = -INFINITY, Z = 0;
+        double sc[512], u[16], amax = -INFINITY, Z = 0;
         const double *X = in->X + (size_t)i * T * d;
         for (int j = 0; j < d; j++) {
             u[j] = 0;
@@ -449,17 +452,20 @@ Test(model, loss_derivative_beyond_double_range_matches_quad)
      * log|l'(u_i)| - log n + dmax_i - log1p(S_i) (header of model.c) in both
      * blocks.  Margins one apart give the samples weights 1, e^-1, e^-2, e^-3:
      * a wrong term in L_i or a wrong sign moves the direction by >= 1e-3.
-     * Packed (T = 5) and unpacked (T = 64) evaluation paths. */
-    const int sizes[2][3] = {{4, 5, 6}, {4, 64, 8}};   /* d * d <= 64 */
+     * Packed evaluation (T = 5, T = 64: n T d <= MDATT_PACK_MAX) and the
+     * unpacked one (T = 300, d = 16: n T d > MDATT_PACK_MAX), which decides
+     * per sample between the direct and the log-domain weights. */
+    const int sizes[3][3] = {{4, 5, 6}, {4, 64, 8}, {4, 300, 16}};   /* d <= 16 */
     const double c[4] = {745.0, 746.0, 747.0, 748.0};
-    for (int is = 0; is < 2; is++)
+    for (int is = 0; is < 3; is++)
         for (uint64_t seed = 1; seed <= 3; seed++) {
             const int n = sizes[is][0], T = sizes[is][1], d = sizes[is][2], m = d * d;
             mdatt_instance in;
             make_instance(&in, n, T, d, seed);
+            cr_assert_eq((size_t)n * T * d > MDATT_PACK_MAX, is == 2);
             mdatt_work *w = mdatt_work_new(&in);
-            double *W = random_matrix(m, 80 + seed, 0.5), G[64], g[8], derr, lerr;
-            quad qW[64], qv[8];
+            double *W = random_matrix(m, 80 + seed, 0.5), G[256], g[16], derr, lerr;
+            quad qW[256], qv[16];
             mdatt_grad gW = {G, 0}, gv = {g, 0};
             mdatt_eval ev;
             set_margins(&in, W, c);
