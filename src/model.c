@@ -308,20 +308,6 @@ MDATT_INLINE void axpy_rows(const double *c, size_t cs, const double *A, size_t 
     }
 }
 
-/* x_t = e^{x_t} for x_t <= 0 (see MDATT_EXP_NONPOS; x < -708 gives 0). */
-MDATT_INLINE void exp_nonpos_array(double *x, int m)
-{
-    int j = 0;
-    for (; j + 4 <= m; j += 4) {
-        mdatt_v4d v = MDATT_LD4(x + j), y;
-        mdatt_v4u ok = (mdatt_v4u)(v >= -708.0);
-        v = (mdatt_v4d)((mdatt_v4u)v & ok);
-        MDATT_EXP_NONPOS(mdatt_v4d, mdatt_v4u, v, y);
-        MDATT_ST4(x + j, (mdatt_v4d)((mdatt_v4u)y & ok));
-    }
-    for (; j < m; j++) x[j] = mdatt__exp_nonpos(x[j]);
-}
-
 /* 2^k for -1022 <= k <= 1023, from its bits. */
 MDATT_INLINE double pow2i(int k)
 {
