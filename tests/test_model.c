@@ -486,6 +486,44 @@ Test(model, loss_derivative_beyond_double_range_matches_quad)
         }
 }
 
+Test(model, sample_without_w_gradient_does_not_set_the_scale)
+{
+    /* Log-domain regime (margins beyond 745): the weights are
+     * exp(L_i - max L) with the maximum over the samples that have a W
+     * gradient.  Sample 0's tokens are all equal: its softmax is uniform, its
+     * g~_0 = 0, and its L_0 (smallest margin) is 855 above the others': if it
+     * set the scale every other weight would underflow.  The last sample's
+     * L is 860 below the largest: if it set the scale the others' weights
+     * would overflow.  Samples 1 and 2: weights 1 and e^-1. */
+    const int sizes[2][3] = {{4, 5, 6}, {4, 300, 16}};
+    const double c[4] = {745.0, 1600.0, 1601.0, 2460.0};
+    for (int is = 0; is < 2; is++) {
+        const int n = sizes[is][0], T = sizes[is][1], d = sizes[is][2], m = d * d;
+        mdatt_instance in;
+        make_instance(&in, n, T, d, 5);
+        for (int t = 1; t < T; t++)
+            memcpy(in.X + (size_t)t * d, in.X, sizeof(double) * d);
+        mdatt_work *w = mdatt_work_new(&in);
+        double *W = random_matrix(m, 90, 0.5), G[256], g[16], derr, lerr;
+        quad qW[256], qv[16];
+        mdatt_grad gW = {G, 0}, gv = {g, 0};
+        mdatt_eval ev;
+        set_margins(&in, W, c);
+        cr_assert_eq(mdatt_eval_grad(&in, W, in.v, MDATT_LOSS_LOGISTIC, w, &ev, &gW, &gv, NULL),
+                     MDATT_OK);
+        quad_grad(&in, W, in.v, 1, qW, qv);
+        compare_quad(G, gW.log_scale, qW, m, &derr, &lerr);
+        cr_expect(derr <= 1e-10 && lerr <= 1e-12, "T=%d: W block direction %g, log magnitude %g",
+                  T, derr, lerr);
+        compare_quad(g, gv.log_scale, qv, d, &derr, &lerr);
+        cr_expect(derr <= 1e-10 && lerr <= 1e-12, "T=%d: v block direction %g, log magnitude %g",
+                  T, derr, lerr);
+        free(W);
+        mdatt_work_free(w);
+        mdatt_instance_free(&in);
+    }
+}
+
 Test(model, log_loss_finite_when_loss_underflows)
 {
     /* margins of ~1000: L underflows to 0, log L must stay exact */
