@@ -58,32 +58,63 @@ Test(train, settings)
 }
 
 /* One step of p = 2 mirror descent is a GD step, to the last bit. */
-Test(train, p2_step_is_gd_step_bitwise)
+/* One p = 2 step is one GD step on the gradient mdatt_eval_grad computes
+ * (with v an argument, never a cached X v), bit for bit; v stays fixed.  The
+ * paper instance takes the packed evaluation, the second instance (n T d
+ * above the packed copies' limit) the unpacked one, each with the trainer's
+ * cached X v. */
+static void check_p2_step(const mdatt_instance *in, const double *W0)
 {
-    mdatt_instance in;
-    double W0[PDD], W[PDD], v[PD], G[PDD], ref[PDD];
+    const int m = in->d * in->d, d = in->d;
+    double *W = malloc(sizeof(double) * m), *G = malloc(sizeof(double) * m),
+           *ref = malloc(sizeof(double) * m), *v = malloc(sizeof(double) * d);
+    cr_assert(W && G && ref && v);
     mdatt_grad gW = {G, 0};
     mdatt_train_settings s;
     mdatt_train_info info;
-    paper(&in, W0);
-    mdatt_work *w = mdatt_work_new(&in);
-    cr_assert_eq(mdatt_eval_grad(&in, W0, in.v, 0, w, NULL, &gW, NULL, NULL), MDATT_OK);
+    mdatt_work *w = mdatt_work_new(in);
+    cr_assert_eq(mdatt_eval_grad(in, W0, in->v, 0, w, NULL, &gW, NULL, NULL), MDATT_OK);
     mdatt_train_default_settings(&s);
     s.iters = 1;
     s.lr = 0.37;
     for (int normalized = 0; normalized <= 1; normalized++) {
         s.normalized = normalized;
-        memcpy(W, W0, sizeof W);
-        memcpy(v, in.v, sizeof v);
-        cr_assert_eq(mdatt_train(&in, &s, W, v, NULL, &info), MDATT_OK);
-        for (int j = 0; j < PDD; j++)
-            ref[j] = normalized ? W0[j] - G[j] * (s.lr / mdatt_norm_p(G, PDD, 2.0))
+        memcpy(W, W0, sizeof(double) * m);
+        memcpy(v, in->v, sizeof(double) * d);
+        cr_assert_eq(mdatt_train(in, &s, W, v, NULL, &info), MDATT_OK);
+        for (int j = 0; j < m; j++)
+            ref[j] = normalized ? W0[j] - G[j] * (s.lr / mdatt_norm_p(G, m, 2.0))
                                 : W0[j] - s.lr * (G[j] * exp(gW.log_scale));
-        cr_expect(memcmp(W, ref, sizeof W) == 0, "normalized=%d", normalized);
-        cr_expect(memcmp(v, in.v, sizeof v) == 0, "v is fixed in AttGD");
+        cr_expect(memcmp(W, ref, sizeof(double) * m) == 0, "n=%d T=%d d=%d normalized=%d",
+                  in->n, in->T, d, normalized);
+        cr_expect(memcmp(v, in->v, sizeof(double) * d) == 0, "v is fixed in AttGD");
         cr_expect_eq(info.iters, 1);
     }
     mdatt_work_free(w);
+    free(W);
+    free(G);
+    free(ref);
+    free(v);
+}
+
+Test(train, p2_step_is_gd_step_bitwise)
+{
+    mdatt_instance in;
+    double W0[PDD];
+    paper(&in, W0);
+    check_p2_step(&in, W0);
+    mdatt_instance_free(&in);
+
+    mdatt_gen_settings g;
+    mdatt_gen_default_settings(&g);
+    g.n = 40, g.T = 30, g.d = 16, g.seed = 4;    /* n T d = 19200 */
+    cr_assert_eq(mdatt_gen(&g, &in), MDATT_OK);
+    double *W1 = malloc(sizeof(double) * 256);
+    mdatt_rng r;
+    mdatt_rng_seed(&r, 2);
+    for (int j = 0; j < 256; j++) W1[j] = 0.3 * mdatt_rng_normal(&r);
+    check_p2_step(&in, W1);
+    free(W1);
     mdatt_instance_free(&in);
 }
 
