@@ -305,3 +305,42 @@ Test(alloc, train)
     free(alpha);
     mdatt_instance_free(&in);
 }
+
+/* The textbook gradient (the trainer's reference) allocates its per-sample
+ * scratch: each failure is MDATT_ENOMEM with nothing leaked, and with every
+ * allocation granted it answers as before. */
+Test(alloc, naive_gradient)
+{
+    mdatt_gen_settings gs;
+    mdatt_gen_default_settings(&gs);
+    mdatt_instance in;
+    cr_assert_eq(mdatt_gen(&gs, &in), MDATT_OK);
+    const int d = in.d;
+    double *W = calloc((size_t)d * d, sizeof *W), *gW = malloc(sizeof *gW * (size_t)d * d),
+           *gv = malloc(sizeof *gv * (size_t)d);
+    cr_assert(W && gW && gv);
+    for (int j = 0; j < d; j++)
+        W[j * d + j] = 0.5;
+    mdatt_eval ev, ev0;
+    const long base = failalloc_live();
+    failalloc_reset(0);
+    cr_assert_eq(mdatt_eval_grad_naive(&in, W, in.v, MDATT_LOSS_LOGISTIC, &ev0, gW, gv), MDATT_OK);
+    const long n = failalloc_count();
+    cr_assert_gt(n, 0);
+    for (long k = 1; k <= n; k++) {
+        failalloc_reset(k);
+        const mdatt_status st = mdatt_eval_grad_naive(&in, W, in.v, MDATT_LOSS_LOGISTIC, &ev, gW,
+                                                      gv);
+        cr_assert(failalloc_failed(), "allocation %ld of %ld did not happen", k, n);
+        cr_assert_eq(st, MDATT_ENOMEM, "allocation %ld of %ld: status %d", k, n, (int)st);
+        cr_assert_eq(failalloc_live(), base, "allocation %ld of %ld: %ld blocks leak", k, n,
+                     failalloc_live() - base);
+    }
+    failalloc_reset(0);
+    cr_assert_eq(mdatt_eval_grad_naive(&in, W, in.v, MDATT_LOSS_LOGISTIC, &ev, gW, gv), MDATT_OK);
+    cr_expect(ev.loss == ev0.loss, "loss %.17g, before %.17g", ev.loss, ev0.loss);
+    free(W);
+    free(gW);
+    free(gv);
+    mdatt_instance_free(&in);
+}
