@@ -55,6 +55,12 @@ Test(train, settings)
     s.iters = 1;
     s.eps = NAN;
     cr_expect(strncmp(mdatt_train_check_settings(&s), "eps:", 4) == 0);
+    s.eps = INFINITY;
+    cr_expect(strncmp(mdatt_train_check_settings(&s), "eps:", 4) == 0);
+    s.eps = -1e-300;
+    cr_expect(strncmp(mdatt_train_check_settings(&s), "eps:", 4) == 0);
+    s.eps = 0.0; /* the documented range is eps >= 0 */
+    cr_expect(mdatt_train_check_settings(&s) == NULL);
 }
 
 /* One step of p = 2 mirror descent is a GD step, to the last bit. */
@@ -115,6 +121,69 @@ Test(train, p2_step_is_gd_step_bitwise)
     for (int j = 0; j < 256; j++) W1[j] = 0.3 * mdatt_rng_normal(&r);
     check_p2_step(&in, W1);
     free(W1);
+    mdatt_instance_free(&in);
+}
+
+/* The step reported at a logged point is the step that led to it, also at
+ * the last iteration when log_every does not divide iters: with log_every =
+ * 4 and 10 iterations the points are 0, 4, 8, 10, and the step at 10 must be
+ * ||theta_10 - theta_9||_q, recomputed from the dual iterates of a run that
+ * logs every point (plain steps: their dual norms differ from step to step). */
+typedef struct {
+    long k[16];
+    double sd[16], th[16][PDD];
+    int np;
+} step_log;
+
+static int step_hook(const mdatt_train_point *pt, void *c_)
+{
+    step_log *c = c_;
+    cr_assert_lt(c->np, 16);
+    c->k[c->np] = pt->k;
+    c->sd[c->np] = pt->step_dual;
+    for (int j = 0; j < PDD; j++)
+        c->th[c->np][j] = pt->theta[j] + pt->theta_lo[j];
+    c->np++;
+    return 0;
+}
+
+Test(train, step_reported_at_the_last_point_is_the_last_step)
+{
+    mdatt_instance in;
+    double W0[PDD], W[PDD], v[PD];
+    paper(&in, W0);
+    mdatt_train_settings s;
+    mdatt_train_info info;
+    mdatt_train_default_settings(&s);
+    s.p = 1.75;
+    s.lr = 0.05;
+    s.iters = 10;
+    s.hook = step_hook;
+    step_log every = {0}, sparse = {0};
+    const int le[2] = {1, 4};
+    step_log *logs[2] = {&every, &sparse};
+    for (int r = 0; r < 2; r++) {
+        memcpy(W, W0, sizeof W);
+        memcpy(v, in.v, sizeof v);
+        s.log_every = le[r];
+        s.hook_ctx = logs[r];
+        cr_assert_eq(mdatt_train(&in, &s, W, v, NULL, &info), MDATT_OK);
+    }
+    cr_assert_eq(every.np, 11);
+    cr_assert_eq(sparse.np, 4);
+    cr_assert(sparse.k[3] == 10 && sparse.k[2] == 8);
+    double diff[PDD];
+    for (int j = 0; j < PDD; j++)
+        diff[j] = every.th[10][j] - every.th[9][j];
+    const double ref = qnorm_ref(diff, PDD, s.p / (s.p - 1.0));
+    for (int j = 0; j < PDD; j++)
+        diff[j] = every.th[8][j] - every.th[7][j];
+    const double ref8 = qnorm_ref(diff, PDD, s.p / (s.p - 1.0));
+    cr_expect(fabs(ref - ref8) > 1e-6 * ref, "steps 8 and 10 alike: the test cannot tell them");
+    cr_expect(fabs(sparse.sd[3] - ref) <= 1e-9 * ref, "step at 10: %.17g, want %.17g",
+              sparse.sd[3], ref);
+    cr_expect(fabs(sparse.sd[2] - ref8) <= 1e-9 * ref8, "step at 8: %.17g, want %.17g",
+              sparse.sd[2], ref8);
     mdatt_instance_free(&in);
 }
 
