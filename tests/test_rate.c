@@ -605,6 +605,29 @@ Test(rate, bootstrap_smallest_sizes)
 /* mdatt_rate_check_settings at the edges of the window's range [0, 9e15]
  * (NAN: not given): each edge accepted, one step beyond refused naming the
  * field, for k0 and k1 alike. */
+/* The count and bootstrap ranges are inclusive at both ends: nfam in
+ * [1, MDATT_NFAM], boot in [1, 1e7]; one beyond either end names the field. */
+Test(rate, family_count_and_bootstrap_edges)
+{
+    mdatt_rate_settings s;
+    const struct { int nfam; long boot; const char *field; } c[] = {
+        {1, 1000, NULL}, {MDATT_NFAM, 1000, NULL}, {0, 1000, "nfam:"},
+        {MDATT_NFAM + 1, 1000, "nfam:"}, {-1, 1000, "nfam:"},
+        {MDATT_NFAM, 1, NULL}, {MDATT_NFAM, 10000000, NULL}, {MDATT_NFAM, 0, "boot:"},
+        {MDATT_NFAM, 10000001, "boot:"}, {MDATT_NFAM, -5, "boot:"}};
+    for (size_t k = 0; k < sizeof c / sizeof *c; k++) {
+        mdatt_rate_default_settings(&s);
+        s.nfam = c[k].nfam;
+        s.boot = c[k].boot;
+        const char *msg = mdatt_rate_check_settings(&s);
+        if (c[k].field)
+            cr_expect(msg && strncmp(msg, c[k].field, strlen(c[k].field)) == 0,
+                      "nfam %d boot %ld: %s", c[k].nfam, c[k].boot, msg ? msg : "(accepted)");
+        else
+            cr_expect_null(msg, "nfam %d boot %ld: %s", c[k].nfam, c[k].boot, msg);
+    }
+}
+
 Test(rate, window_settings_edges)
 {
     mdatt_rate_settings s;
