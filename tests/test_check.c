@@ -314,6 +314,11 @@ Test(svmio, errors_name_the_field)
         {SVM_OK_HEAD "\"status\":\"failed\",\"tokens\":{\"globally_optimal\":1}}",
          "tokens.globally_optimal"},
         {"{\"format\":\"mdatt-svm/1\",\"p\":2,\"target\":\"W\",\"alpha\":[-1]}", "alpha[0]"},
+        {"{\"format\":\"mdatt-svm/1\",\"p\":2,\"target\":\"W\",\"alpha\":[]}",
+         "alpha: must be a non-empty array"},
+        {"{\"format\":\"mdatt-svm/1\",\"p\":2,\"target\":\"W\",\"alpha\":3}",
+         "alpha: must be a non-empty array"},
+        {"{\"format\":\"mdatt-svm/1\",\"p\":2,\"target\":\"W\"}", "alpha: missing"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         char err[MDATT_ERRLEN] = "";
@@ -324,6 +329,36 @@ Test(svmio, errors_name_the_field)
     }
     char err[MDATT_ERRLEN] = "";
     cr_expect_eq(read_svm_text(SVM_OK_HEAD "\"status\":\"failed\"}", err), MDATT_OK, "%s", err);
+}
+
+/* The file name goes in front of the field's message; a name that leaves
+ * little room truncates the message inside the MDATT_ERRLEN buffer (the
+ * bytes after it are a canary), keeping "name: " and the terminating NUL. */
+Test(svmio, long_file_name_truncates_the_message_within_the_buffer)
+{
+    char *dir = tmpdir_new(), path[MDATT_ERRLEN + 64];
+    const size_t want = MDATT_ERRLEN - 16; /* leaves 13 bytes for the message */
+    size_t pl = (size_t)snprintf(path, sizeof path, "%s/", dir);
+    cr_assert_lt(pl + 10, want);
+    for (; pl < want - 5; pl++)
+        path[pl] = (char)('a' + pl % 26);
+    memcpy(path + pl, ".json", 6);
+    pl += 5;
+    write_text(path, "{\"format\":\"mdatt-svm/1\",\"p\":2,\"target\":\"W\",\"alpha\":[]}");
+    char buf[MDATT_ERRLEN + 16];
+    memset(buf, 'Z', sizeof buf);
+    mdatt_svm s;
+    cr_assert_neq(mdatt_svm_read(path, &s, buf), MDATT_OK);
+    for (size_t k = MDATT_ERRLEN; k < sizeof buf; k++)
+        cr_assert_eq(buf[k], 'Z', "byte %zu past the buffer written", k);
+    const size_t len = strnlen(buf, MDATT_ERRLEN);
+    cr_assert_lt(len, MDATT_ERRLEN, "no NUL inside the buffer");
+    cr_expect(strncmp(buf, path, pl) == 0 && buf[pl] == ':' && buf[pl + 1] == ' ', "%s", buf);
+    cr_expect_eq(len, MDATT_ERRLEN - 1, "%zu of %d bytes used: %s", len, MDATT_ERRLEN, buf);
+    cr_expect(strncmp(buf + pl + 2, "alpha: must be a non-empty array", len - pl - 2) == 0, "%s",
+              buf + pl + 2);
+    unlink(path);
+    tmpdir_free(dir);
 }
 
 /* ------------------------------------------------------------------ CLI */
