@@ -38,7 +38,7 @@ static void pn_realloc(attsvm__dn *c, void *pp, size_t bytes)
         c->nomem = 1;
 }
 
-/* Room for cap working rows (the per-row arrays and the cap x cap H);
+/* Room for cap working rows (the per-row arrays);
  * 0, or -1 with c->nomem set. */
 static int pn_grow(attsvm__dn *c, int cap)
 {
@@ -55,10 +55,8 @@ static int pn_grow(attsvm__dn *c, int cap)
     pn_realloc(c, &c->fr, n);
     pn_realloc(c, &c->in, n + 1);
     pn_realloc(c, &c->rhs, sizeof *c->rhs * (n + 1));
-    if ((double)n * n * sizeof *c->H > (double)SIZE_MAX / 2)
+    if ((double)n * n * sizeof(double) > (double)SIZE_MAX / 2)
         c->nomem = 1;
-    else
-        pn_realloc(c, &c->H, sizeof *c->H * n * n);
     if (c->nomem)
         return -1;
     c->capR = cap;
@@ -71,13 +69,16 @@ static int pn_reserve(attsvm__dn *c, double **pp, size_t *cap, size_t n)
 {
     if (n <= *cap)
         return c->nomem ? -1 : 0;
+    /* a quarter more than asked: a face that grows by a few rows per step
+     * would otherwise get fresh pages (and their faults) every step */
+    const size_t want = n + n / 4;
     free(*pp);
-    if (!(*pp = malloc(sizeof **pp * n))) {
+    if (!(*pp = malloc(sizeof **pp * want))) {
         *cap = 0;
         c->nomem = 1;
         return -1;
     }
-    *cap = n;
+    *cap = want;
     return 0;
 }
 
@@ -184,6 +185,7 @@ static void pn_gram_face(attsvm__dn *c, int nF)
         double *G = malloc(sizeof *G * (size_t)c->capR * c->capR);
         pn_realloc(c, &c->gh, (size_t)c->capR);
         pn_realloc(c, &c->gl, sizeof *c->gl * (size_t)c->capR);
+        pn_realloc(c, &c->glr, sizeof *c->glr * (size_t)c->capR);
         if (!G || c->nomem) {
             free(G);
             c->nomem = 1;
@@ -203,12 +205,12 @@ static void pn_gram_face(attsvm__dn *c, int nF)
         if (c->gh[a])
             continue;
         c->gh[a] = 1;
+        c->glr[c->ngl] = c->R[a];
         c->gl[c->ngl++] = a;
-        for (int t = 0; t < c->ngl; t++) {
-            const int b = c->gl[t];
-            const double v = attsvm__rows_dot(c->P, c->R[a], c->R[b]);
-            c->G[(size_t)a * c->ldG + b] = c->G[(size_t)b * c->ldG + a] = v;
-        }
+        double *v = c->g2; /* scratch of capR entries, free here */
+        attsvm__rows_dots(c->P, c->R[a], c->glr, c->ngl, v);
+        for (int t = 0; t < c->ngl; t++)
+            c->G[(size_t)a * c->ldG + c->gl[t]] = c->G[(size_t)c->gl[t] * c->ldG + a] = v[t];
     }
 }
 
@@ -260,6 +262,48 @@ static void p2_cache_store(attsvm__dn *c, int nF, const double *Hc, double rho)
     c->nupd = 0;
 }
 
+/* Append the face rows missing from the cached factor (row n0 + t of the
+ * factor for the t-th of them): first every new row against the factor's
+ * n0 rows, each of which is read once for all new rows, then each new row
+ * against the new rows before it.  0, or -1 when one is numerically
+ * dependent (cache dropped: factor afresh). */
+static int p2_cache_append(attsvm__dn *c, int nF)
+{
+    const int n0 = c->nFc;
+    const size_t ld = (size_t)c->ldL, ldG = (size_t)c->ldG;
+    int na = 0;
+    for (int a = 0; a < nF; a++)
+        if (c->posF[c->F[a]] < 0)
+            c->Fc[n0 + na++] = c->F[a];
+    double *Lnew = c->Lc + (size_t)n0 * ld;
+    for (int i = 0; i < n0; i++) {
+        const double *li = c->Lc + (size_t)i * ld, *gi = c->G + (size_t)c->Fc[i] * ldG;
+        for (int t = 0; t < na; t++) {
+            double *l = Lnew + (size_t)t * ld;
+            l[i] = (gi[c->Fc[n0 + t]] - attsvm__dot(li, l, i)) / li[i];
+        }
+    }
+    for (int t = 0; t < na; t++) {
+        double *l = Lnew + (size_t)t * ld;
+        const int k = c->Fc[n0 + t];
+        for (int s = 0; s < t; s++) {
+            const double *ls = Lnew + (size_t)s * ld;
+            l[n0 + s] = (c->G[(size_t)c->Fc[n0 + s] * ldG + k] - attsvm__dot(ls, l, n0 + s)) /
+                        ls[n0 + s];
+        }
+        const double gkk = c->G[(size_t)k * ldG + k] + c->rhoc,
+                     dd = gkk - attsvm__dot(l, l, n0 + t);
+        if (!(dd > 1e-12 * gkk)) {
+            c->nFc = 0;
+            return -1;
+        }
+        l[n0 + t] = sqrt(dd);
+        c->posF[k] = n0 + t;
+    }
+    c->nFc = n0 + na;
+    return 0;
+}
+
 /* Bring the cached factor to the face F and solve for the direction: 0, or
  * -1 (cache dropped: factor afresh). */
 static int p2_cache_direction(attsvm__dn *c, int nF)
@@ -284,10 +328,11 @@ static int p2_cache_direction(attsvm__dn *c, int nF)
         nadd += c->posF[c->F[a]] < 0;
     if (nrem + nadd > nF / 4 + 8)
         return -1;
-    double *v = c->g2 /* scratch of capR entries, free here */;
+    if (nrem && pn_reserve(c, &c->rot, &c->caprot, 3 * (size_t)c->nFc))
+        return -1;
     for (int i = c->nFc - 1; i >= 0; i--)
         if (!in[c->Fc[i]]) {
-            attsvm__chol_delete(c->Lc, c->ldL, c->nFc, i, v);
+            attsvm__chol_delete(c->Lc, c->ldL, c->nFc, i, c->rot);
             memmove(c->Fc + i, c->Fc + i + 1, sizeof *c->Fc * (size_t)(c->nFc - i - 1));
             c->nFc--;
         }
@@ -295,40 +340,15 @@ static int p2_cache_direction(attsvm__dn *c, int nF)
         c->posF[k] = -1;
     for (int i = 0; i < c->nFc; i++)
         c->posF[c->Fc[i]] = i;
-    for (int a = 0; a < nF; a++) {
-        const int k = c->F[a];
-        if (c->posF[k] >= 0)
-            continue;
-        const int n = c->nFc;
-        double *l = c->Lc + (size_t)n * c->ldL, ll = 0.0;
-        for (int i = 0; i < n; i++) {
-            const double *li = c->Lc + (size_t)i * c->ldL;
-            double t = c->G[(size_t)c->Fc[i] * c->ldG + k];
-            for (int j = 0; j < i; j++)
-                t -= li[j] * l[j];
-            l[i] = t / li[i];
-            ll += l[i] * l[i];
-        }
-        const double gkk = c->G[(size_t)k * c->ldG + k] + c->rhoc, dd = gkk - ll;
-        if (!(dd > 1e-12 * gkk)) {
-            c->nFc = 0;
-            return -1;
-        }
-        l[n] = sqrt(dd);
-        c->Fc[n] = k;
-        c->posF[k] = n;
-        c->nFc++;
-    }
+    if (p2_cache_append(c, nF))
+        return -1;
     c->nupd += nrem + nadd;
     /* L L^T y = -g in the cache's order, then d in F's order. */
     const int n = c->nFc;
     double *y = c->g2;
     for (int i = 0; i < n; i++) {
         const double *li = c->Lc + (size_t)i * c->ldL;
-        double t = -c->g[c->Fc[i]];
-        for (int j = 0; j < i; j++)
-            t -= li[j] * y[j];
-        y[i] = t / li[i];
+        y[i] = (-c->g[c->Fc[i]] - attsvm__dot(li, y, i)) / li[i];
     }
     for (int i = n - 1; i >= 0; i--) {
         const double *li = c->Lc + (size_t)i * c->ldL;
@@ -363,6 +383,8 @@ static int pn_direction(attsvm__dn *c, int nF)
     const attsvm__prob *P = c->P;
     const int nx = P->nx;
     double *B = NULL;
+    if (c->P->q != 2.0 && pn_reserve(c, &c->H, &c->capH, (size_t)nF * nF + 1))
+        return -1;
     if (c->P->q != 2.0 && !face_wgram(c, nF)) {
         if (pn_reserve(c, &c->B, &c->capB, (size_t)nF * nx + 1))
             return -1;
@@ -380,7 +402,7 @@ static int pn_direction(attsvm__dn *c, int nF)
             return -1;
         if (nF == 0 || p2_cache_direction(c, nF) == 0)
             return 0;
-        if (c->nomem)
+        if (c->nomem || pn_reserve(c, &c->H, &c->capH, (size_t)nF * nF + 1))
             return -1;
         for (int a = 0; a < nF; a++)
             for (int b = 0; b <= a; b++)
@@ -506,17 +528,17 @@ typedef struct {
     double f2;
 } dn_step;
 
-/* Projected full step (Bertsekas): every multiplier the step drives below 0
- * stops at 0 at once, instead of one face change per Newton step; kept only
- * if it decreases f by a fraction of its linear model along the projected
- * arc. */
-static int projected_step(attsvm__dn *c, int nF, double pg, double *f2)
+/* Projected step (Bertsekas) of length a: every multiplier the step drives
+ * below 0 stops at 0 at once, instead of one face change per Newton step;
+ * kept only if it decreases f by a fraction of its linear model along the
+ * projected arc. */
+static int projected_step(attsvm__dn *c, int nF, double pg, double a, double *f2)
 {
     double lin = 0.0;
     memcpy(c->mu2, c->mu, sizeof *c->mu2 * (size_t)c->nR);
     for (int b = 0; b < nF; b++) {
         int k = c->F[b];
-        const long double t = c->mu[k] + c->d[b];
+        const long double t = c->mu[k] + (long double)a * c->d[b];
         c->mu2[k] = t > 0.0L ? t : 0.0L;
         lin += c->g[k] * (double)(c->mu2[k] - c->mu[k]);
     }
@@ -540,8 +562,11 @@ static dn_step try_step(attsvm__dn *c, int nF, double pg)
     }
     double a = fmin(1.0, amax);
     st.hit = amax <= 1.0;
-    if (st.hit && projected_step(c, nF, pg, &st.f2))
-        st.accepted = st.proj = 1;
+    /* The projected arc from the full step down to the first blocking
+     * multiplier (beyond it the arc is the ray of the ratio test below). */
+    for (double ap = 1.0; st.hit && ap > amax && !st.accepted; ap *= 0.5)
+        if (projected_step(c, nF, pg, ap, &st.f2))
+            st.accepted = st.proj = 1;
     for (int ls = 0; ls < 60 && !st.accepted; ls++) {
         memcpy(c->mu2, c->mu, sizeof *c->mu2 * (size_t)c->nR);
         for (int b = 0; b < nF; b++) {
@@ -781,6 +806,7 @@ void attsvm__dn_free(attsvm__dn *c)
     free(c->G);
     free(c->gh);
     free(c->gl);
+    free(c->glr);
     free(c->Lc);
     free(c->Fc);
     free(c->posF);
@@ -792,5 +818,6 @@ void attsvm__dn_free(attsvm__dn *c)
     free(c->rhs);
     free(c->B);
     free(c->Hc);
+    free(c->rot);
     memset(c, 0, sizeof *c);
 }

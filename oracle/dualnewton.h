@@ -30,7 +30,8 @@ typedef struct {
     char *in;           /* scratch of capR + 1 flags (the p = 2 cache) */
     double *rhs;        /* scratch of capR + 1 entries (the p = 2 start) */
     double *B, *Hc;     /* scratch: the face's weighted rows and factor */
-    size_t capB, capHc;
+    double *rot;        /* scratch: the rotations of a row deletion (p = 2 cache) */
+    size_t capB, capHc, caprot, capH;
     char *flip;         /* steps left on majorizing curvature after u_j changed sign (q < 2) */
     int flipmem;        /* FLIP_MEMORY, or FLIP_STICKY after a stall */
     double *G;          /* p = 2: Gram matrix of the working rows (ld ldG) */
@@ -43,6 +44,7 @@ typedef struct {
     int ldG;
     char *gh;           /* p = 2: G's row and column of this working row are computed */
     int *gl, ngl, ngh;  /* the rows with gh = 1; gh is initialized up to ngh */
+    int *glr;           /* their rows R[gl[t]] */
     int nomem;          /* an allocation failed: the solve ends with ATTSVM_NOMEM */
 } attsvm__dn;
 

@@ -270,13 +270,14 @@ long double attsvm__dotl(const double *a, const double *x, int n)
 
 /* ------------------------------------------------------------ Cholesky */
 
-/* Left-looking Cholesky, two columns at a time: each later row is read once
- * for both (the factorization streams the matrix; this halves the traffic). */
-int attsvm__chol_factor(int n, double *H)
+/* Left-looking Cholesky of the n x n block at H (leading dimension ld), two
+ * columns at a time: each later row is read once for both.  The unblocked
+ * kernel of the blocked factorization below (its diagonal blocks). */
+static int chol_unblocked(int n, double *H, int ld)
 {
     int j = 0;
     for (; j + 1 < n; j += 2) {
-        double *hj = H + (size_t)j * n, *hk = hj + n;
+        double *hj = H + (size_t)j * ld, *hk = hj + ld;
         double s = hj[j] - dot8(hj, hj, j);
         if (!(s > 0.0))
             return -1;
@@ -289,39 +290,123 @@ int attsvm__chol_factor(int n, double *H)
         const double lk = sqrt(s);
         hk[j + 1] = lk;
         for (int i = j + 2; i < n; i++) {
-            double *hi = H + (size_t)i * n, sa, sb;
+            double *hi = H + (size_t)i * ld, sa, sb;
             dot2x(hj, hk, hi, j, &sa, &sb);
             hi[j] = (hi[j] - sa) / lj;
             hi[j + 1] = (hi[j + 1] - sb - hi[j] * hk[j]) / lk;
         }
     }
     for (; j < n; j++) {
-        double *hj = H + (size_t)j * n, s = hj[j] - dot8(hj, hj, j);
+        double *hj = H + (size_t)j * ld, s = hj[j] - dot8(hj, hj, j);
         if (!(s > 0.0))
             return -1;
         double l = sqrt(s);
         hj[j] = l;
         for (int i = j + 1; i < n; i++) {
-            double *hi = H + (size_t)i * n;
+            double *hi = H + (size_t)i * ld;
             hi[j] = (hi[j] - dot8(hi, hj, j)) / l;
         }
     }
     return 0;
 }
 
+/* Blocked Cholesky: column blocks of CHOL_NB, each first brought up to date
+ * with all columns before it by one product C -= L_I L_J^T (the rows I below
+ * the block against the block's rows J, over the columns before it, in
+ * chunks of CHOL_KC so that the block's rows stay in cache), then its
+ * diagonal block factored by chol_unblocked and the rows below it solved
+ * against that.  The same operations as the unblocked factorization in
+ * another order: the matrix is streamed n / CHOL_NB times instead of n / 2
+ * (measured at n = 4 000: ~6x faster). */
+enum { CHOL_NB = 64, CHOL_KC = 256 };
+
+/* C[a][b] -= sum_{k < kc} A_a[k] B_b[k] for the rows a of a 4-row block
+ * (na <= 4) and b of a 2-row block (nb <= 2); A, B, C with leading
+ * dimension ld; b > a + boff entries (above the diagonal) are skipped. */
+static void nt_kernel(const double *A, const double *B, double *C, int ld, int na, int nb, int kc,
+                      int boff)
+{
+    const double *a0 = A, *a1 = na > 1 ? A + ld : A, *a2 = na > 2 ? A + 2 * (size_t)ld : A,
+                 *a3 = na > 3 ? A + 3 * (size_t)ld : A;
+    const double *b0 = B, *b1 = nb > 1 ? B + ld : B;
+    v2d s00 = {0, 0}, s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+    const int kc2 = kc & ~1;
+    for (int k = 0; k < kc2; k += 2) {
+        const v2d y0 = ld2(b0 + k), y1 = ld2(b1 + k);
+        v2d x = ld2(a0 + k);
+        s00 += x * y0;
+        s01 += x * y1;
+        x = ld2(a1 + k);
+        s10 += x * y0;
+        s11 += x * y1;
+        x = ld2(a2 + k);
+        s20 += x * y0;
+        s21 += x * y1;
+        x = ld2(a3 + k);
+        s30 += x * y0;
+        s31 += x * y1;
+    }
+    const v2d s[4][2] = {{s00, s01}, {s10, s11}, {s20, s21}, {s30, s31}};
+    const double *ar[4] = {a0, a1, a2, a3}, *br[2] = {b0, b1};
+    for (int i = 0; i < na; i++)
+        for (int k = 0; k < nb && k <= i + boff; k++) {
+            double v = s[i][k][0] + s[i][k][1];
+            if (kc2 < kc)
+                v += ar[i][kc2] * br[k][kc2];
+            C[(size_t)i * ld + k] -= v;
+        }
+}
+
+/* Rows r0 <= i < n, columns j0 <= j < j0 + nb (j <= i) of H minus the
+ * product of their rows over the columns k < j0. */
+static void chol_update(int n, double *H, int ld, int r0, int j0, int nb)
+{
+    for (int k0 = 0; k0 < j0; k0 += CHOL_KC) {
+        const int kc = j0 - k0 < CHOL_KC ? j0 - k0 : CHOL_KC;
+        for (int i = r0; i < n; i += 4) {
+            const int na = n - i < 4 ? n - i : 4;
+            for (int j = 0; j < nb && j0 + j <= i + na - 1; j += 2)
+                nt_kernel(H + (size_t)i * ld + k0, H + (size_t)(j0 + j) * ld + k0,
+                          H + (size_t)i * ld + j0 + j, ld, na, nb - j < 2 ? nb - j : 2, kc,
+                          i - (j0 + j));
+        }
+    }
+}
+
+int attsvm__chol_factor(int n, double *H)
+{
+    if (n <= 2 * CHOL_NB)
+        return chol_unblocked(n, H, n);
+    for (int j0 = 0; j0 < n; j0 += CHOL_NB) {
+        const int nb = n - j0 < CHOL_NB ? n - j0 : CHOL_NB;
+        chol_update(n, H, n, j0, j0, nb);
+        double *D = H + (size_t)j0 * n + j0;
+        if (chol_unblocked(nb, D, n))
+            return -1;
+        for (int i = j0 + nb; i < n; i++) {     /* L_IJ = C_IJ L_JJ^-T */
+            double *hi = H + (size_t)i * n + j0;
+            for (int j = 0; j < nb; j++) {
+                const double *lj = D + (size_t)j * n;
+                hi[j] = (hi[j] - dot8(hi, lj, j)) / lj[j];
+            }
+        }
+    }
+    return 0;
+}
+
+/* Forward and back substitution, both by rows (L^T y = b as row updates:
+ * no strided access to L). */
 void attsvm__chol_subst(int n, const double *L, double *b)
 {
     for (int i = 0; i < n; i++) {
-        double s = b[i];
-        for (int k = 0; k < i; k++)
-            s -= L[(size_t)i * n + k] * b[k];
-        b[i] = s / L[(size_t)i * n + i];
+        const double *li = L + (size_t)i * n;
+        b[i] = (b[i] - dot8(li, b, i)) / li[i];
     }
     for (int i = n - 1; i >= 0; i--) {
-        double s = b[i];
-        for (int k = i + 1; k < n; k++)
-            s -= L[(size_t)k * n + i] * b[k];
-        b[i] = s / L[(size_t)i * n + i];
+        const double *li = L + (size_t)i * n;
+        const double bi = b[i] /= li[i];
+        for (int k = 0; k < i; k++)
+            b[k] -= li[k] * bi;
     }
 }
 
@@ -334,25 +419,57 @@ int attsvm__chol_solve(int n, double *H, double *b)
 }
 
 /* Delete row/column i of the n x n factor L (ld): the rows below move up, and
- * the trailing block absorbs the deleted column v: L33' L33'^T = L33 L33^T + v v^T. */
-void attsvm__chol_delete(double *L, int ld, int n, int i, double *v)
+ * the trailing block absorbs the deleted column v: L33' L33'^T = L33 L33^T + v v^T.
+ * By rows (contiguous access), CHOL_DROWS rows at a time: rotation k (cosine
+ * rot[3k], its inverse rot[3k+1], sine rot[3k+2]) acts on the entries k of
+ * every later row; the rows of a group take the rotations before the group
+ * together (independent chains, so their latencies overlap), then one after
+ * the other the few up to their own diagonals. */
+enum { CHOL_DROWS = 8 };
+
+static void delete_row_tail(const double *src, double *dst, int i, int k0, int m, double vr,
+                            double *rot)
 {
-    for (int r = i + 1; r < n; r++) {
-        const double *src = L + (size_t)r * ld;
-        double *dst = L + (size_t)(r - 1) * ld;
-        v[r - 1] = src[i];
-        memmove(dst, src, sizeof *dst * (size_t)i);
-        memmove(dst + i, src + i + 1, sizeof *dst * (size_t)(r - i));
+    for (int k = k0; k < m; k++) {
+        const double *rk = rot + 3 * (size_t)k;
+        const double l = (src[k + 1] + rk[2] * vr) * rk[1];
+        dst[k] = l;
+        vr = rk[0] * vr - rk[2] * l;
     }
-    for (int k = i; k < n - 1; k++) {
-        double *lk = L + (size_t)k * ld;
-        const double a = lk[k], r = hypot(a, v[k]), cc = r / a, sn = v[k] / a;
-        lk[k] = r;
-        for (int m = k + 1; m < n - 1; m++) {
-            double *lm = L + (size_t)m * ld;
-            lm[k] = (lm[k] + sn * v[m]) / cc;
-            v[m] = cc * v[m] - sn * lm[k];
+    const double a = src[m + 1], rr = hypot(a, vr);
+    dst[m] = rr;
+    rot[3 * (size_t)m] = rr / a;
+    rot[3 * (size_t)m + 1] = a / rr;
+    rot[3 * (size_t)m + 2] = vr / a;
+    (void)i;
+}
+
+void attsvm__chol_delete(double *L, int ld, int n, int i, double *rot)
+{
+    for (int m0 = i; m0 < n - 1; m0 += CHOL_DROWS) {
+        /* new rows m0 .. m0 + nr - 1 (old rows one further down) */
+        const int nr = n - 1 - m0 < CHOL_DROWS ? n - 1 - m0 : CHOL_DROWS;
+        double vr[CHOL_DROWS];
+        const double *src[CHOL_DROWS];
+        double *dst[CHOL_DROWS];
+        for (int t = 0; t < nr; t++) {
+            src[t] = L + (size_t)(m0 + t + 1) * ld;
+            dst[t] = L + (size_t)(m0 + t) * ld;
+            vr[t] = src[t][i];
+            memmove(dst[t], src[t], sizeof *dst[t] * (size_t)i);
         }
+        for (int k = i; k < m0; k++) {
+            const double *rk = rot + 3 * (size_t)k;
+            double l[CHOL_DROWS];
+            for (int t = 0; t < nr; t++)
+                l[t] = (src[t][k + 1] + rk[2] * vr[t]) * rk[1];
+            for (int t = 0; t < nr; t++) {
+                dst[t][k] = l[t];
+                vr[t] = rk[0] * vr[t] - rk[2] * l[t];
+            }
+        }
+        for (int t = 0; t < nr; t++)
+            delete_row_tail(src[t], dst[t], i, m0, m0 + t, vr[t], rot);
     }
 }
 

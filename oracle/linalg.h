@@ -32,8 +32,8 @@ int attsvm__chol_factor_scaled(int n, const double *M, double *F, double *sc);
 void attsvm__chol_subst_scaled(int n, const double *F, const double *sc, double *v);
 /** Delete row/column i of the n x n Cholesky factor L (leading dimension ld):
  *  the rows below move up and the trailing block absorbs the deleted column
- *  (a stable rank-one update).  v: scratch of n entries. */
-void attsvm__chol_delete(double *L, int ld, int n, int i, double *v);
+ *  (a stable rank-one update).  rot: scratch of 3 n entries. */
+void attsvm__chol_delete(double *L, int ld, int n, int i, double *rot);
 
 /** a . b over n entries (vectorized; a fixed summation order). */
 double attsvm__dot(const double *a, const double *b, int n);

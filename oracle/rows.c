@@ -163,6 +163,16 @@ double attsvm__rows_dot(const attsvm__prob *P, int r, int s)
     return attsvm__dot(attsvm__row(P, r), attsvm__row(P, s), P->nx);
 }
 
+void attsvm__rows_dots(const attsvm__prob *P, int r, const int *s, int ns, double *out)
+{
+    if (P->gen) {
+        attsvm__wrows_dots(&P->gen->K, r, s, ns, out);
+        return;
+    }
+    for (int k = 0; k < ns; k++)
+        out[k] = attsvm__dot(attsvm__row(P, r), attsvm__row(P, s[k]), P->nx);
+}
+
 void attsvm__rows_sub_atmu(const attsvm__prob *P, const int *R, int nr, const long double *mu,
                            long double *ul)
 {

@@ -47,6 +47,9 @@ int attsvm__rows_sub_absax(const attsvm__prob *P, const int *R, int nr, const do
 /** a_r . a_s (the Gram entries of the dual Newton method): O(d) for
  *  generated W rows. */
 double attsvm__rows_dot(const attsvm__prob *P, int r, int s);
+/** out[k] = a_r . a_{s[k]}, k < ns (one row of the Gram matrix; in double,
+ *  O(d) each for generated W rows). */
+void attsvm__rows_dots(const attsvm__prob *P, int r, const int *s, int ns, double *out);
 
 /** ax[r] = a_r . x for all m rows, accumulated in long double. */
 void attsvm__rows_ax(const attsvm__prob *P, const double *x, double *ax);

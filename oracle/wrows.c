@@ -213,6 +213,30 @@ double attsvm__wrows_dot(const attsvm__wrows *K, int r, int s)
     return (double)(dotl(br, bs, K->d) * (i == i2 ? dotl(zi, zi, K->d) : dotl(zi, zs, K->d)));
 }
 
+/* (xa - xt) . b over n entries in double, two 128-bit partial sums (the
+ * row's b formed on the fly). */
+static double diff_dot(const double *xa, const double *xt, const double *b, int n);
+
+void attsvm__wrows_dots(const attsvm__wrows *K, int r, const int *s, int ns, double *out)
+{
+    const int d = K->d;
+    double br[d];
+    attsvm__wrows_diff(K, r, br);
+    const int i = r / K->g;
+    const double *zi = attsvm__wrows_query(K, i);
+    int prev = -1;
+    double zz = 0.0;
+    for (int k = 0; k < ns; k++) {
+        int i2, t;
+        attsvm__wrows_pair(K, s[k], &i2, &t);
+        if (i2 != prev) {
+            zz = diff_dot(attsvm__wrows_query(K, i2), NULL, zi, d);
+            prev = i2;
+        }
+        out[k] = diff_dot(token(K, i2, K->alpha[i2]), token(K, i2, t), br, d) * zz;
+    }
+}
+
 double attsvm__wrows_absmax(const attsvm__wrows *K)
 {
     double mx = 0.0, b[K->d];
@@ -460,6 +484,27 @@ static double dotv(const double *a, const double *b, int n)
     for (; j < n; j++)
         r += a[j] * b[j];
     return r;
+}
+
+static double diff_dot(const double *xa, const double *xt, const double *b, int n)
+{
+    v2d s0 = {0, 0}, s1 = s0;
+    int j = 0;
+    if (xt)
+        for (; j + 3 < n; j += 4) {
+            s0 += (ld2(xa + j) - ld2(xt + j)) * ld2(b + j);
+            s1 += (ld2(xa + j + 2) - ld2(xt + j + 2)) * ld2(b + j + 2);
+        }
+    else
+        for (; j + 3 < n; j += 4) {
+            s0 += ld2(xa + j) * ld2(b + j);
+            s1 += ld2(xa + j + 2) * ld2(b + j + 2);
+        }
+    s0 += s1;
+    double v = s0[0] + s0[1];
+    for (; j < n; j++)
+        v += (xt ? xa[j] - xt[j] : xa[j]) * b[j];
+    return v;
 }
 
 int attsvm__wcache_wgram(attsvm__wcache *C, const int *R, int nr, const double *w, double *H)

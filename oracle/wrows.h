@@ -42,6 +42,9 @@ void attsvm__wrows_norms(const attsvm__wrows *K, double q, double *nq);
 void attsvm__wrows_factors(const attsvm__wrows *K, double *z, double *b);
 /** a_r . a_s = (b_r . b_s)(z_i . z_i'), O(d) (long double sums). */
 double attsvm__wrows_dot(const attsvm__wrows *K, int r, int s);
+/** out[k] = a_r . a_{s[k]} for k < ns, O(d) each, in double (a row of the
+ *  dual Newton's Gram matrix at p = 2). */
+void attsvm__wrows_dots(const attsvm__wrows *K, int r, const int *s, int ns, double *out);
 /** max over all entries |b_rj z_ic| = max_r ||b_r||_inf ||z_i||_inf. */
 double attsvm__wrows_absmax(const attsvm__wrows *K);
 

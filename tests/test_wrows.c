@@ -235,6 +235,40 @@ Test(wrows, factors_dots_and_absmax)
     }
 }
 
+/* One row of the Gram matrix at a time (the p = 2 face matrix): against the
+ * dense rows' dot products, rows of several samples in any order. */
+Test(wrows, gram_rows_match_dense_rows)
+{
+    for (int s = 0; s < NSHAPES; s++) {
+        inst I = make(SHAPES[s][0], SHAPES[s][1], SHAPES[s][2], 700 + s);
+        int m, nx;
+        double *A = attsvm_build_rows(&I.D, I.alpha, ATTSVM_TARGET_W, &m, &nx);
+        attsvm__wrows K;
+        attsvm__wrows_init(&K, &I.D, I.alpha);
+        int *rows = malloc(sizeof *rows * m);
+        double *out = malloc(sizeof *out * m);
+        for (int k = 0; k < m; k++)
+            rows[k] = (int)(((long)k * 7919) % m); /* every row, samples interleaved */
+        for (int r = 0; r < m; r += 1 + m / 11) {
+            attsvm__wrows_dots(&K, r, rows, m, out);
+            for (int k = 0; k < m; k++) {
+                long double e = 0.0L, mag = 0.0L;
+                for (int j = 0; j < nx; j++) {
+                    const long double t = (long double)A[(size_t)r * nx + j] * A[(size_t)rows[k] * nx + j];
+                    e += t;
+                    mag += fabsl(t);
+                }
+                cr_assert_leq(fabsl(out[k] - e), 1e-13L * mag + 1e-300L, "shape %d rows %d, %d", s,
+                              r, rows[k]);
+            }
+        }
+        free(rows);
+        free(out);
+        free(A);
+        unmake(&I);
+    }
+}
+
 /* Products with a working set R (rows in any order, repeated samples):
  * against the dense rows, also on a second call (the scratch is reset). */
 Test(wrows, working_set_products_match_dense_rows)
