@@ -767,6 +767,102 @@ void attsvm__dn_start_p2(attsvm__dn *c)
 }
 
 
+/* ||A_S^T l||_1 / sum_k l_k ||a_{S[k]}||_1 (the Farkas residual of
+ * design.md (20)), the product in long double; norm1: the rows' 1-norms. */
+static double farkas_residual(attsvm__dn *c, const int *S, int ns, const long double *l,
+                              const double *norm1)
+{
+    attsvm__rows_sub_atmu(c->P, S, ns, l, c->ul);
+    long double un = 0.0L, den = 0.0L;
+    for (int j = 0; j < c->P->nx; j++)
+        un += fabsl(c->ul[j]);
+    for (int k = 0; k < ns; k++)
+        den += l[k] * norm1[k];
+    return den > 0.0L ? (double)(un / den) : INFINITY;
+}
+
+/* Candidate l = (G_SS + ridge I)^{-1} 1 clipped at 0 and scaled to sum 1
+ * (G in Hc, factored in a copy); 0, or -1 when it does not factor. */
+static int farkas_candidate(attsvm__dn *c, int ns, double ridge, long double *l)
+{
+    double *F = c->H, *y = c->d;
+    memcpy(F, c->Hc, sizeof *F * (size_t)ns * ns);
+    for (int a = 0; a < ns; a++) {
+        F[(size_t)a * ns + a] += ridge;
+        y[a] = 1.0;
+    }
+    if (attsvm__chol_solve(ns, F, y))
+        return -1;
+    long double sum = 0.0L;
+    for (int a = 0; a < ns; a++)
+        sum += l[a] = y[a] > 0.0 ? y[a] : 0.0;
+    if (!(sum > 0.0L))
+        return -1;
+    for (int a = 0; a < ns; a++)
+        l[a] /= sum;
+    return 0;
+}
+
+int attsvm__dn_farkas(attsvm__dn *c, double tol, double *lam)
+{
+    const attsvm__prob *P = c->P;
+    int *S = malloc(sizeof *S * ((size_t)c->nR + 1));
+    long double *l = malloc(sizeof *l * ((size_t)c->nR + 1)), mmax = 0.0L, sum = 0.0L;
+    double *norm1 = malloc(sizeof *norm1 * ((size_t)c->nR + 1));
+    int ns = 0, found = 0;
+    if (!S || !l || !norm1)
+        goto nomem;
+    for (int k = 0; k < c->nR; k++)
+        mmax = c->mu[k] > mmax ? c->mu[k] : mmax;
+    for (int k = 0; k < c->nR && mmax > 0.0L; k++)
+        if (c->mu[k] > 1e-6L * mmax) {
+            S[ns] = c->R[k];
+            sum += l[ns++] = c->mu[k];
+        }
+    if (!ns)
+        goto out;
+    for (int j = 0; j < P->nx; j++)
+        c->u2[j] = 1.0;
+    if (attsvm__rows_sub_absax(P, S, ns, c->u2, norm1) != 0)
+        for (int k = 0; k < ns; k++)
+            norm1[k] = attsvm__norm(attsvm__row(P, S[k]), P->nx, 1.0);
+    for (int k = 0; k < ns; k++)
+        l[k] /= sum;
+    found = farkas_residual(c, S, ns, l, norm1) <= tol;
+    if (!found) {
+        if (pn_reserve(c, &c->Hc, &c->capHc, (size_t)ns * ns + 1) ||
+            pn_reserve(c, &c->H, &c->capH, (size_t)ns * ns + 1))
+            goto nomem;
+        double gmax = 0.0;
+        for (int a = 0; a < ns; a++) {
+            attsvm__rows_dots(P, S[a], S, a + 1, c->g2);
+            for (int b = 0; b <= a; b++)
+                c->Hc[(size_t)a * ns + b] = c->Hc[(size_t)b * ns + a] = c->g2[b];
+            gmax = dmax(gmax, c->g2[a]);
+        }
+        static const double ridges[] = {1e-14, 1e-12, 1e-10};
+        for (int t = 0; t < 3 && !found; t++)
+            found = farkas_candidate(c, ns, ridges[t] * gmax, l) == 0 &&
+                    farkas_residual(c, S, ns, l, norm1) <= tol;
+    }
+    if (found) {
+        memset(lam, 0, sizeof *lam * (size_t)P->m);
+        for (int k = 0; k < ns; k++)
+            lam[S[k]] = (double)l[k];
+    }
+out:
+    free(S);
+    free(l);
+    free(norm1);
+    return found;
+nomem:
+    c->nomem = 1;
+    free(S);
+    free(l);
+    free(norm1);
+    return -1;
+}
+
 int attsvm__dn_init(attsvm__dn *c, const attsvm__prob *P)
 {
     const int m = P->m, nx = P->nx;

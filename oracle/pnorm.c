@@ -8,7 +8,9 @@
  * Newton (pdnewton.c) continues in p up to p, with interior-point stages
  * (pnipm.c) where its active set churns: the dual map cannot resolve small
  * |x_j| when q is near 1.  Infeasible rows make the dual unbounded: the
- * feasibility LP (lp.c) then decides with a Farkas certificate.
+ * diverging multipliers are tried as a Farkas certificate (design.md (20),
+ * attsvm__dn_farkas), and when they do not give one the feasibility LP
+ * (lp.c) decides.
  *
  * Optional GLPK phase (settings.lp_phase, off by default, p != 2): the
  * working set and the starting multipliers come from a linear program, the
@@ -159,9 +161,11 @@ static int lp_phase(pn_driver *D, attsvm__out *o)
 }
 
 /* Row generation with the dual Newton at Pk.  Infeasible rows make the dual
- * unbounded: sum(mu) grows without end, or Newton stalls on the way.  At the
- * first such sign (growth by 1e8 within a solve, or a stall) the feasibility
- * LP decides at once: a Farkas certificate ends the solve; otherwise the
+ * unbounded: sum(mu) grows without end, or Newton stalls on the way.  At
+ * the first such sign (growth by 1e8 within a solve, or a stall) the
+ * multipliers' own direction is tried as the Farkas certificate (design.md
+ * (22) and below it); when that is not exact, the feasibility LP decides at
+ * once: a Farkas certificate ends the solve; otherwise the
  * rows are known feasible and the remedies follow (a retry with the sticky
  * IRLS bound; growth then counts only beyond 1e15).  DRV_END when o holds
  * the outcome, DRV_NOMEM, or DRV_GO with D->done or D->why set (or neither:
@@ -180,6 +184,21 @@ static int dual_rounds(pn_driver *D, attsvm__out *o)
         int rc = attsvm__dn_solve(c, c->flipmem == FLIP_STICKY ? 2000 : 500, o);
         if (c->nomem)
             return DRV_NOMEM;
+        if (rc != 0 && !D->lpchecked) {
+            /* Multipliers that run off (or stall on the way) point along a
+             * Farkas direction: certify it from the rows they run off on
+             * (no LP) when it is exact. */
+            const int f = attsvm__dn_farkas(c, 1e-12, o->lam);
+            if (f < 0)
+                return DRV_NOMEM;
+            if (f == 1) {
+                o->status = ATTSVM_INFEASIBLE;
+                snprintf(o->msg, sizeof o->msg,
+                         "no x satisfies A x >= 1: Farkas certificate lambda >= 0, "
+                         "A^T lambda = 0 from the diverging multipliers");
+                return DRV_END;
+            }
+        }
         if (rc != 0 && !D->lpchecked && !P->no_farkas) {
             const int f = attsvm__farkas_or_fail(P, o, NULL);
             if (f == 1 || f == -2) /* infeasible, or out of memory */

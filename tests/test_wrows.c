@@ -441,6 +441,39 @@ Test(wrows, solves_on_generated_rows_certify_against_dense_rows, .timeout = 300)
 
 /* Weighted Gram matrix and the absolute-value products of a working set
  * against the dense rows. */
+/* Infeasible instances at p = 2 and 1.5: the diverging dual multipliers are
+ * the Farkas certificate (no LP at all), on generated and on dense rows;
+ * the residual recomputed here from the dense rows. */
+Test(wrows, diverging_multipliers_certify_infeasibility, .timeout = 120)
+{
+    const double ps[] = {2.0, 1.5};
+    inst I = make_unit(60, 12, 12, 1, 977);
+    int m, nx;
+    double *A = attsvm_build_rows(&I.D, I.alpha, ATTSVM_TARGET_W, &m, &nx);
+    for (size_t k = 0; k < sizeof ps / sizeof *ps; k++)
+        for (int dense = 0; dense < 2; dense++) {
+            attsvm_settings s;
+            attsvm_default_settings(&s);
+            s.p = ps[k];
+            attsvm_result r = {0};
+            if (dense)
+                attsvm_solve_rows(A, m, nx, &s, &r);
+            else
+                attsvm_solve(&I.D, I.alpha, ATTSVM_TARGET_W, &s, &r);
+            cr_assert_eq(r.status, ATTSVM_INFEASIBLE, "p = %g: %s", ps[k], r.message);
+            cr_assert_eq(r.lp_solves, 0, "p = %g (dense %d): %s", ps[k], dense, r.message);
+            double gap, viol, farkas;
+            dense_cert(A, m, nx, ps[k], &r, &gap, &viol, &farkas);
+            cr_assert_leq(farkas, 1e-12, "p = %g: Farkas residual %g", ps[k], farkas);
+            cr_assert_gt(r.ndual, 0);
+            for (int t = 0; t < r.ndual; t++)
+                cr_assert_gt(r.dual[t].lambda, 0.0);
+            attsvm_result_free(&r);
+        }
+    free(A);
+    unmake(&I);
+}
+
 Test(wrows, weighted_gram_and_absolute_products)
 {
     uint64_t seed = 321;
