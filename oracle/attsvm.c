@@ -165,6 +165,9 @@ static attsvm_status solve_rows_g(const double *A, int m, int nx, int group,
         o.lam[zero] = 1.0;
         snprintf(o.msg, sizeof o.msg,
                  "row %d of A is zero (a duplicate token): a_r.x >= 1 cannot hold", zero);
+    } else if ((P.p == 1.0 || isinf(P.p)) && attsvm__lp_uses_ipm(&P) &&
+               attsvm__pnorm_probe_p2(&P, &o) == 1) {
+        /* infeasible: o holds the Farkas vector of the probe */
     } else if (P.p == 1.0) {
         const double one = 1.0;
         attsvm__lp_pwl(&P, 1, NULL, &one, 1, s->max_rounds, attsvm__pnorm_seed_p2, &o);

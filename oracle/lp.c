@@ -522,6 +522,11 @@ static int lpw_crossover(lpw *L)
     return lpw_gap(L, L->o->x) <= 0.1 * P->s->gap_tol;
 }
 
+int attsvm__lp_uses_ipm(const attsvm__prob *P)
+{
+    return P->s->row_generation && (double)P->m * P->nx >= IPM_MIN_SIZE;
+}
+
 /* The first working LP: from m * nx >= IPM_MIN_SIZE on, when the answer is
  * wanted (ipm), the crossover's rows and basis (returns 1 when its vertex is
  * already the certified answer); otherwise the seed rows (with the p = 2
@@ -529,7 +534,7 @@ static int lpw_crossover(lpw *L)
 static int lpw_start(lpw *L, int answer, int ipm)
 {
     const attsvm__prob *P = L->P;
-    if (ipm && P->s->row_generation && (double)P->m * P->nx >= IPM_MIN_SIZE && lpw_crossover(L))
+    if (ipm && attsvm__lp_uses_ipm(P) && lpw_crossover(L))
         return 1;
     if (L->nr == 0) {
         const int k = answer && L->seed ? L->seed(P, L->add) : attsvm__seed_rows(P, L->add);

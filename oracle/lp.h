@@ -28,4 +28,8 @@ void attsvm__lp_pwl(const attsvm__prob *P, int K, const double *bp, const double
  *  1 infeasible, 0 the rows are feasible, -1 the LP failed, -2 out of memory. */
 int attsvm__farkas_or_fail(const attsvm__prob *P, attsvm__out *o, const char *why);
 
+/** 1 when the answering LP starts from the interior-point method (m nx at
+ *  least the size from which that pays), else 0. */
+int attsvm__lp_uses_ipm(const attsvm__prob *P);
+
 #endif

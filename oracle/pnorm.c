@@ -403,6 +403,24 @@ void attsvm__pnorm_solve(const attsvm__prob *P, attsvm__out *o)
     driver_free(&D);
 }
 
+/* P at p = 2 for the seeding and the probe (no Farkas LP inside): 0, or -1
+ * when its row norms cannot be allocated. */
+static int p2_problem(const attsvm__prob *P, attsvm__prob *P2, attsvm_settings *s2)
+{
+    *P2 = *P;
+    *s2 = *P->s;
+    s2->p = 2.0;
+    s2->lp_phase = 0;
+    s2->exact = 0;
+    P2->p = P2->q = 2.0;
+    P2->s = s2;
+    P2->no_farkas = 1;
+    if (!(P2->nq = malloc(sizeof *P2->nq * (size_t)P->m)))
+        return -1;
+    attsvm__rows_norms(P, 2.0, P2->nq);
+    return 0;
+}
+
 /* Seed rows for the p = 1 and p = inf LPs: the default seed rows plus the
  * support (mu > 0) of the p = 2 optimum, found by the Newton method with one
  * Cholesky step per face (cheap next to the LP).  The LPs' optimal rows are
@@ -416,17 +434,10 @@ int attsvm__pnorm_seed_p2(const attsvm__prob *P, int *rows)
     int k = attsvm__seed_rows(P, rows);
     if (k < 0 || !P->s->row_generation)
         return k;
-    attsvm__prob P2 = *P;
-    attsvm_settings s2 = *P->s;
-    s2.p = 2.0;
-    s2.lp_phase = 0;
-    s2.exact = 0;
-    P2.p = P2.q = 2.0;
-    P2.s = &s2;
-    P2.no_farkas = 1;
-    if (!(P2.nq = malloc(sizeof *P2.nq * (size_t)P->m)))
+    attsvm__prob P2;
+    attsvm_settings s2;
+    if (p2_problem(P, &P2, &s2))
         return k;
-    attsvm__rows_norms(P, 2.0, P2.nq);
     attsvm__out o2 = {0};
     attsvm__pnorm_solve(&P2, &o2);
     if (o2.status == ATTSVM_OPTIMAL) {
@@ -439,4 +450,37 @@ int attsvm__pnorm_seed_p2(const attsvm__prob *P, int *rows)
     free(o2.lam);
     free(o2.ws);
     return k;
+}
+
+/* Newton steps of the probe: the seed rows' p = 2 problem is small (one row
+ * per sample); divergence shows within a few steps. */
+enum { PROBE_STEPS = 50 };
+
+int attsvm__pnorm_probe_p2(const attsvm__prob *P, attsvm__out *o)
+{
+    attsvm__prob P2;
+    attsvm_settings s2;
+    if (!P->s->row_generation || p2_problem(P, &P2, &s2))
+        return 0;
+    pn_driver D;
+    attsvm__out o2 = {0};
+    int found = 0;
+    if (driver_init(&D, &P2, &o2) == 0) {
+        attsvm__dn_rescale(&D.c);
+        D.c.divlim = 1e8;
+        if (attsvm__dn_solve(&D.c, PROBE_STEPS, &o2) != 0 &&
+            attsvm__dn_farkas(&D.c, 1e-12, o->lam) == 1) {
+            o->status = ATTSVM_INFEASIBLE;
+            snprintf(o->msg, sizeof o->msg,
+                     "no x satisfies A x >= 1: Farkas certificate lambda >= 0, A^T lambda = 0 "
+                     "from the diverging p = 2 multipliers of the seed rows");
+            found = 1;
+        }
+    }
+    o->newton_iterations += o2.newton_iterations;
+    driver_free(&D);
+    free(o2.x);
+    free(o2.lam);
+    free(P2.nq);
+    return found;
 }

@@ -14,4 +14,12 @@ void attsvm__pnorm_solve(const attsvm__prob *P, attsvm__out *o);
  *  optimum (the default seed rows alone if that solve fails). */
 int attsvm__pnorm_seed_p2(const attsvm__prob *P, int *rows);
 
+/** The feasibility probe of the LPs (p = 1, inf) at sizes where they start
+ *  from the interior-point method: the dual Newton at p = 2 on the seed rows
+ *  alone, a few steps; when its multipliers diverge and certify a Farkas
+ *  vector (attsvm__dn_farkas), o becomes INFEASIBLE with it (o->lam, m
+ *  entries) and 1 is returned; else 0 (any trouble, memory included, leaves
+ *  o unchanged: the LP decides). */
+int attsvm__pnorm_probe_p2(const attsvm__prob *P, attsvm__out *o);
+
 #endif
