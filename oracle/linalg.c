@@ -320,15 +320,16 @@ static int chol_unblocked(int n, double *H, int ld)
  * (measured at n = 4 000: ~6x faster). */
 enum { CHOL_NB = 64, CHOL_KC = 256 };
 
-/* C[a][b] -= sum_{k < kc} A_a[k] B_b[k] for the rows a of a 4-row block
- * (na <= 4) and b of a 2-row block (nb <= 2); A, B, C with leading
- * dimension ld; b > a + boff entries (above the diagonal) are skipped. */
-static void nt_kernel(const double *A, const double *B, double *C, int ld, int na, int nb, int kc,
-                      int boff)
+/* C[a][b] += sg sum_{k < kc} A_a[k] B_b[k] (sg = 1 or -1) for the rows a of
+ * a 4-row block (na <= 4) and b of a 2-row block (nb <= 2); A, B, C with
+ * leading dimensions lda, ldb, ldc; b > a + boff entries (above the
+ * diagonal) are skipped. */
+static void nt_kernel(const double *A, int lda, const double *B, int ldb, double *C, int ldc,
+                      int na, int nb, int kc, int boff, double sg)
 {
-    const double *a0 = A, *a1 = na > 1 ? A + ld : A, *a2 = na > 2 ? A + 2 * (size_t)ld : A,
-                 *a3 = na > 3 ? A + 3 * (size_t)ld : A;
-    const double *b0 = B, *b1 = nb > 1 ? B + ld : B;
+    const double *a0 = A, *a1 = na > 1 ? A + lda : A, *a2 = na > 2 ? A + 2 * (size_t)lda : A,
+                 *a3 = na > 3 ? A + 3 * (size_t)lda : A;
+    const double *b0 = B, *b1 = nb > 1 ? B + ldb : B;
     v2d s00 = {0, 0}, s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
     const int kc2 = kc & ~1;
     for (int k = 0; k < kc2; k += 2) {
@@ -353,8 +354,23 @@ static void nt_kernel(const double *A, const double *B, double *C, int ld, int n
             double v = s[i][k][0] + s[i][k][1];
             if (kc2 < kc)
                 v += ar[i][kc2] * br[k][kc2];
-            C[(size_t)i * ld + k] -= v;
+            C[(size_t)i * ldc + k] += sg * v;
         }
+}
+
+void attsvm__gemm_nt(int m, int n, int k, const double *A, int lda, const double *B, int ldb,
+                     double *C, int ldc)
+{
+    for (int i = 0; i < m; i++)
+        memset(C + (size_t)i * ldc, 0, sizeof *C * (size_t)n);
+    for (int k0 = 0; k0 < k; k0 += CHOL_KC) {
+        const int kc = k - k0 < CHOL_KC ? k - k0 : CHOL_KC;
+        for (int i = 0; i < m; i += 4)
+            for (int j = 0; j < n; j += 2)
+                nt_kernel(A + (size_t)i * lda + k0, lda, B + (size_t)j * ldb + k0, ldb,
+                          C + (size_t)i * ldc + j, ldc, m - i < 4 ? m - i : 4,
+                          n - j < 2 ? n - j : 2, kc, n, 1.0);
+    }
 }
 
 /* Rows r0 <= i < n, columns j0 <= j < j0 + nb (j <= i) of H minus the
@@ -366,9 +382,9 @@ static void chol_update(int n, double *H, int ld, int r0, int j0, int nb)
         for (int i = r0; i < n; i += 4) {
             const int na = n - i < 4 ? n - i : 4;
             for (int j = 0; j < nb && j0 + j <= i + na - 1; j += 2)
-                nt_kernel(H + (size_t)i * ld + k0, H + (size_t)(j0 + j) * ld + k0,
+                nt_kernel(H + (size_t)i * ld + k0, ld, H + (size_t)(j0 + j) * ld + k0, ld,
                           H + (size_t)i * ld + j0 + j, ld, na, nb - j < 2 ? nb - j : 2, kc,
-                          i - (j0 + j));
+                          i - (j0 + j), -1.0);
         }
     }
 }

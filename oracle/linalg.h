@@ -35,6 +35,10 @@ void attsvm__chol_subst_scaled(int n, const double *F, const double *sc, double 
  *  (a stable rank-one update).  rot: scratch of 3 n entries. */
 void attsvm__chol_delete(double *L, int ld, int n, int i, double *rot);
 
+/** C = A B^T: A m x k, B n x k, C m x n, row-major with leading dimensions
+ *  lda, ldb, ldc (the blocked factorization's register kernel). */
+void attsvm__gemm_nt(int m, int n, int k, const double *A, int lda, const double *B, int ldb,
+                     double *C, int ldc);
 /** a . b over n entries (vectorized; a fixed summation order). */
 double attsvm__dot(const double *a, const double *b, int n);
 /** a . x over n entries, accumulated in long double. */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "linalg.h"
 #include "wrows.h"
 
 int attsvm__wrows_init(attsvm__wrows *K, const attsvm_data *D, const int *alpha)
@@ -514,11 +515,16 @@ int attsvm__wcache_wgram(attsvm__wcache *C, const int *R, int nr, const double *
     int *smp = malloc(sizeof *smp * (size_t)(nr + 1)), *start = calloc((size_t)nr + 2, sizeof *start);
     int *pos = malloc(sizeof *pos * (size_t)(nr + 1));
     double *B = malloc(sizeof *B * ((size_t)nr * d + 1));
-    if (!smp || !start || !pos || !B) {
+    double *Zs = malloc(sizeof *Zs * ((size_t)nr * d + 1)), *Gs = malloc(sizeof *Gs * ((size_t)nr * d + 1));
+    double *Ws = malloc(sizeof *Ws * ((size_t)d * d + 1));
+    if (!smp || !start || !pos || !B || !Zs || !Gs || !Ws) {
         free(smp);
         free(start);
         free(pos);
         free(B);
+        free(Zs);
+        free(Gs);
+        free(Ws);
         return -1;
     }
     const int ns = mark_samples(C, R, nr, smp);
@@ -534,15 +540,18 @@ int attsvm__wcache_wgram(attsvm__wcache *C, const int *R, int nr, const double *
     for (int s = ns; s > 0; s--)
         start[s] = start[s - 1];
     start[0] = 0;
-    double g[d], bg[d], zz[d];
+    double bg[d];
+    for (int t = 0; t < ns; t++)
+        memcpy(Zs + (size_t)t * d, attsvm__wrows_query(K, smp[t]), sizeof *Zs * (size_t)d);
     for (int s = 0; s < ns; s++) {
-        const double *zs = attsvm__wrows_query(K, smp[s]);
-        for (int s2 = 0; s2 <= s; s2++) {
-            const double *zt = attsvm__wrows_query(K, smp[s2]);
+        const double *zs = Zs + (size_t)s * d;
+        for (int j = 0; j < d; j++)         /* Ws = W diag(z_s) */
             for (int c = 0; c < d; c++)
-                zz[c] = zs[c] * zt[c];
-            for (int j = 0; j < d; j++)     /* g = W (z_s o z_t) */
-                g[j] = dotv(w + (size_t)j * d, zz, d);
+                Ws[(size_t)j * d + c] = w[(size_t)j * d + c] * zs[c];
+        /* row t of Gs: g = W (z_s o z_t) = Ws z_t for every t <= s, one product */
+        attsvm__gemm_nt(s + 1, d, d, Zs, d, Ws, d, Gs, d);
+        for (int s2 = 0; s2 <= s; s2++) {
+            const double *g = Gs + (size_t)s2 * d;
             for (int a = start[s]; a < start[s + 1]; a++) {
                 const double *ba = B + (size_t)a * d;
                 for (int j = 0; j < d; j++)
@@ -559,5 +568,8 @@ int attsvm__wcache_wgram(attsvm__wcache *C, const int *R, int nr, const double *
     free(start);
     free(pos);
     free(B);
+    free(Zs);
+    free(Gs);
+    free(Ws);
     return 0;
 }

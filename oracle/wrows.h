@@ -84,7 +84,8 @@ void attsvm__wcache_abs_atmu(attsvm__wcache *C, const int *R, int nr, const long
                              double *out);
 void attsvm__wcache_abs_ax(attsvm__wcache *C, const int *R, int nr, const double *v, double *out);
 /** H = A_R diag(w) A_R^T (nr x nr, both triangles), w on the nx entries:
- *  per pair of samples g_j = sum_c w_jc z_ic z_i'c (d^2), then per pair of
+ *  per pair of samples g_j = sum_c w_jc z_ic z_i'c (d^2; for one sample against all
+ *  before it as one product (W diag(z_i)) Z^T, attsvm__gemm_nt), then per pair of
  *  rows sum_j b_aj b_bj g_j (d).  0, or -1 when its scratch cannot be
  *  allocated. */
 int attsvm__wcache_wgram(attsvm__wcache *C, const int *R, int nr, const double *w, double *H);

@@ -1,8 +1,9 @@
 /* test_linalg.c - the oracle's dense kernels (oracle/linalg.c) against
  * products recomputed here: the blocked Cholesky factor (L L^T = H entry by
  * entry, solves against a planted solution, refusal of an indefinite
- * matrix) and the deletion of a row and column from a factor (against the
- * factor's own product with that row and column removed).
+ * matrix), the deletion of a row and column from a factor (against the
+ * factor's own product with that row and column removed) and the product
+ * C = A B^T of its register kernel (against the sums written out).
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -132,4 +133,38 @@ Test(linalg, factor_row_deletion)
     free(L);
     free(F);
     free(rot);
+}
+
+/* C = A B^T against the sums written out, for shapes that are not multiples
+ * of the register blocks and inner lengths beyond one chunk, with leading
+ * dimensions larger than the rows. */
+Test(linalg, gemm_nt_matches_the_written_out_product)
+{
+    static const int S[][3] = {{1, 1, 1}, {5, 3, 7}, {9, 64, 64}, {13, 7, 300}, {4, 2, 513}};
+    uint64_t seed = 77;
+    for (size_t t = 0; t < sizeof S / sizeof *S; t++) {
+        const int m = S[t][0], n = S[t][1], k = S[t][2], lda = k + 3, ldb = k + 1, ldc = n + 2;
+        double *A = malloc(sizeof *A * (size_t)m * lda), *B = malloc(sizeof *B * (size_t)n * ldb);
+        double *C = malloc(sizeof *C * (size_t)m * ldc);
+        for (int e = 0; e < m * lda; e++)
+            A[e] = 2.0 * unif(&seed) - 1.0;
+        for (int e = 0; e < n * ldb; e++)
+            B[e] = 2.0 * unif(&seed) - 1.0;
+        for (int e = 0; e < m * ldc; e++)
+            C[e] = 1e300; /* overwritten, not accumulated */
+        attsvm__gemm_nt(m, n, k, A, lda, B, ldb, C, ldc);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) {
+                long double s = 0.0L, mag = 0.0L;
+                for (int c = 0; c < k; c++) {
+                    s += (long double)A[(size_t)i * lda + c] * B[(size_t)j * ldb + c];
+                    mag += fabsl((long double)A[(size_t)i * lda + c] * B[(size_t)j * ldb + c]);
+                }
+                cr_assert_leq(fabsl(C[(size_t)i * ldc + j] - s), 1e-15L * mag,
+                              "shape %zu entry (%d, %d)", t, i, j);
+            }
+        free(A);
+        free(B);
+        free(C);
+    }
 }
