@@ -223,31 +223,41 @@ static void pn_gram_face(attsvm__dn *c, int nF)
  * forward solve): O(|F|^2) per change instead of O(|F|^3 / 3).  After 64
  * changes, or when an appended row is numerically dependent, the face is
  * factored afresh (pn_direction's ridge loop). */
-static void p2_cache_reserve(attsvm__dn *c)
+/* Room for a factor of need rows (leading dimension need and a quarter more,
+ * at most capR: the factor holds a face, not the working set) and for Fc,
+ * posF over the working rows. */
+static void p2_cache_reserve(attsvm__dn *c, int need)
 {
-    if (c->ldL >= c->capR)
+    if (c->capF < c->capR) {
+        int *posF = malloc(sizeof *posF * (size_t)c->capR);
+        pn_realloc(c, &c->Fc, sizeof *c->Fc * (size_t)c->capR);
+        if (!posF || c->nomem) {
+            free(posF);
+            c->nomem = 1;
+            return;
+        }
+        free(c->posF);
+        c->posF = posF;
+        c->capF = c->capR;
+    }
+    if (c->ldL >= need)
         return;
-    double *L = malloc(sizeof *L * (size_t)c->capR * c->capR);
-    int *posF = malloc(sizeof *posF * (size_t)c->capR);
-    pn_realloc(c, &c->Fc, sizeof *c->Fc * (size_t)c->capR);
-    if (!L || !posF || c->nomem) {
-        free(L);
-        free(posF);
+    const int ld = need + need / 4 < c->capR ? need + need / 4 : c->capR;
+    double *L = malloc(sizeof *L * (size_t)ld * ld + 1);
+    if (!L) {
         c->nomem = 1;
         return;
     }
     for (int r = 0; r < c->nFc; r++)
-        memcpy(L + (size_t)r * c->capR, c->Lc + (size_t)r * c->ldL, sizeof *L * (size_t)(r + 1));
+        memcpy(L + (size_t)r * ld, c->Lc + (size_t)r * c->ldL, sizeof *L * (size_t)(r + 1));
     free(c->Lc);
     c->Lc = L;
-    c->ldL = c->capR;
-    free(c->posF);
-    c->posF = posF;
+    c->ldL = ld;
 }
 
 static void p2_cache_store(attsvm__dn *c, int nF, const double *Hc, double rho)
 {
-    p2_cache_reserve(c);
+    p2_cache_reserve(c, nF);
     if (c->nomem)
         return;
     for (int k = 0; k < c->nR; k++)
@@ -310,7 +320,7 @@ static int p2_cache_direction(attsvm__dn *c, int nF)
 {
     if (c->nFc <= 0 || c->nupd >= 64)
         return -1;
-    p2_cache_reserve(c);
+    p2_cache_reserve(c, nF);
     if (c->nomem)
         return -1;
     for (int k = 0; k < c->nR; k++)

@@ -38,6 +38,7 @@ typedef struct {
     double *Lc;         /* p = 2: Cholesky factor of G_FcFc + rhoc I (ld ldL) */
     int *Fc, *posF;     /* its rows (working-row indices) and their positions (-1: not in) */
     int nFc, ldL, nupd; /* nFc = 0: no factor cached; nupd: updates since the last refactor */
+    int capF;           /* entries of Fc and posF (capR once reserved) */
     double rhoc;
     long double *ul;    /* nx accumulators of pn_eval */
     double divlim;      /* growth of sum(mu) within one solve taken for divergence */
