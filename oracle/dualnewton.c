@@ -177,41 +177,58 @@ static void pn_weights(const attsvm__dn *c)
 }
 
 /* Entries of the Gram matrix G = A_R A_R^T are computed for the rows that
- * have been in a face (G[a][b] is valid when both a and b have been): rows
- * that never leave 0 cost nothing. */
+ * have been in a face, and stored in the order they entered one (working row
+ * a at position gp[a], -1: never): rows that never leave 0 cost neither time
+ * nor memory.  G's leading dimension grows with those rows (a quarter more
+ * than needed, at most capR). */
 static void pn_gram_face(attsvm__dn *c, int nF)
 {
-    if (c->ldG < c->capR) {
-        double *G = malloc(sizeof *G * (size_t)c->capR * c->capR);
-        pn_realloc(c, &c->gh, (size_t)c->capR);
+    if (c->capgl < c->capR) {
+        pn_realloc(c, &c->gp, sizeof *c->gp * (size_t)c->capR);
         pn_realloc(c, &c->gl, sizeof *c->gl * (size_t)c->capR);
         pn_realloc(c, &c->glr, sizeof *c->glr * (size_t)c->capR);
-        if (!G || c->nomem) {
-            free(G);
+        if (c->nomem)
+            return;
+        c->capgl = c->capR;
+    }
+    for (int k = c->ngh; k < c->nR; k++)
+        c->gp[k] = -1;
+    c->ngh = c->nR;
+    int need = c->ngl;
+    for (int f = 0; f < nF; f++)
+        need += c->gp[c->F[f]] < 0;
+    if (need > c->ldG) {
+        const int ld = need + need / 4 < c->capR ? need + need / 4 : c->capR;
+        double *G = malloc(sizeof *G * (size_t)ld * ld + 1);
+        if (!G) {
             c->nomem = 1;
             return;
         }
-        for (int a = 0; a < c->ldG; a++)
-            memcpy(G + (size_t)a * c->capR, c->G + (size_t)a * c->ldG, sizeof *G * (size_t)c->ldG);
+        for (int t = 0; t < c->ngl; t++)
+            memcpy(G + (size_t)t * ld, c->G + (size_t)t * c->ldG, sizeof *G * (size_t)c->ngl);
         free(c->G);
         c->G = G;
-        c->ldG = c->capR;
+        c->ldG = ld;
     }
-    for (int k = c->ngh; k < c->nR; k++)
-        c->gh[k] = 0;
-    c->ngh = c->nR;
     for (int f = 0; f < nF; f++) {
         const int a = c->F[f];
-        if (c->gh[a])
+        if (c->gp[a] >= 0)
             continue;
-        c->gh[a] = 1;
-        c->glr[c->ngl] = c->R[a];
-        c->gl[c->ngl++] = a;
+        const int pa = c->ngl++;
+        c->gp[a] = pa;
+        c->glr[pa] = c->R[a];
+        c->gl[pa] = a;
         double *v = c->g2; /* scratch of capR entries, free here */
         attsvm__rows_dots(c->P, c->R[a], c->glr, c->ngl, v);
         for (int t = 0; t < c->ngl; t++)
-            c->G[(size_t)a * c->ldG + c->gl[t]] = c->G[(size_t)c->gl[t] * c->ldG + a] = v[t];
+            c->G[(size_t)pa * c->ldG + t] = c->G[(size_t)t * c->ldG + pa] = v[t];
     }
+}
+
+/* G's entry of working rows a and b (both have been in a face). */
+static inline double gram(const attsvm__dn *c, int a, int b)
+{
+    return c->G[(size_t)c->gp[a] * c->ldG + c->gp[b]];
 }
 
 /* ---- p = 2: the face factor is updated, not recomputed.
@@ -280,17 +297,18 @@ static void p2_cache_store(attsvm__dn *c, int nF, const double *Hc, double rho)
 static int p2_cache_append(attsvm__dn *c, int nF)
 {
     const int n0 = c->nFc;
-    const size_t ld = (size_t)c->ldL, ldG = (size_t)c->ldG;
+    const size_t ld = (size_t)c->ldL;
     int na = 0;
     for (int a = 0; a < nF; a++)
         if (c->posF[c->F[a]] < 0)
             c->Fc[n0 + na++] = c->F[a];
     double *Lnew = c->Lc + (size_t)n0 * ld;
     for (int i = 0; i < n0; i++) {
-        const double *li = c->Lc + (size_t)i * ld, *gi = c->G + (size_t)c->Fc[i] * ldG;
+        const double *li = c->Lc + (size_t)i * ld;
+        const double *gi = c->G + (size_t)c->gp[c->Fc[i]] * c->ldG;
         for (int t = 0; t < na; t++) {
             double *l = Lnew + (size_t)t * ld;
-            l[i] = (gi[c->Fc[n0 + t]] - attsvm__dot(li, l, i)) / li[i];
+            l[i] = (gi[c->gp[c->Fc[n0 + t]]] - attsvm__dot(li, l, i)) / li[i];
         }
     }
     for (int t = 0; t < na; t++) {
@@ -298,10 +316,9 @@ static int p2_cache_append(attsvm__dn *c, int nF)
         const int k = c->Fc[n0 + t];
         for (int s = 0; s < t; s++) {
             const double *ls = Lnew + (size_t)s * ld;
-            l[n0 + s] = (c->G[(size_t)c->Fc[n0 + s] * ldG + k] - attsvm__dot(ls, l, n0 + s)) /
-                        ls[n0 + s];
+            l[n0 + s] = (gram(c, c->Fc[n0 + s], k) - attsvm__dot(ls, l, n0 + s)) / ls[n0 + s];
         }
-        const double gkk = c->G[(size_t)k * ldG + k] + c->rhoc,
+        const double gkk = gram(c, k, k) + c->rhoc,
                      dd = gkk - attsvm__dot(l, l, n0 + t);
         if (!(dd > 1e-12 * gkk)) {
             c->nFc = 0;
@@ -417,7 +434,7 @@ static int pn_direction(attsvm__dn *c, int nF)
         for (int a = 0; a < nF; a++)
             for (int b = 0; b <= a; b++)
                 c->H[(size_t)a * nF + b] = c->H[(size_t)b * nF + a] =
-                    c->G[(size_t)c->F[a] * c->ldG + c->F[b]];
+                    gram(c, c->F[a], c->F[b]);
     } else if (B) {
         attsvm__gram_lower(nF, nx, B, c->H);
     }
@@ -910,7 +927,7 @@ void attsvm__dn_free(attsvm__dn *c)
     free(c->flip);
     free(c->ul);
     free(c->G);
-    free(c->gh);
+    free(c->gp);
     free(c->gl);
     free(c->glr);
     free(c->Lc);

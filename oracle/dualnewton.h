@@ -34,7 +34,8 @@ typedef struct {
     size_t capB, capHc, caprot, capH;
     char *flip;         /* steps left on majorizing curvature after u_j changed sign (q < 2) */
     int flipmem;        /* FLIP_MEMORY, or FLIP_STICKY after a stall */
-    double *G;          /* p = 2: Gram matrix of the working rows (ld ldG) */
+    double *G;          /* p = 2: Gram matrix of the rows that have been in a face, in
+                           the order they entered one (ld ldG) */
     double *Lc;         /* p = 2: Cholesky factor of G_FcFc + rhoc I (ld ldL) */
     int *Fc, *posF;     /* its rows (working-row indices) and their positions (-1: not in) */
     int nFc, ldL, nupd; /* nFc = 0: no factor cached; nupd: updates since the last refactor */
@@ -43,9 +44,11 @@ typedef struct {
     long double *ul;    /* nx accumulators of pn_eval */
     double divlim;      /* growth of sum(mu) within one solve taken for divergence */
     int ldG;
-    char *gh;           /* p = 2: G's row and column of this working row are computed */
-    int *gl, ngl, ngh;  /* the rows with gh = 1; gh is initialized up to ngh */
+    int *gp;            /* p = 2: position of this working row in G (-1: not computed);
+                           initialized up to ngh */
+    int *gl, ngl, ngh;  /* the working rows in G, in G's order */
     int *glr;           /* their rows R[gl[t]] */
+    int capgl;          /* entries of gp, gl, glr */
     int nomem;          /* an allocation failed: the solve ends with ATTSVM_NOMEM */
 } attsvm__dn;
 
