@@ -429,18 +429,14 @@ static int pn_direction(attsvm__dn *c, int nF)
             return -1;
         if (nF == 0 || p2_cache_direction(c, nF) == 0)
             return 0;
-        if (c->nomem || pn_reserve(c, &c->H, &c->capH, (size_t)nF * nF + 1))
+        if (c->nomem)
             return -1;
-        for (int a = 0; a < nF; a++)
-            for (int b = 0; b <= a; b++)
-                c->H[(size_t)a * nF + b] = c->H[(size_t)b * nF + a] =
-                    gram(c, c->F[a], c->F[b]);
     } else if (B) {
         attsvm__gram_lower(nF, nx, B, c->H);
     }
     double hmax = 0.0;
     for (int a = 0; a < nF; a++)
-        hmax = dmax(hmax, c->H[(size_t)a * nF + a]);
+        hmax = dmax(hmax, c->P->q == 2.0 ? gram(c, c->F[a], c->F[a]) : c->H[(size_t)a * nF + a]);
     if (pn_reserve(c, &c->Hc, &c->capHc, (size_t)nF * nF + 1))
         return -1;
     double *Hc = c->Hc;
@@ -448,7 +444,12 @@ static int pn_direction(attsvm__dn *c, int nF)
     static const double ridges[] = {0.0, 1e-14, 1e-12, 1e-10, 1e-8, 1e-6};
     for (int t = 0; t < 6 && hmax > 0.0 && isfinite(hmax); t++) {
         double ridge = ridges[t] * hmax;
-        memcpy(Hc, c->H, sizeof *Hc * (size_t)nF * nF);
+        if (c->P->q == 2.0) /* p = 2: H_FF is read from G (no copy of its own) */
+            for (int a = 0; a < nF; a++)
+                for (int b = 0; b <= a; b++)
+                    Hc[(size_t)a * nF + b] = gram(c, c->F[a], c->F[b]);
+        else
+            memcpy(Hc, c->H, sizeof *Hc * (size_t)nF * nF);
         for (int a = 0; a < nF; a++) {
             Hc[(size_t)a * nF + a] += ridge;
             c->d[a] = -c->g[c->F[a]];
