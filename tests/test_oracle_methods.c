@@ -27,6 +27,7 @@
 #include "attsvm.h"
 #include "dualnewton.h"
 #include "ipm.h"
+#include "linalg.h"
 #include "rows.h"
 #include "wrows.h"
 
@@ -247,4 +248,80 @@ Test(dualnewton, p3_and_p175_converge)
         check_dn(3.0, 0, seed, 75);
         check_dn(1.75, 0, seed, 75);
     }
+}
+
+/* ------------------------------------------------------ dense kernels */
+
+/* H = B B^T (both triangles) against the plain triple loop, for every n up
+ * to 9 (the kernel works in blocks of 4 rows by 2 columns, and the blocks
+ * on the diagonal are partly above it) and odd and even row lengths. */
+Test(linalg, gram_matches_the_plain_sums)
+{
+    uint64_t seed = 11;
+    for (int n = 1; n <= 9; n++)
+        for (int nx = 1; nx <= 7; nx += 3) {
+            double *B = malloc(sizeof(double) * n * nx), *H = malloc(sizeof(double) * n * n);
+            cr_assert(B && H);
+            for (int e = 0; e < n * nx; e++)
+                B[e] = 2.0 * unif(&seed) - 1.0;
+            for (int e = 0; e < n * n; e++)
+                H[e] = NAN;
+            attsvm__gram_lower(n, nx, B, H);
+            double err = 0.0;
+            for (int a = 0; a < n; a++)
+                for (int b = 0; b < n; b++) {
+                    long double s = 0.0L;
+                    for (int j = 0; j < nx; j++)
+                        s += (long double)B[a * nx + j] * B[b * nx + j];
+                    const double e = fabs(H[a * n + b] - (double)s);
+                    err = e > err || e != e ? e : err;
+                }
+            cr_expect(err <= 1e-14, "n = %d, nx = %d: off by %g", n, nx, err);
+            free(B);
+            free(H);
+        }
+}
+
+/* --------------------------------------- interior point on dense rows */
+
+/* The interior point works on the Kronecker structure of W rows: given as
+ * dense rows it finds that structure (rows.c) and names the same vertex as
+ * on generated rows; rows without it (no sample blocks, or nx not a square)
+ * are declined with -1 before anything is read. */
+Test(ipm, dense_rows_structure_found_or_declined)
+{
+    inst I;
+    make(&I, 40, 5, 4, 3, 0, 1.0, 1.0);
+    int m, nx;
+    double *A = attsvm_build_rows(&I.D, I.alpha, ATTSVM_TARGET_W, &m, &nx);
+    cr_assert_not_null(A);
+    cr_assert(m == I.K.m && nx == I.K.nx);
+    attsvm__prob D = I.P;
+    D.A = A;
+    D.gen = NULL;
+    double *rr = malloc(sizeof(double) * m), *c1 = malloc(sizeof(double) * nx),
+           *c2 = malloc(sizeof(double) * nx), *rg = malloc(sizeof(double) * m);
+    cr_assert(rr && c1 && c2 && rg);
+    int its = 0, itg = 0;
+    cr_assert_eq(attsvm__ipm(&D, 1, rr, c1, c2, &its), 0);
+    cr_assert_eq(attsvm__ipm(&I.P, 1, rg, c1, c2, &itg), 0);
+    int differ = 0;
+    for (int r = 0; r < m; r++)
+        differ += (rr[r] > 1.0) != (rg[r] > 1.0);
+    cr_expect_eq(differ, 0, "%d rows named differently on dense rows", differ);
+    D.group = 0;            /* no sample blocks */
+    cr_expect_eq(attsvm__ipm(&D, 1, rr, c1, c2, &its), -1);
+    D.group = I.K.g;
+    D.nx = nx - 1;          /* not a square: no d x d matrix */
+    D.m = m;
+    cr_expect_eq(attsvm__ipm(&D, 1, rr, c1, c2, &its), -1);
+    D.nx = nx;
+    D.m = m - 1;            /* the blocks do not tile the rows */
+    cr_expect_eq(attsvm__ipm(&D, 1, rr, c1, c2, &its), -1);
+    free(rr);
+    free(c1);
+    free(c2);
+    free(rg);
+    free(A);
+    unmake(&I);
 }
