@@ -28,6 +28,7 @@
 #include "dualnewton.h"
 #include "ipm.h"
 #include "linalg.h"
+#include "pnipm.h"
 #include "rows.h"
 #include "wrows.h"
 
@@ -324,4 +325,68 @@ Test(ipm, dense_rows_structure_found_or_declined)
     free(rg);
     free(A);
     unmake(&I);
+}
+
+/* ------------------------------------------ large p: interior-point stage */
+
+/* The interior-point stage of the large-p continuation (pnipm.c), run on
+ * its own from the certified p = 2 solution and its support to the stage
+ * p = pk: converged, with the working rows it hands to the polish equal to
+ * the support of the certified l_pk solution and x within 1e-5 of it (relative). */
+static void check_pnipm(double pk, uint64_t seed)
+{
+    inst I;
+    make(&I, 30, 4, 3, seed, 0, pk, 1.0);
+    attsvm_result r, r2;
+    reference(&I, &r);
+    attsvm_settings s2 = I.s;
+    s2.p = 2.0;
+    cr_assert_eq(attsvm_solve(&I.D, I.alpha, ATTSVM_TARGET_W, &s2, &r2), ATTSVM_OPTIMAL);
+    const int m = I.K.m, nx = I.K.nx;
+    attsvm__kkt K = {&I.P, pk, 0.0, malloc(sizeof(int) * m), 0, calloc((size_t)m, 1), 150, 0};
+    double *x = malloc(sizeof(double) * nx), *nu = calloc((size_t)m, sizeof(double));
+    cr_assert(K.S && K.inws && x && nu);
+    memcpy(x, r2.x, sizeof(double) * nx);
+    for (int k = 0; k < r2.ndual; k++) {
+        K.inws[r2.dual[k].row] = 1;
+        nu[K.nS] = r2.dual[k].lambda;
+        K.S[K.nS++] = r2.dual[k].row;
+    }
+    cr_assert_eq(attsvm__kkt_scale(&K, x), 0);
+    K.p = pk;
+    attsvm__out o = {0};
+    cr_assert_eq(attsvm__pnipm_solve(&K, x, nu, &o), 0, "p = %g seed %d: not converged", pk,
+                 (int)seed);
+    char *sup = calloc((size_t)m, 1);
+    cr_assert_not_null(sup);
+    for (int k = 0; k < r.nsupport; k++)
+        sup[r.support[k]] = 1;
+    int named = 0, missing = 0;
+    for (int k = 0; k < K.nS; k++)
+        named += sup[K.S[k]];
+    missing = r.nsupport - named;
+    cr_expect(missing == 0 && K.nS == r.nsupport, "p = %g seed %d: %d working rows, %d of the %d "
+              "support rows missing", pk, (int)seed, K.nS, missing, r.nsupport);
+    double err = 0.0, xm = 0.0;
+    for (int j = 0; j < nx; j++) {
+        err = fmax(err, fabs(x[j] - r.x[j]));
+        xm = fmax(xm, fabs(r.x[j]));
+    }
+    cr_expect(err <= 1e-5 * xm, "p = %g seed %d: x off by %g (max %g)", pk, (int)seed, err, xm);
+    free(sup);
+    free(K.S);
+    free(K.inws);
+    free(x);
+    free(nu);
+    attsvm_result_free(&r);
+    attsvm_result_free(&r2);
+    unmake(&I);
+}
+
+Test(pnipm, stage_reaches_the_certified_support)
+{
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        check_pnipm(3.0, seed);
+        check_pnipm(6.0, seed);
+    }
 }
