@@ -53,8 +53,10 @@ typedef struct {
 } inst;
 
 /* A planted instance; dup > 0 makes samples i and i + dup equal for
- * i < dup (their rows repeat). */
-static void make(inst *I, int n, int T, int d, uint64_t seed, int dup, double p, double xs)
+ * i < dup (their rows repeat); tokens scaled by xs; zcol: every query's
+ * last component is 0. */
+static void make(inst *I, int n, int T, int d, uint64_t seed, int dup, double p, double xs,
+                 int zcol)
 {
     *I = (inst){.n = n, .T = T, .d = d};
     I->X = malloc(sizeof(double) * n * T * d);
@@ -67,7 +69,7 @@ static void make(inst *I, int n, int T, int d, uint64_t seed, int dup, double p,
     for (int e = 0; e < n * T * d; e++)
         I->X[e] = xs * (2.0 * unif(&seed) - 1.0);
     for (int e = 0; e < n * d; e++)
-        I->Z[e] = 2.0 * unif(&seed) - 1.0;
+        I->Z[e] = zcol && e % d == d - 1 ? 0.0 : 2.0 * unif(&seed) - 1.0;
     for (int i = 0; i < dup; i++) {
         memcpy(I->X + (size_t)(i + dup) * T * d, I->X + (size_t)i * T * d, sizeof(double) * T * d);
         memcpy(I->Z + (size_t)(i + dup) * d, I->Z + (size_t)i * d, sizeof(double) * d);
@@ -123,7 +125,7 @@ static void reference(inst *I, attsvm_result *r)
 static void check_ipm(int one, uint64_t seed, double xs)
 {
     inst I;
-    make(&I, 40, 5, 4, seed, 0, one ? 1.0 : INFINITY, xs);
+    make(&I, 40, 5, 4, seed, 0, one ? 1.0 : INFINITY, xs, 0);
     attsvm_result r;
     reference(&I, &r);
     const int m = I.K.m, nx = I.K.nx;
@@ -188,7 +190,7 @@ Test(ipm, pinf_names_the_certified_vertex)
 static void check_dn(double p, int dup, uint64_t seed, int maxnt)
 {
     inst I;
-    make(&I, 30, 4, 3, seed, dup, p, 1.0);
+    make(&I, 30, 4, 3, seed, dup, p, 1.0, 0);
     attsvm_result r;
     reference(&I, &r);
     attsvm__dn c;
@@ -292,7 +294,7 @@ Test(linalg, gram_matches_the_plain_sums)
 Test(ipm, dense_rows_structure_found_or_declined)
 {
     inst I;
-    make(&I, 40, 5, 4, 3, 0, 1.0, 1.0);
+    make(&I, 40, 5, 4, 3, 0, 1.0, 1.0, 0);
     int m, nx;
     double *A = attsvm_build_rows(&I.D, I.alpha, ATTSVM_TARGET_W, &m, &nx);
     cr_assert_not_null(A);
@@ -332,11 +334,15 @@ Test(ipm, dense_rows_structure_found_or_declined)
 /* The interior-point stage of the large-p continuation (pnipm.c), run on
  * its own from the certified p = 2 solution and its support to the stage
  * p = pk: converged, with the working rows it hands to the polish equal to
- * the support of the certified l_pk solution and x within 1e-5 of it (relative). */
-static void check_pnipm(double pk, uint64_t seed)
+ * the support of the certified l_pk solution and x within 1e-5 of it
+ * (relative); then the primal-dual Newton polish (pdnewton.c) converges to
+ * that solution within 1e-9.  zcol: the queries' last component is 0, so
+ * the d variables W_j,d-1 appear in no row and stay exactly 0, where the
+ * Hessian |x_j|^(p-2) of the polish vanishes. */
+static void check_pnipm(double pk, uint64_t seed, int zcol)
 {
     inst I;
-    make(&I, 30, 4, 3, seed, 0, pk, 1.0);
+    make(&I, 30, 4, 3, seed, 0, pk, 1.0, zcol);
     attsvm_result r, r2;
     reference(&I, &r);
     attsvm_settings s2 = I.s;
@@ -373,6 +379,13 @@ static void check_pnipm(double pk, uint64_t seed)
         xm = fmax(xm, fabs(r.x[j]));
     }
     cr_expect(err <= 1e-5 * xm, "p = %g seed %d: x off by %g (max %g)", pk, (int)seed, err, xm);
+    cr_assert_eq(attsvm__kkt_solve(&K, x, nu, &o), 0, "p = %g seed %d: polish not converged", pk,
+                 (int)seed);
+    err = 0.0;
+    for (int j = 0; j < nx; j++)
+        err = fmax(err, fabs(x[j] - r.x[j]));
+    cr_expect(err <= 1e-9 * xm, "p = %g seed %d: polished x off by %g (max %g)", pk, (int)seed,
+              err, xm);
     free(sup);
     free(K.S);
     free(K.inws);
@@ -383,10 +396,11 @@ static void check_pnipm(double pk, uint64_t seed)
     unmake(&I);
 }
 
-Test(pnipm, stage_reaches_the_certified_support)
+Test(pnipm, stage_and_polish_reach_the_certified_solution)
 {
     for (uint64_t seed = 1; seed <= 3; seed++) {
-        check_pnipm(3.0, seed);
-        check_pnipm(6.0, seed);
+        check_pnipm(3.0, seed, 0);
+        check_pnipm(6.0, seed, 0);
+        check_pnipm(6.0, seed, 1);
     }
 }
