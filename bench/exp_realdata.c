@@ -53,7 +53,7 @@ typedef struct {
     int pairs[MAXTASK][2], npairs, measure_epoch;
 } rd_config;
 
-/* schedule, warmup_epochs, plateau_fraction, plateau_tol. */
+/* schedule, warmup_epochs, clip_norm, plateau_fraction, plateau_tol. */
 static int read_schedule(bench_ctx *b, expA *A)
 {
     json_t *js = json_object_get(b->cfg, "schedule");
@@ -64,9 +64,14 @@ static int read_schedule(bench_ctx *b, expA *A)
     }
     A->schedule = strcmp(s, "cosine") == 0 ? MDATT_PM_SCHED_COSINE : MDATT_PM_SCHED_CONSTANT;
     if (bench_cfg_double(b, "warmup_epochs", 0.0, &A->warmup) ||
+        bench_cfg_double(b, "clip_norm", 0.0, &A->clip) ||
         bench_cfg_double(b, "plateau_fraction", 0.2, &A->plateau_frac) ||
         bench_cfg_double(b, "plateau_tol", 0.001, &A->plateau_tol))
         return -1;
+    if (!(A->clip >= 0) || !isfinite(A->clip)) {
+        snprintf(b->err, sizeof b->err, "%s: clip_norm: a finite number >= 0 (0: no clipping)", b->path);
+        return -1;
+    }
     if (!(A->warmup >= 0) || !(A->plateau_frac > 0 && A->plateau_frac < 1) || !(A->plateau_tol >= 0)) {
         snprintf(b->err, sizeof b->err, "%s: warmup_epochs: >= 0; plateau_fraction: in (0, 1); "
                  "plateau_tol: >= 0", b->path);

@@ -50,6 +50,7 @@ typedef struct {
     int nseeds, nopt, ntask, maxep;
     mdatt_pm_schedule schedule;
     double warmup;          /* warm-up epochs of the cosine schedule */
+    double clip;            /* gradient-norm clipping threshold of every run (0: none) */
     double plateau_frac, plateau_tol; /* the plateau rule (mdatt_pm_plateaued) */
     opt_spec opt[MAXOPT];
     task_t task[MAXTASK];
@@ -70,6 +71,7 @@ typedef struct {
     double *tcurve;         /* token task: fraction of test sequences whose top attention is on
                                the label-relevant item, per epoch (else NAN) */
     double *acc, *ent, *top, *secs;
+    double *clipfrac;       /* fraction of a final run's steps whose gradient was clipped */
     int *diverged;
     double *epoch1;         /* first-epoch seconds of each run */
     double *amap;           /* [run][class(10)][T] summed test attention */
@@ -92,7 +94,7 @@ void rd_free(expA *A);
 int rd_select(bench_ctx *b, expA *A);
 int rd_final(bench_ctx *b, expA *A);
 int rd_measure_epoch(bench_ctx *b, expA *A, int full0);
-const char *rd_task_name(const task_t *t, int words, char *buf, size_t len);
+const char *rd_task_name(const task_t *t, char *buf, size_t len);
 /* The run index of (task, optimizer, seed) in the final-run arrays. */
 static inline size_t rd_at(const expA *A, int ti, int oi, int sd)
 {

@@ -36,7 +36,7 @@ static int plateau_epoch(const expA *A, size_t at, int epochs, int *at_cap)
 }
 
 /* What a run contributes to a statistic. */
-enum { M_FINAL = 0, M_BESTVAL, M_TOKEN, M_ENT, M_TOP, M_TOKDIV };
+enum { M_FINAL = 0, M_BESTVAL, M_TOKEN, M_ENT, M_TOP, M_TOKDIV, M_CLIP };
 
 static double measure(const expA *A, int ti, int oi, int sd, int what)
 {
@@ -50,6 +50,7 @@ static double measure(const expA *A, int ti, int oi, int sd, int what)
     case M_TOKEN: return A->tcurve[at * A->maxep + t->epochs - 1];
     case M_ENT: return A->ent[at];
     case M_TOP: return A->top[at];
+    case M_CLIP: return A->clipfrac[at];
     default: return A->tok_div[at];
     }
 }
@@ -111,7 +112,7 @@ static int write_selection(bench_ctx *b, const expA *A)
                 const double v = A->val[k], v2 = A->val2[k];
                 snprintf(s1, sizeof s1, v < 0 ? "diverged" : "%.4f", v);
                 snprintf(s2, sizeof s2, isnan(v2) ? "" : v2 < 0 ? "diverged" : "%.4f", v2);
-                bench_table_row(&ts, "%s|%s|%g|%s|%s|%s", rd_task_name(&A->task[ti], 0, task, sizeof task),
+                bench_table_row(&ts, "%s|%s|%g|%s|%s|%s", rd_task_name(&A->task[ti], task, sizeof task),
                                 A->opt[oi].name, A->opt[oi].lr[li], s1, s2,
                                 A->opt[oi].lr[li] == A->chosen[ti][oi] ? "yes" : "");
             }
@@ -121,8 +122,9 @@ static int write_selection(bench_ctx *b, const expA *A)
              "val_acc: %ld epoch(s) on the first %ld training items, seed %ld; "
              "val_acc_full_length: the best of those and the next %ld smaller steps of the grid "
              "(finalists), trained exactly as a final run (all the task's training items before the "
-             "validation ones, the task's epochs), validation accuracy after the last epoch, mean "
-             "over seeds %ld..%ld (diverged if any seed diverged). Diverged: a non-finite loss or "
+             "validation ones, the task's epochs), validation accuracy after the last epoch, the "
+             "worst over seeds %ld..%ld (doc/design.md (29): a seed that collapses is not averaged "
+             "away; diverged if any seed diverged). Diverged: a non-finite loss or "
              "parameter, or an epoch whose mean training loss is above the starting loss; excluded. "
              "Chosen: the best finalist that did not diverge and is not the largest one that did not "
              "diverge (a margin of one grid step below the edge of stability: the next larger "
@@ -161,27 +163,42 @@ static void plateau_stats(const expA *A, int ti, int oi, int *at_cap, double *me
     *median = q[1];
 }
 
+/* The clipping rule in words (doc/design.md (28)). */
+static const char *clip_text(const expA *A, char *buf, size_t len)
+{
+    if (A->clip > 0)
+        snprintf(buf, len, "Every optimizer's mini-batch gradient is clipped to Euclidean norm at "
+                 "most %g before its step (doc/design.md (28)); clipped: the mean fraction of a "
+                 "run's steps that the clipping shortened.", A->clip);
+    else
+        snprintf(buf, len, "No gradient clipping (clipped: 0).");
+    return buf;
+}
+
 static int write_accuracy(bench_ctx *b, const expA *A)
 {
+    char clip[400];
     const char *ha[] = {"task", "optimizer", "lr", "test_acc_mean", "test_acc_std",
                         "bestval_test_acc_mean", "bestval_test_acc_std", "seeds", "diverged",
-                        "plateaued", "plateau_epoch", "epochs", "attn_entropy", "attn_top_mass"};
+                        "plateaued", "plateau_epoch", "epochs", "attn_entropy", "attn_top_mass",
+                        "clipped"};
     bench_table ta;
-    bench_table_init(&ta, 14, ha);
+    bench_table_init(&ta, 15, ha);
     for (int ti = 0; ti < A->ntask; ti++)
         for (int oi = 0; oi < A->nopt; oi++) {
-            double am, as, bm, bs, em, es, tm, tsd, pmed;
+            double am, as, bm, bs, em, es, tm, tsd, pmed, cm, cs;
             const int m = stat(A, ti, oi, M_FINAL, &am, &as);
             stat(A, ti, oi, M_BESTVAL, &bm, &bs);
             stat(A, ti, oi, M_ENT, &em, &es);
             stat(A, ti, oi, M_TOP, &tm, &tsd);
+            stat(A, ti, oi, M_CLIP, &cm, &cs);
             int pcap;
             plateau_stats(A, ti, oi, &pcap, &pmed);
             char task[64];
-            bench_table_row(&ta, "%s|%s|%g|%.4f|%.4f|%.4f|%.4f|%d|%d|%d|%g|%d|%.3f|%.3f",
-                            rd_task_name(&A->task[ti], 0, task, sizeof task), A->opt[oi].name,
+            bench_table_row(&ta, "%s|%s|%g|%.4f|%.4f|%.4f|%.4f|%d|%d|%d|%g|%d|%.3f|%.3f|%.4f",
+                            rd_task_name(&A->task[ti], task, sizeof task), A->opt[oi].name,
                             A->chosen[ti][oi], am, as, bm, bs, m, A->nseeds - m, pcap, pmed,
-                            A->task[ti].epochs, em, tm);
+                            A->task[ti].epochs, em, tm, cm);
         }
     char cap[1600];
     snprintf(cap, sizeof cap, "Test accuracy (mean and standard deviation over seeds %ld..%ld; "
@@ -192,11 +209,11 @@ static int write_accuracy(bench_ctx *b, const expA *A)
              "the last %g %% of the epochs improves on the best before them by less than %g "
              "point); plateau_epoch: median of the first epoch count at which the rule held "
              "(over the runs where it did). Attention entropy -sum s log s and mass on the top "
-             "token, averaged over the test items and the seeds that did not diverge.",
+             "token, averaged over the test items and the seeds that did not diverge. %s",
              A->seed0, A->seed0 + A->nseeds - 1,
              A->schedule == MDATT_PM_SCHED_COSINE ? "linear warm-up then cosine decay to 0"
                                                   : "constant step", 100 * A->plateau_frac,
-             100 * A->plateau_tol);
+             100 * A->plateau_tol, clip_text(A, clip, sizeof clip));
     if (A->schedule == MDATT_PM_SCHED_COSINE)
         snprintf(cap + strlen(cap), sizeof cap - strlen(cap), " Warm-up: %g epoch(s).", A->warmup);
     const int rc = bench_table_write(b, &ta, "accuracy", cap);
@@ -222,7 +239,7 @@ static int write_verdict(bench_ctx *b, const expA *A)
                 paired(A, ti, i11, j, w == 2 ? M_TOKEN : w, &c);
                 char task[96];
                 bench_table_row(&t, "%s|%s - %s (%s)|%.2f|%.2f|%.2f|%d|%s",
-                                rd_task_name(&A->task[ti], 1, task, sizeof task), A->opt[i11].name,
+                                rd_task_name(&A->task[ti], task, sizeof task), A->opt[i11].name,
                                 A->opt[j].name, what[w], c.mean, c.lo, c.hi, c.n, mdatt_pm_verdict(&c));
             }
         }
@@ -293,7 +310,7 @@ static int write_curves(bench_ctx *b, const expA *A)
         if (write_curve_tsv(b, A, ti, A->curve, name))
             return -1;
         len += plot_panel(body + len, sizeof body - len, A,
-                          rd_task_name(&A->task[ti], 1, title, sizeof title), name);
+                          rd_task_name(&A->task[ti], title, sizeof title), name);
     }
     snprintf(body + len, sizeof body - len, "unset multiplot");
     return bench_figure(b, "accuracy_curves", "1200,420", body);
@@ -481,7 +498,7 @@ void rd_verdict_text(const expA *A, char *out, size_t len)
     }
     for (int ti = 0; ti < A->ntask && k < len; ti++) {
         char task[96];
-        k += snprintf(out + k, len - k, "%s%s:", ti ? "; " : "", rd_task_name(&A->task[ti], 1, task, sizeof task));
+        k += snprintf(out + k, len - k, "%s%s:", ti ? "; " : "", rd_task_name(&A->task[ti], task, sizeof task));
         for (int j = 0; j < 2 && k < len; j++) {
             if (vs[j] < 0)
                 continue;
@@ -514,7 +531,7 @@ void rd_summary_a(FILE *f, const expA *A, long epochs)
             "plateau rule at the last epoch, of the seeds; chosen step):");
     for (int ti = 0; ti < A->ntask; ti++) {
         char task[96];
-        fprintf(f, "%s %s:", ti ? ";" : "", rd_task_name(&A->task[ti], 1, task, sizeof task));
+        fprintf(f, "%s %s:", ti ? ";" : "", rd_task_name(&A->task[ti], task, sizeof task));
         for (int oi = 0; oi < A->nopt; oi++) {
             double am, as, bm, bs, pmed;
             int pcap;
@@ -529,12 +546,16 @@ void rd_summary_a(FILE *f, const expA *A, long epochs)
             "improves on the best before them by less than %g point; a run that does not meet it "
             "at the last epoch reached the cap (the epoch budget) still improving.\n\n",
             100 * A->plateau_frac, 100 * A->plateau_tol);
+    char clip[400];
+    fprintf(f, "%s\n\n", clip_text(A, clip, sizeof clip));
     fprintf(f, "Step sizes: each optimizer's log-spaced grid was run with the same budget "
             "(%ld epoch(s) on %ld training images, seed %ld) and scored on %ld held-out training "
             "images; the best step and the next %ld smaller ones were then trained exactly as a "
-            "final run with %ld seed(s); chosen: the best of those that did not diverge, keeping a "
-            "margin of one grid step below the largest step that trained stably (selection.md).\n\n", A->sel_epochs, A->sel_train, A->seed0, A->sel_val,
-            A->sel_final > 0 ? A->sel_final - 1 : 0, A->sel_seeds);
+            "final run with %ld seed(s), each scored by its worst seed's validation accuracy "
+            "(doc/design.md (29)); chosen: the best of those that did not diverge, keeping a "
+            "margin of one grid step below the largest step that trained stably (selection.md).\n\n",
+            A->sel_epochs, A->sel_train, A->seed0, A->sel_val, A->sel_final > 0 ? A->sel_final - 1 : 0,
+            A->sel_seeds);
     const int tk = token_index(A);
     if (tk >= 0) {
         fprintf(f, "## Token selection with a known optimal token\n\n");

@@ -182,6 +182,7 @@ static int run(const expA *A, const task_t *t, const opt_spec *o, double lr, lon
     s.batch = (int)A->batch;
     s.schedule = A->schedule;
     s.warmup = A->warmup;
+    s.clip = A->clip;
     s.seed = (uint64_t)seed;
     s.epoch_hook = epoch_hook;
     s.hook_ctx = c;
@@ -334,23 +335,15 @@ static int below_finalists(const opt_spec *o, const double *v1, const double *v2
     return at;
 }
 
-/* Stage 2 -> choice: a finalist's score is its mean validation accuracy over
- * the selection seeds (-1 if any diverged); the choice is margin_step's, or
- * below_finalists' when every finalist diverged (if nothing qualifies: the
- * smallest step; without finalists: the best short run). */
+/* Stage 2 -> choice: a finalist's score is mdatt_pm_select_score's; the choice
+ * is margin_step's, or below_finalists' when every finalist diverged (if
+ * nothing qualifies: the smallest step; without finalists: the best short
+ * run). */
 static void choose_steps(expA *A)
 {
     for (size_t k = 0; k < (size_t)A->ntask * MAXOPT * MAXLR; k++)
-        if (A->val2[k] == -2.0) {
-            double sum = 0.0;
-            int div = 0;
-            for (int sd = 0; sd < A->sel_seeds; sd++) {
-                const double v = A->val2s[k * MAXSEL + sd];
-                div |= v < 0;
-                sum += v;
-            }
-            A->val2[k] = div ? -1.0 : sum / A->sel_seeds;
-        }
+        if (A->val2[k] == -2.0)
+            A->val2[k] = mdatt_pm_select_score(A->val2s + k * MAXSEL, (int)A->sel_seeds);
     for (int ti = 0; ti < A->ntask; ti++)
         for (int oi = 0; oi < A->nopt; oi++) {
             const opt_spec *o = &A->opt[oi];
@@ -486,6 +479,7 @@ static int final_job(int job, void *ctx)
     A->secs[at] = bench_now() - t0;
     A->epoch1[at] = info.first_epoch_secs;
     A->diverged[at] = info.diverged;
+    A->clipfrac[at] = info.steps > 0 ? (double)info.clipped / info.steps : 0.0;
     /* A diverged run enters no statistic (accuracy, attention, histograms). */
     const eval_t e = evaluate(A, t, 1, &m, &s, t->test, t->ntest,
                               info.diverged || t->kind != TASK_CLASSES ? NULL : A->amap + at * 10 * NT,
@@ -515,7 +509,8 @@ static void final_slots(int job, void *ctx, bench_rec *r)
     bench_rec_slot(r, A->curve + at * me, sizeof(double) * me);
     bench_rec_slot(r, A->vcurve + at * me, sizeof(double) * me);
     bench_rec_slot(r, A->tcurve + at * me, sizeof(double) * me);
-    double *dbls[] = {A->secs, A->epoch1, A->acc, A->ent, A->top, A->tok_div, A->tok_obj, A->tok_sel};
+    double *dbls[] = {A->secs, A->epoch1, A->acc, A->ent, A->top, A->tok_div, A->tok_obj, A->tok_sel,
+                      A->clipfrac};
     for (size_t k = 0; k < sizeof dbls / sizeof dbls[0]; k++)
         bench_rec_slot(r, &dbls[k][at], sizeof(double));
     bench_rec_slot(r, &A->diverged[at], sizeof(int));
@@ -769,20 +764,16 @@ int rd_tasks(expA *A, const int pairs[][2], int npairs, long epochs, long pair_e
     return bad ? -1 : 0;
 }
 
-const char *rd_task_name(const task_t *t, int words, char *buf, size_t len)
+const char *rd_task_name(const task_t *t, char *buf, size_t len)
 {
     if (t->kind == TASK_CLASSES)
         snprintf(buf, len, "10 classes");
-    else if (t->kind == TASK_TOKENS && words)
+    else if (t->kind == TASK_TOKENS)
         snprintf(buf, len, "token selection (%s or %s among distractors)",
                  mdatt_fmnist_class_name(t->cls[0]), mdatt_fmnist_class_name(t->cls[1]));
-    else if (t->kind == TASK_TOKENS)
-        snprintf(buf, len, "tokens %d/%d", t->cls[0], t->cls[1]);
-    else if (words)
+    else
         snprintf(buf, len, "%s vs %s", mdatt_fmnist_class_name(t->cls[0]),
                  mdatt_fmnist_class_name(t->cls[1]));
-    else
-        snprintf(buf, len, "%d vs %d", t->cls[0], t->cls[1]);
     return buf;
 }
 
@@ -807,7 +798,7 @@ int rd_alloc(expA *A)
     A->vcurve = xcalloc(nruns * A->maxep, sizeof(double), &bad);
     A->tcurve = xcalloc(nruns * A->maxep, sizeof(double), &bad);
     double **dbls[] = {&A->acc, &A->ent, &A->top, &A->secs, &A->epoch1, &A->tok_div, &A->tok_obj,
-                       &A->tok_sel};
+                       &A->tok_sel, &A->clipfrac};
     for (size_t k = 0; k < sizeof dbls / sizeof dbls[0]; k++)
         *dbls[k] = xcalloc(nruns, sizeof(double), &bad);
     A->diverged = xcalloc(nruns, sizeof(int), &bad);
@@ -833,6 +824,6 @@ void rd_free(expA *A)
     }
     free(A->val); free(A->val2); free(A->val2s); free(A->curve); free(A->vcurve); free(A->tcurve);
     free(A->acc); free(A->ent); free(A->top); free(A->secs); free(A->epoch1); free(A->tok_div);
-    free(A->tok_obj); free(A->tok_sel); free(A->diverged); free(A->tok_status); free(A->amap);
+    free(A->tok_obj); free(A->tok_sel); free(A->clipfrac); free(A->diverged); free(A->tok_status); free(A->amap);
     free(A->amap_cnt); free(A->hist);
 }

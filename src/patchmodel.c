@@ -385,11 +385,28 @@ static double pm_start_loss(const mdatt_pm_model *m, pm_run *r, const int *train
     return n ? start / n : INFINITY;
 }
 
-/* One epoch of steps in the order r->perm; the mean training loss, or NAN
- * once a loss is not finite (no further step is taken). */
+/* Gradient-norm clipping, doc/design.md (28). */
+double mdatt_pm_clip(double *g, size_t n, double c)
+{
+    double ss = 0.0;
+    for (size_t k = 0; k < n; k++)
+        ss += g[k] * g[k];
+    const double norm = sqrt(ss);
+    if (c > 0 && norm > c) {
+        const double f = c / norm;
+        for (size_t k = 0; k < n; k++)
+            g[k] *= f;
+    }
+    return norm;
+}
+
+/* One epoch of steps in the order r->perm, each on the gradient clipped to
+ * s->clip (the same rule for every optimizer; *clipped counts the steps it
+ * shortened); the mean training loss, or NAN once a loss is not finite (no
+ * further step is taken). */
 static double pm_epoch(mdatt_pm_model *m, pm_run *r, mdatt_pm_opt *o, int ntrain,
                        mdatt_pm_fill_fn fill, void *fctx, const mdatt_pm_train_settings *s,
-                       long total, long warm)
+                       long total, long warm, long *clipped)
 {
     const int B = s->batch;
     double sum = 0.0;
@@ -402,6 +419,8 @@ static double pm_epoch(mdatt_pm_model *m, pm_run *r, mdatt_pm_opt *o, int ntrain
             return NAN;
         sum += st.loss;
         nb++;
+        if (s->clip > 0 && mdatt_pm_clip(r->g, m->np, s->clip) > s->clip)
+            (*clipped)++;
         o->lr = s->lr * mdatt_pm_lr_factor(s->schedule, o->t, total, warm);
         mdatt_pm_opt_step(o, m, r->g);
     }
@@ -439,7 +458,8 @@ int mdatt_pm_train(mdatt_pm_model *m, int T, int Pd, int d, int C, const int *tr
         if (s->order_hook)
             s->order_hook(ep, r.perm, ntrain, m, s->hook_ctx);
         if (!info->diverged) {
-            const double mean = pm_epoch(m, &r, &o, ntrain, fill, fill_ctx, s, total, warm);
+            const double mean = pm_epoch(m, &r, &o, ntrain, fill, fill_ctx, s, total, warm,
+                                         &info->clipped);
             info->diverged = !(mean <= info->start_loss) || !pm_finite(m);
         }
         if (ep == 0)
@@ -474,6 +494,18 @@ int mdatt_pm_plateaued(const double *acc, int n, double frac, double tol)
             last = fmax(last, acc[k]);
     }
     return last < before + tol;
+}
+
+/* The selection score, doc/design.md (29). */
+double mdatt_pm_select_score(const double *val, int n)
+{
+    double worst = INFINITY;
+    for (int k = 0; k < n; k++) {
+        if (!(val[k] >= 0))
+            return -1.0;
+        worst = fmin(worst, val[k]);
+    }
+    return n > 0 ? worst : -1.0;
 }
 
 double mdatt_pm_t975(int df)

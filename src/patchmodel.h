@@ -86,6 +86,10 @@ typedef enum { MDATT_PM_SCHED_CONSTANT = 0, MDATT_PM_SCHED_COSINE } mdatt_pm_sch
  *  then (1 + cos(pi (step - warm) / (total - warm))) / 2. */
 double mdatt_pm_lr_factor(mdatt_pm_schedule s, long step, long total, long warm);
 
+/** Gradient-norm clipping, doc/design.md (28): when c > 0 and ||g||_2 > c,
+ *  g <- g c / ||g||_2 (the direction kept); returns ||g||_2 before. */
+double mdatt_pm_clip(double *g, size_t n, double c);
+
 /** Fill U (B*T*Pd inputs) and y (B labels) for the items idx[0..B). */
 typedef void (*mdatt_pm_fill_fn)(const int *idx, int B, double *U, int *y, void *ctx);
 
@@ -100,6 +104,9 @@ typedef struct {
     double warmup;          /**< warm-up length in epochs (cosine; default 0) */
     uint64_t seed;          /**< run seed: the initialization and the batch order (default 1) */
     int start_batches;      /**< batches that define the starting loss (default 20) */
+    double clip;            /**< gradient-norm clipping (doc/design.md (28)): before every
+                                 optimizer's step a gradient of Euclidean norm above clip is
+                                 scaled to norm clip; 0: none (default) */
     /** Called after every epoch (diverged: the run has diverged, no more
      *  steps are taken); a non-zero return ends the run.  May be NULL. */
     int (*epoch_hook)(int epoch, const mdatt_pm_model *m, int diverged, void *ctx);
@@ -124,13 +131,15 @@ typedef struct {
     long steps;             /**< optimizer steps taken */
     double start_loss;      /**< mean loss of the first start_batches batches at W_0 */
     double first_epoch_secs;/**< wall seconds of the first epoch */
+    long clipped;           /**< steps whose gradient was clipped (s->clip > 0) */
 } mdatt_pm_train_info;
 
 /** Initialize m (T, Pd, d, C, seeded by mdatt_pm_init_seed(s->seed)) and
  *  train it on the items train[0..ntrain) (inputs from fill): each epoch a
  *  Fisher-Yates shuffle of the item list (mdatt_rng seeded by
  *  mdatt_pm_order_seed, continued over the epochs), then one step per batch
- *  at s->lr times the schedule's factor.  0 on success (m holds the trained
+ *  at s->lr times the schedule's factor, on the gradient clipped to norm
+ *  s->clip (mdatt_pm_clip) whatever the optimizer.  0 on success (m holds the trained
  *  model, to be freed by the caller even on failure), -1 out of memory. */
 int mdatt_pm_train(mdatt_pm_model *m, int T, int Pd, int d, int C, const int *train, int ntrain,
                    mdatt_pm_fill_fn fill, void *fill_ctx, const mdatt_pm_train_settings *s,
@@ -144,6 +153,12 @@ int mdatt_pm_train(mdatt_pm_model *m, int T, int Pd, int d, int C, const int *tr
  *  % of the epochs).  0 when n is too short to have both parts or an entry
  *  is not finite. */
 int mdatt_pm_plateaued(const double *acc, int n, double frac, double tol);
+
+/** Score of a step size on validation, doc/design.md (29): the worst of
+ *  the validation accuracies val[0..n) of its n >= 1 seeds (a seed that
+ *  collapses makes the step score as that seed), or -1 when any is
+ *  negative (that seed diverged) or n < 1. */
+double mdatt_pm_select_score(const double *val, int n);
 
 /** Two-sided 97.5 % quantile of Student's t with df degrees of freedom
  *  (exact table for df <= 30, the Cornish-Fisher expansion beyond; NAN

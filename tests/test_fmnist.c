@@ -429,7 +429,7 @@ Test(fmnist, realdata_bench_excludes_diverged_steps)
                " \"svm_pairs\": [[0, 1]], \"svm_n\": 20, \"svm_p\": [2], \"svm_lr_norm\": 100,"
                " \"svm_lr_ramp\": 10, \"svm_check_every\": 10, \"svm_max_iters\": 40,"
                " \"svm_stable_checks\": 2, \"svm_test_images\": 2, \"schedule\": \"cosine\","
-               " \"warmup_epochs\": 0.5, \"token_train\": 200, \"token_val\": 100,"
+               " \"warmup_epochs\": 0.5, \"clip_norm\": 1e-3, \"token_train\": 200, \"token_val\": 100,"
                " \"token_test\": 100, \"token_epochs\": 2, \"token_svm_n\": 20}");
     cr_assert_eq(run_mdatt(dir, cerr, sizeof cerr, "bench rd.json -o out --threads 2 --quiet"), 0,
                  "%s", cerr);
@@ -461,10 +461,41 @@ Test(fmnist, realdata_bench_excludes_diverged_steps)
               "%s", tok ? tok : "(no token_selection.csv)");
     cr_assert(strstr(tok, "\nGD,") && strstr(tok, "\nl1.1-MD,"), "%s", tok);
     free(tok);
+    /* Every run clips with the one threshold; at 1e-3 nearly every step's
+     * gradient is longer, and accuracy.csv says which fraction was clipped. */
+    snprintf(path, sizeof path, "%s/out/realdata/accuracy.csv", dir);
+    char *acc = read_text(path);
+    cr_assert(acc && strstr(acc, ",attn_top_mass,clipped\n"), "%s", acc ? acc : "(no accuracy.csv)");
+    int arows = 0;
+    for (const char *c = strchr(acc, '\n'); c && c[1]; c = strchr(c + 1, '\n')) {
+        const char *end = strchr(c + 1, '\n'), *last = c + 1;
+        for (const char *q = c + 1; q < end; q++)
+            if (*q == ',')
+                last = q + 1;
+        const double frac = atof(last);
+        cr_assert(frac > 0.9 && frac <= 1.0, "clipped fraction %g in %.*s", frac, (int)(end - c - 1), c + 1);
+        arows++;
+    }
+    cr_assert_eq(arows, 2 * 2, "%s", acc);
+    free(acc);
     snprintf(path, sizeof path, "%s/out/realdata/summary.md", dir);
     char *sum = read_text(path);
     cr_assert(sum && strstr(sum, "l1.1-MD") && strstr(sum, "GD") &&
               (strstr(sum, "cap reached") || strstr(sum, "selected tokens stable")), "%s",
               sum ? sum : "(none)");
     free(sum);
+}
+
+/* A clipping threshold that is not a finite number >= 0 is refused before
+ * anything runs (exit 2, the file and the field named, nothing written). */
+Test(fmnist, realdata_bad_clip_norm_exits_2)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/clip.json", dir);
+    write_text(path, "{\"experiment\": \"realdata\", \"optimizers\": [{\"name\": \"GD\", "
+               "\"kind\": \"md\", \"p\": 2, \"lr\": [0.1]}], \"clip_norm\": -1}");
+    cr_assert_eq(run_mdatt(dir, cerr, sizeof cerr, "bench --check clip.json -o out"), 2, "%s", cerr);
+    cr_assert(strstr(cerr, "clip.json: clip_norm"), "%s", cerr);
+    snprintf(path, sizeof path, "%s/out", dir);
+    cr_assert(access(path, F_OK) != 0, "--check wrote %s", path);
 }

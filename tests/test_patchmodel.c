@@ -283,6 +283,117 @@ Test(patchmodel, training_learns_and_flags_divergence)
     free(tb.lab);
 }
 
+Test(patchmodel, clipping_scales_to_the_threshold_and_keeps_the_direction)
+{
+    double g[3] = {3.0, 0.0, -4.0};
+    cr_assert_eq(mdatt_pm_clip(g, 3, 1.0), 5.0);
+    cr_assert(fabs(g[0] - 0.6) < 1e-15 && g[1] == 0.0 && fabs(g[2] + 0.8) < 1e-15);
+    /* At or below the threshold, or without one (0), g is left as it is. */
+    double h[2] = {0.3, 0.4};
+    cr_assert(fabs(mdatt_pm_clip(h, 2, 0.5) - 0.5) < 1e-15);
+    cr_assert(h[0] == 0.3 && h[1] == 0.4);
+    cr_assert(fabs(mdatt_pm_clip(h, 2, 0.0) - 0.5) < 1e-15);
+    cr_assert(h[0] == 0.3 && h[1] == 0.4);
+    cr_assert(fabs(mdatt_pm_clip(h, 2, 0.1) - 0.5) < 1e-15);
+    cr_assert(fabs(hypot(h[0], h[1]) - 0.1) < 1e-15 && fabs(h[1] / h[0] - 4.0 / 3.0) < 1e-12);
+}
+
+/* An epoch replayed by hand from the run's initialization and batch order:
+ * every step on the gradient scaled to norm clip when it is longer (clip 0:
+ * unscaled), through the optimizer's own step. */
+static void replay_epoch(mdatt_pm_opt_kind kind, double p, double lr, double clip, const table_t *tb,
+                         const seen_t *s, int B, mdatt_pm_model *m)
+{
+    cr_assert_eq(mdatt_pm_model_init(m, tb->T, tb->Pd, 8, 3, 1), 0);
+    memcpy(m->w, s->init, sizeof(double) * m->np);
+    mdatt_pm_work *w = mdatt_pm_work_new(m, B);
+    double *U = malloc(sizeof(double) * B * tb->T * tb->Pd), *g = malloc(sizeof(double) * m->np);
+    int *y = malloc(sizeof(int) * B);
+    mdatt_pm_opt o;
+    cr_assert_eq(mdatt_pm_opt_init(&o, kind, p, lr, m), 0);
+    for (int at = 0; at + B <= tb->n; at += B) {
+        mdatt_pm_stats st;
+        table_fill(s->order[0] + at, B, U, y, (void *)tb);
+        mdatt_pm_forward(m, w, U, y, B, g, NULL, &st);
+        double ss = 0.0;
+        for (size_t k = 0; k < m->np; k++)
+            ss += g[k] * g[k];
+        for (size_t k = 0; clip > 0 && sqrt(ss) > clip && k < m->np; k++)
+            g[k] *= clip / sqrt(ss);
+        mdatt_pm_opt_step(&o, m, g);
+    }
+    mdatt_pm_opt_free(&o);
+    mdatt_pm_work_free(w);
+    free(U);
+    free(g);
+    free(y);
+}
+
+/* mdatt_pm_train with clipping equals the replay with clipping and differs
+ * from the replay without it, for MD and Adam alike. */
+static void check_clipped_training(mdatt_pm_opt_kind kind, double p, double lr)
+{
+    const int n = 60, B = 20, T = 6, Pd = 3;
+    table_t tb = {n, T, Pd, malloc(sizeof(double) * n * T * Pd), malloc(sizeof(int) * n)};
+    mdatt_rng r;
+    mdatt_rng_seed(&r, 6);
+    bright_task(tb.U, tb.lab, n, T, Pd, 3, &r);
+    int items[60];
+    for (int k = 0; k < n; k++)
+        items[k] = k;
+    static seen_t s;
+    mdatt_pm_train_settings st;
+    mdatt_pm_train_default_settings(&st);
+    st.kind = kind;
+    st.p = p;
+    st.lr = lr;
+    st.batch = B;
+    st.seed = 9;
+    st.clip = 1e-3;     /* below every gradient norm of these steps */
+    st.order_hook = record_order;
+    st.hook_ctx = &s;
+    mdatt_pm_model m, byhand, free_run;
+    mdatt_pm_train_info info;
+    cr_assert_eq(mdatt_pm_train(&m, T, Pd, 8, 3, items, n, table_fill, &tb, &st, &info), 0);
+    cr_assert_eq(info.steps, n / B);
+    cr_assert_eq(info.clipped, info.steps, "kind %d: %ld of %ld steps clipped", kind, info.clipped,
+                 info.steps);
+    replay_epoch(kind, p, lr, st.clip, &tb, &s, B, &byhand);
+    replay_epoch(kind, p, lr, 0.0, &tb, &s, B, &free_run);
+    double same = 0.0, apart = 0.0;
+    for (size_t k = 0; k < m.np; k++) {
+        same = fmax(same, fabs(m.w[k] - byhand.w[k]));
+        apart = fmax(apart, fabs(m.w[k] - free_run.w[k]));
+    }
+    cr_assert_eq(same, 0.0, "kind %d p %g: clipped run differs from the replay by %g", kind, p, same);
+    cr_assert(apart > 1e-6, "kind %d p %g: clipping changed nothing (%g)", kind, p, apart);
+    mdatt_pm_model_free(&m);
+    mdatt_pm_model_free(&byhand);
+    mdatt_pm_model_free(&free_run);
+    free(tb.U);
+    free(tb.lab);
+}
+
+Test(patchmodel, clipping_applies_the_same_rule_to_every_optimizer)
+{
+    check_clipped_training(MDATT_PM_OPT_MD, 1.1, 0.5);
+    check_clipped_training(MDATT_PM_OPT_MD, 2.0, 5.0);
+    check_clipped_training(MDATT_PM_OPT_MD, 3.0, 5.0);
+    check_clipped_training(MDATT_PM_OPT_ADAM, 2.0, 0.05);
+}
+
+Test(patchmodel, selection_score_is_the_worst_seed)
+{
+    const double a[3] = {0.81, 0.32, 0.79}, b[2] = {0.81, -1.0}, c[1] = {0.5};
+    cr_assert_eq(mdatt_pm_select_score(a, 3), 0.32);
+    cr_assert_eq(mdatt_pm_select_score(a, 1), 0.81);
+    cr_assert_eq(mdatt_pm_select_score(b, 2), -1.0, "a diverged seed disqualifies the step");
+    cr_assert_eq(mdatt_pm_select_score(c, 1), 0.5);
+    cr_assert_eq(mdatt_pm_select_score(c, 0), -1.0);
+    /* The mean of a would be 0.64: a collapsing seed must not be averaged away. */
+    cr_assert(mdatt_pm_select_score(a, 3) < (a[0] + a[1] + a[2]) / 3 - 0.3);
+}
+
 Test(patchmodel, schedule_factors_in_closed_form)
 {
     cr_assert_eq(mdatt_pm_lr_factor(MDATT_PM_SCHED_CONSTANT, 37, 100, 10), 1.0);
