@@ -492,8 +492,9 @@ Test(fmnist, realdata_bad_clip_norm_exits_2)
 {
     char path[600];
     snprintf(path, sizeof path, "%s/clip.json", dir);
-    write_text(path, "{\"experiment\": \"realdata\", \"optimizers\": [{\"name\": \"GD\", "
-               "\"kind\": \"md\", \"p\": 2, \"lr\": [0.1]}], \"clip_norm\": -1}");
+    write_text(path, "{\"experiment\": \"realdata\", \"seeds\": {\"from\": 1, \"to\": 2}, "
+               "\"optimizers\": [{\"name\": \"GD\", \"kind\": \"md\", \"p\": 2, \"lr\": [0.1]}], "
+               "\"clip_norm\": -1}");
     cr_assert_eq(run_mdatt(dir, cerr, sizeof cerr, "bench --check clip.json -o out"), 2, "%s", cerr);
     cr_assert(strstr(cerr, "clip.json: clip_norm"), "%s", cerr);
     snprintf(path, sizeof path, "%s/out", dir);
