@@ -335,10 +335,12 @@ static int below_finalists(const opt_spec *o, const double *v1, const double *v2
     return at;
 }
 
-/* Stage 2 -> choice: a finalist's score is mdatt_pm_select_score's; the choice
- * is margin_step's, or below_finalists' when every finalist diverged (if
- * nothing qualifies: the smallest step; without finalists: the best short
- * run). */
+/* Stage 2 -> choice (doc/design.md (29)): a finalist's score is
+ * mdatt_pm_select_score's, the worst of its seeds; with two or more seeds the
+ * best score is chosen (a step at the edge of stability for some seed scores
+ * as that seed), with one seed margin_step's keeps a grid step below the edge
+ * instead; below_finalists' when every finalist diverged (if nothing
+ * qualifies: the smallest step; without finalists: the best short run). */
 static void choose_steps(expA *A)
 {
     for (size_t k = 0; k < (size_t)A->ntask * MAXOPT * MAXLR; k++)
@@ -348,7 +350,8 @@ static void choose_steps(expA *A)
         for (int oi = 0; oi < A->nopt; oi++) {
             const opt_spec *o = &A->opt[oi];
             const double *v1 = A->val + sel_at(ti, oi, 0), *v2 = A->val2 + sel_at(ti, oi, 0);
-            int at = A->sel_final > 0 ? margin_step(o, v2) : best_step(o, v1);
+            int at = A->sel_final < 1 ? best_step(o, v1)
+                     : A->sel_seeds >= 2 ? best_step(o, v2) : margin_step(o, v2);
             if (at < 0 && A->sel_final > 0)
                 at = below_finalists(o, v1, v2);
             double lo = o->lr[0], hi = o->lr[0];
