@@ -254,11 +254,7 @@ static void sel_slots(int job, void *ctx, bench_rec *r)
  * step), or -1. */
 static int best_step(const opt_spec *o, const double *v)
 {
-    int at = -1;
-    for (int li = 0; li < o->nlr; li++)
-        if (v[li] >= 0 && (at < 0 || v[li] > v[at] || (v[li] == v[at] && o->lr[li] < o->lr[at])))
-            at = li;
-    return at;
+    return mdatt_pm_choose_step(o->lr, v, o->nlr, 2);
 }
 
 /* Stage 1 -> 2: the best short run that did not diverge and the next
@@ -292,35 +288,10 @@ static void mark_finalists(expA *A)
         }
 }
 
-/* The chosen step among the finalists (v: their scores, -1 diverged, NAN
- * not a finalist): the best that did not diverge and is not the largest that
- * did not diverge, i.e. whose next larger finalist also trained stably at
- * full length (a margin of one grid step: the best short run sits at the
- * edge of stability, and another seed's edge may lie lower); when only one
- * finalist did not diverge, that one; -1 if none. */
-static int margin_step(const opt_spec *o, const double *v)
-{
-    int largest = -1, n = 0;
-    for (int li = 0; li < o->nlr; li++)
-        if (v[li] >= 0) {
-            n++;
-            if (largest < 0 || o->lr[li] > o->lr[largest])
-                largest = li;
-        }
-    if (n < 2)
-        return largest;
-    int at = -1;
-    for (int li = 0; li < o->nlr; li++)
-        if (v[li] >= 0 && li != largest &&
-            (at < 0 || v[li] > v[at] || (v[li] == v[at] && o->lr[li] < o->lr[at])))
-            at = li;
-    return at;
-}
-
 /* When every finalist diverged at full length: the largest step of the grid
  * at most a quarter of the smallest finalist that did not diverge in the
- * short runs (the margin of margin_step below the next smaller step, whose
- * stability is then assumed), or -1. */
+ * short runs (the single-seed margin of mdatt_pm_choose_step below the next
+ * smaller step, whose stability is then assumed), or -1. */
 static int below_finalists(const opt_spec *o, const double *v1, const double *v2)
 {
     double smallest = INFINITY;
@@ -336,11 +307,10 @@ static int below_finalists(const opt_spec *o, const double *v1, const double *v2
 }
 
 /* Stage 2 -> choice (doc/design.md (29)): a finalist's score is
- * mdatt_pm_select_score's, the worst of its seeds; with two or more seeds the
- * best score is chosen (a step at the edge of stability for some seed scores
- * as that seed), with one seed margin_step's keeps a grid step below the edge
- * instead; below_finalists' when every finalist diverged (if nothing
- * qualifies: the smallest step; without finalists: the best short run). */
+ * mdatt_pm_select_score's, the worst of its seeds, and the choice
+ * mdatt_pm_choose_step's; below_finalists' when every finalist diverged (if
+ * nothing qualifies: the smallest step; without finalists: the best short
+ * run). */
 static void choose_steps(expA *A)
 {
     for (size_t k = 0; k < (size_t)A->ntask * MAXOPT * MAXLR; k++)
@@ -351,7 +321,7 @@ static void choose_steps(expA *A)
             const opt_spec *o = &A->opt[oi];
             const double *v1 = A->val + sel_at(ti, oi, 0), *v2 = A->val2 + sel_at(ti, oi, 0);
             int at = A->sel_final < 1 ? best_step(o, v1)
-                     : A->sel_seeds >= 2 ? best_step(o, v2) : margin_step(o, v2);
+                                      : mdatt_pm_choose_step(o->lr, v2, o->nlr, (int)A->sel_seeds);
             if (at < 0 && A->sel_final > 0)
                 at = below_finalists(o, v1, v2);
             double lo = o->lr[0], hi = o->lr[0];

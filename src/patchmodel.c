@@ -508,6 +508,33 @@ double mdatt_pm_select_score(const double *val, int n)
     return n > 0 ? worst : -1.0;
 }
 
+/* The best score of the steps that trained, skipping index skip (ties: the
+ * smaller step), or -1. */
+static int pm_best_step(const double *lr, const double *score, int n, int skip)
+{
+    int at = -1;
+    for (int k = 0; k < n; k++)
+        if (k != skip && score[k] >= 0 &&
+            (at < 0 || score[k] > score[at] || (score[k] == score[at] && lr[k] < lr[at])))
+            at = k;
+    return at;
+}
+
+/* The choice among the finalists, doc/design.md (29). */
+int mdatt_pm_choose_step(const double *lr, const double *score, int n, int seeds)
+{
+    if (seeds >= 2)
+        return pm_best_step(lr, score, n, -1);
+    int largest = -1, trained = 0;
+    for (int k = 0; k < n; k++)
+        if (score[k] >= 0) {
+            trained++;
+            if (largest < 0 || lr[k] > lr[largest])
+                largest = k;
+        }
+    return trained < 2 ? largest : pm_best_step(lr, score, n, largest);
+}
+
 double mdatt_pm_t975(int df)
 {
     static const double t[31] = {NAN, 12.7062047362, 4.3026527297, 3.1824463053, 2.7764451052,

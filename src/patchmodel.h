@@ -160,6 +160,15 @@ int mdatt_pm_plateaued(const double *acc, int n, double frac, double tol);
  *  negative (that seed diverged) or n < 1. */
 double mdatt_pm_select_score(const double *val, int n);
 
+/** The chosen step among the finalists of a grid, doc/design.md (29): lr
+ *  the n steps, score[k] finalist k's score (mdatt_pm_select_score; < 0
+ *  diverged, NAN not a finalist).  With seeds >= 2: the best score (ties:
+ *  the smaller step).  With one seed, which cannot show another seed's edge
+ *  of stability: the best finalist that is not the largest one that trained
+ *  (a margin of one grid step below the edge), or the only one that trained.
+ *  -1 when none trained. */
+int mdatt_pm_choose_step(const double *lr, const double *score, int n, int seeds);
+
 /** Two-sided 97.5 % quantile of Student's t with df degrees of freedom
  *  (exact table for df <= 30, the Cornish-Fisher expansion beyond; NAN
  *  for df < 1). */

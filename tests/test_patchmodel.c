@@ -394,6 +394,30 @@ Test(patchmodel, selection_score_is_the_worst_seed)
     cr_assert(mdatt_pm_select_score(a, 3) < (a[0] + a[1] + a[2]) / 3 - 0.3);
 }
 
+Test(patchmodel, step_choice_by_worst_seed_or_with_a_margin)
+{
+    /* Finalists 0.2, 0.4, 0.8 (0.1 and 1.6 not finalists); the largest that
+     * trained scores best. */
+    const double lr[5] = {0.1, 0.2, 0.4, 0.8, 1.6};
+    const double top[5] = {NAN, 0.70, 0.75, 0.80, NAN};
+    cr_assert_eq(mdatt_pm_choose_step(lr, top, 5, 2), 3, "two seeds: the best worst-seed score");
+    cr_assert_eq(mdatt_pm_choose_step(lr, top, 5, 1), 2, "one seed: one grid step below the edge");
+    /* The largest diverged: two seeds skip it; one seed keeps the margin
+     * below the largest that trained. */
+    const double edge[5] = {NAN, 0.70, 0.75, -1.0, NAN};
+    cr_assert_eq(mdatt_pm_choose_step(lr, edge, 5, 2), 2);
+    cr_assert_eq(mdatt_pm_choose_step(lr, edge, 5, 1), 1);
+    /* Ties go to the smaller step; a lone survivor is chosen; none: -1. */
+    const double tie[5] = {0.75, 0.75, 0.75, NAN, NAN}, lone[5] = {-1.0, 0.6, -1.0, NAN, NAN},
+                 none[5] = {-1.0, -1.0, NAN, NAN, NAN};
+    cr_assert_eq(mdatt_pm_choose_step(lr, tie, 5, 2), 0);
+    cr_assert_eq(mdatt_pm_choose_step(lr, tie, 5, 1), 0);
+    cr_assert_eq(mdatt_pm_choose_step(lr, lone, 5, 1), 1);
+    cr_assert_eq(mdatt_pm_choose_step(lr, lone, 5, 2), 1);
+    cr_assert_eq(mdatt_pm_choose_step(lr, none, 5, 1), -1);
+    cr_assert_eq(mdatt_pm_choose_step(lr, none, 5, 2), -1);
+}
+
 Test(patchmodel, schedule_factors_in_closed_form)
 {
     cr_assert_eq(mdatt_pm_lr_factor(MDATT_PM_SCHED_CONSTANT, 37, 100, 10), 1.0);
