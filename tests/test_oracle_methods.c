@@ -19,6 +19,7 @@
  * x_it^T W* z_i, so the W-SVM is feasible.
  */
 #include <criterion/criterion.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -460,4 +461,24 @@ Test(linalg, lu_refinement_on_the_hilbert_matrix)
         }
         cr_expect(err <= 1e-6 * ym, "trans = %d: off by %g (max %g)", trans, err, ym);
     }
+}
+
+/* The W rows' view accepts shapes up to m = n (T - 1) = INT_MAX and
+ * nx = d^2 <= INT_MAX exactly, and refuses one beyond either (or T < 2),
+ * from the shapes alone (nothing is read). */
+Test(wrows, shape_limits_are_inclusive)
+{
+    attsvm__wrows K;
+    attsvm_data D = {INT_MAX, 2, 1, NULL, NULL, NULL, NULL};
+    cr_expect_eq(attsvm__wrows_init(&K, &D, NULL), 0);
+    cr_expect(K.m == INT_MAX && K.nx == 1 && K.g == 1);
+    D.T = 3;                            /* m = 2 INT_MAX */
+    cr_expect_eq(attsvm__wrows_init(&K, &D, NULL), -1);
+    D = (attsvm_data){1, 2, 46340, NULL, NULL, NULL, NULL}; /* d^2 = 2147395600 */
+    cr_expect_eq(attsvm__wrows_init(&K, &D, NULL), 0);
+    cr_expect_eq(K.nx, 46340 * 46340);
+    D.d = 46341;                        /* d^2 = 2147488281 > INT_MAX */
+    cr_expect_eq(attsvm__wrows_init(&K, &D, NULL), -1);
+    D = (attsvm_data){5, 1, 3, NULL, NULL, NULL, NULL};
+    cr_expect_eq(attsvm__wrows_init(&K, &D, NULL), -1);
 }
