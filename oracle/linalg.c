@@ -209,48 +209,6 @@ double attsvm__dot(const double *a, const double *b, int n)
     return v;
 }
 
-/* Lower triangle (mirrored) of H = B B^T, B n x nx row-major: blocks of 4 x 2
- * rows, dot products on pairs of columns (8 vector accumulators and 6 loads
- * fit the 16 SSE registers). */
-void attsvm__gram_lower(int n, int nx, const double *B, double *H)
-{
-    const int nx2 = nx & ~1;
-    for (int a = 0; a < n; a += 4) {
-        const double *ar[4];
-        for (int i = 0; i < 4; i++)
-            ar[i] = B + (size_t)(a + i < n ? a + i : a) * nx;
-        for (int b = 0; b <= a + 3 && b < n; b += 2) {
-            const double *b0 = B + (size_t)b * nx, *b1 = b + 1 < n ? b0 + nx : b0;
-            const double *x0 = ar[0], *x1 = ar[1], *x2 = ar[2], *x3 = ar[3];
-            v2d s00 = {0, 0}, s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00,
-                s31 = s00;
-            for (int j = 0; j < nx2; j += 2) {
-                const v2d y0 = ld2(b0 + j), y1 = ld2(b1 + j);
-                v2d xi = ld2(x0 + j);
-                s00 += xi * y0;
-                s01 += xi * y1;
-                xi = ld2(x1 + j);
-                s10 += xi * y0;
-                s11 += xi * y1;
-                xi = ld2(x2 + j);
-                s20 += xi * y0;
-                s21 += xi * y1;
-                xi = ld2(x3 + j);
-                s30 += xi * y0;
-                s31 += xi * y1;
-            }
-            const v2d s[4][2] = {{s00, s01}, {s10, s11}, {s20, s21}, {s30, s31}};
-            for (int i = 0; i < 4 && a + i < n; i++)
-                for (int k = 0; k < 2 && b + k < n && b + k <= a + i; k++) {
-                    double v = s[i][k][0] + s[i][k][1];
-                    if (nx2 < nx)
-                        v += ar[i][nx2] * (k ? b1 : b0)[nx2];
-                    H[(size_t)(a + i) * n + b + k] = H[(size_t)(b + k) * n + a + i] = v;
-                }
-        }
-    }
-}
-
 long double attsvm__dotl(const double *a, const double *x, int n)
 {
     /* Four partial sums: the latency of one x87 sum, not the arithmetic,
@@ -371,6 +329,25 @@ void attsvm__gemm_nt(int m, int n, int k, const double *A, int lda, const double
                           C + (size_t)i * ldc + j, ldc, m - i < 4 ? m - i : 4,
                           n - j < 2 ? n - j : 2, kc, n, 1.0);
     }
+}
+
+/* Lower triangle (mirrored) of H = B B^T, B n x nx row-major: the register
+ * kernel on blocks of 4 x 2 rows over chunks of the columns. */
+void attsvm__gram_lower(int n, int nx, const double *B, double *H)
+{
+    for (int a = 0; a < n; a++)
+        memset(H + (size_t)a * n, 0, sizeof *H * (size_t)(a + 1));
+    for (int k0 = 0; k0 < nx; k0 += CHOL_KC) {
+        const int kc = nx - k0 < CHOL_KC ? nx - k0 : CHOL_KC;
+        for (int a = 0; a < n; a += 4)
+            for (int b = 0; b <= a + 3 && b < n; b += 2)
+                nt_kernel(B + (size_t)a * nx + k0, nx, B + (size_t)b * nx + k0, nx,
+                          H + (size_t)a * n + b, n, n - a < 4 ? n - a : 4, n - b < 2 ? n - b : 2,
+                          kc, a - b, 1.0);
+    }
+    for (int a = 0; a < n; a++)
+        for (int b = 0; b < a; b++)
+            H[(size_t)b * n + a] = H[(size_t)a * n + b];
 }
 
 /* Rows r0 <= i < n, columns j0 <= j < j0 + nb (j <= i) of H minus the

@@ -168,3 +168,30 @@ Test(linalg, gemm_nt_matches_the_written_out_product)
         free(C);
     }
 }
+
+/* H = B B^T (both triangles) against the sums written out, for row counts
+ * that are not multiples of the register blocks. */
+Test(linalg, gram_matches_the_written_out_product)
+{
+    static const int S[][2] = {{1, 3}, {5, 7}, {6, 300}, {11, 513}};
+    uint64_t seed = 99;
+    for (size_t t = 0; t < sizeof S / sizeof *S; t++) {
+        const int n = S[t][0], nx = S[t][1];
+        double *B = malloc(sizeof *B * (size_t)n * nx), *H = malloc(sizeof *H * (size_t)n * n);
+        for (int e = 0; e < n * nx; e++)
+            B[e] = 2.0 * unif(&seed) - 1.0;
+        attsvm__gram_lower(n, nx, B, H);
+        for (int a = 0; a < n; a++)
+            for (int b = 0; b < n; b++) {
+                long double s = 0.0L, mag = 0.0L;
+                for (int c = 0; c < nx; c++) {
+                    s += (long double)B[(size_t)a * nx + c] * B[(size_t)b * nx + c];
+                    mag += fabsl((long double)B[(size_t)a * nx + c] * B[(size_t)b * nx + c]);
+                }
+                cr_assert_leq(fabsl(H[(size_t)a * n + b] - s), 1e-15L * mag, "shape %zu (%d, %d)",
+                              t, a, b);
+            }
+        free(B);
+        free(H);
+    }
+}
