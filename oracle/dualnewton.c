@@ -178,15 +178,16 @@ static void pn_weights(const attsvm__dn *c)
 
 /* Entries of the Gram matrix G = A_R A_R^T are computed for the rows that
  * have been in a face, and stored in the order they entered one (working row
- * a at position gp[a], -1: never): rows that never leave 0 cost neither time
- * nor memory.  G's leading dimension grows with those rows (a quarter more
- * than needed, at most capR). */
+ * a at position gp[a], -1: never) as the rows of its lower triangle, each
+ * allocated once at its length: rows that never leave 0 cost neither time
+ * nor memory, and G never moves. */
 static void pn_gram_face(attsvm__dn *c, int nF)
 {
     if (c->capgl < c->capR) {
         pn_realloc(c, &c->gp, sizeof *c->gp * (size_t)c->capR);
         pn_realloc(c, &c->gl, sizeof *c->gl * (size_t)c->capR);
         pn_realloc(c, &c->glr, sizeof *c->glr * (size_t)c->capR);
+        pn_realloc(c, &c->G, sizeof *c->G * (size_t)c->capR);
         if (c->nomem)
             return;
         c->capgl = c->capR;
@@ -194,41 +195,28 @@ static void pn_gram_face(attsvm__dn *c, int nF)
     for (int k = c->ngh; k < c->nR; k++)
         c->gp[k] = -1;
     c->ngh = c->nR;
-    int need = c->ngl;
-    for (int f = 0; f < nF; f++)
-        need += c->gp[c->F[f]] < 0;
-    if (need > c->ldG) {
-        const int ld = need + need / 4 < c->capR ? need + need / 4 : c->capR;
-        double *G = malloc(sizeof *G * (size_t)ld * ld + 1);
-        if (!G) {
-            c->nomem = 1;
-            return;
-        }
-        for (int t = 0; t < c->ngl; t++)
-            memcpy(G + (size_t)t * ld, c->G + (size_t)t * c->ldG, sizeof *G * (size_t)c->ngl);
-        free(c->G);
-        c->G = G;
-        c->ldG = ld;
-    }
     for (int f = 0; f < nF; f++) {
         const int a = c->F[f];
         if (c->gp[a] >= 0)
             continue;
-        const int pa = c->ngl++;
+        const int pa = c->ngl;
+        if (!(c->G[pa] = malloc(sizeof *c->G[pa] * ((size_t)pa + 1)))) {
+            c->nomem = 1;
+            return;
+        }
+        c->ngl++;
         c->gp[a] = pa;
         c->glr[pa] = c->R[a];
         c->gl[pa] = a;
-        double *v = c->g2; /* scratch of capR entries, free here */
-        attsvm__rows_dots(c->P, c->R[a], c->glr, c->ngl, v);
-        for (int t = 0; t < c->ngl; t++)
-            c->G[(size_t)pa * c->ldG + t] = c->G[(size_t)t * c->ldG + pa] = v[t];
+        attsvm__rows_dots(c->P, c->R[a], c->glr, pa + 1, c->G[pa]);
     }
 }
 
 /* G's entry of working rows a and b (both have been in a face). */
 static inline double gram(const attsvm__dn *c, int a, int b)
 {
-    return c->G[(size_t)c->gp[a] * c->ldG + c->gp[b]];
+    const int pa = c->gp[a], pb = c->gp[b];
+    return pa >= pb ? c->G[pa][pb] : c->G[pb][pa];
 }
 
 /* ---- p = 2: the face factor is updated, not recomputed.
@@ -305,10 +293,9 @@ static int p2_cache_append(attsvm__dn *c, int nF)
     double *Lnew = c->Lc + (size_t)n0 * ld;
     for (int i = 0; i < n0; i++) {
         const double *li = c->Lc + (size_t)i * ld;
-        const double *gi = c->G + (size_t)c->gp[c->Fc[i]] * c->ldG;
         for (int t = 0; t < na; t++) {
             double *l = Lnew + (size_t)t * ld;
-            l[i] = (gi[c->gp[c->Fc[n0 + t]]] - attsvm__dot(li, l, i)) / li[i];
+            l[i] = (gram(c, c->Fc[i], c->Fc[n0 + t]) - attsvm__dot(li, l, i)) / li[i];
         }
     }
     for (int t = 0; t < na; t++) {
@@ -927,6 +914,8 @@ void attsvm__dn_free(attsvm__dn *c)
     free(c->sw);
     free(c->flip);
     free(c->ul);
+    for (int t = 0; t < c->ngl; t++)
+        free(c->G[t]);
     free(c->G);
     free(c->gp);
     free(c->gl);

@@ -34,8 +34,9 @@ typedef struct {
     size_t capB, capHc, caprot, capH;
     char *flip;         /* steps left on majorizing curvature after u_j changed sign (q < 2) */
     int flipmem;        /* FLIP_MEMORY, or FLIP_STICKY after a stall */
-    double *G;          /* p = 2: Gram matrix of the rows that have been in a face, in
-                           the order they entered one (ld ldG) */
+    double **G;         /* p = 2: Gram matrix of the rows that have been in a face, in
+                           the order they entered one: row t of its lower triangle
+                           (t + 1 entries) */
     double *Lc;         /* p = 2: Cholesky factor of G_FcFc + rhoc I (ld ldL) */
     int *Fc, *posF;     /* its rows (working-row indices) and their positions (-1: not in) */
     int nFc, ldL, nupd; /* nFc = 0: no factor cached; nupd: updates since the last refactor */
@@ -43,7 +44,6 @@ typedef struct {
     double rhoc;
     long double *ul;    /* nx accumulators of pn_eval */
     double divlim;      /* growth of sum(mu) within one solve taken for divergence */
-    int ldG;
     int *gp;            /* p = 2: position of this working row in G (-1: not computed);
                            initialized up to ngh */
     int *gl, ngl, ngh;  /* the working rows in G, in G's order */
