@@ -818,7 +818,9 @@ static int farkas_candidate(attsvm__dn *c, int ns, double ridge, long double *l)
     return 0;
 }
 
-int attsvm__dn_farkas(attsvm__dn *c, double tol, double *lam)
+/* One try at the multipliers' Farkas vector: their direction, and with
+ * nullvec the null vectors of their rows' Gram matrix.  1, 0, -1 (memory). */
+static int farkas_try(attsvm__dn *c, double tol, int nullvec, double *lam)
 {
     const attsvm__prob *P = c->P;
     int *S = malloc(sizeof *S * ((size_t)c->nR + 1));
@@ -844,7 +846,7 @@ int attsvm__dn_farkas(attsvm__dn *c, double tol, double *lam)
     for (int k = 0; k < ns; k++)
         l[k] /= sum;
     found = farkas_residual(c, S, ns, l, norm1) <= tol;
-    if (!found) {
+    if (!found && nullvec) {
         if (pn_reserve(c, &c->Hc, &c->capHc, (size_t)ns * ns + 1) ||
             pn_reserve(c, &c->H, &c->capH, (size_t)ns * ns + 1))
             goto nomem;
@@ -876,6 +878,17 @@ nomem:
     free(l);
     free(norm1);
     return -1;
+}
+
+/* Newton steps of one more divergence (dualnewton.h, attsvm__dn_farkas). */
+enum { FARKAS_PUSH_STEPS = 50 };
+
+int attsvm__dn_farkas(attsvm__dn *c, double tol, int push, attsvm__out *o, double *lam)
+{
+    int f = farkas_try(c, tol, 0, lam);
+    while (f == 0 && push-- > 0 && attsvm__dn_solve(c, FARKAS_PUSH_STEPS, o) == 1)
+        f = farkas_try(c, tol, 0, lam);
+    return f == 0 && !c->nomem ? farkas_try(c, tol, 1, lam) : c->nomem ? -1 : f;
 }
 
 int attsvm__dn_init(attsvm__dn *c, const attsvm__prob *P)

@@ -68,9 +68,11 @@ int attsvm__dn_solve(attsvm__dn *c, int maxit, attsvm__out *o);
 
 /** A Farkas vector (lambda >= 0, A^T lambda = 0 to the relative residual
  *  ||A^T lambda||_1 / sum_r lambda_r ||a_r||_1 <= tol, design.md (20)) from
- *  multipliers that diverge: their direction mu / sum(mu), else the least-
- *  squares null vector of the rows they run off on.  1 found (written into
- *  lam, m entries), 0 not, -1 out of memory (c->nomem). */
-int attsvm__dn_farkas(attsvm__dn *c, double tol, double *lam);
+ *  multipliers that diverge: their direction mu / sum(mu) (its residual falls
+ *  like 1 / sum(mu): up to push more solves that diverge again, each growing
+ *  sum(mu) by c->divlim, are run for it), else the least-squares null vector
+ *  of the rows they run off on.  1 found (written into lam, m entries), 0
+ *  not, -1 out of memory (c->nomem). */
+int attsvm__dn_farkas(attsvm__dn *c, double tol, int push, attsvm__out *o, double *lam);
 
 #endif

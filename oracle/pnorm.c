@@ -188,7 +188,7 @@ static int dual_rounds(pn_driver *D, attsvm__out *o)
             /* Multipliers that run off (or stall on the way) point along a
              * Farkas direction: certify it from the rows they run off on
              * (no LP) when it is exact. */
-            const int f = attsvm__dn_farkas(c, 1e-12, o->lam);
+            const int f = attsvm__dn_farkas(c, 1e-12, rc == 1 ? 2 : 0, o, o->lam);
             if (f < 0)
                 return DRV_NOMEM;
             if (f == 1) {
@@ -468,8 +468,8 @@ int attsvm__pnorm_probe_p2(const attsvm__prob *P, attsvm__out *o)
     if (driver_init(&D, &P2, &o2) == 0) {
         attsvm__dn_rescale(&D.c);
         D.c.divlim = 1e8;
-        if (attsvm__dn_solve(&D.c, PROBE_STEPS, &o2) != 0 &&
-            attsvm__dn_farkas(&D.c, 1e-12, o->lam) == 1) {
+        const int rc = attsvm__dn_solve(&D.c, PROBE_STEPS, &o2);
+        if (rc != 0 && attsvm__dn_farkas(&D.c, 1e-12, rc == 1 ? 2 : 0, &o2, o->lam) == 1) {
             o->status = ATTSVM_INFEASIBLE;
             snprintf(o->msg, sizeof o->msg,
                      "no x satisfies A x >= 1: Farkas certificate lambda >= 0, A^T lambda = 0 "

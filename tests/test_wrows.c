@@ -441,7 +441,7 @@ Test(wrows, solves_on_generated_rows_certify_against_dense_rows, .timeout = 300)
 
 /* Weighted Gram matrix and the absolute-value products of a working set
  * against the dense rows. */
-/* Infeasible instances at p = 2 and 1.5, and at p = 1 and inf above the
+/* Infeasible instances at p = 2, 1.5 and 3, and at p = 1 and inf above the
  * size where the LPs start from the interior-point method (m nx >= 1e5, here
  * 880 x 144: the p = 2 probe of the seed rows): the diverging dual
  * multipliers are the Farkas certificate (no LP at all) on generated rows,
@@ -449,7 +449,7 @@ Test(wrows, solves_on_generated_rows_certify_against_dense_rows, .timeout = 300)
  * dense rows. */
 Test(wrows, diverging_multipliers_certify_infeasibility, .timeout = 120)
 {
-    const double ps[] = {2.0, 1.5, 1.0, INFINITY};
+    const double ps[] = {2.0, 1.5, 3.0, 1.0, INFINITY};
     inst I = make_unit(80, 12, 12, 1, 977);
     int m, nx;
     double *A = attsvm_build_rows(&I.D, I.alpha, ATTSVM_TARGET_W, &m, &nx);
