@@ -138,11 +138,16 @@ typedef struct {
     char (*msg)[200];
     int *alpha_end;         /* [job][n] selected tokens at the end of the W_0 = 0 run */
     /* Cone starts (local convergence, cone_job): W_0 = R (W^mm_a/||W^mm_a||_p +
-     * delta G/||G||_p) at a locally optimal selection a. */
-    long cone_iters;        /* cap (0: no cone runs) */
-    double cone_radius, cone_perturb, cone_target;
+     * delta G/||G||_p) at a selection a repaired toward local optimality. */
+    long cone_iters;        /* iterations of each cone run (0: no cone runs) */
+    double cone_radius;     /* R, when cone_margin is 0 */
+    double cone_margin;     /* > 0: R = cone_margin ||W^mm_a||_p (every margin at W_0 >= it) */
+    double cone_perturb;    /* delta as a fraction of the cone's half-width, in [0, 1) */
+    double cone_target;
     int cone_rounds;        /* repair rounds at most */
     int *c_found, *c_round, *c_moved, *c_stable, *c_nsnap, *c_local;
+    int *c_sel_local;       /* the oracle's verdict on a (before the run) */
+    double *c_R, *c_delta, *c_dmax; /* radius, perturbation and largest D_psi along the run */
     int *c_left, *c_left0;  /* samples breaking local optimality at the start / before repair */
     long *c_iters, *c_below, *c_snap_k;
     double *c_div, *c_final, *c_gap;

@@ -40,6 +40,8 @@ typedef struct {
     const double *Wmm;      /* cone runs: also stop only once D_psi(Wmm, W_k) <= target */
     double p, target;
     long below;             /* first check with D_psi <= target (-1: none yet) */
+    double dmax;            /* cone runs: largest D_psi(Wmm, W_k) at the checks */
+    int full;               /* run to the cap: never stop early */
 } stop_ctx;
 
 /* Training hook, called at every check (k a multiple of `every`) and at the
@@ -73,6 +75,7 @@ static int stop_hook(const mdatt_train_point *pt, void *vctx)
         const double dv = mdatt_bregman_dir(c->Wmm, pt->W, (size_t)c->in->d * c->in->d, c->p);
         if (dv <= c->target && c->below < 0)
             c->below = pt->k;
+        c->dmax = fmax(c->dmax, dv);
         c->stable = c->stable && dv <= c->target;
     }
     if (pt->k == 0 || pt->k >= c->next_snap || c->stable || pt->k >= c->max_iters) {
@@ -84,7 +87,7 @@ static int stop_hook(const mdatt_train_point *pt, void *vctx)
         }
         c->next_snap = (long)fmax((double)(pt->k + c->every), ceil(pt->k * 1.122));
     }
-    return c->stable;
+    return c->stable && !c->full;
 }
 
 /* An instance of job (pair, p)'s pair from the training file (test 0: the
@@ -105,10 +108,10 @@ static int pair_instance(const expB *X, int job, int test, mdatt_instance *in)
            MDATT_OK ? 0 : -1;
 }
 
-/* Normalized l_p-AttGD from W (in place, v = the probe) at the step of p, at
+/* Normalized l_p-AttGD from W (in place, v = the probe) with step eta, at
  * most `iters` iterations, stopped by stop_hook; sc must hold the caller's
- * in, alpha, prev, last_i, S, changes and (cone runs) Wmm. */
-static int run_stopped(const expB *X, double p, long iters, double *W, stop_ctx *sc,
+ * in, alpha, prev, last_i, S, changes and (cone runs) Wmm and full. */
+static int run_stopped(const expB *X, double p, double eta, long iters, double *W, stop_ctx *sc,
                        mdatt_train_info *info)
 {
     const mdatt_instance *in = sc->in;
@@ -124,10 +127,11 @@ static int run_stopped(const expB *X, double p, long iters, double *W, stop_ctx 
     sc->p = p;
     sc->target = X->cone_target;
     sc->below = -1;
+    sc->dmax = 0.0;
     mdatt_train_settings ts;
     mdatt_train_default_settings(&ts);
     ts.p = p;
-    ts.lr = svm_eta(X, p);
+    ts.lr = eta;
     ts.iters = iters;
     ts.normalized = 1;
     ts.log_every = X->check_every;
@@ -346,7 +350,7 @@ static int svm_job(int job, void *ctx)
     X->eta[job] = svm_eta(X, p);
     mdatt_train_info info;
     double t0 = bench_now();
-    if (run_stopped(X, p, X->max_iters, W, &sc, &info))
+    if (run_stopped(X, p, svm_eta(X, p), X->max_iters, W, &sc, &info))
         goto out;
     X->train_secs[job] = bench_now() - t0;
     X->iters[job] = info.iters;
@@ -401,20 +405,6 @@ static void svm_slots(int job, void *ctx, bench_rec *r)
 
 /* ============================================ B, cone starts: local convergence */
 
-/* W_0 = R (W^mm/||W^mm||_p + delta G/||G||_p), G with N(0, 1) entries from
- * mdatt_rng seeded with `seed`: a start inside the cone of the selection whose
- * SVM is W^mm, off its direction by a perturbation of relative size delta. */
-static void cone_start(const double *Wmm, int dd, double p, double R, double delta, long seed, double *W)
-{
-    mdatt_rng g;
-    mdatt_rng_seed(&g, (uint64_t)seed);
-    for (int k = 0; k < dd; k++)
-        W[k] = mdatt_rng_normal(&g);
-    const double nm = mdatt_norm_p(Wmm, dd, p), ng = mdatt_norm_p(W, dd, p);
-    for (int k = 0; k < dd; k++)
-        W[k] = R * (Wmm[k] / nm + delta * W[k] / ng);
-}
-
 /* The selection of the cone start: the W_0 = 0 run's final tokens repaired
  * toward local optimality (bench_local_alpha); r receives its SVM. */
 static int cone_alpha(const expB *X, int job, const mdatt_instance *in, double p, int *alpha,
@@ -426,9 +416,57 @@ static int cone_alpha(const expB *X, int job, const mdatt_instance *in, double p
     return X->c_round[job] < 0 ? -1 : 0;
 }
 
-/* The run from a perturbed start in the cone of a locally optimal selection:
- * tokens_stable when no selected token ever differed from it; D_psi to its
- * W^mm along the run (to the SVM at the final tokens at the end, if they moved). */
+/* The oracle's verdict on alpha given the W-SVM r at alpha (design.md §6). */
+static int oracle_local(const mdatt_instance *in, const int *alpha, const attsvm_result *r)
+{
+    attsvm_data D = bench_svm_data(in);
+    attsvm_tokens tok = {0};
+    if (r->status == ATTSVM_OPTIMAL)
+        attsvm_classify(&D, alpha, r, &tok);
+    const int local = tok.locally_optimal;
+    attsvm_tokens_free(&tok);
+    return local;
+}
+
+/* The cone run's start at a0 (SVM r): R (svm_cone_margin ||W^mm||_p, or
+ * svm_cone_radius) and delta (bench_cone_start); its step R^{p-1}/K0 gives
+ * every p the same relative step 1/K0 at k = 0 (svm_eta with R for svm_lr_norm). */
+static double cone_init(expB *X, int job, const mdatt_instance *in, const int *a0,
+                        const attsvm_result *r, double p, double *W)
+{
+    const int dd = in->d * in->d;
+    const double R = X->cone_margin > 0 ? X->cone_margin * mdatt_norm_p(r->x, (size_t)dd, p)
+                                        : X->cone_radius;
+    X->c_R[job] = R;
+    X->c_delta[job] = bench_cone_start(in, a0, r->x, p, R, X->cone_perturb, (uint64_t)(X->seed + job), W);
+    return X->lr_norm > 0 ? pow(R, p - 1.0) / X->lr_ramp : X->lr;
+}
+
+/* After the cone run: its snapshots' D_psi to W^mm at a0, and D_psi to the
+ * SVM at the final tokens (re-solved into r if they moved) and the oracle's
+ * verdict on them. */
+static void cone_finish(expB *X, int job, const mdatt_instance *in, const int *a0, int *alpha,
+                        const double *W, const bench_snaps *S, attsvm_result *r, double p)
+{
+    const int cap = X->cap, dd = in->d * in->d, n = in->n;
+    X->c_nsnap[job] = S->count;
+    for (int k = 0; k < S->count; k++) {
+        X->c_snap_k[(size_t)job * cap + k] = S->k[k];
+        X->c_div[(size_t)job * cap + k] = mdatt_bregman_dir(r->x, S->W + (size_t)k * dd, dd, p);
+    }
+    mdatt_selected_tokens(in, W, alpha, NULL, NULL);
+    X->c_final[job] = mdatt_bregman_dir(r->x, W, dd, p);
+    if (memcmp(alpha, a0, sizeof(int) * n) != 0) {
+        attsvm_result_free(r);
+        X->c_final[job] = bench_svm(in, alpha, p, ATTSVM_TARGET_W, r) == 0
+                          ? mdatt_bregman_dir(r->x, W, dd, p) : NAN;
+    }
+    X->c_local[job] = oracle_local(in, alpha, r);
+}
+
+/* The run from a perturbed start in the cone of the repaired selection a0,
+ * svm_cone_iters iterations: tokens_stable when no selected token ever
+ * differed from a0; D_psi to W^mm_a0 along the run. */
 static int cone_job(int job, void *ctx)
 {
     expB *X = ctx;
@@ -439,14 +477,14 @@ static int cone_job(int job, void *ctx)
         return 1;
     const int d = in.d, dd = d * d, n = in.n;
     double *W = malloc(sizeof(double) * dd);
-    int *alpha = malloc(sizeof(int) * n), *a0 = malloc(sizeof(int) * n), rc = 1;
+    int *alpha = malloc(sizeof(int) * n), *a0 = malloc(sizeof(int) * n), *prev = malloc(sizeof(int) * n);
     long *last_i = calloc(n, sizeof(long));
-    int *changes = calloc(cap, sizeof(int));
+    int *changes = calloc(cap, sizeof(int)), rc = 1;
     bench_snaps S;
     memset(&S, 0, sizeof S);
     attsvm_result r;
     memset(&r, 0, sizeof r);
-    if (!W || !alpha || !a0 || !last_i || !changes || bench_snaps_init(&S, d, cap, NULL, 0))
+    if (!W || !alpha || !a0 || !prev || !last_i || !changes || bench_snaps_init(&S, d, cap, NULL, 0))
         goto out;
     X->c_found[job] = cone_alpha(X, job, &in, p, a0, &r) == 0;
     if (!X->c_found[job]) {
@@ -454,48 +492,20 @@ static int cone_job(int job, void *ctx)
         goto out;
     }
     X->c_gap[job] = r.gap;
-    cone_start(r.x, dd, p, X->cone_radius, X->cone_perturb, X->seed + job, W);
+    X->c_sel_local[job] = oracle_local(&in, a0, &r);
+    const double eta = cone_init(X, job, &in, a0, &r, p, W);
     memcpy(alpha, a0, sizeof(int) * n);
-    stop_ctx sc;
-    memset(&sc, 0, sizeof sc);
-    int *prev = malloc(sizeof(int) * n);
-    if (!prev)
-        goto out;
     memcpy(prev, a0, sizeof(int) * n);
-    sc.in = &in;
-    sc.alpha = alpha;
-    sc.prev = prev;
-    sc.last_i = last_i;
-    sc.S = &S;
-    sc.changes = changes;
-    sc.Wmm = r.x;
+    stop_ctx sc = {.in = &in, .alpha = alpha, .prev = prev, .last_i = last_i, .S = &S,
+                   .changes = changes, .Wmm = r.x, .full = 1};
     mdatt_train_info info;
-    const int trained = run_stopped(X, p, X->cone_iters, W, &sc, &info) == 0;
-    free(prev);
-    if (!trained)
+    if (run_stopped(X, p, eta, X->cone_iters, W, &sc, &info))
         goto out;
     X->c_iters[job] = info.iters;
     X->c_below[job] = sc.below;
+    X->c_dmax[job] = sc.dmax;
     X->c_stable[job] = sc.diff0 == 0 && sc.last == 0;
-    X->c_nsnap[job] = S.count;
-    for (int k = 0; k < S.count; k++) {
-        X->c_snap_k[(size_t)job * cap + k] = S.k[k];
-        X->c_div[(size_t)job * cap + k] = mdatt_bregman_dir(r.x, S.W + (size_t)k * dd, dd, p);
-    }
-    mdatt_selected_tokens(&in, W, alpha, NULL, NULL);
-    X->c_final[job] = mdatt_bregman_dir(r.x, W, dd, p);
-    if (memcmp(alpha, a0, sizeof(int) * n) != 0) {
-        attsvm_result_free(&r);
-        X->c_final[job] = bench_svm(&in, alpha, p, ATTSVM_TARGET_W, &r) == 0
-                          ? mdatt_bregman_dir(r.x, W, dd, p) : NAN;
-    }
-    /* the oracle's verdict on the final selection */
-    attsvm_data D = bench_svm_data(&in);
-    attsvm_tokens tok = {0};
-    if (r.status == ATTSVM_OPTIMAL)
-        attsvm_classify(&D, alpha, &r, &tok);
-    X->c_local[job] = tok.locally_optimal;
-    attsvm_tokens_free(&tok);
+    cone_finish(X, job, &in, a0, alpha, W, &S, &r, p);
     rc = 0;
 out:
     attsvm_result_free(&r);
@@ -503,6 +513,7 @@ out:
     free(W);
     free(alpha);
     free(a0);
+    free(prev);
     free(last_i);
     free(changes);
     mdatt_instance_free(&in);
@@ -515,13 +526,16 @@ static void cone_slots(int job, void *ctx, bench_rec *r)
     expB *X = ctx;
     const size_t j = (size_t)job, cap = (size_t)X->cap;
     int *ints[] = {X->c_found, X->c_round, X->c_moved, X->c_left, X->c_left0, X->c_stable, X->c_nsnap,
-                   X->c_local};
+                   X->c_local, X->c_sel_local};
     for (size_t k = 0; k < sizeof ints / sizeof ints[0]; k++)
         bench_rec_slot(r, &ints[k][j], sizeof(int));
     bench_rec_slot(r, &X->c_iters[j], sizeof(long));
     bench_rec_slot(r, &X->c_below[j], sizeof(long));
     bench_rec_slot(r, &X->c_final[j], sizeof(double));
     bench_rec_slot(r, &X->c_gap[j], sizeof(double));
+    bench_rec_slot(r, &X->c_R[j], sizeof(double));
+    bench_rec_slot(r, &X->c_delta[j], sizeof(double));
+    bench_rec_slot(r, &X->c_dmax[j], sizeof(double));
     bench_rec_slot(r, X->c_snap_k + j * cap, sizeof(long) * cap);
     bench_rec_slot(r, X->c_div + j * cap, sizeof(double) * cap);
 }
@@ -532,14 +546,17 @@ static int read_cone(bench_ctx *b, expB *X)
     long rounds;
     if (bench_cfg_int(b, "svm_cone_iters", 0, 0, 1000000000, &X->cone_iters) ||
         bench_cfg_double(b, "svm_cone_radius", 10000.0, &X->cone_radius) ||
+        bench_cfg_double(b, "svm_cone_margin", 0.0, &X->cone_margin) ||
         bench_cfg_double(b, "svm_cone_perturb", 0.5, &X->cone_perturb) ||
         bench_cfg_double(b, "svm_cone_target", 1e-3, &X->cone_target) ||
         bench_cfg_int(b, "svm_cone_rounds", 20, 0, 1000, &rounds))
         return -1;
     X->cone_rounds = (int)rounds;
-    if (!(X->cone_radius > 0) || !(X->cone_perturb >= 0) || !(X->cone_target > 0)) {
+    if (!(X->cone_radius > 0) || !(X->cone_margin >= 0) || !(X->cone_perturb >= 0 && X->cone_perturb < 1) ||
+        !(X->cone_target > 0)) {
         snprintf(b->err, sizeof b->err, "%s: svm_cone_radius, svm_cone_target: must be > 0; "
-                 "svm_cone_perturb: >= 0", b->path);
+                 "svm_cone_margin: >= 0 (0: R = svm_cone_radius); svm_cone_perturb: in [0, 1) (a "
+                 "fraction of the cone's half-width)", b->path);
         return -1;
     }
     return 0;
@@ -747,60 +764,78 @@ static int write_part_b(bench_ctx *b, expB *X)
     return 0;
 }
 
+/* The zero run j's row of svm_local: its first, largest and last D_psi (k > 0). */
+static void local_zero_row(bench_table *t, const expB *X, int j)
+{
+    const int pr = j / X->np, pi = j % X->np, cap = X->cap;
+    double last = NAN, first = NAN, dmax = NAN;
+    for (int k = 0; k < X->nsnap[j]; k++) {
+        const double dv = X->div[(size_t)j * cap + k];
+        if (!isfinite(dv))
+            continue;
+        first = isfinite(first) ? first : dv;
+        dmax = isfinite(dmax) ? fmax(dmax, dv) : dv;
+        last = dv;
+    }
+    bench_table_row(t, "%d vs %d|%g|zero|%ld|%s|%.4g|%.4g|%.4g|-|-|%d|%d|-|%s|-|-|%.2g", X->pair[pr][0],
+                    X->pair[pr][1], X->p[pi], X->iters[j], X->converged[j] ? "yes" : "no (cap)", last, first,
+                    dmax, X->lviol[j], X->lviol[j], X->local[j] ? "yes" : "no", X->gap[j]);
+}
+
 /* svm_local.{md,csv,tex}: the W_0 = 0 runs beside the cone starts. */
 static int local_table(bench_ctx *b, const expB *X)
 {
     const int nj = X->npair * X->np, cap = X->cap;
     const char *h[] = {"pair", "p", "start", "iters", "tokens_stable", "bregman_dir_final",
-                       "bregman_dir_start", "k_below_target", "selection", "locally_opt", "svm_gap"};
+                       "bregman_dir_start", "bregman_dir_max", "k_below_target", "rounds", "not_local_start",
+                       "not_local", "selection_locally_opt", "locally_opt", "R", "delta", "svm_gap"};
     bench_table t;
-    bench_table_init(&t, 11, h);
+    bench_table_init(&t, 17, h);
     for (int j = 0; j < nj; j++) {
         const int pr = j / X->np, pi = j % X->np;
-        double last = NAN, first = NAN;
-        for (int k = X->nsnap[j] - 1; k >= 0 && !isfinite(last); k--)
-            last = X->div[(size_t)j * cap + k];
-        for (int k = 0; k < X->nsnap[j] && !isfinite(first); k++)
-            first = X->div[(size_t)j * cap + k];
-        bench_table_row(&t, "%d vs %d|%g|zero|%ld|%s|%.4g|%.4g|-|tokens of the run|%s|%.2g", X->pair[pr][0],
-                        X->pair[pr][1], X->p[pi], X->iters[j], X->converged[j] ? "yes" : "no (cap)", last,
-                        first, X->local[j] ? "yes" : "no", X->gap[j]);
-        char sel[160], below[32];
+        local_zero_row(&t, X, j);
         if (!X->c_found[j]) {
-            bench_table_row(&t, "%d vs %d|%g|cone|0|-|-|-|-|no SVM at the zero run's tokens|-|-", X->pair[pr][0],
-                            X->pair[pr][1], X->p[pi]);
+            bench_table_row(&t, "%d vs %d|%g|cone|0|-|-|-|-|-|-|%d|-|no SVM at the zero run's tokens|-|-|-|-",
+                            X->pair[pr][0], X->pair[pr][1], X->p[pi], X->lviol[j]);
             continue;
         }
-        snprintf(sel, sizeof sel, "zero run's tokens: %d samples not local; %d after %d moves (best at "
-                 "round %d)", X->c_left0[j], X->c_left[j], X->c_moved[j], X->c_round[j]);
+        char below[32];
         snprintf(below, sizeof below, X->c_below[j] >= 0 ? "%ld" : "not reached", X->c_below[j]);
-        bench_table_row(&t, "%d vs %d|%g|cone|%ld|%s|%.4g|%.4g|%s|%s|%s|%.2g", X->pair[pr][0], X->pair[pr][1],
-                        X->p[pi], X->c_iters[j], X->c_stable[j] ? "yes" : "no", X->c_final[j],
-                        X->c_div[(size_t)j * cap], below, sel, X->c_local[j] ? "yes" : "no", X->c_gap[j]);
+        bench_table_row(&t, "%d vs %d|%g|cone|%ld|%s|%.4g|%.4g|%.4g|%s|%d|%d|%d|%s|%s|%.4g|%.3g|%.2g",
+                        X->pair[pr][0], X->pair[pr][1], X->p[pi], X->c_iters[j], X->c_stable[j] ? "yes" : "no",
+                        X->c_final[j], X->c_div[(size_t)j * cap], X->c_dmax[j], below, X->c_round[j],
+                        X->c_left0[j], X->c_left[j], X->c_sel_local[j] ? "yes" : "no",
+                        X->c_local[j] ? "yes" : "no", X->c_R[j], X->c_delta[j], X->c_gap[j]);
     }
-    char cap_s[2400], rule[400];
+    char cap_s[4000], rule[400], radius[160];
     stop_rule(X, rule, sizeof rule);
+    if (X->cone_margin > 0)
+        snprintf(radius, sizeof radius, "R = %g ||W^mm_a||_p, so that every margin <A_it, W_0> is at "
+                 "least %g (1 - theta)", X->cone_margin, X->cone_margin);
+    else
+        snprintf(radius, sizeof radius, "R = %g", X->cone_radius);
     snprintf(cap_s, sizeof cap_s,
-             "Local convergence on real tokens (svm.md's instances, step and checks). The convergence "
-             "result is local: it concerns runs started inside the cone of a locally optimal token "
-             "selection. start = zero: the W_0 = 0 runs of svm.md (tokens_stable: %s). start = cone: "
-             "a selection a as close to locally optimal as found (locally optimal, the oracle's "
-             "verdict: every support token t of a sample scores gamma_t = Y v^T x_t strictly below the "
-             "selected one): from the zero run's final tokens, each round moves every sample with a "
-             "strictly higher-scoring support token to the best such token and re-solves, at most %d "
-             "rounds, keeping the selection with the fewest samples not local (ties, equal scores "
-             "such as two blank or two fully inked patches, cannot be repaired this way; the globally "
-             "optimal choice argmax_t gamma_t is not separable here); then W_0 = R (W^mm_a/||W^mm_a||_p "
-             "+ delta G/||G||_p), R = %g, delta = %g, G with N(0, 1) entries (seed %ld + job index), "
-             "run until D_psi(W^mm_a, W_k) <= %g with no token change over the same window, or the cap "
-             "of %ld iterations. tokens_stable (cone): the selected tokens equal a at every check; "
-             "bregman_dir_start: at the first snapshot (k = 0 for the cone, the first check for zero); "
-             "k_below_target: first check with D_psi <= %g; bregman_dir_final: to the SVM at the final "
-             "tokens; selection: how a was found; locally_opt: the oracle's verdict on the final "
-             "tokens; svm_gap: certified "
-             "relative gap of that SVM.",
-             rule, X->cone_rounds, X->cone_radius, X->cone_perturb, X->seed, X->cone_target,
-             X->cone_iters, X->cone_target);
+             "Local convergence on real tokens (svm.md's instances and checks). The convergence result is "
+             "local: it concerns runs started inside the cone of a locally optimal token selection "
+             "(design.md §6). start = zero: the W_0 = 0 runs of svm.md (%s). start = cone: the selection a "
+             "is the zero run's final tokens repaired toward local optimality: each round moves every "
+             "sample that has a support token scoring gamma_t = Y v^T x_t at least as high as the selected "
+             "one to the best such token if it scores strictly higher, else (a tie) to the next score level "
+             "up, and re-solves the SVM, at most %d rounds, keeping the selection with the fewest such "
+             "samples (rounds: the round that found it; not_local_start / not_local: those samples at the "
+             "zero run's tokens / at a). selection_locally_opt: the oracle's verdict on a (the certified "
+             "SVM exists and every support token scores strictly below the selected one), never assumed. "
+             "W_0 = R (W^mm_a/||W^mm_a||_p + delta G/||G||_p), %s, G with N(0, 1) entries (seed %ld + job "
+             "index), delta = theta w with theta = %g and w = 1/(||W^mm_a||_p max_it ||A_it||_q) the cone's "
+             "half-width (so every margin at W_0 keeps at least 1 - theta of its value and W_0 selects a); "
+             "step R^{p-1}/%g (the same relative step at k = 0 for every p); %ld iterations. tokens_stable "
+             "(cone): the selected tokens equal a at every check; bregman_dir_start / _max / _final: D_psi "
+             "to W^mm_a at k = 0 (for zero: at the first check), its largest value at the checks, and at "
+             "the end to the SVM at the final tokens; k_below_target: first check with D_psi <= %g; "
+             "locally_opt: the oracle's verdict on the final tokens; svm_gap: certified relative gap of the "
+             "SVM at a (zero: at the run's tokens).",
+             rule, X->cone_rounds, radius, X->seed, X->cone_perturb, X->lr_ramp, X->cone_iters,
+             X->cone_target);
     int rc = bench_table_write(b, &t, "svm_local", cap_s);
     bench_table_free(&t);
     return rc;
@@ -834,7 +869,7 @@ static int write_local(bench_ctx *b, const expB *X)
                 ylo = fmin(ylo, X->c_div[(size_t)j * cap + k] / 2.0);
     int len = snprintf(body, sizeof body, "set multiplot layout 1,%d title 'Directional Bregman "
                        "divergence on real tokens: W_0 = 0 (dashed) and W_0 in the cone of the W_0 = 0 "
-                       "run''s selection repaired toward local optimality (solid)'\nset grid\n"
+                       "run''s selection repaired toward local optimality (solid; svm_local.md)'\nset grid\n"
                        "set logscale xy\nset format y '10^{%%L}'\nset yrange [%.3g:*]\n"
                        "set xlabel 'iteration k'\nset ylabel 'D_ψ'\nset key bottom left\n",
                        X->npair, ylo);
@@ -913,11 +948,11 @@ static void *xcalloc(size_t n, size_t sz, int *bad)
 #define B_INTS(X) {&(X)->converged, &(X)->svm_status, &(X)->local, &(X)->global, &(X)->agree, \
                    &(X)->nsupport, &(X)->ties, &(X)->lviol, &(X)->lviol_ties, &(X)->blank, &(X)->late, \
                    &(X)->c_found, &(X)->c_round, &(X)->c_moved, &(X)->c_stable, &(X)->c_nsnap, \
-                   &(X)->c_local, &(X)->c_left, &(X)->c_left0, &(X)->nsnap}
+                   &(X)->c_local, &(X)->c_left, &(X)->c_left0, &(X)->nsnap, &(X)->c_sel_local}
 #define B_DBLS(X) {&(X)->obj, &(X)->gap, &(X)->viol, &(X)->svm_secs, &(X)->train_secs, \
                    &(X)->train_acc, &(X)->rho, &(X)->smin, &(X)->eta, &(X)->loss0, &(X)->loss1, \
                    &(X)->smax_mean, &(X)->smax_bad, &(X)->smax_good, &(X)->s_late, &(X)->s_settled, \
-                   &(X)->growth, &(X)->c_final, &(X)->c_gap}
+                   &(X)->growth, &(X)->c_final, &(X)->c_gap, &(X)->c_R, &(X)->c_delta, &(X)->c_dmax}
 
 int rd_svm_alloc(expB *X)
 {

@@ -88,24 +88,25 @@ static double gamma_of(const mdatt_instance *in, int i, int t)
     return in->Y[i] * (double)s;
 }
 
-/* The token of sample i scoring least among those scoring strictly above
- * gamma_ia (the next level up), or -1 when alpha_i scores highest. */
-static int next_up(const mdatt_instance *in, int i, int a)
+/* The token of sample i scoring highest (the lowest such index), or -1 when
+ * alpha_i already scores highest (within the tie rule). */
+static int top_token(const mdatt_instance *in, int i, int a)
 {
     const double ga = gamma_of(in, i, a), tol = 1e-12 * fmax(1.0, fabs(ga));
-    int up = -1;
+    int top = -1;
     for (int t = 0; t < in->T; t++) {
         const double g = gamma_of(in, i, t);
-        if (g > ga + tol && (up < 0 || g < gamma_of(in, i, up)))
-            up = t;
+        if (g > ga + tol && (top < 0 || g > gamma_of(in, i, top)))
+            top = t;
     }
-    return up;
+    return top;
 }
 
 /* Samples that break local optimality at alpha (a support token t with
  * gamma_it >= gamma_ia, the oracle's tie rule: 1e-12 relative); when move is
  * not NULL, move[i] receives the best-scoring such t if it scores strictly
- * higher, else (a tie) the next level up (next_up), else -1. */
+ * higher, else (only ties) the sample's highest-scoring token (top_token),
+ * else -1. */
 static int not_local(const mdatt_instance *in, const int *alpha, const attsvm_result *r, int *move)
 {
     attsvm_data D = bench_svm_data(in);
@@ -133,7 +134,7 @@ static int not_local(const mdatt_instance *in, const int *alpha, const attsvm_re
     }
     for (int i = 0; move && i < in->n; i++)
         if (best[i] > -INFINITY && move[i] < 0)
-            move[i] = next_up(in, i, alpha[i]);
+            move[i] = top_token(in, i, alpha[i]);
     free(best);
     return bad;
 }
@@ -187,4 +188,41 @@ int bench_local_alpha(const mdatt_instance *in, int *alpha, double p, int max_ro
     free(cur);
     free(move);
     return rounds;
+}
+
+double bench_max_row_norm(const mdatt_instance *in, const int *alpha, double q)
+{
+    const int d = in->d, T = in->T;
+    double *b = malloc(sizeof(double) * d), best = 0.0;
+    if (!b)
+        return NAN;
+    for (int i = 0; i < in->n; i++) {
+        const double *xa = in->X + ((size_t)i * T + alpha[i]) * d;
+        double bmax = 0.0;
+        for (int t = 0; t < T; t++) {
+            const double *xt = in->X + ((size_t)i * T + t) * d;
+            for (int j = 0; j < d; j++)
+                b[j] = xa[j] - xt[j];
+            bmax = fmax(bmax, mdatt_norm_p(b, (size_t)d, q));
+        }
+        best = fmax(best, bmax * mdatt_norm_p(in->Z + (size_t)i * d, (size_t)d, q));
+    }
+    free(b);
+    return best;
+}
+
+double bench_cone_start(const mdatt_instance *in, const int *alpha, const double *Wmm, double p,
+                        double R, double theta, uint64_t seed, double *W)
+{
+    const int dd = in->d * in->d;
+    const double q = p / (p - 1.0), nm = mdatt_norm_p(Wmm, (size_t)dd, p),
+                 delta = theta > 0 ? theta / (nm * bench_max_row_norm(in, alpha, q)) : 0.0;
+    mdatt_rng g;
+    mdatt_rng_seed(&g, seed);
+    for (int k = 0; k < dd; k++)
+        W[k] = mdatt_rng_normal(&g);
+    const double ng = mdatt_norm_p(W, (size_t)dd, p);
+    for (int k = 0; k < dd; k++)
+        W[k] = R * (Wmm[k] / nm + delta * W[k] / ng);
+    return delta;
 }

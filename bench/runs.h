@@ -38,9 +38,10 @@ int bench_svm_gap(const mdatt_instance *in, const int *alpha, double p, attsvm_t
  *  token t (active constraint) scores gamma_it >= gamma_ia, gamma_it = Y_i v^T
  *  x_it (the oracle's rule, ties within 1e-12 relative).  Each round moves
  *  every such sample to its best-scoring such token if that scores strictly
- *  higher, else (a tie) to the next score level up if there is one, and
- *  solves again (certified relative gap 1e-8), at most max_rounds rounds,
- *  stopping when nothing moves or the oracle gives no verdict.  Scores only
+ *  higher, else (only ties: equal scores, e.g. two blank patches) to its
+ *  highest-scoring token if that scores higher, and solves again (certified
+ *  relative gap 1e-8), at most max_rounds rounds, stopping when nothing moves
+ *  or the oracle gives no verdict.  Scores only
  *  rise, so the walk ends.  alpha receives the selection with the fewest
  *  breaking samples seen (*left of them; 0: locally optimal), r the SVM
  *  there; the result is the round that found it (0: the start), or -1 when
@@ -48,5 +49,17 @@ int bench_svm_gap(const mdatt_instance *in, const int *alpha, double p, attsvm_t
  *  over all rounds. */
 int bench_local_alpha(const mdatt_instance *in, int *alpha, double p, int max_rounds,
                       attsvm_result *r, int *moved, int *left);
+
+/** The largest row norm ||A_it||_q = ||x_ia - x_it||_q ||z_i||_q of the
+ *  W-SVM at alpha (design.md (21)); 0 when no row is non-zero. */
+double bench_max_row_norm(const mdatt_instance *in, const int *alpha, double q);
+/** A start inside the cone of alpha (design.md §6): W_0 = R (W^mm/||W^mm||_p
+ *  + delta G/||G||_p), G with N(0, 1) entries from mdatt_rng seeded with
+ *  seed, delta = theta w and w = 1/(||W^mm||_p max_it ||A_it||_q) the cone's
+ *  half-width.  By Hoelder every margin <A_it, W_0> >= R (1 - theta) /
+ *  ||W^mm||_p, so for theta < 1 W_0 selects alpha with every margin at least
+ *  (1 - theta) R/||W^mm||_p.  W (d*d) receives W_0; returns delta. */
+double bench_cone_start(const mdatt_instance *in, const int *alpha, const double *Wmm, double p,
+                        double R, double theta, uint64_t seed, double *W);
 
 #endif

@@ -114,6 +114,14 @@ Test(bench, bad_configurations_name_the_field)
                       "\"p\": [2], \"iters\": [10], \"lr\": -1}", "lr");
     expect_bad_config("{\"experiment\": \"rates\", \"p\": [2]}", "normalized");
     expect_bad_config("{\"experiment\": \"paper_fig4\", \"output\": \"../x\"}", "output");
+    /* the cone start's perturbation is a fraction of the cone's half-width: 1 may leave it */
+    const char *rd = "{\"experiment\": \"realdata\", \"seeds\": {\"from\": 1, \"to\": 1}, \"optimizers\": "
+                     "[{\"name\": \"GD\", \"kind\": \"md\", \"p\": 2, \"lr\": [0.1]}], \"svm_p\": [2], ";
+    char c[400];
+    snprintf(c, sizeof c, "%s\"svm_cone_perturb\": 1}", rd);
+    expect_bad_config(c, "svm_cone_perturb: in [0, 1)");
+    snprintf(c, sizeof c, "%s\"svm_cone_margin\": -1}", rd);
+    expect_bad_config(c, "svm_cone_margin: >= 0");
 }
 
 /* Sizes in a configuration are checked against each other: the default
@@ -474,4 +482,167 @@ Test(bench, cone_start_selection_is_locally_optimal)
         mdatt_instance_free(&in);
     }
     cr_assert(repaired > 0, "no seed needed a repair: the repair path is untested");
+}
+
+/* gamma_it = Y_i v^T x_it (design.md (23)), recomputed here. */
+static double test_gamma(const mdatt_instance *in, int i, int t)
+{
+    double g = 0;
+    for (int j = 0; j < in->d; j++)
+        g += in->v[j] * in->X[((size_t)i * in->T + t) * in->d + j];
+    return in->Y[i] * g;
+}
+
+/* Every selection of a small instance (T^n of them) tried: loc[s] = 1 when
+ * selection number s (sample i's token = digit i of s in base T) is locally
+ * optimal by local_by_margins.  Returns how many are. */
+static int brute_force_local(const mdatt_instance *in, double p, int *loc)
+{
+    int total = 1, count = 0, alpha[8];
+    for (int i = 0; i < in->n; i++)
+        total *= in->T;
+    for (int s = 0; s < total; s++) {
+        for (int i = 0, c = s; i < in->n; i++, c /= in->T)
+            alpha[i] = c % in->T;
+        loc[s] = local_by_margins(in, alpha, p);
+        count += loc[s];
+    }
+    return count;
+}
+
+static int selection_number(const mdatt_instance *in, const int *alpha)
+{
+    int s = 0;
+    for (int i = in->n - 1; i >= 0; i--)
+        s = s * in->T + alpha[i];
+    return s;
+}
+
+/* The repair walk against brute force on instances small enough to try every
+ * selection: a result it reports as locally optimal (left = 0) is one of
+ * those brute force finds; when brute force finds none it never reports one;
+ * every sample's score only rises; and on most instances with a locally
+ * optimal selection the walk reaches one from the tokens of a random W. */
+Test(bench, repair_walk_agrees_with_brute_force)
+{
+    int found = 0, exists = 0, repaired = 0;
+    for (uint64_t seed = 1; seed <= 12; seed++) {
+        mdatt_gen_settings gs = {3, 4, 5, seed};
+        mdatt_instance in;
+        cr_assert_eq(mdatt_gen(&gs, &in), MDATT_OK);
+        int loc[64];
+        const int nloc = brute_force_local(&in, 2.0, loc);
+        double W[25];
+        mdatt_rng g;
+        mdatt_rng_seed(&g, seed + 7);
+        for (int k = 0; k < 25; k++)
+            W[k] = mdatt_rng_normal(&g);
+        int alpha[3], start[3], moved, left;
+        mdatt_selected_tokens(&in, W, alpha, NULL, NULL);
+        memcpy(start, alpha, sizeof start);
+        attsvm_result r;
+        const int rounds = bench_local_alpha(&in, alpha, 2.0, 30, &r, &moved, &left);
+        if (rounds >= 0)
+            attsvm_result_free(&r);
+        exists += nloc > 0;
+        if (rounds >= 0 && left == 0) {
+            cr_assert(loc[selection_number(&in, alpha)], "seed %lu: the walk's selection is not locally "
+                      "optimal by brute force", (unsigned long)seed);
+            found++;
+            repaired += rounds > 0;
+        }
+        if (nloc == 0)
+            cr_assert(rounds < 0 || left > 0, "seed %lu: a locally optimal selection reported where "
+                      "brute force finds none", (unsigned long)seed);
+        for (int i = 0; rounds >= 0 && i < 3; i++)
+            cr_assert(test_gamma(&in, i, alpha[i]) >= test_gamma(&in, i, start[i]) - 1e-12,
+                      "seed %lu: sample %d's score fell", (unsigned long)seed, i);
+        mdatt_instance_free(&in);
+    }
+    cr_assert(exists >= 6 && 2 * found >= exists, "the walk found %d of %d instances' locally optimal "
+              "selections", found, exists);
+    cr_assert(repaired > 0, "no instance needed a repair round: the walk is untested");
+}
+
+/* A tie: one sample, v = (1, 0), z = (1, 0) (so W z is W's first column u),
+ * tokens x0 = (0, 0) and x1 = (0, 1) (both score 0), x2 = (1, 3) (1) and
+ * x3 = (4, 5) (4).  At alpha = x0 the SVM is u = (0, -1): only x1's
+ * constraint is active, a tie, so no strictly higher support token to move
+ * to.  The walk moves the sample to its highest-scoring token x3 (a strict
+ * vertex, locally optimal by brute force) in one round; x2, the next score
+ * level, keeps x3 as a support token. */
+Test(bench, repair_walk_moves_a_tie_to_the_top_token)
+{
+    mdatt_instance in;
+    cr_assert_eq(mdatt_instance_alloc(&in, 1, 4, 2), MDATT_OK);
+    const double X[] = {0, 0, 0, 1, 1, 3, 4, 5};
+    memcpy(in.X, X, sizeof X);
+    in.Z[0] = 1;
+    in.Z[1] = 0;
+    in.Y[0] = 1;
+    in.v[0] = 1;
+    in.v[1] = 0;
+    int loc[4];
+    cr_assert_eq(brute_force_local(&in, 2.0, loc), 1);
+    cr_assert(loc[3] && !loc[2] && !loc[0], "brute force: only x3 is locally optimal");
+    int alpha[1] = {0}, moved, left;
+    attsvm_result r;
+    cr_assert_eq(bench_local_alpha(&in, alpha, 2.0, 1, &r, &moved, &left), 1);
+    attsvm_result_free(&r);
+    cr_assert_eq(left, 0);
+    cr_assert_eq(alpha[0], 3, "the tie moved to token %d, not the top token 3", alpha[0]);
+    mdatt_instance_free(&in);
+}
+
+/* The cone start: delta = theta w with w = 1/(||W^mm||_p max ||A_it||_q), the
+ * row norms recomputed from the d x d matrices A_it = (x_ia - x_it) z_i^T;
+ * every margin at W_0 at least (1 - theta) R/||W^mm||_p, so W_0 selects
+ * alpha; and at theta = 0 W_0 is R W^mm/||W^mm||_p. */
+Test(bench, cone_start_stays_in_the_cone)
+{
+    const double ps[] = {1.5, 2.0, 3.0};
+    for (uint64_t seed = 1; seed <= 3; seed++)
+        for (int pk = 0; pk < 3; pk++) {
+            const double p = ps[pk], q = p / (p - 1);
+            mdatt_gen_settings gs = {6, 5, 4, seed};
+            mdatt_instance in;
+            cr_assert_eq(mdatt_gen(&gs, &in), MDATT_OK);
+            int alpha[6];
+            attsvm_data D = bench_svm_data(&in);
+            attsvm_global_alpha(&D, alpha, NULL);
+            attsvm_result r;
+            if (bench_svm(&in, alpha, p, ATTSVM_TARGET_W, &r) != 0) {
+                mdatt_instance_free(&in);
+                continue;
+            }
+            double amax = 0, A[16];
+            for (int i = 0; i < 6; i++)
+                for (int t = 0; t < 5; t++) {
+                    for (int j = 0; j < 4; j++)
+                        for (int k = 0; k < 4; k++)
+                            A[j * 4 + k] = (in.X[((size_t)i * 5 + alpha[i]) * 4 + j] -
+                                            in.X[((size_t)i * 5 + t) * 4 + j]) * in.Z[i * 4 + k];
+                    amax = fmax(amax, mdatt_norm_p(A, 16, q));
+                }
+            const double nm = mdatt_norm_p(r.x, 16, p), R = 50.0;
+            for (int th = 0; th < 3; th++) {
+                const double theta = th == 0 ? 0.0 : th == 1 ? 0.5 : 0.99;
+                double W0[16];
+                const double delta = bench_cone_start(&in, alpha, r.x, p, R, theta, seed, W0);
+                cr_assert(fabs(delta - theta / (nm * amax)) <= 1e-12 * (delta + 1e-300) + 1e-300,
+                          "delta %g, expected %g", delta, theta / (nm * amax));
+                for (int k = 0; th == 0 && k < 16; k++)
+                    cr_assert(fabs(W0[k] - R * r.x[k] / nm) <= 1e-12 * R);
+                const double rho = mdatt_margin_ratio(&in, alpha, W0, p, nm);
+                /* rho = min margin * ||W^mm|| / ||W0||; ||W0|| <= R (1 + delta) */
+                cr_assert(rho * mdatt_norm_p(W0, 16, p) / nm >= (1 - theta) * R / nm * (1 - 1e-9),
+                          "seed %lu p %g theta %g: a margin below (1 - theta) R/||W^mm||", (unsigned long)seed,
+                          p, theta);
+                int sel[6];
+                mdatt_selected_tokens(&in, W0, sel, NULL, NULL);
+                cr_assert(memcmp(sel, alpha, sizeof sel) == 0, "W_0 left the cone");
+            }
+            attsvm_result_free(&r);
+            mdatt_instance_free(&in);
+        }
 }
