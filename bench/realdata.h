@@ -144,10 +144,14 @@ typedef struct {
     double cone_margin;     /* > 0: R = cone_margin ||W^mm_a||_p (every margin at W_0 >= it) */
     double cone_perturb;    /* delta as a fraction of the cone's half-width, in [0, 1) */
     double cone_target;
+    double cone_step;       /* zeta: the cone run's step eta = zeta (p - 1) w R^{p-1} */
+    double cone_p[MAXOPT];  /* the p with cone runs (svm_cone_p; default: every svm_p) */
+    int cone_np;
     int cone_rounds;        /* repair rounds at most */
     int *c_found, *c_round, *c_moved, *c_stable, *c_nsnap, *c_local;
     int *c_sel_local;       /* the oracle's verdict on a (before the run) */
     double *c_R, *c_delta, *c_dmax; /* radius, perturbation and largest D_psi along the run */
+    double *c_width, *c_eta;        /* the cone's half-width w and the run's step */
     int *c_left, *c_left0;  /* samples breaking local optimality at the start / before repair */
     long *c_iters, *c_below, *c_snap_k;
     double *c_div, *c_final, *c_gap;

@@ -429,8 +429,13 @@ static int oracle_local(const mdatt_instance *in, const int *alpha, const attsvm
 }
 
 /* The cone run's start at a0 (SVM r): R (svm_cone_margin ||W^mm||_p, or
- * svm_cone_radius) and delta (bench_cone_start); its step R^{p-1}/K0 gives
- * every p the same relative step 1/K0 at k = 0 (svm_eta with R for svm_lr_norm). */
+ * svm_cone_radius) and delta (bench_cone_start), and its step.  The cone is
+ * thin (w ~ 1e-5 on real tokens), so the step is sized to it: the dual step
+ * eta = zeta (p - 1) w R^{p-1} is a relative change zeta (p - 1) w of
+ * theta = grad psi(W), i.e. (entrywise, d theta/theta = (p - 1) dW/W) about
+ * zeta w of W per iteration.  A step of 1/K0 of R (svm.md's) moved W by ~100
+ * half-widths at once and changed hundreds of selected tokens in the first
+ * 500 iterations. */
 static double cone_init(expB *X, int job, const mdatt_instance *in, const int *a0,
                         const attsvm_result *r, double p, double *W)
 {
@@ -438,8 +443,19 @@ static double cone_init(expB *X, int job, const mdatt_instance *in, const int *a
     const double R = X->cone_margin > 0 ? X->cone_margin * mdatt_norm_p(r->x, (size_t)dd, p)
                                         : X->cone_radius;
     X->c_R[job] = R;
+    X->c_width[job] = bench_cone_width(in, a0, r->x, p);
     X->c_delta[job] = bench_cone_start(in, a0, r->x, p, R, X->cone_perturb, (uint64_t)(X->seed + job), W);
-    return X->lr_norm > 0 ? pow(R, p - 1.0) / X->lr_ramp : X->lr;
+    X->c_eta[job] = X->cone_step * (p - 1.0) * X->c_width[job] * pow(R, p - 1.0);
+    return X->c_eta[job];
+}
+
+/* Whether p has cone runs (svm_cone_p). */
+static int cone_wanted(const expB *X, double p)
+{
+    for (int k = 0; k < X->cone_np; k++)
+        if (X->cone_p[k] == p)
+            return 1;
+    return 0;
 }
 
 /* After the cone run: its snapshots' D_psi to W^mm at a0, and D_psi to the
@@ -473,10 +489,13 @@ static int cone_job(int job, void *ctx)
     const int cap = X->cap;
     const double p = X->p[job % X->np];
     mdatt_instance in;
+    X->c_found[job] = -1;                 /* not run at this p */
+    if (!cone_wanted(X, p))
+        return 0;
     if (pair_instance(X, job, 0, &in))
         return 1;
-    const int d = in.d, dd = d * d, n = in.n;
-    double *W = malloc(sizeof(double) * dd);
+    const int d = in.d, n = in.n;
+    double *W = malloc(sizeof(double) * d * d);
     int *alpha = malloc(sizeof(int) * n), *a0 = malloc(sizeof(int) * n), *prev = malloc(sizeof(int) * n);
     long *last_i = calloc(n, sizeof(long));
     int *changes = calloc(cap, sizeof(int)), rc = 1;
@@ -536,6 +555,8 @@ static void cone_slots(int job, void *ctx, bench_rec *r)
     bench_rec_slot(r, &X->c_R[j], sizeof(double));
     bench_rec_slot(r, &X->c_delta[j], sizeof(double));
     bench_rec_slot(r, &X->c_dmax[j], sizeof(double));
+    bench_rec_slot(r, &X->c_width[j], sizeof(double));
+    bench_rec_slot(r, &X->c_eta[j], sizeof(double));
     bench_rec_slot(r, X->c_snap_k + j * cap, sizeof(long) * cap);
     bench_rec_slot(r, X->c_div + j * cap, sizeof(double) * cap);
 }
@@ -549,8 +570,20 @@ static int read_cone(bench_ctx *b, expB *X)
         bench_cfg_double(b, "svm_cone_margin", 0.0, &X->cone_margin) ||
         bench_cfg_double(b, "svm_cone_perturb", 0.5, &X->cone_perturb) ||
         bench_cfg_double(b, "svm_cone_target", 1e-3, &X->cone_target) ||
+        bench_cfg_double(b, "svm_cone_step", 0.1, &X->cone_step) ||
         bench_cfg_int(b, "svm_cone_rounds", 20, 0, 1000, &rounds))
         return -1;
+    if (json_object_get(b->cfg, "svm_cone_p")) {
+        if (bench_cfg_doubles(b, "svm_cone_p", X->cone_p, MAXOPT, &X->cone_np))
+            return -1;
+    } else {
+        memcpy(X->cone_p, X->p, sizeof X->cone_p);
+        X->cone_np = X->np;
+    }
+    if (!(X->cone_step > 0)) {
+        snprintf(b->err, sizeof b->err, "%s: svm_cone_step: must be > 0", b->path);
+        return -1;
+    }
     X->cone_rounds = (int)rounds;
     if (!(X->cone_radius > 0) || !(X->cone_margin >= 0) || !(X->cone_perturb >= 0 && X->cone_perturb < 1) ||
         !(X->cone_target > 0)) {
@@ -777,9 +810,9 @@ static void local_zero_row(bench_table *t, const expB *X, int j)
         dmax = isfinite(dmax) ? fmax(dmax, dv) : dv;
         last = dv;
     }
-    bench_table_row(t, "%d vs %d|%g|zero|%ld|%s|%.4g|%.4g|%.4g|-|-|%d|%d|-|%s|-|-|%.2g", X->pair[pr][0],
+    bench_table_row(t, "%d vs %d|%g|zero|%ld|%s|%.4g|%.4g|%.4g|-|-|%d|%d|-|%s|-|-|-|%.3g|%.2g", X->pair[pr][0],
                     X->pair[pr][1], X->p[pi], X->iters[j], X->converged[j] ? "yes" : "no (cap)", last, first,
-                    dmax, X->lviol[j], X->lviol[j], X->local[j] ? "yes" : "no", X->gap[j]);
+                    dmax, X->lviol[j], X->lviol[j], X->local[j] ? "yes" : "no", X->eta[j], X->gap[j]);
 }
 
 /* svm_local.{md,csv,tex}: the W_0 = 0 runs beside the cone starts. */
@@ -788,24 +821,27 @@ static int local_table(bench_ctx *b, const expB *X)
     const int nj = X->npair * X->np, cap = X->cap;
     const char *h[] = {"pair", "p", "start", "iters", "tokens_stable", "bregman_dir_final",
                        "bregman_dir_start", "bregman_dir_max", "k_below_target", "rounds", "not_local_start",
-                       "not_local", "selection_locally_opt", "locally_opt", "R", "delta", "svm_gap"};
+                       "not_local", "selection_locally_opt", "locally_opt", "R", "width", "delta", "step",
+                       "svm_gap"};
     bench_table t;
-    bench_table_init(&t, 17, h);
+    bench_table_init(&t, 19, h);
     for (int j = 0; j < nj; j++) {
         const int pr = j / X->np, pi = j % X->np;
         local_zero_row(&t, X, j);
-        if (!X->c_found[j]) {
-            bench_table_row(&t, "%d vs %d|%g|cone|0|-|-|-|-|-|-|%d|-|no SVM at the zero run's tokens|-|-|-|-",
-                            X->pair[pr][0], X->pair[pr][1], X->p[pi], X->lviol[j]);
+        if (X->c_found[j] <= 0) {
+            bench_table_row(&t, "%d vs %d|%g|cone|0|-|-|-|-|-|-|%d|-|%s|-|-|-|-|-|-", X->pair[pr][0],
+                            X->pair[pr][1], X->p[pi], X->lviol[j], X->c_found[j] < 0 ? "not run at this p "
+                            "(svm_cone_p)" : "no SVM at the zero run's tokens");
             continue;
         }
         char below[32];
         snprintf(below, sizeof below, X->c_below[j] >= 0 ? "%ld" : "not reached", X->c_below[j]);
-        bench_table_row(&t, "%d vs %d|%g|cone|%ld|%s|%.4g|%.4g|%.4g|%s|%d|%d|%d|%s|%s|%.4g|%.3g|%.2g",
+        bench_table_row(&t, "%d vs %d|%g|cone|%ld|%s|%.4g|%.4g|%.4g|%s|%d|%d|%d|%s|%s|%.4g|%.3g|%.3g|%.3g|%.2g",
                         X->pair[pr][0], X->pair[pr][1], X->p[pi], X->c_iters[j], X->c_stable[j] ? "yes" : "no",
                         X->c_final[j], X->c_div[(size_t)j * cap], X->c_dmax[j], below, X->c_round[j],
                         X->c_left0[j], X->c_left[j], X->c_sel_local[j] ? "yes" : "no",
-                        X->c_local[j] ? "yes" : "no", X->c_R[j], X->c_delta[j], X->c_gap[j]);
+                        X->c_local[j] ? "yes" : "no", X->c_R[j], X->c_width[j], X->c_delta[j], X->c_eta[j],
+                        X->c_gap[j]);
     }
     char cap_s[4000], rule[400], radius[160];
     stop_rule(X, rule, sizeof rule);
@@ -826,15 +862,18 @@ static int local_table(bench_ctx *b, const expB *X)
              "zero run's tokens / at a). selection_locally_opt: the oracle's verdict on a (the certified "
              "SVM exists and every support token scores strictly below the selected one), never assumed. "
              "W_0 = R (W^mm_a/||W^mm_a||_p + delta G/||G||_p), %s, G with N(0, 1) entries (seed %ld + job "
-             "index), delta = theta w with theta = %g and w = 1/(||W^mm_a||_p max_it ||A_it||_q) the cone's "
-             "half-width (so every margin at W_0 keeps at least 1 - theta of its value and W_0 selects a); "
-             "step R^{p-1}/%g (the same relative step at k = 0 for every p); %ld iterations. tokens_stable "
+             "index), delta = theta width with theta = %g and width = 1/(||W^mm_a||_p max_it ||A_it||_q) the "
+             "cone's half-width (so every margin at W_0 keeps at least 1 - theta of its value and W_0 selects "
+             "a); step eta = zeta (p - 1) width R^{p-1} with zeta = %g, about zeta half-widths of relative "
+             "change of W per iteration (the cone is that thin; svm.md's step, 1/%g of the norm, would cross "
+             "it a hundred times over at once); %ld iterations, run only for p in svm_cone_p. tokens_stable "
              "(cone): the selected tokens equal a at every check; bregman_dir_start / _max / _final: D_psi "
              "to W^mm_a at k = 0 (for zero: at the first check), its largest value at the checks, and at "
              "the end to the SVM at the final tokens; k_below_target: first check with D_psi <= %g; "
-             "locally_opt: the oracle's verdict on the final tokens; svm_gap: certified relative gap of the "
+             "locally_opt: the oracle's verdict on the final tokens; step: the run's eta (zero: svm.md's); "
+             "svm_gap: certified relative gap of the "
              "SVM at a (zero: at the run's tokens).",
-             rule, X->cone_rounds, radius, X->seed, X->cone_perturb, X->lr_ramp, X->cone_iters,
+             rule, X->cone_rounds, radius, X->seed, X->cone_perturb, X->cone_step, X->lr_ramp, X->cone_iters,
              X->cone_target);
     int rc = bench_table_write(b, &t, "svm_local", cap_s);
     bench_table_free(&t);
@@ -952,7 +991,8 @@ static void *xcalloc(size_t n, size_t sz, int *bad)
 #define B_DBLS(X) {&(X)->obj, &(X)->gap, &(X)->viol, &(X)->svm_secs, &(X)->train_secs, \
                    &(X)->train_acc, &(X)->rho, &(X)->smin, &(X)->eta, &(X)->loss0, &(X)->loss1, \
                    &(X)->smax_mean, &(X)->smax_bad, &(X)->smax_good, &(X)->s_late, &(X)->s_settled, \
-                   &(X)->growth, &(X)->c_final, &(X)->c_gap, &(X)->c_R, &(X)->c_delta, &(X)->c_dmax}
+                   &(X)->growth, &(X)->c_final, &(X)->c_gap, &(X)->c_R, &(X)->c_delta, &(X)->c_dmax, \
+                   &(X)->c_width, &(X)->c_eta}
 
 int rd_svm_alloc(expB *X)
 {

@@ -211,12 +211,17 @@ double bench_max_row_norm(const mdatt_instance *in, const int *alpha, double q)
     return best;
 }
 
+double bench_cone_width(const mdatt_instance *in, const int *alpha, const double *Wmm, double p)
+{
+    return 1.0 / (mdatt_norm_p(Wmm, (size_t)in->d * in->d, p) * bench_max_row_norm(in, alpha, p / (p - 1.0)));
+}
+
 double bench_cone_start(const mdatt_instance *in, const int *alpha, const double *Wmm, double p,
                         double R, double theta, uint64_t seed, double *W)
 {
     const int dd = in->d * in->d;
-    const double q = p / (p - 1.0), nm = mdatt_norm_p(Wmm, (size_t)dd, p),
-                 delta = theta > 0 ? theta / (nm * bench_max_row_norm(in, alpha, q)) : 0.0;
+    const double nm = mdatt_norm_p(Wmm, (size_t)dd, p),
+                 delta = theta > 0 ? theta * bench_cone_width(in, alpha, Wmm, p) : 0.0;
     mdatt_rng g;
     mdatt_rng_seed(&g, seed);
     for (int k = 0; k < dd; k++)

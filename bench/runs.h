@@ -53,6 +53,10 @@ int bench_local_alpha(const mdatt_instance *in, int *alpha, double p, int max_ro
 /** The largest row norm ||A_it||_q = ||x_ia - x_it||_q ||z_i||_q of the
  *  W-SVM at alpha (design.md (21)); 0 when no row is non-zero. */
 double bench_max_row_norm(const mdatt_instance *in, const int *alpha, double q);
+/** The cone's half-width w = 1/(||W^mm||_p max_it ||A_it||_q) at alpha, W^mm
+ *  the SVM there (design.md §6): a relative change of W smaller than w keeps
+ *  every margin positive. */
+double bench_cone_width(const mdatt_instance *in, const int *alpha, const double *Wmm, double p);
 /** A start inside the cone of alpha (design.md §6): W_0 = R (W^mm/||W^mm||_p
  *  + delta G/||G||_p), G with N(0, 1) entries from mdatt_rng seeded with
  *  seed, delta = theta w and w = 1/(||W^mm||_p max_it ||A_it||_q) the cone's

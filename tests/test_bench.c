@@ -122,6 +122,10 @@ Test(bench, bad_configurations_name_the_field)
     expect_bad_config(c, "svm_cone_perturb: in [0, 1)");
     snprintf(c, sizeof c, "%s\"svm_cone_margin\": -1}", rd);
     expect_bad_config(c, "svm_cone_margin: >= 0");
+    snprintf(c, sizeof c, "%s\"svm_cone_step\": 0}", rd);
+    expect_bad_config(c, "svm_cone_step: must be > 0");
+    snprintf(c, sizeof c, "%s\"svm_cone_p\": \"2\"}", rd);
+    expect_bad_config(c, "svm_cone_p");
 }
 
 /* Sizes in a configuration are checked against each other: the default

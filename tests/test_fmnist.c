@@ -426,7 +426,8 @@ Test(fmnist, realdata_bench_excludes_diverged_steps)
                " {\"name\": \"l1.1-MD\", \"kind\": \"md\", \"p\": 1.1, \"lr\": [0.01, 0.1]}],"
                " \"pairs\": [], \"select_train\": 200, \"select_val\": 100, \"select_final\": 2,"
                " \"train_limit\": 400, \"measure_epoch\": false,"
-               " \"svm_pairs\": [[0, 1]], \"svm_n\": 20, \"svm_p\": [2], \"svm_lr_norm\": 100,"
+               " \"svm_pairs\": [[0, 1]], \"svm_n\": 20, \"svm_p\": [1.5, 2], \"svm_lr_norm\": 100,"
+               " \"svm_cone_iters\": 50, \"svm_cone_rounds\": 5, \"svm_cone_p\": [2],"
                " \"svm_lr_ramp\": 10, \"svm_check_every\": 10, \"svm_max_iters\": 40,"
                " \"svm_stable_checks\": 2, \"svm_test_images\": 2, \"schedule\": \"cosine\","
                " \"warmup_epochs\": 0.5, \"clip_norm\": 1e-3, \"token_train\": 200, \"token_val\": 100,"
@@ -478,6 +479,17 @@ Test(fmnist, realdata_bench_excludes_diverged_steps)
     }
     cr_assert_eq(arows, 2 * 2, "%s", acc);
     free(acc);
+    /* The local-convergence table: a W_0 = 0 row and a cone row per p, the
+     * cone run only where svm_cone_p asks for it, with the oracle's verdicts. */
+    snprintf(path, sizeof path, "%s/out/realdata/svm_local.csv", dir);
+    char *loc = read_text(path);
+    cr_assert(loc && strncmp(loc, "pair,p,start,iters,tokens_stable,bregman_dir_final,", 51) == 0 &&
+              strstr(loc, "selection_locally_opt,locally_opt,"), "%s", loc ? loc : "(no svm_local.csv)");
+    cr_assert(strstr(loc, "\n0 vs 1,1.5,zero,") && strstr(loc, "\n0 vs 1,2,zero,"), "%s", loc);
+    cr_assert(strstr(loc, "\n0 vs 1,1.5,cone,0,") && strstr(loc, "not run at this p"), "%s", loc);
+    const char *cone = strstr(loc, "\n0 vs 1,2,cone,50,");
+    cr_assert(cone && (strstr(cone, ",yes,") || strstr(cone, ",no,")), "%s", loc);
+    free(loc);
     snprintf(path, sizeof path, "%s/out/realdata/summary.md", dir);
     char *sum = read_text(path);
     cr_assert(sum && strstr(sum, "l1.1-MD") && strstr(sum, "GD") &&
