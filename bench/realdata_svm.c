@@ -943,7 +943,7 @@ static int write_local(bench_ctx *b, const expB *X)
                 ylo = fmin(ylo, X->c_div[(size_t)j * cap + k] / 2.0);
     int len = snprintf(body, sizeof body, "set multiplot layout 1,%d title 'Directional Bregman "
                        "divergence on real tokens: W_0 = 0 (dashed) and W_0 in the cone of the W_0 = 0 "
-                       "run''s selection repaired toward local optimality (solid; svm_local.md)'\nset grid\n"
+                       "run''s selection repaired toward local optimality (solid)'\nset grid\n"
                        "set logscale xy\nset format y '10^{%%L}'\nset yrange [%.3g:*]\n"
                        "set xlabel 'iteration k'\nset ylabel 'D_ψ'\nset key bottom left\n",
                        X->npair, ylo);
