@@ -11,7 +11,7 @@ set multiplot layout 1,2 title 'Directional Bregman divergence on real tokens: W
 set grid
 set logscale xy
 set format y '10^{%L}'
-set yrange [5.3e-06:*]
+set yrange [2.9e-11:*]
 set xlabel 'iteration k'
 set ylabel 'D_ψ'
 set key bottom left
