@@ -332,32 +332,39 @@ Test(svmio, errors_name_the_field)
 }
 
 /* The file name goes in front of the field's message; a name that leaves
- * little room truncates the message inside the MDATT_ERRLEN buffer (the
- * bytes after it are a canary), keeping "name: " and the terminating NUL. */
+ * too little room truncates the message inside the MDATT_ERRLEN buffer (the
+ * bytes after it are a canary), keeping "name: " and the terminating NUL.
+ * Names of every length from one that leaves room for the whole message to
+ * one that leaves 13 bytes: the message fits exactly, or is cut by 1, 2, ... */
 Test(svmio, long_file_name_truncates_the_message_within_the_buffer)
 {
+    static const char msg[] = "alpha: must be a non-empty array of token indices";
     char *dir = tmpdir_new(), path[MDATT_ERRLEN + 64];
-    const size_t want = MDATT_ERRLEN - 16; /* leaves 13 bytes for the message */
-    size_t pl = (size_t)snprintf(path, sizeof path, "%s/", dir);
-    cr_assert_lt(pl + 10, want);
-    for (; pl < want - 5; pl++)
-        path[pl] = (char)('a' + pl % 26);
-    memcpy(path + pl, ".json", 6);
-    pl += 5;
-    write_text(path, "{\"format\":\"mdatt-svm/1\",\"p\":2,\"target\":\"W\",\"alpha\":[]}");
-    char buf[MDATT_ERRLEN + 16];
-    memset(buf, 'Z', sizeof buf);
-    mdatt_svm s;
-    cr_assert_neq(mdatt_svm_read(path, &s, buf), MDATT_OK);
-    for (size_t k = MDATT_ERRLEN; k < sizeof buf; k++)
-        cr_assert_eq(buf[k], 'Z', "byte %zu past the buffer written", k);
-    const size_t len = strnlen(buf, MDATT_ERRLEN);
-    cr_assert_lt(len, MDATT_ERRLEN, "no NUL inside the buffer");
-    cr_expect(strncmp(buf, path, pl) == 0 && buf[pl] == ':' && buf[pl + 1] == ' ', "%s", buf);
-    cr_expect_eq(len, MDATT_ERRLEN - 1, "%zu of %d bytes used: %s", len, MDATT_ERRLEN, buf);
-    cr_expect(strncmp(buf + pl + 2, "alpha: must be a non-empty array", len - pl - 2) == 0, "%s",
-              buf + pl + 2);
-    unlink(path);
+    const size_t base = (size_t)snprintf(path, sizeof path, "%s/", dir);
+    const size_t full = MDATT_ERRLEN - 1 - 2 - (sizeof msg - 1); /* longest name with room */
+    cr_assert_lt(base + 10, full - 4);
+    for (size_t want = full - 4; want <= MDATT_ERRLEN - 16; want++) {
+        size_t pl = base;
+        for (; pl < want - 5; pl++)
+            path[pl] = (char)('a' + pl % 26);
+        memcpy(path + pl, ".json", 6);
+        pl += 5;
+        write_text(path, "{\"format\":\"mdatt-svm/1\",\"p\":2,\"target\":\"W\",\"alpha\":[]}");
+        char buf[MDATT_ERRLEN + 16];
+        memset(buf, 'Z', sizeof buf);
+        mdatt_svm s;
+        cr_assert_neq(mdatt_svm_read(path, &s, buf), MDATT_OK);
+        unlink(path);
+        for (size_t k = MDATT_ERRLEN; k < sizeof buf; k++)
+            cr_assert_eq(buf[k], 'Z', "name of %zu bytes: byte %zu past the buffer written", pl, k);
+        const size_t len = strnlen(buf, MDATT_ERRLEN);
+        cr_assert_lt(len, MDATT_ERRLEN, "name of %zu bytes: no NUL inside the buffer", pl);
+        cr_expect(strncmp(buf, path, pl) == 0 && buf[pl] == ':' && buf[pl + 1] == ' ', "%s", buf);
+        const size_t room = MDATT_ERRLEN - 1 - pl - 2;
+        const size_t mlen = room < sizeof msg - 1 ? room : sizeof msg - 1;
+        cr_expect_eq(len, pl + 2 + mlen, "name of %zu bytes: %zu bytes used: %s", pl, len, buf);
+        cr_expect(strncmp(buf + pl + 2, msg, mlen) == 0, "%s", buf + pl + 2);
+    }
     tmpdir_free(dir);
 }
 
