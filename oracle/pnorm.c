@@ -88,10 +88,8 @@ static int driver_init(pn_driver *D, const attsvm__prob *P, attsvm__out *o)
     return D->c.nomem ? -1 : 0;
 }
 
-/* Breakpoints and slopes of the K-segment piecewise-linear interpolant of
- * (1/pmod)|t|^pmod on the scale s (breakpoints s/2, s, 2 s). */
-enum { PWL_K = 3 };
-static void pwl_model(double s, double pmod, double *bp, double *slope)
+/* The LP phase's piecewise-linear model (pnorm.h). */
+void attsvm__pwl_model(double s, double pmod, double *bp, double *slope)
 {
     const double fr[PWL_K - 1] = {0.5, 1.0};
     double prev = 0.0, fprev = 0.0;
@@ -124,7 +122,7 @@ static int lp_phase(pn_driver *D, attsvm__out *o)
     if (!(s > 0.0) || !isfinite(s))
         s = 1.0;
     double bp[PWL_K], slope[PWL_K];
-    pwl_model(s, fmin(P->p, 4.0) /* large p: the first stage */, bp, slope);
+    attsvm__pwl_model(s, fmin(P->p, 4.0) /* large p: the first stage */, bp, slope);
     attsvm__out lo = {0};
     attsvm__lp_pwl(P, PWL_K, bp, slope, 0, 1, NULL, &lo);
     o->lp_solves += lo.lp_solves;

@@ -22,4 +22,11 @@ int attsvm__pnorm_seed_p2(const attsvm__prob *P, int *rows);
  *  o unchanged: the LP decides). */
 int attsvm__pnorm_probe_p2(const attsvm__prob *P, attsvm__out *o);
 
+/** The LP phase's model (settings.lp_phase): breakpoints bp and slopes of
+ *  the PWL_K-segment piecewise-linear interpolant of (1/pmod)|t|^pmod on
+ *  the scale s (breakpoints s/2, s, 2 s; segment t from bp[t-1] to bp[t],
+ *  bp[-1] = 0): the secant slopes, increasing. */
+enum { PWL_K = 3 };
+void attsvm__pwl_model(double s, double pmod, double *bp, double *slope);
+
 #endif

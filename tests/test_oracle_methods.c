@@ -30,6 +30,7 @@
 #include "ipm.h"
 #include "linalg.h"
 #include "pnipm.h"
+#include "pnorm.h"
 #include "rows.h"
 #include "wrows.h"
 
@@ -481,4 +482,28 @@ Test(wrows, shape_limits_are_inclusive)
     cr_expect_eq(attsvm__wrows_init(&K, &D, NULL), -1);
     D = (attsvm_data){5, 1, 3, NULL, NULL, NULL, NULL};
     cr_expect_eq(attsvm__wrows_init(&K, &D, NULL), -1);
+}
+
+/* The LP phase's model of (1/p)|t|^p: its breakpoints s/2, s, 2 s and
+ * secant slopes, so that the interpolant meets the function at every
+ * breakpoint (summing slope times segment length from 0) and is convex. */
+Test(pnorm, piecewise_linear_model_interpolates_the_power)
+{
+    const double ps[] = {1.1, 1.5, 1.75, 2.0, 3.0, 4.0}, ss[] = {1e-3, 0.7, 1.0, 250.0};
+    for (size_t a = 0; a < sizeof ps / sizeof *ps; a++)
+        for (size_t b = 0; b < sizeof ss / sizeof *ss; b++) {
+            const double p = ps[a], s = ss[b], want[PWL_K] = {0.5 * s, s, 2.0 * s};
+            double bp[PWL_K], slope[PWL_K], prev = 0.0, f = 0.0;
+            attsvm__pwl_model(s, p, bp, slope);
+            for (int t = 0; t < PWL_K; t++) {
+                cr_expect(fabs(bp[t] - want[t]) <= 1e-15 * want[t], "p %g s %g: bp[%d] = %g", p,
+                          s, t, bp[t]);
+                f += slope[t] * (bp[t] - prev);
+                prev = bp[t];
+                const double exact = pow(bp[t], p) / p;
+                cr_expect(fabs(f - exact) <= 1e-13 * exact, "p %g s %g: model %g at bp[%d], "
+                          "|t|^p/p = %g", p, s, f, t, exact);
+                cr_expect(t == 0 || slope[t] > slope[t - 1], "p %g s %g: not convex", p, s);
+            }
+        }
 }

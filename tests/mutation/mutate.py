@@ -41,8 +41,8 @@ import time
 # test_faults, whose library copies would double every compilation); test_alloc,
 # which fails every allocation in turn, comes last for the files whose
 # out-of-memory branches it reaches.  The report lists the programs run per file.
-ORACLE_TESTS = ["tests/test_oracle_methods", "tests/test_oracle", "proofs-check/claim_duality",
-                "tests/test_alloc"]
+ORACLE_TESTS = ["tests/test_oracle_methods", "tests/test_linalg", "tests/test_oracle",
+                "tests/test_wrows", "proofs-check/claim_duality", "tests/test_alloc"]
 MODULE_SPEC = [
     ("trainer", ["src/model*.c", "src/mirror*.c", "src/train*.c", "src/eval*.c",
                  "src/grad*.c", "src/step*.c"],
