@@ -507,3 +507,31 @@ Test(pnorm, piecewise_linear_model_interpolates_the_power)
             }
         }
 }
+
+/* Rows (1, 0), (-2, 0), (0, 1) are infeasible (Farkas vector (2, 1, 0)).
+ * Two of them are parallel, which blows up the p = 2 start of the dual
+ * Newton method; its multipliers then ran off while their projected gradient
+ * stayed small relative to them, and p = 2 used to answer "failed" with a
+ * meaningless certificate.  Every p answers infeasible, with lambda
+ * proportional to (2, 1, 0) and A^T lambda = 0 to rounding. */
+Test(oracle_rows, parallel_infeasible_rows_get_a_farkas_certificate)
+{
+    static const double A[3 * 2] = {1, 0, -2, 0, 0, 1};
+    const double ps[] = {1.0, 1.5, 2.0, 3.0, INFINITY};
+    for (size_t k = 0; k < sizeof ps / sizeof *ps; k++) {
+        attsvm_settings s;
+        attsvm_default_settings(&s);
+        s.p = ps[k];
+        attsvm_result r;
+        cr_expect_eq(attsvm_solve_rows(A, 3, 2, &s, &r), ATTSVM_INFEASIBLE, "p = %g: %s", ps[k],
+                     r.message);
+        double lam[3] = {0, 0, 0}, sum = 0.0;
+        for (int a = 0; a < r.ndual; a++)
+            if (r.dual[a].row >= 0 && r.dual[a].row < 3)
+                lam[r.dual[a].row] += r.dual[a].lambda;
+        sum = lam[0] + lam[1] + lam[2];
+        cr_expect(sum > 0 && fabs(lam[0] - 2 * lam[1]) <= 1e-12 * sum && lam[2] <= 1e-12 * sum,
+                  "p = %g: lambda (%g, %g, %g)", ps[k], lam[0], lam[1], lam[2]);
+        attsvm_result_free(&r);
+    }
+}
