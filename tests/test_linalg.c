@@ -12,15 +12,7 @@
 #include <string.h>
 
 #include "linalg.h"
-
-static double unif(uint64_t *s) /* splitmix64 -> (0, 1) */
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return ((double)(z >> 11) + 0.5) / 9007199254740992.0;
-}
+#include "splitmix.h"
 
 /* H = B B^T + ridge I (n x n, both triangles), B n x k uniform in [-1, 1]. */
 static double *spd(int n, int k, double ridge, uint64_t seed)

@@ -11,15 +11,7 @@
 
 #include "attsvm.h"
 #include "wrows.h"
-
-static double unif(uint64_t *s) /* splitmix64 -> (0, 1) */
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return ((double)(z >> 11) + 0.5) / 9007199254740992.0;
-}
+#include "splitmix.h"
 
 /* Uniform entries in [-2, 2], tokens of varied scale, alpha anywhere
  * (also 0 and T - 1). */
