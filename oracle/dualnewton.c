@@ -655,6 +655,18 @@ static double sum_mu(const attsvm__dn *c)
  * the face is nearly solved.  Armijo backtracking on f = -D keeps every step
  * an ascent of the dual.  0 converged, 1 diverging (sum(mu) blows up: the
  * rows look infeasible), -1 stalled. */
+/* A point with a working row violated by more than 1e-6 (g_k = a_k.x - 1)
+ * is no solution, however small its projected gradient is relative to the
+ * multipliers: they ran off along a Farkas direction (a p = 2 start blown up
+ * by parallel rows). */
+static int working_rows_violated(const attsvm__dn *c)
+{
+    for (int k = 0; k < c->nR; k++)
+        if (c->g[k] < -1e-6)
+            return 1;
+    return 0;
+}
+
 int attsvm__dn_solve(attsvm__dn *c, int maxit, attsvm__out *o)
 {
     double tol = 1e-14, noise = 1e-11, best = INFINITY;
@@ -709,7 +721,7 @@ int attsvm__dn_solve(attsvm__dn *c, int maxit, attsvm__out *o)
         if (it + 1 == maxit)
             rc = pn_pgnorm(c, c->mu, c->g) <= noise ? 0 : -1;
     }
-    return rc;
+    return rc == 0 && working_rows_violated(c) ? -1 : rc;
 }
 
 /* Scale mu by the optimal c >= 0 along its ray: D(c mu) = c sum(mu) -

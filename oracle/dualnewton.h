@@ -61,7 +61,8 @@ void attsvm__dn_add(attsvm__dn *c, const int *rows, int k, const double *mu);
 void attsvm__dn_start_p2(attsvm__dn *c);
 /** Scale mu by the optimal c >= 0 along its ray. */
 void attsvm__dn_rescale(attsvm__dn *c);
-/** Maximize the dual on R (at most maxit Newton steps): 0 converged,
+/** Maximize the dual on R (at most maxit Newton steps): 0 converged (and
+ *  every working row satisfied to 1e-6),
  *  1 diverging (sum(mu) grew beyond divlim: the rows look infeasible),
  *  -1 stalled.  x, u, mu hold the point reached. */
 int attsvm__dn_solve(attsvm__dn *c, int maxit, attsvm__out *o);

@@ -168,19 +168,6 @@ static int lp_phase(pn_driver *D, attsvm__out *o)
  * IRLS bound; growth then counts only beyond 1e15).  DRV_END when o holds
  * the outcome, DRV_NOMEM, or DRV_GO with D->done or D->why set (or neither:
  * max_rounds reached). */
-/* A dual point the Newton method calls converged satisfies its working
- * rows (g_k = a_k.x - 1 >= 0 to rounding); one violated by more than 1e-6
- * means the multipliers ran off along a Farkas direction while their
- * projected gradient stayed small relative to them (a p = 2 start blown up
- * by parallel rows): not a solution. */
-static int working_rows_violated(const attsvm__dn *c)
-{
-    for (int k = 0; k < c->nR; k++)
-        if (c->g[k] < -1e-6)
-            return 1;
-    return 0;
-}
-
 static int dual_rounds(pn_driver *D, attsvm__out *o)
 {
     const attsvm__prob *P = D->P;
@@ -195,8 +182,6 @@ static int dual_rounds(pn_driver *D, attsvm__out *o)
         int rc = attsvm__dn_solve(c, c->flipmem == FLIP_STICKY ? 2000 : 500, o);
         if (c->nomem)
             return DRV_NOMEM;
-        if (rc == 0 && working_rows_violated(c))
-            rc = -1;
         if (rc != 0 && !D->lpchecked) {
             /* Multipliers that run off (or stall on the way) point along a
              * Farkas direction: certify it from the rows they run off on
