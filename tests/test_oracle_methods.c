@@ -22,6 +22,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -526,4 +527,149 @@ Test(oracle_rows, parallel_infeasible_rows_get_a_farkas_certificate)
                   "p = %g: lambda (%g, %g, %g)", ps[k], lam[0], lam[1], lam[2]);
         attsvm_result_free(&r);
     }
+}
+
+/* ------------------------------------------- dual Newton on dense rows */
+
+/* The dual Newton state on the dense rows A (m x nx) at exponent p, every
+ * row in the working set. */
+typedef struct {
+    attsvm_settings s;
+    attsvm__prob P;
+    attsvm__dn c;
+} dense_dn;
+
+static void dense_dn_init(dense_dn *S, const double *A, int m, int nx, double p)
+{
+    attsvm_default_settings(&S->s);
+    S->s.p = p;
+    S->P = (attsvm__prob){A, m, nx, 0, p, p / (p - 1.0), malloc(sizeof(double) * m), &S->s, 0, NULL};
+    cr_assert_not_null(S->P.nq);
+    attsvm__rows_norms(&S->P, S->P.q, S->P.nq);
+    cr_assert_eq(attsvm__dn_init(&S->c, &S->P), 0);
+    int all[64];
+    cr_assert(m <= 64);
+    for (int k = 0; k < m; k++)
+        all[k] = k;
+    attsvm__dn_add(&S->c, all, m, NULL);
+    cr_assert_eq(S->c.nomem, 0);
+}
+
+static void dense_dn_free(dense_dn *S)
+{
+    attsvm__dn_free(&S->c);
+    free(S->P.nq);
+}
+
+/* The Farkas search's null-vector candidate: rows (1, 0), (-1, 0), (0, 1)
+ * with multipliers (1, 2, 0) on the first two.  Their own direction is no
+ * Farkas vector (A^T mu = (-1, 0)), but (1, 1) spans the null space of
+ * their Gram matrix, and the search must find it without Newton steps. */
+Test(dualnewton, farkas_search_finds_the_null_vector)
+{
+    static const double A[3 * 2] = {1, 0, -1, 0, 0, 1};
+    dense_dn S;
+    dense_dn_init(&S, A, 3, 2, 2.0);
+    S.c.mu[0] = 1.0;
+    S.c.mu[1] = 2.0;
+    S.c.mu[2] = 0.0;
+    attsvm__out o = {0};
+    double lam[3] = {-1, -1, -1};
+    cr_expect_eq(attsvm__dn_farkas(&S.c, 1e-12, 0, &o, lam), 1);
+    cr_expect(lam[0] > 0 && fabs(lam[0] - lam[1]) <= 1e-15 * lam[0] && lam[2] == 0.0,
+              "lambda (%g, %g, %g)", lam[0], lam[1], lam[2]);
+    cr_expect_eq(o.newton_iterations, 0);
+    dense_dn_free(&S);
+}
+
+/* Rows whose terms cancel: a_1 = (M + 1, -M), a_2 = (-M, M + 1) (solution
+ * near (1, 1), |a_kj x_j| ~ M), and a_3 = (1, 2) / 4.  The rounding floor
+ * of the residuals that the multipliers allow grows like M^2 eps, but the
+ * method may call a point converged only below max(1e-9, the floor of
+ * evaluating a_k.x) (dualnewton.c, pn_floors): every truncated run that
+ * reports convergence has its projected gradient there, recomputed here in
+ * long double.  *seen counts the runs stopped between that bound and 1e-6
+ * without convergence (the p = 1.1, M = 1e6 run after 7 steps is one). */
+static void check_dn_floor(double p, double M, int *seen)
+{
+    const double A[3 * 2] = {M + 1, -M, -M, M + 1, 0.25, 0.5};
+    for (int maxit = 1; maxit <= 40; maxit++) {
+        dense_dn S;
+        dense_dn_init(&S, A, 3, 2, p);
+        attsvm__dn_start_p2(&S.c);
+        attsvm__dn_rescale(&S.c);
+        S.c.divlim = 1e8;
+        attsvm__out o = {0};
+        const int rc = attsvm__dn_solve(&S.c, maxit, &o);
+        double pg = 0.0, sc = 0.0;
+        for (int k = 0; k < 3; k++) {
+            const double *a = A + 2 * k, *x = S.c.x;
+            const long double g = (long double)a[0] * x[0] + (long double)a[1] * x[1] - 1.0L;
+            pg = fmax(pg, S.c.mu[k] > 0.0 ? fabs((double)g) : fmax(0.0, -(double)g));
+            sc = fmax(sc, fabs(a[0] * x[0]) + fabs(a[1] * x[1]));
+        }
+        const double bound = fmax(1e-9, 2.2e-16 * sc * sqrt(2.0));
+        *seen += rc != 0 && pg > bound && pg <= 1e-6;
+        cr_expect(rc != 0 || pg <= bound,
+                  "p = %g, M = %g, %d steps: converged with projected gradient %g > %g", p, M,
+                  maxit, pg, bound);
+        if (maxit == 40)
+            cr_expect_eq(rc, 0, "p = %g, M = %g: not converged in 40 steps", p, M);
+        dense_dn_free(&S);
+    }
+}
+
+Test(dualnewton, convergence_is_never_called_above_the_floor_cap)
+{
+    int seen = 0;
+    const double ps[] = {1.1, 1.5, 3.0, 6.0}, Ms[] = {1e4, 1e5, 1e6};
+    for (int a = 0; a < 4; a++)
+        for (int b = 0; b < 3; b++)
+            check_dn_floor(ps[a], Ms[b], &seen);
+    cr_expect(seen > 0, "no truncated run stopped between the bound and 1e-6");
+}
+
+/* Random token choices on random data (n = 20..49 samples, T = 3..6,
+ * d = 2..5) have no W-SVM, and for 1 < p < inf the dual Newton method's
+ * multipliers, diverging or stalled, certify that with an exact Farkas
+ * vector: with the extra Newton rounds for diverging multipliers
+ * (pnorm.c, attsvm__dn_farkas), no instance here needs the Farkas LP on
+ * GLPK, which is what keeps infeasible answers fast at large sizes. */
+Test(oracle_rows, infeasible_choices_are_certified_without_an_lp)
+{
+    const double ps[] = {1.25, 1.5, 2.0, 3.0, 4.0};
+    int infeasible = 0;
+    for (int seed = 1; seed <= 40; seed++)
+        for (int a = 0; a < 5; a++) {
+            const int n = 20 + seed % 30, T = 3 + seed % 4, d = 2 + seed % 4;
+            uint64_t st = 7919u * (uint64_t)seed;
+            double *X = malloc(sizeof(double) * n * T * d), *Z = malloc(sizeof(double) * n * d);
+            int *alpha = malloc(sizeof(int) * n);
+            cr_assert(X && Z && alpha);
+            for (int e = 0; e < n * T * d; e++)
+                X[e] = 2.0 * unif(&st) - 1.0;
+            for (int e = 0; e < n * d; e++)
+                Z[e] = 2.0 * unif(&st) - 1.0;
+            for (int i = 0; i < n; i++)
+                alpha[i] = (int)(unif(&st) * T);
+            const attsvm_data D = {n, T, d, X, Z, NULL, NULL};
+            attsvm_settings s;
+            attsvm_default_settings(&s);
+            s.p = ps[a];
+            attsvm_result r;
+            const attsvm_status st2 = attsvm_solve(&D, alpha, ATTSVM_TARGET_W, &s, &r);
+            cr_expect(st2 == ATTSVM_INFEASIBLE || st2 == ATTSVM_OPTIMAL, "seed %d, p = %g: %s",
+                      seed, ps[a], r.message);
+            if (st2 == ATTSVM_INFEASIBLE) {
+                infeasible++;
+                cr_expect(r.lp_solves == 0 && r.farkas_residual <= 1e-12,
+                          "seed %d, p = %g: %d LPs, Farkas residual %g", seed, ps[a],
+                          r.lp_solves, r.farkas_residual);
+            }
+            attsvm_result_free(&r);
+            free(X);
+            free(Z);
+            free(alpha);
+        }
+    cr_expect(infeasible >= 150, "only %d of 200 infeasible", infeasible);
 }
