@@ -109,7 +109,7 @@ static int all_finite(const double *v, size_t n, size_t *bad)
 
 /* The rows come from A (dense, m x nx) or, when gen is given, from the W
  * rows' generator (A is NULL then). */
-static attsvm_status solve_rows_g(const double *A, int m, int nx, int group,
+static attsvm_status solve_once(const double *A, int m, int nx, int group,
                                   attsvm__wcache *gen, const attsvm_settings *s,
                                   attsvm_result *r)
 {
@@ -198,6 +198,38 @@ static attsvm_status solve_rows_g(const double *A, int m, int nx, int group,
     free(P.nq);
     r->seconds = now() - t0;
     return r->status;
+}
+
+/* solve_once, and for 1 < p < inf, p != 2, once more with the LP phase when
+ * the Newton phase alone fails (a stall on rows that are feasible, or a
+ * certificate short of its targets): the LP's working set and multipliers
+ * start the Newton phase elsewhere (oracle/README.md, "GLPK's part for
+ * 1 < p < inf").  The counts and the time cover both solves. */
+static attsvm_status solve_rows_g(const double *A, int m, int nx, int group,
+                                  attsvm__wcache *gen, const attsvm_settings *s,
+                                  attsvm_result *r)
+{
+    const attsvm_status st = solve_once(A, m, nx, group, gen, s, r);
+    if (st != ATTSVM_FAILED || s->lp_phase || !(s->p > 1.0) || isinf(s->p) || s->p == 2.0)
+        return st;
+    attsvm_settings s2 = *s;
+    s2.lp_phase = 1;
+    attsvm_result r2;
+    solve_once(A, m, nx, group, gen, &s2, &r2);
+    r2.rounds += r->rounds;
+    r2.lp_solves += r->lp_solves;
+    r2.lp_iterations += r->lp_iterations;
+    r2.newton_iterations += r->newton_iterations;
+    r2.seconds += r->seconds;
+    if (r2.status == ATTSVM_FAILED) {
+        char second[sizeof r2.message];
+        memcpy(second, r2.message, sizeof second);
+        snprintf(r2.message, sizeof r2.message, "%.110s; with the LP phase: %.110s", r->message,
+                 second);
+    }
+    attsvm_result_free(r);
+    *r = r2;
+    return r2.status;
 }
 
 attsvm_status attsvm_solve_rows(const double *A, int m, int nx, const attsvm_settings *s,

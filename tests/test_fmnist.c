@@ -345,6 +345,36 @@ static double certify_here(const double *A, int m, int nx, double p, const doubl
     return (double)((ub - lb) / ub);
 }
 
+/* The token choice of a fixture in tests/data (comment lines start with
+ * '#', then n integers separated by commas). */
+static int *fixture_alpha(const char *name, int n)
+{
+    char path[600];
+    const char *src = getenv("MDATT_SRCDIR");
+    snprintf(path, sizeof path, "%s/tests/data/%s", src ? src : ".", name);
+    char *fx = read_text(path);
+    cr_assert(fx, "missing %s", path);
+    int *alpha = malloc(sizeof *alpha * (size_t)n), na = 0;
+    cr_assert_not_null(alpha);
+    for (const char *c = fx; *c && na < n;) {
+        if (*c == '#') {
+            c += strcspn(c, "\n");
+            continue;
+        }
+        char *e;
+        long a = strtol(c, &e, 10);
+        if (e == c) {
+            c++;
+            continue;
+        }
+        alpha[na++] = (int)a;
+        c = e;
+    }
+    free(fx);
+    cr_assert_eq(na, n, "%s: %d tokens for %d samples", path, na, n);
+    return alpha;
+}
+
 /* Large p on tokens trained long (p = 3, 200 000 normalized steps; the
  * fixture holds them): the primal-dual Newton's active set churned here
  * (rows joining and leaving by the dozen per round) and every p >= 8 failed.
@@ -361,27 +391,7 @@ Test(fmnist, oracle_large_p_on_long_trained_tokens)
     snprintf(path, sizeof path, "%s/r.json", dir);
     mdatt_instance in;
     cr_assert_eq(mdatt_instance_read(path, &in, err), MDATT_OK, "%s", err);
-    const char *src = getenv("MDATT_SRCDIR");
-    snprintf(path, sizeof path, "%s/tests/data/fmnist_6_2_p3_alpha.txt", src ? src : ".");
-    char *fx = read_text(path);
-    cr_assert(fx, "missing %s", path);
-    int *alpha = malloc(sizeof *alpha * (size_t)in.n), na = 0;
-    for (const char *c = fx; *c && na < in.n;) {
-        if (*c == '#') {
-            c += strcspn(c, "\n");
-            continue;
-        }
-        char *e;
-        long a = strtol(c, &e, 10);
-        if (e == c) {
-            c++;
-            continue;
-        }
-        alpha[na++] = (int)a;
-        c = e;
-    }
-    free(fx);
-    cr_assert_eq(na, in.n);
+    int *alpha = fixture_alpha("fmnist_6_2_p3_alpha.txt", in.n);
     attsvm_data D = {in.n, in.T, in.d, in.X, in.Z, in.Y, in.v};
     int m, nx;
     double *A = attsvm_build_rows(&D, alpha, ATTSVM_TARGET_W, &m, &nx);
@@ -406,6 +416,48 @@ Test(fmnist, oracle_large_p_on_long_trained_tokens)
         cr_assert(v[t] <= pow(nx, 1.0 / ps[t]) * v[3] * (1 + 1e-12), "p = %g: %.17g, p = inf %.17g",
                   ps[t], v[t], v[3]);
     }
+    free(A);
+    free(alpha);
+    mdatt_instance_free(&in);
+}
+
+/* A stall of the Newton phase on feasible rows (p = 1.1, 0 vs 1, a
+ * selection of the repair walk toward local optimality): it used to answer
+ * "failed" and end the walk.  The solve is repeated with the LP phase
+ * (oracle/attsvm.c, solve_rows_g), and the answer is certified (recomputed
+ * here from the dense rows); the LP phase alone gives the same value. */
+Test(fmnist, oracle_retries_a_newton_stall_with_the_lp_phase)
+{
+    char path[600];
+    if (!fmnist_installed("oracle retry with the LP phase on real tokens"))
+        return;
+    cr_assert_eq(run_mdatt(dir, cerr, sizeof cerr, "fmnist --classes 0,1 --n 500 --seed 1 -o r.json"),
+                 0, "%s", cerr);
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    mdatt_instance in;
+    cr_assert_eq(mdatt_instance_read(path, &in, err), MDATT_OK, "%s", err);
+    int *alpha = fixture_alpha("fmnist_0_1_p1.1_alpha.txt", in.n);
+    attsvm_data D = {in.n, in.T, in.d, in.X, in.Z, in.Y, in.v};
+    int m, nx;
+    double *A = attsvm_build_rows(&D, alpha, ATTSVM_TARGET_W, &m, &nx);
+    cr_assert_not_null(A);
+    double v[2];
+    for (int lp = 0; lp < 2; lp++) {
+        attsvm_settings s;
+        attsvm_default_settings(&s);
+        s.p = 1.1;
+        s.lp_phase = lp;
+        attsvm_result r = {0};
+        cr_assert_eq(attsvm_solve(&D, alpha, ATTSVM_TARGET_W, &s, &r), ATTSVM_OPTIMAL,
+                     "lp_phase = %d: %s", lp, r.message);
+        double viol, gap = certify_here(A, m, nx, 1.1, r.x, r.dual, r.ndual, &viol);
+        cr_assert(fabs(gap) <= 1e-10 && viol <= 1e-12, "lp_phase = %d: gap %.3g, violation %.3g",
+                  lp, gap, viol);
+        cr_expect(r.lp_solves >= 1, "lp_phase = %d: no LP solved", lp);
+        v[lp] = r.objective;
+        attsvm_result_free(&r);
+    }
+    cr_expect(fabs(v[0] - v[1]) <= 1e-10 * v[1], "%.17g and %.17g", v[0], v[1]);
     free(A);
     free(alpha);
     mdatt_instance_free(&in);
