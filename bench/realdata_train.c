@@ -457,6 +457,8 @@ static int final_job(int job, void *ctx)
     const eval_t e = evaluate(A, t, 1, &m, &s, t->test, t->ntest,
                               info.diverged || t->kind != TASK_CLASSES ? NULL : A->amap + at * 10 * NT,
                               A->amap_cnt + at * 10);
+    for (int ep = 0; info.diverged && ep < A->maxep; ep++) /* no curve either */
+        A->vcurve[at * me + ep] = A->curve[at * me + ep] = A->tcurve[at * me + ep] = NAN;
     A->acc[at] = info.diverged ? NAN : e.acc;
     A->ent[at] = info.diverged ? NAN : e.ent;
     A->top[at] = info.diverged ? NAN : e.top;

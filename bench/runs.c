@@ -143,33 +143,70 @@ static int not_local(const mdatt_instance *in, const int *alpha, const attsvm_re
  * default 1e-10 is missed by a few times on some real-token selections. */
 #define LOCAL_GAP 1e-8
 
+/* The samples moved this round (cur differs from prev) whose rows carry the
+ * Farkas certificate of w (an infeasible selection) go back to prev; the
+ * count of those moved back. */
+static int take_back(const mdatt_instance *in, int *cur, const int *prev, const attsvm_result *w)
+{
+    attsvm_data D = bench_svm_data(in);
+    int back = 0, *at = malloc(sizeof(int) * w->ndual), *s = malloc(sizeof(int) * w->ndual);
+    if (!at || !s) {
+        free(at);
+        free(s);
+        return 0;
+    }
+    for (int k = 0; k < w->ndual; k++) /* every row's (i, t) at cur, before any change */
+        attsvm_row_pair(&D, cur, ATTSVM_TARGET_W, w->dual[k].row, &s[k], &at[k]);
+    for (int k = 0; k < w->ndual; k++)
+        if (cur[s[k]] != prev[s[k]]) {
+            cur[s[k]] = prev[s[k]];
+            back++;
+        }
+    free(at);
+    free(s);
+    return back;
+}
+
 int bench_local_alpha(const mdatt_instance *in, int *alpha, double p, int max_rounds,
                       attsvm_result *r, int *moved, int *left)
 {
     const int n = in->n;
-    int *cur = malloc(sizeof(int) * n), *move = malloc(sizeof(int) * n), rounds = 0;
+    int *cur = malloc(sizeof(int) * n), *move = malloc(sizeof(int) * n),
+        *prev = malloc(sizeof(int) * n), rounds = 0;
     attsvm_result w;                    /* the SVM at cur when cur is not the best */
     memset(&w, 0, sizeof w);
     *moved = 0;
-    if (!cur || !move || bench_svm_gap(in, alpha, p, ATTSVM_TARGET_W, LOCAL_GAP, r) != 0) {
+    if (!cur || !move || !prev || bench_svm_gap(in, alpha, p, ATTSVM_TARGET_W, LOCAL_GAP, r) != 0) {
         attsvm_result_free(r);
         free(cur);
         free(move);
+        free(prev);
         return -1;
     }
     *left = not_local(in, alpha, r, NULL);
     memcpy(cur, alpha, sizeof(int) * n);
     const attsvm_result *wr = r;
     for (int round = 1; round <= max_rounds && *left > 0; round++) {
-        int m = 0;
+        int m = 0, solved = 0;
         not_local(in, cur, wr, move);
+        memcpy(prev, cur, sizeof(int) * n);
         for (int i = 0; i < n; i++)
             if (move[i] >= 0) {
                 cur[i] = move[i];
                 m++;
             }
         attsvm_result_free(&w);
-        if (m == 0 || bench_svm_gap(in, cur, p, ATTSVM_TARGET_W, LOCAL_GAP, &w) != 0)
+        /* A selection without a W-SVM: the moved samples that its Farkas
+         * certificate names go back, and the rest is solved again. */
+        while (m > 0 && !(solved = bench_svm_gap(in, cur, p, ATTSVM_TARGET_W, LOCAL_GAP, &w) == 0) &&
+               w.status == ATTSVM_INFEASIBLE) {
+            const int back = take_back(in, cur, prev, &w);
+            attsvm_result_free(&w);
+            if (back == 0)
+                break;
+            m -= back;
+        }
+        if (!solved)
             break;                      /* only ties left, or the oracle gave no verdict */
         wr = &w;
         *moved += m;
@@ -187,6 +224,7 @@ int bench_local_alpha(const mdatt_instance *in, int *alpha, double p, int max_ro
     attsvm_result_free(&w);
     free(cur);
     free(move);
+    free(prev);
     return rounds;
 }
 

@@ -40,7 +40,9 @@ int bench_svm_gap(const mdatt_instance *in, const int *alpha, double p, attsvm_t
  *  every such sample to its best-scoring such token if that scores strictly
  *  higher, else (only ties: equal scores, e.g. two blank patches) to its
  *  highest-scoring token if that scores higher, and solves again (certified
- *  relative gap 1e-8), at most max_rounds rounds, stopping when nothing moves
+ *  relative gap 1e-8), at most max_rounds rounds; a selection without a W-SVM
+ *  (infeasible) gets back the moved samples that its Farkas certificate
+ *  names, and the rest is solved again.  The walk stops when nothing moves
  *  or the oracle gives no verdict.  Scores only
  *  rise, so the walk ends.  alpha receives the selection with the fewest
  *  breaking samples seen (*left of them; 0: locally optimal), r the SVM

@@ -448,6 +448,7 @@ int mdatt_pm_train(mdatt_pm_model *m, int T, int Pd, int d, int C, const int *tr
     mdatt_rng_seed(&rng, mdatt_pm_order_seed(s->seed));
     const long total = (long)s->epochs * (ntrain / B), warm = (long)ceil(s->warmup * (ntrain / B));
     info->start_loss = pm_start_loss(m, &r, train, ntrain, fill, fill_ctx, s);
+    double last = info->start_loss; /* the last epoch's mean training loss */
     for (int ep = 0; ep < s->epochs; ep++) {
         const double t0 = pm_now();
         for (int k = ntrain - 1; k > 0; k--) {
@@ -458,9 +459,8 @@ int mdatt_pm_train(mdatt_pm_model *m, int T, int Pd, int d, int C, const int *tr
         if (s->order_hook)
             s->order_hook(ep, r.perm, ntrain, m, s->hook_ctx);
         if (!info->diverged) {
-            const double mean = pm_epoch(m, &r, &o, ntrain, fill, fill_ctx, s, total, warm,
-                                         &info->clipped);
-            info->diverged = !(mean <= info->start_loss) || !pm_finite(m);
+            last = pm_epoch(m, &r, &o, ntrain, fill, fill_ctx, s, total, warm, &info->clipped);
+            info->diverged = !isfinite(last) || !pm_finite(m);
         }
         if (ep == 0)
             info->first_epoch_secs = pm_now() - t0;
@@ -468,6 +468,11 @@ int mdatt_pm_train(mdatt_pm_model *m, int T, int Pd, int d, int C, const int *tr
         if (s->epoch_hook && s->epoch_hook(ep, m, info->diverged, s->hook_ctx))
             break;
     }
+    /* A run that ends above its starting loss diverged too (doc/design.md,
+     * "Divergence"); an epoch above it on the way does not end the run. */
+    info->final_loss = last;
+    if (!(last <= info->start_loss))
+        info->diverged = 1;
     info->steps = o.t;
     rc = 0;
 out:

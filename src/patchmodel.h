@@ -107,8 +107,9 @@ typedef struct {
     double clip;            /**< gradient-norm clipping (doc/design.md (28)): before every
                                  optimizer's step a gradient of Euclidean norm above clip is
                                  scaled to norm clip; 0: none (default) */
-    /** Called after every epoch (diverged: the run has diverged, no more
-     *  steps are taken); a non-zero return ends the run.  May be NULL. */
+    /** Called after every epoch (diverged: a loss or parameter is not
+     *  finite, no more steps are taken); a non-zero return ends the run.
+     *  May be NULL. */
     int (*epoch_hook)(int epoch, const mdatt_pm_model *m, int diverged, void *ctx);
     /** Called with each epoch's item order and the model before the
      *  epoch's steps (epoch 0: the initialization); may be NULL. */
@@ -125,11 +126,13 @@ uint64_t mdatt_pm_order_seed(uint64_t seed);
 
 /** What a run did. */
 typedef struct {
-    int diverged;           /**< a non-finite loss or parameter, or an epoch whose mean
-                                 training loss is above the starting loss */
+    int diverged;           /**< a non-finite loss or parameter, or a last epoch whose
+                                 mean training loss is above the starting loss */
     int epochs;             /**< epochs run */
     long steps;             /**< optimizer steps taken */
     double start_loss;      /**< mean loss of the first start_batches batches at W_0 */
+    double final_loss;      /**< mean training loss of the last epoch run (not finite:
+                                 the run stopped there) */
     double first_epoch_secs;/**< wall seconds of the first epoch */
     long clipped;           /**< steps whose gradient was clipped (s->clip > 0) */
 } mdatt_pm_train_info;

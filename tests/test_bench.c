@@ -598,6 +598,44 @@ Test(bench, repair_walk_moves_a_tie_to_the_top_token)
     mdatt_instance_free(&in);
 }
 
+/* A round whose moves leave no W-SVM: three samples, z = e1 (so W z is W's
+ * first column u), v = (1, 1); sample 0 (Y = 1) has tokens (0, 0), (1, 0),
+ * sample 1 (Y = -1) (0, 0), (2, 0), sample 2 (Y = 1) (0, 0), (0, 1), all
+ * at token 0.  The SVM there is u = (-1, -1) with samples 0 and 2 active and
+ * breaking local optimality (their token 1 scores 1 > 0).  Moving both gives
+ * u_1 >= 1 against sample 1's -2 u_1 >= 1: infeasible, with a Farkas
+ * certificate on samples 0 and 1.  Sample 0, moved and named, goes back;
+ * sample 2's move stays and the selection (0, 0, 1) is solved (u = (-1, 1),
+ * only sample 0 left breaking).  The next round's move of sample 0 fails the
+ * same way and is taken back with nothing left to move: the walk ends at
+ * round 1 with one sample left. */
+Test(bench, repair_walk_takes_back_moves_that_leave_no_svm)
+{
+    mdatt_instance in;
+    cr_assert_eq(mdatt_instance_alloc(&in, 3, 2, 2), MDATT_OK);
+    const double X[] = {0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 1};
+    memcpy(in.X, X, sizeof X);
+    for (int i = 0; i < 3; i++) {
+        in.Z[2 * i] = 1;
+        in.Z[2 * i + 1] = 0;
+    }
+    in.Y[0] = 1;
+    in.Y[1] = -1;
+    in.Y[2] = 1;
+    in.v[0] = in.v[1] = 1;
+    int alpha[3] = {0, 0, 0}, moved, left;
+    attsvm_result r;
+    cr_assert_eq(bench_local_alpha(&in, alpha, 2.0, 10, &r, &moved, &left), 1);
+    cr_expect_eq(r.status, ATTSVM_OPTIMAL);
+    cr_expect(fabs(r.x[0] + 1) < 1e-9 && fabs(r.x[2] - 1) < 1e-9, "u = (%g, %g)", r.x[0], r.x[2]);
+    attsvm_result_free(&r);
+    cr_expect_eq(left, 1);
+    cr_expect_eq(moved, 1);
+    cr_expect(alpha[0] == 0 && alpha[1] == 0 && alpha[2] == 1, "alpha = (%d, %d, %d)", alpha[0],
+              alpha[1], alpha[2]);
+    mdatt_instance_free(&in);
+}
+
 /* The cone start: delta = theta w with w = 1/(||W^mm||_p max ||A_it||_q), the
  * row norms recomputed from the d x d matrices A_it = (x_ia - x_it) z_i^T;
  * every margin at W_0 at least (1 - theta) R/||W^mm||_p, so W_0 selects

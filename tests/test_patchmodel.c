@@ -279,6 +279,28 @@ Test(patchmodel, training_learns_and_flags_divergence)
     cr_assert(!ok.diverged && ok.epochs == 3 && isfinite(ok.start_loss));
     train_seen(MDATT_PM_OPT_MD, 2.0, 1e6, 3, &tb, items, &s, &bad);
     cr_assert(bad.diverged, "a step of 1e6 should diverge");
+    /* The rule (doc/design.md, "Divergence"): a run stops only where a loss
+     * or parameter is not finite; otherwise it runs every epoch and has
+     * diverged exactly when its last epoch ends above the starting loss. */
+    const double steps[] = {0.01, 0.3, 3, 30, 300, 3e3, 3e4, 1e6};
+    int finite_bad = 0, good = 0;
+    for (int k = 0; k < 8; k++)
+        for (int pk = 0; pk < 2; pk++) {
+            mdatt_pm_train_info in;
+            train_seen(MDATT_PM_OPT_MD, pk ? 3.0 : 2.0, steps[k], 3, &tb, items, &s, &in);
+            if (!isfinite(in.final_loss)) {
+                cr_expect(in.diverged, "p = %d, step %g", pk ? 3 : 2, steps[k]);
+                continue;
+            }
+            cr_expect_eq(in.epochs, 3, "p = %d, step %g: stopped early", pk ? 3 : 2, steps[k]);
+            cr_expect_eq(in.diverged, !(in.final_loss <= in.start_loss),
+                         "p = %d, step %g: final %g, start %g", pk ? 3 : 2, steps[k], in.final_loss,
+                         in.start_loss);
+            finite_bad += in.diverged;
+            good += !in.diverged;
+        }
+    cr_expect(finite_bad >= 4 && good >= 4, "%d diverged with a finite loss, %d trained", finite_bad,
+              good);
     free(tb.U);
     free(tb.lab);
 }
