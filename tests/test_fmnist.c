@@ -345,6 +345,17 @@ static double certify_here(const double *A, int m, int nx, double p, const doubl
     return (double)((ub - lb) / ub);
 }
 
+/* The real tokens of the SVM runs on a class pair: mdatt fmnist --classes
+ * <classes> --n 500 --seed 1. */
+static void pair_tokens(const char *classes, mdatt_instance *in)
+{
+    char path[600];
+    cr_assert_eq(run_mdatt(dir, cerr, sizeof cerr, "fmnist --classes %s --n 500 --seed 1 -o r.json",
+                           classes), 0, "%s", cerr);
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    cr_assert_eq(mdatt_instance_read(path, in, err), MDATT_OK, "%s", err);
+}
+
 /* The token choice of a fixture in tests/data (comment lines start with
  * '#', then n integers separated by commas). */
 static int *fixture_alpha(const char *name, int n)
@@ -383,14 +394,10 @@ static int *fixture_alpha(const char *name, int n)
  * nx^{1/p} of the p = inf value. */
 Test(fmnist, oracle_large_p_on_long_trained_tokens)
 {
-    char path[600];
     if (!fmnist_installed("oracle at large p on long-trained tokens"))
         return;
-    cr_assert_eq(run_mdatt(dir, cerr, sizeof cerr, "fmnist --classes 6,2 --n 500 --seed 1 -o r.json"),
-                 0, "%s", cerr);
-    snprintf(path, sizeof path, "%s/r.json", dir);
     mdatt_instance in;
-    cr_assert_eq(mdatt_instance_read(path, &in, err), MDATT_OK, "%s", err);
+    pair_tokens("6,2", &in);
     int *alpha = fixture_alpha("fmnist_6_2_p3_alpha.txt", in.n);
     attsvm_data D = {in.n, in.T, in.d, in.X, in.Z, in.Y, in.v};
     int m, nx;
@@ -428,14 +435,10 @@ Test(fmnist, oracle_large_p_on_long_trained_tokens)
  * here from the dense rows); the LP phase alone gives the same value. */
 Test(fmnist, oracle_retries_a_newton_stall_with_the_lp_phase)
 {
-    char path[600];
     if (!fmnist_installed("oracle retry with the LP phase on real tokens"))
         return;
-    cr_assert_eq(run_mdatt(dir, cerr, sizeof cerr, "fmnist --classes 0,1 --n 500 --seed 1 -o r.json"),
-                 0, "%s", cerr);
-    snprintf(path, sizeof path, "%s/r.json", dir);
     mdatt_instance in;
-    cr_assert_eq(mdatt_instance_read(path, &in, err), MDATT_OK, "%s", err);
+    pair_tokens("0,1", &in);
     int *alpha = fixture_alpha("fmnist_0_1_p1.1_alpha.txt", in.n);
     attsvm_data D = {in.n, in.T, in.d, in.X, in.Z, in.Y, in.v};
     int m, nx;
