@@ -149,21 +149,17 @@ static int not_local(const mdatt_instance *in, const int *alpha, const attsvm_re
 static int take_back(const mdatt_instance *in, int *cur, const int *prev, const attsvm_result *w)
 {
     attsvm_data D = bench_svm_data(in);
-    int back = 0, *at = malloc(sizeof(int) * w->ndual), *s = malloc(sizeof(int) * w->ndual);
-    if (!at || !s) {
-        free(at);
-        free(s);
+    int back = 0, t, *smp = malloc(sizeof(int) * (w->ndual + 1));
+    if (!smp)
         return 0;
-    }
-    for (int k = 0; k < w->ndual; k++) /* every row's (i, t) at cur, before any change */
-        attsvm_row_pair(&D, cur, ATTSVM_TARGET_W, w->dual[k].row, &s[k], &at[k]);
+    for (int k = 0; k < w->ndual; k++) /* every row's sample at cur, before any change */
+        attsvm_row_pair(&D, cur, ATTSVM_TARGET_W, w->dual[k].row, &smp[k], &t);
     for (int k = 0; k < w->ndual; k++)
-        if (cur[s[k]] != prev[s[k]]) {
-            cur[s[k]] = prev[s[k]];
+        if (cur[smp[k]] != prev[smp[k]]) {
+            cur[smp[k]] = prev[smp[k]];
             back++;
         }
-    free(at);
-    free(s);
+    free(smp);
     return back;
 }
 

@@ -218,16 +218,27 @@ static void train_seen(mdatt_pm_opt_kind kind, double p, double lr, uint64_t see
     mdatt_pm_model_free(&m);
 }
 
+/* The bright-patch task of n items (T = 6 patches of Pd = 3, 3 classes)
+ * drawn with the given seed, as a table; items[k] = k, or n - 1 - k when
+ * reversed. */
+static table_t bright_table(int n, uint64_t seed, int *items, int reversed)
+{
+    const int T = 6, Pd = 3;
+    table_t tb = {n, T, Pd, malloc(sizeof(double) * n * T * Pd), malloc(sizeof(int) * n)};
+    cr_assert(tb.U && tb.lab);
+    mdatt_rng r;
+    mdatt_rng_seed(&r, seed);
+    bright_task(tb.U, tb.lab, n, T, Pd, 3, &r);
+    for (int k = 0; k < n; k++)
+        items[k] = reversed ? n - 1 - k : k;
+    return tb;
+}
+
 Test(patchmodel, paired_seeds_share_initialization_and_batch_order)
 {
-    const int n = 200, T = 6, Pd = 3;
-    table_t tb = {n, T, Pd, malloc(sizeof(double) * n * T * Pd), malloc(sizeof(int) * n)};
-    mdatt_rng r;
-    mdatt_rng_seed(&r, 4);
-    bright_task(tb.U, tb.lab, n, T, Pd, 3, &r);
+    const int n = 200;
     int items[200];
-    for (int k = 0; k < n; k++)
-        items[k] = 199 - k;
+    table_t tb = bright_table(n, 4, items, 1);
     static seen_t s[4];
     mdatt_pm_train_info info[4];
     train_seen(MDATT_PM_OPT_MD, 1.1, 0.05, 7, &tb, items, &s[0], &info[0]);
@@ -244,7 +255,7 @@ Test(patchmodel, paired_seeds_share_initialization_and_batch_order)
     }
     /* The initialization is mdatt_pm_model_init at mdatt_pm_init_seed(seed). */
     mdatt_pm_model m;
-    cr_assert_eq(mdatt_pm_model_init(&m, T, Pd, 8, 3, mdatt_pm_init_seed(7)), 0);
+    cr_assert_eq(mdatt_pm_model_init(&m, tb.T, tb.Pd, 8, 3, mdatt_pm_init_seed(7)), 0);
     cr_assert(memcmp(m.w, s[0].init, sizeof(double) * m.np) == 0);
     mdatt_pm_model_free(&m);
     /* Every epoch's order is a permutation of the items, the epochs differ,
@@ -265,14 +276,8 @@ Test(patchmodel, paired_seeds_share_initialization_and_batch_order)
 
 Test(patchmodel, training_learns_and_flags_divergence)
 {
-    const int n = 200, T = 6, Pd = 3;
-    table_t tb = {n, T, Pd, malloc(sizeof(double) * n * T * Pd), malloc(sizeof(int) * n)};
-    mdatt_rng r;
-    mdatt_rng_seed(&r, 5);
-    bright_task(tb.U, tb.lab, n, T, Pd, 3, &r);
     int items[200];
-    for (int k = 0; k < n; k++)
-        items[k] = k;
+    table_t tb = bright_table(200, 5, items, 0);
     static seen_t s;
     mdatt_pm_train_info ok, bad;
     train_seen(MDATT_PM_OPT_ADAM, 2.0, 0.03, 3, &tb, items, &s, &ok);
@@ -355,14 +360,9 @@ static void replay_epoch(mdatt_pm_opt_kind kind, double p, double lr, double cli
  * from the replay without it, for MD and Adam alike. */
 static void check_clipped_training(mdatt_pm_opt_kind kind, double p, double lr)
 {
-    const int n = 60, B = 20, T = 6, Pd = 3;
-    table_t tb = {n, T, Pd, malloc(sizeof(double) * n * T * Pd), malloc(sizeof(int) * n)};
-    mdatt_rng r;
-    mdatt_rng_seed(&r, 6);
-    bright_task(tb.U, tb.lab, n, T, Pd, 3, &r);
+    const int n = 60, B = 20;
     int items[60];
-    for (int k = 0; k < n; k++)
-        items[k] = k;
+    table_t tb = bright_table(n, 6, items, 0);
     static seen_t s;
     mdatt_pm_train_settings st;
     mdatt_pm_train_default_settings(&st);
@@ -376,7 +376,7 @@ static void check_clipped_training(mdatt_pm_opt_kind kind, double p, double lr)
     st.hook_ctx = &s;
     mdatt_pm_model m, byhand, free_run;
     mdatt_pm_train_info info;
-    cr_assert_eq(mdatt_pm_train(&m, T, Pd, 8, 3, items, n, table_fill, &tb, &st, &info), 0);
+    cr_assert_eq(mdatt_pm_train(&m, tb.T, tb.Pd, 8, 3, items, n, table_fill, &tb, &st, &info), 0);
     cr_assert_eq(info.steps, n / B);
     cr_assert_eq(info.clipped, info.steps, "kind %d: %ld of %ld steps clipped", kind, info.clipped,
                  info.steps);
