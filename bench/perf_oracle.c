@@ -5,10 +5,10 @@
  *                     [--no-infeasible | --infeasible-only] [--timeout CPU_SECONDS]
  *                     [--mem-gb GB]
  *
- * Default (what `make bench` runs): the paper and mid sizes, then rung 1 of
- * the size ladder (bench/perf_ladder.c: planted feasible and infeasible
- * instances, each solve in a forked child with its peak memory; rung 2 with
- * --ladder 1,2, the largest rung, 129 024 x 4 096, only with --full).  The
+ * Default (what `make bench` runs): the paper and mid sizes, then rungs 1
+ * and 2 of the size ladder (bench/perf_ladder.c: planted feasible and
+ * infeasible instances, each solve in a forked child with its peak memory;
+ * the largest rung, 129 024 x 4 096, only with --full).  The
  * "with LP phase" column (lp_phase = 1) is measured where a size is repeated
  * (paper, mid).
  *
@@ -25,7 +25,7 @@
  * Writes OUTDIR/perf_oracle.md and OUTDIR/perf_oracle.csv, and the ladder's
  * rows into OUTDIR/perf_oracle_ladder.csv (temp + rename).
  *
- * Links libattsvm, GLPK and libm only (no trainer code).
+ * Links libattsvm, GLPK, OpenBLAS and libm only (no trainer code).
  */
 #include <glpk.h>
 #include <math.h>
@@ -588,7 +588,7 @@ int main(int argc, char **argv)
     static perf_args A = {.sizes = "paper,mid", .use_cv = 1,
                           .lps = {1.0, 1.5, 2.0, 3.0, INFINITY}};
     A.outdir = argv[1];
-    A.lo = (perf_ladder_opts){"1", A.lps, 5, 1, 1, 600.0, 8.0};
+    A.lo = (perf_ladder_opts){"1,2", A.lps, 5, 1, 1, 600.0, 8.0};
     if (parse_args(argc, argv, &A))
         return 2;
     const size_spec all[] = {{"paper", 6, 8, 10, 9}, {"mid", 50, 20, 20, 3},

@@ -1,8 +1,8 @@
 /* attsvm.h - public interface of libattsvm, mdatt's independent oracle for the
  * l_p hard-margin attention SVM (l_p-AttSVM) and the v-SVM (doc/design.md).
  *
- * This library links GLPK and libm only; it never includes or links trainer
- * code.  Every answer carries a certificate that a few lines can verify:
+ * This library links GLPK, OpenBLAS (dense products and factors) and libm;
+ * it never includes or links trainer code.  Every answer carries a certificate that a few lines can verify:
  * a feasible x gives the upper bound ||x||_p, multipliers lambda >= 0 give the
  * lower bound sum(lambda) / ||A^T lambda||_q, and gap = (UB - LB) / UB.
  *

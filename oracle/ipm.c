@@ -64,13 +64,14 @@ static int kron_build(const attsvm__kron *R, kron *K)
 /* Lower triangle of M = diag(dg) + sum_r w_r a_r a_r^T, a_r = b_r (x) z_i:
  * the block of M at (b index j, j') is sum_i C_i[j][j'] z_i z_i^T, i.e. the
  * product of the (pairs j >= j') x n matrix Cp with the n x d^2 matrix of the
- * z_i z_i^T (K->zz), computed four pairs and 256 columns at a time (the
- * accumulators stay in L1, each zz load feeds four products). */
+ * z_i z_i^T (K->zz): one product (attsvm__gemm_nn) per KN_CHUNK pairs into
+ * Out (KN_CHUNK x d^2), whose rows are then scattered into M. */
+enum { KN_CHUNK = 128 };
+
 static void kron_normal(const kron *K, const double *w, const double *dg, double *M, double *C,
-                        double *Cp)
+                        double *Cp, double *Out)
 {
     const int d = K->d, n = d * d, N = K->n, np = d * (d + 1) / 2;
-    enum { CH = 256 };
     for (int i = 0; i < N; i++) {
         memset(C, 0, sizeof *C * (size_t)d * d);
         for (int t = 0; t < K->g; t++) {
@@ -84,33 +85,22 @@ static void kron_normal(const kron *K, const double *w, const double *dg, double
         for (int p = 0; p < np; p++)
             Cp[(size_t)p * N + i] = C[K->pj[p] * d + K->pjj[p]];
     }
-    for (int p0 = 0; p0 < np; p0 += 4)
-        for (int e0 = 0; e0 < n; e0 += CH) {
-            const int len = n - e0 < CH ? n - e0 : CH, nq = np - p0 < 4 ? np - p0 : 4;
-            double acc[4][CH];
-            memset(acc, 0, sizeof acc);
-            const double *c0 = Cp + (size_t)p0 * N, *c1 = nq > 1 ? c0 + N : c0,
-                         *c2 = nq > 2 ? c0 + 2 * (size_t)N : c0, *c3 = nq > 3 ? c0 + 3 * (size_t)N : c0;
-            for (int i = 0; i < N; i++) {
-                const double *zr = K->zz + (size_t)i * n + e0, a0 = c0[i], a1 = c1[i], a2 = c2[i],
-                             a3 = c3[i];
-                for (int e = 0; e < len; e++) {
-                    const double z = zr[e];
-                    acc[0][e] += a0 * z;
-                    acc[1][e] += a1 * z;
-                    acc[2][e] += a2 * z;
-                    acc[3][e] += a3 * z;
-                }
-            }
-            for (int q = 0; q < nq; q++) {
-                const int j = K->pj[p0 + q], jj = K->pjj[p0 + q];
-                for (int e = 0; e < len; e++) {
-                    const int k = (e0 + e) / d, kk = (e0 + e) % d, a = j * d + k, b = jj * d + kk;
-                    if (b <= a)
-                        M[(size_t)a * n + b] = acc[q][e];
-                }
+    for (int p0 = 0; p0 < np; p0 += KN_CHUNK) {
+        const int nq = np - p0 < KN_CHUNK ? np - p0 : KN_CHUNK;
+        attsvm__gemm_nn(nq, n, N, Cp + (size_t)p0 * N, N, K->zz, n, Out, n);
+        for (int q = 0; q < nq; q++) {
+            const int j = K->pj[p0 + q], jj = K->pjj[p0 + q];
+            const double *o = Out + (size_t)q * n;
+            for (int k = 0; k < d; k++) {
+                double *mrow = M + (size_t)(j * d + k) * n + jj * d;
+                const double *orow = o + (size_t)k * d;
+                /* entry (a, b) = (j d + k, jj d + kk) is kept when b <= a */
+                const int kkmax = jj < j ? d - 1 : k;
+                for (int kk = 0; kk <= kkmax; kk++)
+                    mrow[kk] = orow[kk];
             }
         }
+    }
     for (int a = 0; a < n; a++)
         M[(size_t)a * n + a] += dg[a];
 }
@@ -203,7 +193,7 @@ typedef struct {
     int m, nx;
     double *w, *L, *U, *zl, *zu, *s, *y, gam;           /* the iterate */
     double *rp, *rd, rg, mu, umax;                      /* residuals */
-    double *Dy, *Db, *gv, *v1, *v2, *M, *F, *sc, *C, *Cp, h, gv2; /* Newton system */
+    double *Dy, *Db, *gv, *v1, *v2, *M, *F, *sc, *C, *Cp, *Out, h, gv2; /* Newton system */
     double *dw, *ds, *dy, *dzl, *dzu, *rs, *rl, *ru, dg, ap, ad;  /* direction */
     double *tm, *tn;                                    /* scratch, m and nx */
 } inf_ws;
@@ -217,7 +207,7 @@ static size_t inf_arrays(inf_ws *W, ws_array *a)
         {&W->v1, nx}, {&W->v2, nx}, {&W->dw, nx}, {&W->ds, m}, {&W->dy, m}, {&W->dzl, nx},
         {&W->dzu, nx}, {&W->rs, m}, {&W->rl, nx}, {&W->ru, nx}, {&W->tm, m}, {&W->tn, nx},
         {&W->M, nx * nx}, {&W->F, nx * nx}, {&W->sc, nx}, {&W->C, d * d},
-        {&W->Cp, nx * (size_t)W->K->n}};
+        {&W->Cp, nx * (size_t)W->K->n}, {&W->Out, KN_CHUNK * (size_t)nx}};
     memcpy(a, t, sizeof t);
     return sizeof t / sizeof *t;
 }
@@ -284,7 +274,7 @@ static int inf_newton(void *ws)
     }
     for (int j = 0; j < nx; j++)
         W->Db[j] = W->zl[j] / W->L[j] + W->zu[j] / W->U[j];
-    kron_normal(W->K, W->Dy, W->Db, W->M, W->C, W->Cp);
+    kron_normal(W->K, W->Dy, W->Db, W->M, W->C, W->Cp, W->Out);
     if (attsvm__chol_factor_scaled(nx, W->M, W->F, W->sc))
         return -1;
     attsvm__rows_atlam_d(W->P, W->Dy, W->gv);
@@ -409,7 +399,7 @@ typedef struct {
     int m, nx;
     double *wp, *wn, *zp, *zn, *s, *y;                  /* the iterate */
     double *rp, *rpl, *rmi, mu;                         /* residuals */
-    double *Dy, *Ti, *M, *F, *sc, *C, *Cp;              /* Newton system */
+    double *Dy, *Ti, *M, *F, *sc, *C, *Cp, *Out;              /* Newton system */
     double *q, *dx, *dwp, *dwn, *dzp, *dzn, *ds, *dy, *rs, *rcp, *rcn, ap, ad; /* direction */
     double *tm, *tn, *x;                                /* scratch, m, nx, nx */
 } one_ws;
@@ -423,7 +413,7 @@ static size_t one_arrays(one_ws *W, ws_array *a)
         {&W->dx, nx}, {&W->dwp, nx}, {&W->dwn, nx}, {&W->dzp, nx}, {&W->dzn, nx}, {&W->ds, m},
         {&W->dy, m}, {&W->rs, m}, {&W->rcp, nx}, {&W->rcn, nx}, {&W->tm, m}, {&W->tn, nx},
         {&W->x, nx}, {&W->M, nx * nx}, {&W->F, nx * nx}, {&W->sc, nx}, {&W->C, d * d},
-        {&W->Cp, nx * (size_t)W->K->n}};
+        {&W->Cp, nx * (size_t)W->K->n}, {&W->Out, KN_CHUNK * (size_t)nx}};
     memcpy(a, t, sizeof t);
     return sizeof t / sizeof *t;
 }
@@ -480,7 +470,7 @@ static int one_newton(void *ws)
         W->Dy[r] = W->y[r] / W->s[r];
     for (int j = 0; j < W->nx; j++)
         W->Ti[j] = 1.0 / (W->wp[j] / W->zp[j] + W->wn[j] / W->zn[j]);
-    kron_normal(W->K, W->Dy, W->Ti, W->M, W->C, W->Cp);
+    kron_normal(W->K, W->Dy, W->Ti, W->M, W->C, W->Cp, W->Out);
     return attsvm__chol_factor_scaled(W->nx, W->M, W->F, W->sc);
 }
 

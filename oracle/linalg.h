@@ -1,6 +1,7 @@
 /* linalg.h - dense kernels of libattsvm (linalg.c): LU, Cholesky with its
  * updates, dot and Gram kernels, norms.  No knowledge of the problem; the
- * bottom layer of the oracle (it uses libm only).
+ * bottom layer of the oracle (libm, and OpenBLAS for the large products and
+ * the Cholesky factor, see linalg.c).
  */
 #ifndef ATTSVM_LINALG_H
 #define ATTSVM_LINALG_H
@@ -36,8 +37,11 @@ void attsvm__chol_subst_scaled(int n, const double *F, const double *sc, double 
 void attsvm__chol_delete(double *L, int ld, int n, int i, double *rot);
 
 /** C = A B^T: A m x k, B n x k, C m x n, row-major with leading dimensions
- *  lda, ldb, ldc (the blocked factorization's register kernel). */
+ *  lda, ldb, ldc (OpenBLAS dgemm). */
 void attsvm__gemm_nt(int m, int n, int k, const double *A, int lda, const double *B, int ldb,
+                     double *C, int ldc);
+/** C = A B: A m x k, B k x n, C m x n, row-major (OpenBLAS dgemm). */
+void attsvm__gemm_nn(int m, int n, int k, const double *A, int lda, const double *B, int ldb,
                      double *C, int ldc);
 /** a . b over n entries (vectorized; a fixed summation order). */
 double attsvm__dot(const double *a, const double *b, int n);

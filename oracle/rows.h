@@ -34,7 +34,7 @@ void attsvm__rows_sub_atmu(const attsvm__prob *P, const int *R, int nr, const lo
                            long double *ul);
 void attsvm__rows_sub_ax(const attsvm__prob *P, const int *R, int nr, const double *x,
                          long double shift, double *ax);
-/** Generated W rows only: H = A_R diag(w) A_R^T (nr x nr, both triangles)
+/** Generated W rows only: H = A_R diag(w) A_R^T (nr x nr, lower triangle)
  *  in O(n_R^2 d^2 + nr^2 d) instead of O(nr^2 nx).  0; -1 when memory is
  *  short or the rows are dense (the caller then forms it from the rows). */
 int attsvm__rows_wgram(const attsvm__prob *P, const int *R, int nr, const double *w, double *H);

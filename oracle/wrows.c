@@ -550,16 +550,20 @@ int attsvm__wcache_wgram(attsvm__wcache *C, const int *R, int nr, const double *
                 Ws[(size_t)j * d + c] = w[(size_t)j * d + c] * zs[c];
         /* row t of Gs: g = W (z_s o z_t) = Ws z_t for every t <= s, one product */
         attsvm__gemm_nt(s + 1, d, d, Zs, d, Ws, d, Gs, d);
-        for (int s2 = 0; s2 <= s; s2++) {
-            const double *g = Gs + (size_t)s2 * d;
-            for (int a = start[s]; a < start[s + 1]; a++) {
-                const double *ba = B + (size_t)a * d;
+        /* Row by row of the lower triangle: with R grouped by sample, as
+         * the dual Newton method orders its faces, pos is the identity and
+         * every row of H is written front to back. */
+        for (int a = start[s]; a < start[s + 1]; a++) {
+            const double *ba = B + (size_t)a * d;
+            for (int s2 = 0; s2 <= s; s2++) {
+                const double *g = Gs + (size_t)s2 * d;
                 for (int j = 0; j < d; j++)
                     bg[j] = ba[j] * g[j];
                 const int end = s2 == s ? a + 1 : start[s2 + 1];
-                for (int b = start[s2]; b < end; b++)
-                    H[(size_t)pos[a] * nr + pos[b]] = H[(size_t)pos[b] * nr + pos[a]] =
-                        dotv(bg, B + (size_t)b * d, d);
+                for (int b = start[s2]; b < end; b++) {
+                    const int hi = pos[a] > pos[b] ? pos[a] : pos[b], lo = pos[a] + pos[b] - hi;
+                    H[(size_t)hi * nr + lo] = dotv(bg, B + (size_t)b * d, d);
+                }
             }
         }
     }

@@ -83,7 +83,7 @@ void attsvm__wcache_ax(attsvm__wcache *C, const int *R, int nr, const double *x,
 void attsvm__wcache_abs_atmu(attsvm__wcache *C, const int *R, int nr, const long double *mu,
                              double *out);
 void attsvm__wcache_abs_ax(attsvm__wcache *C, const int *R, int nr, const double *v, double *out);
-/** H = A_R diag(w) A_R^T (nr x nr, both triangles), w on the nx entries:
+/** H = A_R diag(w) A_R^T (nr x nr, its lower triangle only), w on the nx entries:
  *  per pair of samples g_j = sum_c w_jc z_ic z_i'c (d^2; for one sample against all
  *  before it as one product (W diag(z_i)) Z^T, attsvm__gemm_nt), then per pair of
  *  rows sum_j b_aj b_bj g_j (d).  0, or -1 when its scratch cannot be

@@ -1,9 +1,11 @@
 /* test_linalg.c - the oracle's dense kernels (oracle/linalg.c) against
- * products recomputed here: the blocked Cholesky factor (L L^T = H entry by
- * entry, solves against a planted solution, refusal of an indefinite
- * matrix), the deletion of a row and column from a factor (against the
- * factor's own product with that row and column removed) and the product
- * C = A B^T of its register kernel (against the sums written out).
+ * products recomputed here: the Cholesky factor, its own below CHOL_SMALL
+ * and LAPACK's (OpenBLAS) above (L L^T = H entry by entry, solves against a
+ * planted solution, refusal of an indefinite matrix and of a NaN), the
+ * deletion of a row and column from a factor (against the factor's own
+ * product with that row and column removed) and the products C = A B^T,
+ * C = A B and B B^T (against the sums written out, within the rounding
+ * bound (k + 2) u sum |a_c b_c| of a k-term dot product).
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -47,9 +49,8 @@ static double factor_error(int n, const double *L, int ld, const double *H, int 
     return err / hmax;
 }
 
-/* Sizes below, at and well above the blocked path's threshold, and not
- * multiples of its blocks. */
-Test(linalg, blocked_cholesky_reproduces_the_matrix)
+/* Sizes below, at and well above the small-matrix threshold (128). */
+Test(linalg, cholesky_reproduces_the_matrix)
 {
     static const int N[] = {1, 7, 64, 129, 200, 333};
     for (size_t t = 0; t < sizeof N / sizeof *N; t++) {
@@ -78,9 +79,9 @@ Test(linalg, blocked_cholesky_reproduces_the_matrix)
     }
 }
 
-/* A matrix of rank k < n (no ridge) and one with a negative diagonal entry
- * late in the blocked part are refused. */
-Test(linalg, blocked_cholesky_refuses_indefinite_matrices)
+/* A matrix of rank k < n (no ridge), one with a negative diagonal entry
+ * late in the matrix and one with a NaN on the diagonal are refused. */
+Test(linalg, cholesky_refuses_indefinite_matrices)
 {
     const int n = 300;
     double *H = spd(n, 150, 0.0, 3);
@@ -88,6 +89,10 @@ Test(linalg, blocked_cholesky_refuses_indefinite_matrices)
     free(H);
     H = spd(n, n + 5, 0.1, 4);
     H[(size_t)250 * n + 250] = -1.0;
+    cr_assert_eq(attsvm__chol_factor(n, H), -1);
+    free(H);
+    H = spd(n, n + 5, 0.1, 5);
+    H[(size_t)200 * n + 200] = NAN;
     cr_assert_eq(attsvm__chol_factor(n, H), -1);
     free(H);
 }
@@ -127,9 +132,8 @@ Test(linalg, factor_row_deletion)
     free(rot);
 }
 
-/* C = A B^T against the sums written out, for shapes that are not multiples
- * of the register blocks and inner lengths beyond one chunk, with leading
- * dimensions larger than the rows. */
+/* C = A B^T and C = A B against the sums written out, for odd shapes and
+ * long inner lengths, with leading dimensions larger than the rows. */
 Test(linalg, gemm_nt_matches_the_written_out_product)
 {
     static const int S[][3] = {{1, 1, 1}, {5, 3, 7}, {9, 64, 64}, {13, 7, 300}, {4, 2, 513}};
@@ -145,6 +149,15 @@ Test(linalg, gemm_nt_matches_the_written_out_product)
         for (int e = 0; e < m * ldc; e++)
             C[e] = 1e300; /* overwritten, not accumulated */
         attsvm__gemm_nt(m, n, k, A, lda, B, ldb, C, ldc);
+        /* the same product as A (B^T), B^T written out (k x n, ld n + 1) */
+        const int ldt = n + 1;
+        double *Bt = malloc(sizeof *Bt * (size_t)k * ldt), *C2 = malloc(sizeof *C2 * (size_t)m * ldc);
+        for (int c = 0; c < k; c++)
+            for (int j = 0; j < n; j++)
+                Bt[(size_t)c * ldt + j] = B[(size_t)j * ldb + c];
+        for (int e = 0; e < m * ldc; e++)
+            C2[e] = 1e300;
+        attsvm__gemm_nn(m, n, k, A, lda, Bt, ldt, C2, ldc);
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++) {
                 long double s = 0.0L, mag = 0.0L;
@@ -152,17 +165,22 @@ Test(linalg, gemm_nt_matches_the_written_out_product)
                     s += (long double)A[(size_t)i * lda + c] * B[(size_t)j * ldb + c];
                     mag += fabsl((long double)A[(size_t)i * lda + c] * B[(size_t)j * ldb + c]);
                 }
-                cr_assert_leq(fabsl(C[(size_t)i * ldc + j] - s), 1e-15L * mag,
-                              "shape %zu entry (%d, %d)", t, i, j);
+                const long double tol = 1.2e-16L * (k + 2) * mag;
+                cr_assert_leq(fabsl(C[(size_t)i * ldc + j] - s), tol, "shape %zu entry (%d, %d)",
+                              t, i, j);
+                cr_assert_leq(fabsl(C2[(size_t)i * ldc + j] - s), tol,
+                              "A B: shape %zu entry (%d, %d)", t, i, j);
             }
         free(A);
         free(B);
+        free(Bt);
         free(C);
+        free(C2);
     }
 }
 
-/* H = B B^T (both triangles) against the sums written out, for row counts
- * that are not multiples of the register blocks. */
+/* H = B B^T (both triangles) against the sums written out, for odd row
+ * counts and long rows. */
 Test(linalg, gram_matches_the_written_out_product)
 {
     static const int S[][2] = {{1, 3}, {5, 7}, {6, 300}, {11, 513}};
@@ -180,8 +198,8 @@ Test(linalg, gram_matches_the_written_out_product)
                     s += (long double)B[(size_t)a * nx + c] * B[(size_t)b * nx + c];
                     mag += fabsl((long double)B[(size_t)a * nx + c] * B[(size_t)b * nx + c]);
                 }
-                cr_assert_leq(fabsl(H[(size_t)a * n + b] - s), 1e-15L * mag, "shape %zu (%d, %d)",
-                              t, a, b);
+                cr_assert_leq(fabsl(H[(size_t)a * n + b] - s), 1.2e-16L * (nx + 2) * mag,
+                              "shape %zu (%d, %d)", t, a, b);
             }
         free(B);
         free(H);

@@ -683,6 +683,61 @@ Test(oracle_failure, iteration_limit)
     free_inst(&I);
 }
 
+/* For 1 < p < inf, p != 2 a solve that fails without the LP phase is
+ * repeated once with it (oracle/attsvm.c, solve_rows_g): with one round of
+ * row generation both attempts fail, and the answer says so, counts both
+ * attempts' rounds and Newton steps and the LP phase's GLPK solve; with the
+ * rounds it needs the same instance is certified without any LP. */
+Test(oracle_failure, a_failed_newton_phase_is_retried_with_the_lp_phase)
+{
+    inst I = make_inst(50, 10, 8, 7);
+    attsvm_data D = view(&I);
+    /* planted: alpha_i = argmax_t x_it^T W* z_i, so the W-SVM is feasible */
+    trng rg = {99};
+    double Ws[64];
+    for (int e = 0; e < 64; e++)
+        Ws[e] = tr_gauss(&rg);
+    for (int i = 0; i < I.n; i++) {
+        double best = -INFINITY;
+        for (int t = 0; t < I.T; t++) {
+            double v = 0.0;
+            for (int j = 0; j < 8; j++)
+                for (int c = 0; c < 8; c++)
+                    v += I.X[((size_t)i * I.T + t) * 8 + j] * Ws[j * 8 + c] * I.Z[(size_t)i * 8 + c];
+            if (v > best) {
+                best = v;
+                I.alpha[i] = t;
+            }
+        }
+    }
+    const double ps[] = {1.5, 3.0};
+    for (int k = 0; k < 2; k++) {
+        attsvm_settings s = sett(ps[k]);
+        attsvm_result r;
+        cr_assert_eq(attsvm_solve(&D, I.alpha, ATTSVM_TARGET_W, &s, &r), ATTSVM_OPTIMAL,
+                     "p=%g: %s", ps[k], r.message);
+        cr_assert_eq(r.lp_solves, 0, "p=%g: the Newton phase alone certifies", ps[k]);
+        cr_assert_gt(r.rounds, 1, "p=%g: needs more than one round", ps[k]);
+        attsvm_result_free(&r);
+        s.max_rounds = 1;
+        attsvm_result one;
+        s.lp_phase = 1;
+        cr_assert_eq(attsvm_solve(&D, I.alpha, ATTSVM_TARGET_W, &s, &one), ATTSVM_FAILED);
+        s.lp_phase = 0;
+        cr_assert_eq(attsvm_solve(&D, I.alpha, ATTSVM_TARGET_W, &s, &r), ATTSVM_FAILED,
+                     "p=%g: %s", ps[k], r.message);
+        cr_assert_null(r.x);
+        cr_assert(strstr(r.message, "max_rounds") && strstr(r.message, "; with the LP phase: "),
+                  "p=%g: %s", ps[k], r.message);
+        cr_assert_geq(r.lp_solves, 1, "p=%g", ps[k]);
+        cr_assert_eq(r.rounds, 1 + one.rounds, "p=%g: rounds %d", ps[k], r.rounds);
+        cr_assert_gt(r.newton_iterations, one.newton_iterations, "p=%g", ps[k]);
+        attsvm_result_free(&r);
+        attsvm_result_free(&one);
+    }
+    free_inst(&I);
+}
+
 Test(oracle_failure, invalid_input)
 {
     inst I = make_inst(3, 4, 3, 12);

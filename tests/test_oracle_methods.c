@@ -205,6 +205,12 @@ static void check_dn(double p, int dup, uint64_t seed, int maxnt)
     cr_expect_eq(rc, 0, "dual Newton: %d after %d steps", rc, o.newton_iterations);
     cr_expect(o.newton_iterations <= maxnt, "%d Newton steps (at most %d)", o.newton_iterations,
               maxnt);
+    /* p != 2: the last steps on an unchanged face take their direction from
+     * conjugate gradients preconditioned by the face's previous factor */
+    if (p != 2.0)
+        cr_expect(c.npcg >= 1, "p = %g: no Newton direction by preconditioned CG", p);
+    else
+        cr_expect_eq(c.npcg, 0);
     double xmax = 0.0, err = 0.0, mumax = 0.0;
     for (int j = 0; j < nx; j++) {
         xmax = fmax(xmax, fabs(r.x[j]));
@@ -250,9 +256,9 @@ Test(dualnewton, p3_and_p175_converge)
 
 /* ------------------------------------------------------ dense kernels */
 
-/* H = B B^T (both triangles) against the plain triple loop, for every n up
- * to 9 (the kernel works in blocks of 4 rows by 2 columns, and the blocks
- * on the diagonal are partly above it) and odd and even row lengths. */
+/* H = B B^T (both triangles: the product fills the lower one and the upper
+ * is mirrored) against the plain triple loop, for every n up to 9 and odd
+ * and even row lengths. */
 Test(linalg, gram_matches_the_plain_sums)
 {
     uint64_t seed = 11;

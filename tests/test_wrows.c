@@ -499,9 +499,15 @@ Test(wrows, weighted_gram_and_absolute_products)
             w[j] = unif(&seed) * 3.0;
         for (int k = 0; k < nr; k++)
             mu[k] = unif(&seed) - 0.3;
+        for (int k = 0; k < nr * nr; k++)
+            H[k] = NAN;     /* the upper triangle is left as it was */
         cr_assert_eq(attsvm__wcache_wgram(&C, R, nr, w, H), 0);
         for (int a = 0; a < nr; a++)
             for (int b = 0; b < nr; b++) {
+                if (b > a) {
+                    cr_assert(isnan(H[(size_t)a * nr + b]), "shape %d: H[%d][%d] written", s, a, b);
+                    continue;
+                }
                 long double e = 0.0L, mag = 0.0L;
                 for (int j = 0; j < nx; j++) {
                     long double t = (long double)A[(size_t)R[a] * nx + j] * A[(size_t)R[b] * nx + j] * w[j];
