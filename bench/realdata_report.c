@@ -234,12 +234,13 @@ static int write_accuracy(bench_ctx *b, const expA *A)
  * the best-validation-epoch test accuracy (and the token accuracy). */
 static int write_verdict(bench_ctx *b, const expA *A)
 {
-    const char *h[] = {"task", "comparison", "mean_diff", "ci_low", "ci_high", "seeds", "verdict"};
+    const char *h[] = {"task", "comparison", "mean_diff", "ci_low", "ci_high", "seeds", "verdict",
+                       "median_diff", "wins", "losses", "sign_p"};
     const double vs[] = {2.0, 0.0, 3.0};
     const char *what[] = {"final test acc", "best-val-epoch test acc", "token acc"};
     const int i11 = find_opt(A, 1.1);
     bench_table t;
-    bench_table_init(&t, 7, h);
+    bench_table_init(&t, 11, h);
     for (int ti = 0; i11 >= 0 && ti < A->ntask; ti++)
         for (int k = 0; k < 3; k++) {
             const int j = find_opt(A, vs[k]);
@@ -247,18 +248,23 @@ static int write_verdict(bench_ctx *b, const expA *A)
                 mdatt_pm_paired c;
                 paired(A, ti, i11, j, w == 2 ? M_TOKEN : w, &c);
                 char task[96];
-                bench_table_row(&t, "%s|%s - %s (%s)|%.2f|%.2f|%.2f|%d|%s",
+                bench_table_row(&t, "%s|%s - %s (%s)|%.2f|%.2f|%.2f|%d|%s|%.2f|%d|%d|%.3g",
                                 rd_task_name(&A->task[ti], task, sizeof task), A->opt[i11].name,
-                                A->opt[j].name, what[w], c.mean, c.lo, c.hi, c.n, mdatt_pm_verdict(&c));
+                                A->opt[j].name, what[w], c.mean, c.lo, c.hi, c.n, mdatt_pm_verdict(&c),
+                                c.median, c.wins, c.losses, c.sign_p);
             }
         }
-    char cap[800];
+    char cap[1400];
     snprintf(cap, sizeof cap, "Paired comparisons (percentage points): for each seed the two "
              "optimizers start from the same initialization and see the same batches; mean_diff is "
              "the mean over seeds of the difference, [ci_low, ci_high] its 95 %% t-interval "
              "(mean -/+ t_{0.975, n-1} sd / sqrt(n)) over the n seeds where neither run diverged. "
              "Verdict: better (interval above 0), worse (below 0), or no difference detected at this "
-             "resolution (the interval holds 0).");
+             "resolution (the interval holds 0). Beside it, what one outlying seed (a run that "
+             "collapsed) cannot move as it moves the mean and the interval: median_diff, the seeds "
+             "where the first optimizer is above the second (wins) and below it (losses), and the "
+             "exact two-sided sign test of wins against losses (sign_p, ties left out; e.g. 9 of "
+             "10 gives 0.0215).");
     const int rc = bench_table_write(b, &t, "verdict", cap);
     bench_table_free(&t);
     return rc;
@@ -484,9 +490,44 @@ static int write_tokens(bench_ctx *b, const expA *A)
     return bench_figure(b, "token_accuracy", "800,480", body);
 }
 
+/* seeds.md: every final run's numbers, so that a seed that collapsed (and
+ * what it does to a mean, a std and a t-interval) can be seen. */
+static int write_seeds(bench_ctx *b, const expA *A)
+{
+    const char *h[] = {"task", "optimizer", "lr", "seed", "test_acc", "bestval_test_acc",
+                       "token_acc", "diverged"};
+    bench_table t;
+    bench_table_init(&t, 8, h);
+    for (int ti = 0; ti < A->ntask; ti++)
+        for (int oi = 0; oi < A->nopt; oi++)
+            for (int s = 0; s < A->nseeds; s++) {
+                char task[96], tok[32] = "";
+                const int dv = A->diverged[rd_at(A, ti, oi, s)];
+                if (A->task[ti].kind == TASK_TOKENS && !dv)
+                    snprintf(tok, sizeof tok, "%.4f", measure(A, ti, oi, s, M_TOKEN));
+                char fin[32] = "", bv[32] = "";
+                if (!dv) {
+                    snprintf(fin, sizeof fin, "%.4f", measure(A, ti, oi, s, M_FINAL));
+                    snprintf(bv, sizeof bv, "%.4f", measure(A, ti, oi, s, M_BESTVAL));
+                }
+                bench_table_row(&t, "%s|%s|%g|%ld|%s|%s|%s|%s",
+                                rd_task_name(&A->task[ti], task, sizeof task), A->opt[oi].name,
+                                A->chosen[ti][oi], A->seed0 + s, fin, bv, tok, dv ? "yes" : "no");
+            }
+    const int rc = bench_table_write(b, &t, "seeds", "Every final run (accuracy.md's means and "
+                                     "standard deviations, verdict.md's pairs): test accuracy after "
+                                     "the last epoch and at the best validation epoch, on the token "
+                                     "task also the fraction of test sequences whose top attention is "
+                                     "on the label-relevant item; a diverged run (design.md, "
+                                     "Divergence) has no numbers.");
+    bench_table_free(&t);
+    return rc;
+}
+
 int rd_write_a(bench_ctx *b, expA *A)
 {
-    if (write_selection(b, A) || write_accuracy(b, A) || write_verdict(b, A) || write_curves(b, A) ||
+    if (write_selection(b, A) || write_accuracy(b, A) || write_verdict(b, A) || write_seeds(b, A) ||
+        write_curves(b, A) ||
         write_hist(b, A) || write_maps(b, A) || write_tokens(b, A))
         return -1;
     return 0;
@@ -514,8 +555,9 @@ void rd_verdict_text(const expA *A, char *out, size_t len)
             mdatt_pm_paired c;
             paired(A, ti, i11, vs[j], M_FINAL, &c);
             k += snprintf(out + k, len - k, "%s l1.1-MD - %s = %+.2f points [%.2f, %.2f] over %d "
-                          "paired seeds (%s)", j ? "," : "", A->opt[vs[j]].name, c.mean, c.lo, c.hi,
-                          c.n, mdatt_pm_verdict(&c));
+                          "paired seeds (%s; median %+.2f, above in %d and below in %d seeds, sign "
+                          "test p = %.2g)", j ? "," : "", A->opt[vs[j]].name, c.mean, c.lo, c.hi,
+                          c.n, mdatt_pm_verdict(&c), c.median, c.wins, c.losses, c.sign_p);
         }
     }
     if (k < len)
@@ -593,9 +635,10 @@ void rd_index_a(bench_ctx *b, const expA *A)
     bench_index_line(b, "- [accuracy.md](%s/accuracy.md) ([csv](%s/accuracy.csv), [tex](%s/accuracy.tex)): "
                      "test accuracy per optimizer (last epoch and best validation epoch, mean ± std over "
                      "paired seeds), the plateau rule, attention entropy and top mass; "
-                     "[verdict.md](%s/verdict.md): paired differences with 95 %% t-intervals; "
+                     "[verdict.md](%s/verdict.md): paired differences with 95 %% t-intervals, "
+                     "medians, wins and the sign test; [seeds.md](%s/seeds.md): every final run; "
                      "[selection.md](%s/selection.md): the learning-rate grids and the chosen values.",
-                     b->reldir, b->reldir, b->reldir, b->reldir, b->reldir);
+                     b->reldir, b->reldir, b->reldir, b->reldir, b->reldir, b->reldir);
     char perf[400] = "";
     if (isfinite(A->epoch_secs))
         snprintf(perf, sizeof perf, "; [perf.md](%s/perf.md): %.2f s per 10-class epoch", b->reldir,

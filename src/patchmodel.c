@@ -560,6 +560,12 @@ double mdatt_pm_t975(int df)
 }
 
 /* The paired interval, doc/design.md (27). */
+static int cmp_double(const void *x, const void *y)
+{
+    const double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
 void mdatt_pm_paired_diff(const double *a, const double *b, int n, mdatt_pm_paired *out)
 {
     double mean = 0.0, ss = 0.0;
@@ -573,6 +579,30 @@ void mdatt_pm_paired_diff(const double *a, const double *b, int n, mdatt_pm_pair
     const double half = n > 1 ? mdatt_pm_t975(n - 1) * out->sd / sqrt((double)n) : NAN;
     out->lo = out->mean - half;
     out->hi = out->mean + half;
+    /* median, wins and losses (a handful of seeds: a copy on the stack) */
+    out->median = NAN;
+    out->wins = out->losses = 0;
+    out->sign_p = 1.0;
+    if (n <= 0 || n > 4096)
+        return;
+    double dd[n];
+    for (int i = 0; i < n; i++) {
+        dd[i] = a[i] - b[i];
+        out->wins += dd[i] > 0.0;
+        out->losses += dd[i] < 0.0;
+    }
+    qsort(dd, (size_t)n, sizeof *dd, cmp_double);
+    out->median = n % 2 ? dd[n / 2] : 0.5 * (dd[n / 2 - 1] + dd[n / 2]);
+    /* sign test: 2 P(Bin(m, 1/2) <= k), k = min(wins, losses) */
+    const int m = out->wins + out->losses, k = out->wins < out->losses ? out->wins : out->losses;
+    if (m == 0)
+        return;
+    double term = ldexp(1.0, -m), tail = 0.0;   /* C(m, 0) / 2^m */
+    for (int j = 0; j <= k; j++) {
+        tail += term;
+        term = term * (m - j) / (j + 1);
+    }
+    out->sign_p = fmin(1.0, 2.0 * tail);
 }
 
 const char *mdatt_pm_verdict(const mdatt_pm_paired *c)

@@ -178,10 +178,18 @@ int mdatt_pm_choose_step(const double *lr, const double *score, int n, int seeds
 double mdatt_pm_t975(int df);
 
 /** Paired comparison of a and b over n seeds: the differences a_i - b_i,
- *  their mean and the 95 % t-interval mean -/+ t975(n-1) sd / sqrt(n). */
+ *  their mean and the 95 % t-interval mean -/+ t975(n-1) sd / sqrt(n); and,
+ *  not moved by one outlying seed as the mean is, their median, the seeds
+ *  where a is above b (wins) and below it (losses), and the exact two-sided
+ *  sign test of wins against losses (ties left out): sign_p =
+ *  min(1, 2 P(Bin(wins + losses, 1/2) <= min(wins, losses))), 1 without
+ *  untied seeds. */
 typedef struct {
     int n;
     double mean, sd, lo, hi;
+    double median;
+    int wins, losses;
+    double sign_p;
 } mdatt_pm_paired;
 void mdatt_pm_paired_diff(const double *a, const double *b, int n, mdatt_pm_paired *out);
 /** "better" (lo > 0), "worse" (hi < 0) or "no difference detected at this

@@ -505,13 +505,47 @@ Test(fmnist, realdata_bench_excludes_diverged_steps)
      * accuracy on the token task) and per optimizer. */
     snprintf(path, sizeof path, "%s/out/realdata/verdict.csv", dir);
     char *ver = read_text(path);
-    cr_assert(ver && strncmp(ver, "task,comparison,mean_diff,ci_low,ci_high,seeds,verdict\n", 55) == 0,
-              "%s", ver ? ver : "(no verdict.csv)");
+    static const char vhead[] =
+        "task,comparison,mean_diff,ci_low,ci_high,seeds,verdict,median_diff,wins,losses,sign_p\n";
+    cr_assert(ver && strncmp(ver, vhead, sizeof vhead - 1) == 0, "%s",
+              ver ? ver : "(no verdict.csv)");
     int rows = 0;
     for (const char *c = ver; (c = strchr(c, '\n')); c++)
         rows++;
     cr_assert_eq(rows, 1 + 2 + 3, "%s", ver);
     free(ver);
+    /* every final run in seeds.csv: 2 tasks x 2 optimizers x 2 seeds, the
+     * token accuracy on the token task only, accuracies within [0, 1] */
+    snprintf(path, sizeof path, "%s/out/realdata/seeds.csv", dir);
+    char *sd = read_text(path);
+    static const char shead[] =
+        "task,optimizer,lr,seed,test_acc,bestval_test_acc,token_acc,diverged\n";
+    cr_assert(sd && strncmp(sd, shead, sizeof shead - 1) == 0, "%s", sd ? sd : "(no seeds.csv)");
+    int srows = 0, tokrows = 0;
+    for (const char *c = strchr(sd, '\n') + 1; *c; c = strchr(c, '\n') + 1) {
+        char task[64];
+        double lr, acc, bv;
+        int seed;
+        srows++;
+        if (sscanf(c, "%63[^,],%*[^,],%lf,%d,%lf,%lf,", task, &lr, &seed, &acc, &bv) == 5) {
+            cr_assert(acc >= 0 && acc <= 1 && bv >= 0 && bv <= 1 && (seed == 1 || seed == 2),
+                      "%.80s", c);
+            const char *e = strchr(c, '\n');
+            int commas = 0;
+            const char *last = c;
+            for (const char *q = c; q < e; q++)
+                if (*q == ',' && ++commas == 6)
+                    last = q + 1;
+            if (strncmp(task, "token", 5) == 0) {
+                cr_assert(*last != ',', "no token accuracy: %.80s", c);
+                tokrows++;
+            } else
+                cr_assert(*last == ',', "a token accuracy outside the token task: %.80s", c);
+        }
+    }
+    cr_assert_eq(srows, 8, "%s", sd);
+    cr_assert_eq(tokrows, 4, "%s", sd);
+    free(sd);
     snprintf(path, sizeof path, "%s/out/realdata/token_selection.csv", dir);
     char *tok = read_text(path);
     cr_assert(tok && strncmp(tok, "optimizer,lr,token_acc_mean,token_acc_std,test_acc_mean,test_acc_std,seeds", 74) == 0,

@@ -528,6 +528,41 @@ Test(patchmodel, paired_interval_by_hand)
     cr_assert_str_eq(mdatt_pm_verdict(&c), "no difference detected at this resolution");
 }
 
+/* Median, wins, losses and the exact sign test against hand counts: ten
+ * seeds with nine differences of +1 and one of -30 (one run collapsed): the
+ * mean and its t-interval are dragged below 0 and hold it, the median is +1,
+ * 9 wins and 1 loss give p = 2 (1 + 10) / 2^10 = 0.021484375.  Ties are
+ * left out of the test; an odd count takes the middle difference. */
+Test(patchmodel, median_wins_and_sign_test_by_hand)
+{
+    double a[10], b[10] = {0};
+    for (int i = 0; i < 10; i++)
+        a[i] = i == 7 ? -30.0 : 1.0;
+    mdatt_pm_paired c;
+    mdatt_pm_paired_diff(a, b, 10, &c);
+    cr_assert(fabs(c.mean - (-2.1)) < 1e-12 && c.lo < 0 && c.hi > 0);
+    cr_assert_eq(c.median, 1.0);
+    cr_assert_eq(c.wins, 9);
+    cr_assert_eq(c.losses, 1);
+    cr_assert(fabs(c.sign_p - 22.0 / 1024.0) < 1e-15, "p %.17g", c.sign_p);
+    /* 3 wins, 0 losses, 2 ties: p = 2 / 8; median of 5 = the middle one */
+    const double a2[5] = {0.5, 0.0, 2.0, 0.0, 1.0}, z[5] = {0};
+    mdatt_pm_paired_diff(a2, z, 5, &c);
+    cr_assert_eq(c.wins, 3);
+    cr_assert_eq(c.losses, 0);
+    cr_assert(fabs(c.sign_p - 0.25) < 1e-15);
+    cr_assert_eq(c.median, 0.5);
+    /* all tied: no evidence either way */
+    mdatt_pm_paired_diff(z, z, 5, &c);
+    cr_assert_eq(c.sign_p, 1.0);
+    cr_assert_eq(c.median, 0.0);
+    /* 5 wins 5 losses: p = 1 (capped) */
+    const double a3[10] = {1, -1, 1, -1, 1, -1, 1, -1, 1, -1}, z10[10] = {0};
+    mdatt_pm_paired_diff(a3, z10, 10, &c);
+    cr_assert_eq(c.sign_p, 1.0);
+    cr_assert_eq(c.median, 0.0);
+}
+
 /* Labelled images 0..n-1 with label k % 10 and pixel values from k. */
 static mdatt_images fake_images(int n)
 {
