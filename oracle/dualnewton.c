@@ -55,8 +55,6 @@ static int pn_grow(attsvm__dn *c, int cap)
     pn_realloc(c, &c->fr, n);
     pn_realloc(c, &c->in, n + 1);
     pn_realloc(c, &c->rhs, sizeof *c->rhs * (n + 1));
-    pn_realloc(c, &c->Fq, sizeof *c->Fq * n);
-    pn_realloc(c, &c->Fr, sizeof *c->Fr * n);
     if ((double)n * n * sizeof(double) > (double)SIZE_MAX / 2)
         c->nomem = 1;
     if (c->nomem)
@@ -393,149 +391,12 @@ static int face_wgram(attsvm__dn *c, int nF)
     return rc == 0;
 }
 
-/* ---- p != 2: consecutive Newton steps on one face.
- *
- * H_FF = A_F diag(wt) A_F^T changes with the weights only.  When the face is
- * the one whose factor Hc holds (formed with the weights wtq) and every
- * weight is within [lo, hi] times its old value, the eigenvalues of H_old^-1
- * H_new lie in [lo, hi], so conjugate gradients preconditioned by the old
- * factor reach a relative residual of PCG_TOL in about
- * ln(2 sqrt(kappa) / PCG_TOL) / ln((sqrt(kappa) + 1) / (sqrt(kappa) - 1))
- * iterations, kappa = hi / lo: each costs one product with A_F and A_F^T
- * (O(|F| d + n_F d^2) for generated rows, no H) and two triangular solves,
- * instead of forming H_FF and factoring it afresh (O(n_F^2 d^2 + |F|^3 / 3)).
- * Near the solution the weights hardly move and one or two iterations do.
- * The step is taken only when the residual, recomputed from scratch at the
- * end, meets PCG_TOL; otherwise the face is factored as before. */
-enum { PCG_MAXIT = 12 };
-static const double PCG_TOL = 1e-10;
-
-/* y = (A_F diag(wt) A_F^T + ridge I) v over the face rows Fr. */
-static void face_times(attsvm__dn *c, int nF, const double *v, double *y, long double *vl,
-                       double *t)
-{
-    const attsvm__prob *P = c->P;
-    for (int a = 0; a < nF; a++)
-        vl[a] = v[a];
-    attsvm__rows_sub_atmu(P, c->Fr, nF, vl, c->ul);
-    for (int j = 0; j < P->nx; j++)
-        t[j] = c->wt[j] * (double)c->ul[j];
-    attsvm__rows_sub_ax(P, c->Fr, nF, t, 0.0L, y);
-}
-
-static double dot_n(const double *a, const double *b, int n)
-{
-    double s = 0.0;
-    for (int k = 0; k < n; k++)
-        s += a[k] * b[k];
-    return s;
-}
-
-/* The predicted iteration count for the weights' change since wtq (PCG_MAXIT
- * + 1: too many, or a weight that was 0). */
-static int pcg_iterations(const attsvm__dn *c)
-{
-    double lo = INFINITY, hi = 0.0;
-    for (int j = 0; j < c->P->nx; j++) {
-        if (c->wtq[j] == 0.0) {
-            if (c->wt[j] != 0.0)
-                return PCG_MAXIT + 1;
-            continue;
-        }
-        const double r = c->wt[j] / c->wtq[j];
-        lo = r < lo ? r : lo;
-        hi = r > hi ? r : hi;
-    }
-    if (!(lo > 0.0) || !isfinite(hi))
-        return PCG_MAXIT + 1;
-    const double sk = sqrt(hi / lo);
-    if (sk < 1.0 + 1e-12)
-        return 1;
-    const double k = ceil(log(2.0 * sk / PCG_TOL) / log((sk + 1.0) / (sk - 1.0)));
-    return k > PCG_MAXIT ? PCG_MAXIT + 1 : (int)k;
-}
-
-/* c->d on the cached face by preconditioned CG: 0, or -1 (not reached: the
- * caller factors the face). */
-static int pcg_direction(attsvm__dn *c, int nF)
-{
-    const int nx = c->P->nx;
-    const int kmax = pcg_iterations(c);
-    if (kmax > PCG_MAXIT)
-        return -1;
-    const size_t need = 5 * (size_t)nF + (size_t)nx + 1 + (sizeof(long double) / sizeof(double) + 1) * (size_t)nF;
-    if (need > c->cappcg) {
-        double *q = realloc(c->pcg, sizeof *q * need);
-        if (!q)
-            return -1;      /* only the faster path is lost */
-        c->pcg = q;
-        c->cappcg = need;
-    }
-    double *b = c->pcg, *r = b + nF, *z = r + nF, *p = z + nF, *hp = p + nF, *t = hp + nF;
-    long double *vl = (long double *)(void *)(t + nx + 1);
-    for (int a = 0; a < nF; a++) {
-        c->Fr[a] = c->R[c->F[a]];
-        b[a] = -c->g[c->F[a]];
-        c->d[a] = 0.0;
-        r[a] = b[a];
-    }
-    const double bn = sqrt(dot_n(b, b, nF));
-    if (!(bn > 0.0) || !isfinite(bn))
-        return -1;
-    memcpy(z, r, sizeof *z * (size_t)nF);
-    attsvm__chol_subst(nF, c->Hc, z);
-    memcpy(p, z, sizeof *p * (size_t)nF);
-    double rz = dot_n(r, z, nF);
-    for (int it = 0; it < kmax + 2; it++) {
-        face_times(c, nF, p, hp, vl, t);
-        const double php = dot_n(p, hp, nF);
-        if (!(php > 0.0) || !isfinite(php))
-            return -1;
-        const double al = rz / php;
-        for (int a = 0; a < nF; a++) {
-            c->d[a] += al * p[a];
-            r[a] -= al * hp[a];
-        }
-        if (sqrt(dot_n(r, r, nF)) <= PCG_TOL * bn) {
-            face_times(c, nF, c->d, hp, vl, t);     /* the true residual */
-            double rn = 0.0;
-            for (int a = 0; a < nF; a++)
-                rn += (b[a] - hp[a]) * (b[a] - hp[a]);
-            return sqrt(rn) <= 10.0 * PCG_TOL * bn ? 0 : -1;
-        }
-        memcpy(z, r, sizeof *z * (size_t)nF);
-        attsvm__chol_subst(nF, c->Hc, z);
-        const double rz2 = dot_n(r, z, nF);
-        const double be = rz2 / rz;
-        rz = rz2;
-        for (int a = 0; a < nF; a++)
-            p[a] = z[a] + be * p[a];
-    }
-    return -1;
-}
-
-static int same_face(const attsvm__dn *c, int nF)
-{
-    if (c->nFq != nF || nF == 0)
-        return 0;
-    for (int a = 0; a < nF; a++)
-        if (c->Fq[a] != c->F[a])
-            return 0;
-    return 1;
-}
-
 /* Newton step on the face F: H_FF d = -g_F, H = A_F diag(wt) A_F^T.  0 or -1. */
 static int pn_direction(attsvm__dn *c, int nF)
 {
     const attsvm__prob *P = c->P;
     const int nx = P->nx;
     double *B = NULL;
-    if (P->q != 2.0 && same_face(c, nF) && pcg_direction(c, nF) == 0) {
-        c->npcg++;
-        return 0;
-    }
-    if (P->q != 2.0)
-        c->nFq = 0;     /* Hc is about to be overwritten */
     if (c->P->q != 2.0 && pn_reserve(c, &c->H, &c->capH, (size_t)nF * nF + 1))
         return -1;
     if (c->P->q != 2.0 && !face_wgram(c, nF)) {
@@ -583,11 +444,6 @@ static int pn_direction(attsvm__dn *c, int nF)
         if ((ok = attsvm__chol_solve(nF, Hc, c->d)) == 0) {
             if (c->P->q == 2.0)
                 p2_cache_store(c, nF, Hc, ridge);
-            else if (ridge == 0.0) {
-                memcpy(c->Fq, c->F, sizeof *c->Fq * (size_t)nF);
-                memcpy(c->wtq, c->wt, sizeof *c->wtq * (size_t)nx);
-                c->nFq = nF;
-            }
             break;
         }
     }
@@ -1089,10 +945,8 @@ int attsvm__dn_init(attsvm__dn *c, const attsvm__prob *P)
     c->sw = malloc(sizeof *c->sw * (size_t)nx);
     c->flip = calloc((size_t)nx, 1);
     c->ul = malloc(sizeof *c->ul * (size_t)nx);
-    c->wtq = malloc(sizeof *c->wtq * (size_t)nx);
     c->flipmem = FLIP_MEMORY;
-    if (!c->inws || !c->u || !c->x || !c->u2 || !c->x2 || !c->wt || !c->sw || !c->flip || !c->ul ||
-        !c->wtq)
+    if (!c->inws || !c->u || !c->x || !c->u2 || !c->x2 || !c->wt || !c->sw || !c->flip || !c->ul)
         c->nomem = 1;
     return c->nomem ? -1 : 0;
 }
@@ -1113,10 +967,6 @@ void attsvm__dn_free(attsvm__dn *c)
     free(c->sw);
     free(c->flip);
     free(c->ul);
-    free(c->wtq);
-    free(c->Fq);
-    free(c->Fr);
-    free(c->pcg);
     for (int t = 0; t < c->ngl; t++)
         free(c->G[t]);
     free(c->G);

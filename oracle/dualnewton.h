@@ -42,12 +42,6 @@ typedef struct {
     int nFc, ldL, nupd; /* nFc = 0: no factor cached; nupd: updates since the last refactor */
     int capF;           /* entries of Fc and posF (capR once reserved) */
     double rhoc;
-    int *Fq, nFq;       /* p != 2: the face whose factor Hc holds (nFq = 0: none) */
-    double *wtq;        /* p != 2: the weights that factor was formed with (nx) */
-    int *Fr;            /* scratch: the face's rows R[F[a]] */
-    double *pcg;        /* scratch of the preconditioned CG: 4 capR + nx entries */
-    size_t cappcg;
-    int npcg;           /* Newton directions the preconditioned CG gave (p != 2) */
     long double *ul;    /* nx accumulators of pn_eval */
     double divlim;      /* growth of sum(mu) within one solve taken for divergence */
     int *gp;            /* p = 2: position of this working row in G (-1: not computed);

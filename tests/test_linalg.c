@@ -133,7 +133,8 @@ Test(linalg, factor_row_deletion)
 }
 
 /* C = A B^T and C = A B against the sums written out, for odd shapes and
- * long inner lengths, with leading dimensions larger than the rows. */
+ * long inner lengths, with leading dimensions larger than the rows; products
+ * below linalg.c's SMALL_PRODUCT (32 768 multiply-adds) and above it. */
 Test(linalg, gemm_nt_matches_the_written_out_product)
 {
     static const int S[][3] = {{1, 1, 1}, {5, 3, 7}, {9, 64, 64}, {13, 7, 300}, {4, 2, 513}};
@@ -180,10 +181,10 @@ Test(linalg, gemm_nt_matches_the_written_out_product)
 }
 
 /* H = B B^T (both triangles) against the sums written out, for odd row
- * counts and long rows. */
+ * counts and long rows, below and above linalg.c's small-product bound. */
 Test(linalg, gram_matches_the_written_out_product)
 {
-    static const int S[][2] = {{1, 3}, {5, 7}, {6, 300}, {11, 513}};
+    static const int S[][2] = {{1, 3}, {5, 7}, {6, 300}, {11, 513}, {40, 700}};
     uint64_t seed = 99;
     for (size_t t = 0; t < sizeof S / sizeof *S; t++) {
         const int n = S[t][0], nx = S[t][1];
