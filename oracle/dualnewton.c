@@ -52,6 +52,7 @@ static int pn_grow(attsvm__dn *c, int cap)
     pn_realloc(c, &c->g2, sizeof *c->g2 * n);
     pn_realloc(c, &c->d, sizeof *c->d * n);
     pn_realloc(c, &c->F, sizeof *c->F * n);
+    pn_realloc(c, &c->fkey, sizeof *c->fkey * n);
     pn_realloc(c, &c->fr, n);
     pn_realloc(c, &c->in, n + 1);
     pn_realloc(c, &c->rhs, sizeof *c->rhs * (n + 1));
@@ -514,9 +515,6 @@ static void pn_floors(const attsvm__dn *c, double *tol, double *noise)
     *noise = fmin(1e-9, dmax(1e-11, 2.2e-16 * scn * sqrt((double)nx)));
 }
 
-/* The Newton direction on the face of free rows: rows at 0 the step would
- * push negative leave the face, and the direction is recomputed.  Returns
- * the face's size, or -1 (no direction). */
 static int cmp_ll(const void *a, const void *b)
 {
     const long long x = *(const long long *)a, y = *(const long long *)b;
@@ -525,25 +523,25 @@ static int cmp_ll(const void *a, const void *b)
 
 /* Generated W rows, p != 2: the face in order of the rows' samples (then of
  * the working rows), so that attsvm__rows_wgram writes H front to back (the
- * order of F is the Newton system's, any order solves it).  Without memory
- * for the keys the face keeps its order. */
+ * order of F is the Newton system's, any order solves it; measured at rung 2,
+ * p = 1.5: a third less time in the weighted Gram matrix). */
 static void face_by_sample(attsvm__dn *c, int nF)
 {
     const attsvm__prob *P = c->P;
     if (!P->gen || P->q == 2.0 || P->group < 1 || nF < 2)
         return;
-    long long *key = malloc(sizeof *key * (size_t)nF);
-    if (!key)
-        return;
+    long long *key = c->fkey;
     const long long g = P->group, cap = c->nR;
     for (int b = 0; b < nF; b++)
         key[b] = c->R[c->F[b]] / g * cap + c->F[b];
     qsort(key, (size_t)nF, sizeof *key, cmp_ll);
     for (int b = 0; b < nF; b++)
         c->F[b] = (int)(key[b] % cap);
-    free(key);
 }
 
+/* The Newton direction on the face of free rows: rows at 0 the step would
+ * push negative leave the face, and the direction is recomputed.  Returns
+ * the face's size, or -1 (no direction). */
 static int face_direction(attsvm__dn *c)
 {
     int nF = 0, again = 1;
@@ -979,6 +977,7 @@ void attsvm__dn_free(attsvm__dn *c)
     free(c->H);
     free(c->d);
     free(c->F);
+    free(c->fkey);
     free(c->fr);
     free(c->in);
     free(c->rhs);

@@ -26,6 +26,7 @@ typedef struct {
     long double *mu2;
     double *u2, *x2, *g2, *wt, *H, *d, *sw;
     int *F;
+    long long *fkey;    /* scratch: the face's sort keys (face_by_sample) */
     char *fr;           /* fr[k]: working row k is free (on the face) */
     char *in;           /* scratch of capR + 1 flags (the p = 2 cache) */
     double *rhs;        /* scratch of capR + 1 entries (the p = 2 start) */

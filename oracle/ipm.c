@@ -127,6 +127,9 @@ typedef struct {
     size_t n;
 } ws_array;
 
+/* Room for a method's list of arrays (inf_arrays, one_arrays). */
+enum { WS_ARRAYS = 32 };
+
 static void arrays_free(const ws_array *a, size_t k)
 {
     for (size_t t = 0; t < k; t++) {
@@ -208,6 +211,7 @@ static size_t inf_arrays(inf_ws *W, ws_array *a)
         {&W->dzu, nx}, {&W->rs, m}, {&W->rl, nx}, {&W->ru, nx}, {&W->tm, m}, {&W->tn, nx},
         {&W->M, nx * nx}, {&W->F, nx * nx}, {&W->sc, nx}, {&W->C, d * d},
         {&W->Cp, nx * (size_t)W->K->n}, {&W->Out, KN_CHUNK * (size_t)nx}};
+    _Static_assert(sizeof t / sizeof *t <= WS_ARRAYS, "more arrays than ws_array arr[] holds");
     memcpy(a, t, sizeof t);
     return sizeof t / sizeof *t;
 }
@@ -369,7 +373,7 @@ static int ipm_inf(const attsvm__prob *P, const kron *K, double *rrow, double *c
                    int *iters)
 {
     inf_ws W = {.P = P, .K = K, .m = P->m, .nx = P->nx};
-    ws_array arr[32];
+    ws_array arr[WS_ARRAYS];
     const size_t na = inf_arrays(&W, arr);
     *iters = 0;
     if (arrays_new(arr, na)) /* the simplex takes over */
@@ -399,7 +403,7 @@ typedef struct {
     int m, nx;
     double *wp, *wn, *zp, *zn, *s, *y;                  /* the iterate */
     double *rp, *rpl, *rmi, mu;                         /* residuals */
-    double *Dy, *Ti, *M, *F, *sc, *C, *Cp, *Out;              /* Newton system */
+    double *Dy, *Ti, *M, *F, *sc, *C, *Cp, *Out;        /* Newton system */
     double *q, *dx, *dwp, *dwn, *dzp, *dzn, *ds, *dy, *rs, *rcp, *rcn, ap, ad; /* direction */
     double *tm, *tn, *x;                                /* scratch, m, nx, nx */
 } one_ws;
@@ -414,6 +418,7 @@ static size_t one_arrays(one_ws *W, ws_array *a)
         {&W->dy, m}, {&W->rs, m}, {&W->rcp, nx}, {&W->rcn, nx}, {&W->tm, m}, {&W->tn, nx},
         {&W->x, nx}, {&W->M, nx * nx}, {&W->F, nx * nx}, {&W->sc, nx}, {&W->C, d * d},
         {&W->Cp, nx * (size_t)W->K->n}, {&W->Out, KN_CHUNK * (size_t)nx}};
+    _Static_assert(sizeof t / sizeof *t <= WS_ARRAYS, "more arrays than ws_array arr[] holds");
     memcpy(a, t, sizeof t);
     return sizeof t / sizeof *t;
 }
@@ -550,7 +555,7 @@ static int ipm_one(const attsvm__prob *P, const kron *K, double *rrow, double *c
                    int *iters)
 {
     one_ws W = {.P = P, .K = K, .m = P->m, .nx = P->nx};
-    ws_array arr[32];
+    ws_array arr[WS_ARRAYS];
     const size_t na = one_arrays(&W, arr);
     *iters = 0;
     if (arrays_new(arr, na)) /* the simplex takes over */

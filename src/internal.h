@@ -209,6 +209,12 @@ mdatt_status mdatt__eval(const mdatt_instance *in, const double *W, const double
                          mdatt_loss loss, mdatt_work *w, int want_eval, mdatt_eval *ev,
                          mdatt_grad *gW, mdatt_grad *gv, int *alpha);
 
+/* v sorted ascending in place (metrics.c), and the q-quantile of a sorted
+ * v[0..n), n >= 1, by linear interpolation between order statistics (the
+ * bootstrap intervals of mdatt_fit_bootstrap, the paired medians). */
+void mdatt__sort(double *v, size_t n);
+double mdatt__quantile(const double *v, int n, double q);
+
 /* sum_j |x_j|^q for finite x without rescaling (special cases q = 2, 1.5,
  * 7/3, 1 handled without pow). */
 double mdatt__pow_sum(const double *x, size_t m, double q);

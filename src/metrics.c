@@ -507,8 +507,12 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* q-quantile of sorted v[0..n) by linear interpolation between order statistics. */
-static double quantile(const double *v, int n, double q)
+void mdatt__sort(double *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+}
+
+double mdatt__quantile(const double *v, int n, double q)
 {
     double pos = q * (n - 1);
     int lo = (int)floor(pos);
@@ -550,13 +554,13 @@ mdatt_status mdatt_fit_bootstrap(mdatt_family f, const double *k, const double *
         as[rep] = fit.a;
         bs[rep] = fit.b;
     }
-    qsort(as, B, sizeof(double), cmp_double);
-    *a_lo = quantile(as, B, 0.025);
-    *a_hi = quantile(as, B, 0.975);
+    mdatt__sort(as, (size_t)B);
+    *a_lo = mdatt__quantile(as, B, 0.025);
+    *a_hi = mdatt__quantile(as, B, 0.975);
     if (mdatt_family_nparam(f) == 2) {
-        qsort(bs, B, sizeof(double), cmp_double);
-        *b_lo = quantile(bs, B, 0.025);
-        *b_hi = quantile(bs, B, 0.975);
+        mdatt__sort(bs, (size_t)B);
+        *b_lo = mdatt__quantile(bs, B, 0.025);
+        *b_hi = mdatt__quantile(bs, B, 0.975);
     }
 done:
     free(mean);

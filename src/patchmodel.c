@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <cblas.h>
+#include "internal.h"
 #include "mdatt.h"
 #include "patchmodel.h"
 
@@ -559,13 +560,7 @@ double mdatt_pm_t975(int df)
            z * (((3 * z2 + 19) * z2 + 17) * z2 - 15) / (384 * v * v * v);
 }
 
-/* The paired interval, doc/design.md (27). */
-static int cmp_double(const void *x, const void *y)
-{
-    const double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
-
+/* The paired interval, doc/design.md (27), and beside it (27b). */
 void mdatt_pm_paired_diff(const double *a, const double *b, int n, mdatt_pm_paired *out)
 {
     double mean = 0.0, ss = 0.0;
@@ -591,8 +586,8 @@ void mdatt_pm_paired_diff(const double *a, const double *b, int n, mdatt_pm_pair
         out->wins += dd[i] > 0.0;
         out->losses += dd[i] < 0.0;
     }
-    qsort(dd, (size_t)n, sizeof *dd, cmp_double);
-    out->median = n % 2 ? dd[n / 2] : 0.5 * (dd[n / 2 - 1] + dd[n / 2]);
+    mdatt__sort(dd, (size_t)n);
+    out->median = mdatt__quantile(dd, n, 0.5);
     /* sign test: 2 P(Bin(m, 1/2) <= k), k = min(wins, losses) */
     const int m = out->wins + out->losses, k = out->wins < out->losses ? out->wins : out->losses;
     if (m == 0)
